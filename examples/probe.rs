@@ -1,0 +1,85 @@
+//! A bootstrap whose handler the integration tests steer through the event, to reach every
+//! path of the runtime: errors, panics, the environment, the context, sizes.
+//!
+//! - `error:MSG`: fails with type `Function.Probe` and message MSG;
+//! - `panic`: panics;
+//! - `env:NAME`: answers the variable's value, or `<unset>`;
+//! - `ctx`: answers the context as `key=value` lines;
+//! - `big:N`: answers N bytes of `x`;
+//! - anything else: answers the event unchanged.
+//!
+//! With `PROBE_INIT_FAIL` set, the init hook fails with type `Function.InitProbe`.
+#![no_std]
+#![no_main]
+
+use core::ffi::{c_char, CStr};
+
+use lambda_bootstrap::{num, Context, Error, Response};
+
+unsafe extern "C" {
+    fn getenv(name: *const c_char) -> *const c_char;
+}
+
+fn env(name: &CStr) -> Option<&'static [u8]> {
+    // SAFETY: a NUL-terminated name; the value is read before anything changes the environment.
+    let value = unsafe { getenv(name.as_ptr()) };
+    // SAFETY: getenv returns null or a C string.
+    (!value.is_null()).then(|| unsafe { CStr::from_ptr(value) }.to_bytes())
+}
+
+fn init() -> Result<(), Error> {
+    match env(c"PROBE_INIT_FAIL") {
+        Some(_) => Err(Error::new("Function.InitProbe", "init failed on purpose")),
+        None => Ok(()),
+    }
+}
+
+fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), Error> {
+    if let Some(message) = event.strip_prefix(b"error:") {
+        return Err(Error::new("Function.Probe", core::str::from_utf8(message).unwrap_or("?")));
+    }
+    if event == b"panic" {
+        panic!("probe panic");
+    }
+    if let Some(name) = event.strip_prefix(b"env:") {
+        let mut c_name = [0u8; 256];
+        let len = name.len().min(255);
+        c_name[..len].copy_from_slice(&name[..len]);
+        let c_name = CStr::from_bytes_until_nul(&c_name).unwrap_or(c"");
+        out.write(env(c_name).unwrap_or(b"<unset>"))?;
+        return Ok(());
+    }
+    if event == b"ctx" {
+        let mut digits = [0; num::U64_DIGITS];
+        let deadline = num::u64_to_ascii(ctx.deadline_ms as u64, &mut digits);
+        let lines: [(&[u8], &[u8]); 8] = [
+            (b"request_id", ctx.request_id.as_bytes()),
+            (b"deadline_ms", deadline),
+            (b"invoked_function_arn", ctx.invoked_function_arn.as_bytes()),
+            (b"trace_id", ctx.trace_id.unwrap_or("").as_bytes()),
+            (b"client_context", ctx.client_context.unwrap_or("").as_bytes()),
+            (b"cognito_identity", ctx.cognito_identity.unwrap_or("").as_bytes()),
+            (b"tenant_id", ctx.tenant_id.unwrap_or("").as_bytes()),
+            (b"invocation_id", ctx.invocation_id.unwrap_or("").as_bytes()),
+        ];
+        for (key, value) in lines {
+            out.write(key)?;
+            out.write(b"=")?;
+            out.write(value)?;
+            out.write(b"\n")?;
+        }
+        return Ok(());
+    }
+    if let Some(size) = event.strip_prefix(b"big:") {
+        let size = num::ascii_to_u64(size).unwrap_or(0) as usize;
+        let spare = out.spare();
+        let n = size.min(spare.len());
+        spare[..n].fill(b'x');
+        out.advance(size)?;
+        return Ok(());
+    }
+    out.write(event)?;
+    Ok(())
+}
+
+lambda_bootstrap::main!(probe, init = init);

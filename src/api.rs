@@ -1,0 +1,417 @@
+//! The Runtime API: its four requests, the `/next` headers that make an invocation's context,
+//! and what each reply status means for the loop.
+
+use core::ops::Range;
+
+use crate::client::{range_in, ClientError, Connection};
+use crate::context::{RawContext, Str};
+use crate::log;
+use crate::num;
+use crate::request::{write_head, RequestHead};
+use crate::response::ResponseHead;
+
+/// Longest request id we accept. Lambda's are 36-byte UUIDs.
+pub const MAX_REQUEST_ID: usize = 256;
+
+/// The largest event Lambda sends (synchronous invocations; asynchronous ones are 1 MB).
+pub const MAX_EVENT: usize = 6 * 1024 * 1024;
+
+/// The `/next` receive buffer: a full head and the largest event, plus room for chunk framing.
+pub const NEXT_BUFFER_LEN: usize =
+    crate::response::MAX_HEAD_LEN + MAX_EVENT + crate::chunked::MAX_LINE + 64;
+
+/// Receive buffer for replies to posts: `{"status":"OK"}` or a short error document.
+pub const REPLY_BUFFER_LEN: usize = 16 * 1024;
+
+pub const EVENT_TOO_LARGE: &[u8] = b"Runtime.EventTooLarge";
+
+/// Where each Lambda header's value is in the receive buffer.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct NextHeaders {
+    pub request_id: Option<Range<usize>>,
+    pub deadline_ms: Option<Range<usize>>,
+    pub invoked_function_arn: Option<Range<usize>>,
+    pub trace_id: Option<Range<usize>>,
+    pub client_context: Option<Range<usize>>,
+    pub cognito_identity: Option<Range<usize>>,
+    pub tenant_id: Option<Range<usize>>,
+    pub invocation_id: Option<Range<usize>>,
+}
+
+impl NextHeaders {
+    /// Records the position of each header we know, matching names in any case.
+    pub fn capture(buf: &[u8], headers: &[httparse::Header<'_>]) -> NextHeaders {
+        let mut found = NextHeaders::default();
+        for header in headers {
+            let name = header.name.as_bytes();
+            let Some(suffix) = name.strip_prefix_ignore_case(b"lambda-runtime-") else { continue };
+            let slot = match suffix {
+                n if n.eq_ignore_ascii_case(b"aws-request-id") => &mut found.request_id,
+                n if n.eq_ignore_ascii_case(b"deadline-ms") => &mut found.deadline_ms,
+                n if n.eq_ignore_ascii_case(b"invoked-function-arn") => &mut found.invoked_function_arn,
+                n if n.eq_ignore_ascii_case(b"trace-id") => &mut found.trace_id,
+                n if n.eq_ignore_ascii_case(b"client-context") => &mut found.client_context,
+                n if n.eq_ignore_ascii_case(b"cognito-identity") => &mut found.cognito_identity,
+                n if n.eq_ignore_ascii_case(b"aws-tenant-id") => &mut found.tenant_id,
+                n if n.eq_ignore_ascii_case(b"invocation-id") => &mut found.invocation_id,
+                _ => continue,
+            };
+            *slot = Some(range_in(buf, header.value));
+        }
+        found
+    }
+
+    fn all(&self) -> [&Option<Range<usize>>; 8] {
+        [
+            &self.request_id,
+            &self.deadline_ms,
+            &self.invoked_function_arn,
+            &self.trace_id,
+            &self.client_context,
+            &self.cognito_identity,
+            &self.tenant_id,
+            &self.invocation_id,
+        ]
+    }
+
+    /// Writes a NUL after every captured value, so C handlers can use them as C strings.
+    /// Each value is followed at least by the line end, so this never touches the body.
+    pub fn terminate(&self, buf: &mut [u8]) {
+        for range in self.all().into_iter().flatten() {
+            buf[range.end] = 0;
+        }
+    }
+}
+
+trait StripPrefixIgnoreCase {
+    fn strip_prefix_ignore_case(&self, prefix: &[u8]) -> Option<&[u8]>;
+}
+
+impl StripPrefixIgnoreCase for [u8] {
+    fn strip_prefix_ignore_case(&self, prefix: &[u8]) -> Option<&[u8]> {
+        let (head, rest) = self.split_at_checked(prefix.len())?;
+        head.eq_ignore_ascii_case(prefix).then_some(rest)
+    }
+}
+
+/// Request ids go into a request line: only URL path characters that need no escaping and
+/// cannot change the path's meaning (no `/`, `?`, `#`, `%`, space or control bytes, and not
+/// the dot-segments `.` and `..`, which a server may resolve away).
+pub fn is_valid_request_id(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID
+        && id != b"."
+        && id != b".."
+        && id.iter().all(|&b| {
+            b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b)
+        })
+}
+
+/// Invocation ids are echoed in a header: visible ASCII only.
+pub fn is_valid_invocation_id(id: &[u8]) -> bool {
+    id.len() <= MAX_REQUEST_ID && id.iter().all(u8::is_ascii_graphic)
+}
+
+/// What identifies an invocation in the posts that answer it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ids<'b> {
+    pub request_id: &'b [u8],
+    /// Empty when the platform sent none.
+    pub invocation_id: &'b [u8],
+}
+
+/// An event to hand to the handler.
+#[derive(Debug)]
+pub struct Invocation<'b> {
+    pub ids: Ids<'b>,
+    pub context: RawContext,
+    pub event: &'b [u8],
+}
+
+/// What a `/next` reply asks of the loop.
+#[derive(Debug)]
+pub enum Next<'b> {
+    Invocation(Invocation<'b>),
+    /// An invocation we cannot run: answer it with this error.
+    Refuse { ids: Ids<'b>, error_type: &'static [u8], message: &'static [u8] },
+    /// Nothing to answer (the reason was logged); ask again.
+    Skip,
+}
+
+/// Why `/next` gave no invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextError {
+    /// Worth asking again after a pause (connection trouble, 4xx).
+    Retry,
+    /// The API answered 5xx: the runtime must exit.
+    Exit,
+}
+
+/// A post's reply said the runtime must exit (5xx).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MustExit;
+
+pub struct RuntimeApi {
+    conn: Connection,
+    head: RequestHead,
+}
+
+impl RuntimeApi {
+    pub fn new(conn: Connection) -> Self {
+        RuntimeApi { conn, head: RequestHead::new() }
+    }
+
+    /// `GET /runtime/invocation/next`: waits (without a timeout: the sandbox may be frozen
+    /// for minutes) for the next event, received into `buf`.
+    pub fn next<'b>(&mut self, buf: &'b mut [u8]) -> Result<Next<'b>, NextError> {
+        let endpoint = self.conn.endpoint();
+        // Cannot fail: the path is fixed and the endpoint is at most 2 × 256 bytes.
+        let _ = write_head(&mut self.head, "GET", endpoint, &[b"/runtime/invocation/next"], &[], None);
+        let mut headers = NextHeaders::default();
+        let mut status = 0;
+        let result = self.conn.exchange(&self.head, &[], buf, |buf, head: &ResponseHead, raw| {
+            status = head.status;
+            headers = NextHeaders::capture(buf, raw);
+        });
+        let body = match result {
+            Ok(reply) if reply.head.status == 200 => reply.body,
+            Ok(reply) => return Err(status_error(b"GET /next", reply.head.status)),
+            Err(ClientError::BodyTooLarge) if status == 200 => {
+                headers.terminate(buf);
+                let buf: &'b [u8] = buf;
+                return Ok(match ids(buf, &headers) {
+                    Some(ids) => Next::Refuse {
+                        ids,
+                        error_type: EVENT_TOO_LARGE,
+                        message: b"the event is larger than the bootstrap's 6 MiB event buffer",
+                    },
+                    None => Next::Skip,
+                });
+            }
+            Err(e) => {
+                log_client_error(b"GET /next", e);
+                return Err(NextError::Retry);
+            }
+        };
+        headers.terminate(buf);
+        let buf: &'b [u8] = buf;
+        let Some(ids) = ids(buf, &headers) else { return Ok(Next::Skip) };
+        let context = context(buf, &headers);
+        Ok(Next::Invocation(Invocation { ids, context, event: &buf[body] }))
+    }
+
+    /// `POST /runtime/invocation/{id}/response` with the buffered response.
+    pub fn post_response(&mut self, ids: &Ids<'_>, body: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
+        let endpoint = self.conn.endpoint();
+        let path: [&[u8]; 3] = [b"/runtime/invocation/", ids.request_id, b"/response"];
+        let invocation: [(&str, &[u8]); 1] = [("Lambda-Runtime-Invocation-Id", ids.invocation_id)];
+        let headers = if ids.invocation_id.is_empty() { &invocation[..0] } else { &invocation[..] };
+        // Cannot fail: request and invocation ids are checked to be at most 256 bytes.
+        let _ = write_head(&mut self.head, "POST", endpoint, &path, headers, Some(body.len()));
+        self.post(b"POST /response", ids.request_id, body, reply)
+    }
+
+    /// `POST /runtime/invocation/{id}/error`, or `POST /runtime/init/error` without ids, with
+    /// an error document from [`crate::json::error_document`].
+    pub fn post_error(
+        &mut self,
+        ids: Option<&Ids<'_>>,
+        error_type: &[u8],
+        document: &[u8],
+        reply: &mut [u8],
+    ) -> Result<(), MustExit> {
+        let endpoint = self.conn.endpoint();
+        let mut headers: [(&str, &[u8]); 3] = [
+            ("Lambda-Runtime-Function-Error-Type", error_type),
+            ("Content-Type", b"application/json"),
+            ("Lambda-Runtime-Invocation-Id", b""),
+        ];
+        let (path, count, what): ([&[u8]; 3], usize, &[u8]) = match ids {
+            Some(ids) => {
+                headers[2].1 = ids.invocation_id;
+                let count = if ids.invocation_id.is_empty() { 2 } else { 3 };
+                ([b"/runtime/invocation/", ids.request_id, b"/error"], count, b"POST /error")
+            }
+            None => ([b"/runtime/init/error", b"", b""], 2, b"POST /init/error"),
+        };
+        // Cannot fail: ids and error type are checked to be at most 256 and 128 bytes.
+        let _ = write_head(&mut self.head, "POST", endpoint, &path, &headers[..count], Some(document.len()));
+        let request_id = ids.map_or(&b"(init)"[..], |ids| ids.request_id);
+        self.post(what, request_id, document, reply)
+    }
+
+    fn post(&mut self, what: &[u8], request_id: &[u8], body: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
+        match self.conn.exchange(&self.head, body, reply, |_, _, _| {}) {
+            Ok(r) if (200..300).contains(&r.head.status) => Ok(()),
+            Ok(r) => {
+                let mut digits = [0; num::U64_DIGITS];
+                let status = num::u64_to_ascii(r.head.status.into(), &mut digits);
+                let meaning = status_meaning(r.head.status);
+                log::line(&[what, b" for request ", request_id, b": status ", status, meaning]);
+                if r.head.status >= 500 { Err(MustExit) } else { Ok(()) }
+            }
+            Err(e) => {
+                log::line(&[what, b" for request ", request_id, b" failed: ", e.message().as_bytes()]);
+                Ok(())
+            }
+        }
+    }
+
+    /// Forgets the connection, so the next request opens a fresh one.
+    pub fn reconnect(&mut self) {
+        self.conn.close();
+    }
+}
+
+fn ids<'b>(buf: &'b [u8], headers: &NextHeaders) -> Option<Ids<'b>> {
+    let Some(range) = &headers.request_id else {
+        log::line(&[b"GET /next: reply without Lambda-Runtime-Aws-Request-Id; skipped"]);
+        return None;
+    };
+    let request_id = &buf[range.clone()];
+    if !is_valid_request_id(request_id) {
+        let shown = log::printable::<64>(request_id);
+        log::line(&[b"GET /next: unusable request id \"", &shown, b"\" (empty, too long, or not plain URL characters); skipped"]);
+        return None;
+    }
+    let invocation_id = headers.invocation_id.clone().map_or(&b""[..], |r| &buf[r]);
+    let invocation_id = if is_valid_invocation_id(invocation_id) {
+        invocation_id
+    } else {
+        log::line(&[b"GET /next: request ", request_id, b": unusable Lambda-Runtime-Invocation-Id; not echoed"]);
+        b""
+    };
+    Some(Ids { request_id, invocation_id })
+}
+
+/// The context for a handler, from captured headers (already NUL-terminated in `buf`).
+fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
+    let text = |range: &Option<Range<usize>>, name: &[u8]| -> Str {
+        let Some(range) = range else { return Str::EMPTY };
+        let value = &buf[range.clone()];
+        if core::str::from_utf8(value).is_err() {
+            log::line(&[b"GET /next: header Lambda-Runtime-", name, b" is not UTF-8; ignored"]);
+            return Str::EMPTY;
+        }
+        Str::new(value)
+    };
+    let deadline_ms = match &headers.deadline_ms {
+        None => 0,
+        Some(range) => match num::ascii_to_u64(buf[range.clone()].trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
+            Some(ms) => ms,
+            None => {
+                log::line(&[b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)"]);
+                0
+            }
+        },
+    };
+    RawContext {
+        request_id: text(&headers.request_id, b"Aws-Request-Id"),
+        deadline_ms,
+        invoked_function_arn: text(&headers.invoked_function_arn, b"Invoked-Function-Arn"),
+        trace_id: text(&headers.trace_id, b"Trace-Id"),
+        client_context: text(&headers.client_context, b"Client-Context"),
+        cognito_identity: text(&headers.cognito_identity, b"Cognito-Identity"),
+        tenant_id: text(&headers.tenant_id, b"Aws-Tenant-Id"),
+        invocation_id: text(&headers.invocation_id, b"Invocation-Id"),
+    }
+}
+
+fn status_error(what: &[u8], status: u16) -> NextError {
+    let mut digits = [0; num::U64_DIGITS];
+    let shown = num::u64_to_ascii(status.into(), &mut digits);
+    log::line(&[what, b": status ", shown, status_meaning(status)]);
+    if status >= 500 { NextError::Exit } else { NextError::Retry }
+}
+
+fn status_meaning(status: u16) -> &'static [u8] {
+    match status {
+        400 => b" (bad request: unknown request id or malformed request)",
+        403 => b" (forbidden: wrong state, e.g. already answered)",
+        410 => b" (gone: the invocation timed out)",
+        413 => b" (payload too large)",
+        500..=599 => b" (the Runtime API failed; the runtime must exit)",
+        _ => b"",
+    }
+}
+
+pub fn log_client_error(what: &[u8], error: ClientError) {
+    log::line(&[what, b": ", error.message().as_bytes()]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response;
+
+    fn capture(text: &[u8]) -> (Vec<u8>, NextHeaders) {
+        let mut headers = [httparse::EMPTY_HEADER; response::MAX_HEADERS];
+        let (_, count) = response::parse_head(text, &mut headers).unwrap().unwrap();
+        let found = NextHeaders::capture(text, &headers[..count]);
+        let mut buf = text.to_vec();
+        found.terminate(&mut buf);
+        (buf, found)
+    }
+
+    const ALL: &[u8] = b"HTTP/1.1 200 OK\r\n\
+        lambda-runtime-aws-request-id: 8476a536-e9f4-11e8-9739-2dfe598c3fcd\r\n\
+        LAMBDA-RUNTIME-DEADLINE-MS: 1542409706888\r\n\
+        Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-2:123456789012:function:custom-runtime\r\n\
+        Lambda-Runtime-Trace-Id: Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1\r\n\
+        Lambda-Runtime-Client-Context: {\"custom\":{}}\r\n\
+        Lambda-Runtime-Cognito-Identity: {\"cognitoIdentityId\":\"x\"}\r\n\
+        Lambda-Runtime-Aws-Tenant-Id: tenant-7\r\n\
+        Lambda-Runtime-Invocation-Id: inv-1\r\n\
+        Lambda-Runtime-Something-New: ignored\r\n\
+        Content-Length: 2\r\n\r\n{}";
+
+    #[test]
+    fn every_header_in_any_case_into_the_context() {
+        let (buf, headers) = capture(ALL);
+        let ids = ids(&buf, &headers).unwrap();
+        assert_eq!(ids.request_id, b"8476a536-e9f4-11e8-9739-2dfe598c3fcd");
+        assert_eq!(ids.invocation_id, b"inv-1");
+        let raw = context(&buf, &headers);
+        // SAFETY: the context points into `buf`, alive here.
+        let ctx = unsafe { crate::context::Context::from_raw(&raw) };
+        assert_eq!(ctx.request_id, "8476a536-e9f4-11e8-9739-2dfe598c3fcd");
+        assert_eq!(ctx.deadline_ms, 1_542_409_706_888);
+        assert_eq!(ctx.invoked_function_arn, "arn:aws:lambda:us-east-2:123456789012:function:custom-runtime");
+        assert_eq!(ctx.trace_id, Some("Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1"));
+        assert_eq!(ctx.client_context, Some("{\"custom\":{}}"));
+        assert_eq!(ctx.cognito_identity, Some("{\"cognitoIdentityId\":\"x\"}"));
+        assert_eq!(ctx.tenant_id, Some("tenant-7"));
+        assert_eq!(ctx.invocation_id, Some("inv-1"));
+        // Values are C strings too.
+        // SAFETY: `terminate` wrote a NUL right after the value.
+        assert_eq!(unsafe { *raw.tenant_id.ptr.add(raw.tenant_id.len) }, 0);
+        assert_eq!(&buf[buf.len() - 2..], b"{}", "the body is untouched");
+    }
+
+    #[test]
+    fn only_the_request_id_is_required() {
+        let (buf, headers) = capture(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(ids(&buf, &headers).unwrap(), Ids { request_id: b"abc", invocation_id: b"" });
+        let raw = context(&buf, &headers);
+        assert_eq!(raw.deadline_ms, 0);
+        assert_eq!(raw.trace_id.len, 0);
+        let (buf, headers) = capture(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(ids(&buf, &headers), None);
+    }
+
+    #[test]
+    fn a_bad_deadline_reads_as_unknown() {
+        let (buf, headers) = capture(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: soon\r\n\r\n");
+        assert_eq!(context(&buf, &headers).deadline_ms, 0);
+    }
+
+    #[test]
+    fn request_ids_that_could_bend_a_request_line_are_refused() {
+        assert!(is_valid_request_id(b"8476a536-e9f4-11e8-9739-2dfe598c3fcd"));
+        assert!(is_valid_request_id(b"A.b_c~1"));
+        for bad in [&b""[..], b"a/b", b"a b", b"a?b", b"a#b", b"a%2fb", b"a\rb", b"a\nb", b"a\x00b", b"\xc3\xa9", b".", b".."] {
+            assert!(!is_valid_request_id(bad), "{bad:?}");
+        }
+        assert!(!is_valid_request_id(&[b'a'; MAX_REQUEST_ID + 1]));
+    }
+}

@@ -1,0 +1,222 @@
+//! One keep-alive HTTP/1.1 connection to the Runtime API: send a request, read its reply into
+//! a caller's buffer.
+//!
+//! The reply's body ends up contiguous in the buffer right after its head, whatever its
+//! framing, so the event handed to a handler is a plain slice of the receive buffer.
+//!
+//! A kept-alive connection may have been closed by the server while we were idle (or frozen).
+//! When a request on a reused connection fails before any byte of the reply arrives, the
+//! connection is reopened and the request sent again, once. On a fresh connection the failure
+//! is real and is returned.
+
+use core::ops::Range;
+
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+
+use crate::chunked::{ChunkError, Dechunker};
+use crate::endpoint::Endpoint;
+use crate::net;
+use crate::response::{self, Framing, HeadError, ResponseHead};
+
+/// Why an exchange failed. The connection is closed after any of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientError {
+    Connect(Errno),
+    Send(Errno),
+    Recv(Errno),
+    /// The server closed the connection before the reply was complete.
+    Closed,
+    HeadTooLong,
+    Head(HeadError),
+    Chunked(ChunkError),
+    /// The reply's body does not fit in the buffer. The head was parsed (and inspected).
+    BodyTooLarge,
+}
+
+impl ClientError {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Connect(_) => "cannot connect to the Runtime API",
+            Self::Send(_) => "cannot send to the Runtime API",
+            Self::Recv(_) => "cannot receive from the Runtime API",
+            Self::Closed => "the Runtime API closed the connection mid-reply",
+            Self::HeadTooLong => "reply head longer than 64 KiB",
+            Self::Head(e) => e.message(),
+            Self::Chunked(e) => e.message(),
+            Self::BodyTooLarge => "reply body larger than the buffer",
+        }
+    }
+
+    /// The system error behind it, if any.
+    pub fn errno(self) -> Option<Errno> {
+        match self {
+            Self::Connect(e) | Self::Send(e) | Self::Recv(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A complete reply: its head, and where its body is in the buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub head: ResponseHead,
+    pub body: Range<usize>,
+}
+
+pub struct Connection {
+    endpoint: Endpoint,
+    socket: Option<OwnedFd>,
+}
+
+/// Failures worth one retry on a reused connection: the server had closed it.
+enum ReadError {
+    /// Closed or reset before the first byte of the reply.
+    Stale(ClientError),
+    Fatal(ClientError),
+}
+
+impl Connection {
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self { endpoint, socket: None }
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Drops the connection; the next exchange opens a new one.
+    pub fn close(&mut self) {
+        self.socket = None;
+    }
+
+    /// Sends `head` and `body` and reads the reply into `buf`. `inspect` sees the parsed head
+    /// and headers (borrowing `buf`) before the body is read, even when the body then turns out
+    /// too large, so the caller can keep what it needs from them.
+    pub fn exchange(
+        &mut self,
+        head: &[u8],
+        body: &[u8],
+        buf: &mut [u8],
+        mut inspect: impl FnMut(&[u8], &ResponseHead, &[httparse::Header<'_>]),
+    ) -> Result<Reply, ClientError> {
+        loop {
+            let reused = self.socket.is_some();
+            let socket = match &self.socket {
+                Some(socket) => socket,
+                None => {
+                    let socket = net::connect(&self.endpoint.addr).map_err(ClientError::Connect)?;
+                    self.socket.insert(socket)
+                }
+            };
+            let result = match net::send_all(socket, &[head, body]) {
+                Ok(()) => read_reply(socket, buf, &mut inspect),
+                Err(e) => Err(ReadError::Stale(ClientError::Send(e))),
+            };
+            match result {
+                Ok((reply, keep_alive)) => {
+                    if !keep_alive {
+                        self.close();
+                    }
+                    return Ok(reply);
+                }
+                Err(ReadError::Stale(_)) if reused => self.close(),
+                Err(ReadError::Stale(e) | ReadError::Fatal(e)) => {
+                    self.close();
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+/// Reads one reply. Returns it and whether the connection may be used again.
+fn read_reply(
+    socket: &OwnedFd,
+    buf: &mut [u8],
+    inspect: &mut impl FnMut(&[u8], &ResponseHead, &[httparse::Header<'_>]),
+) -> Result<(Reply, bool), ReadError> {
+    let mut filled = 0;
+    let head = loop {
+        let n = match net::recv(socket, &mut buf[filled..]) {
+            Ok(0) if filled == 0 => return Err(ReadError::Stale(ClientError::Closed)),
+            Ok(0) => return Err(ReadError::Fatal(ClientError::Closed)),
+            Ok(n) => n,
+            Err(e) if filled == 0 && e == Errno::CONNRESET => {
+                return Err(ReadError::Stale(ClientError::Recv(e)));
+            }
+            Err(e) => return Err(ReadError::Fatal(ClientError::Recv(e))),
+        };
+        filled += n;
+        let mut headers = [httparse::EMPTY_HEADER; response::MAX_HEADERS];
+        match response::parse_head(&buf[..filled], &mut headers) {
+            Ok(Some((head, count))) => {
+                inspect(buf, &head, &headers[..count]);
+                break head;
+            }
+            Ok(None) if filled >= response::MAX_HEAD_LEN || filled == buf.len() => {
+                return Err(ReadError::Fatal(ClientError::HeadTooLong));
+            }
+            Ok(None) => {}
+            Err(e) => return Err(ReadError::Fatal(ClientError::Head(e))),
+        }
+    };
+    let fatal = ReadError::Fatal;
+    let (body, excess) = match head.framing {
+        Framing::Length(len) => {
+            let end = usize::try_from(len)
+                .ok()
+                .and_then(|len| head.len.checked_add(len))
+                .filter(|&end| end <= buf.len())
+                .ok_or(fatal(ClientError::BodyTooLarge))?;
+            while filled < end {
+                filled += recv_more(socket, &mut buf[filled..end]).map_err(fatal)?;
+            }
+            (head.len..end, filled - end)
+        }
+        Framing::Chunked => {
+            let mut dechunker = Dechunker::new(head.len, head.len);
+            let mut received = filled - head.len;
+            while !dechunker.decode(buf, received).map_err(|e| match e {
+                ChunkError::TooLarge => fatal(ClientError::BodyTooLarge),
+                e => fatal(ClientError::Chunked(e)),
+            })? {
+                received = recv_more(socket, &mut buf[dechunker.fill_at()..]).map_err(fatal)?;
+            }
+            (dechunker.body(), dechunker.excess())
+        }
+        Framing::UntilClose => {
+            loop {
+                if filled == buf.len() {
+                    return Err(fatal(ClientError::BodyTooLarge));
+                }
+                match net::recv(socket, &mut buf[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) => return Err(fatal(ClientError::Recv(e))),
+                }
+            }
+            (head.len..filled, 0)
+        }
+    };
+    // Bytes beyond the reply mean the server and we disagree on framing: start afresh.
+    let keep_alive = head.keep_alive && excess == 0;
+    Ok((Reply { head, body }, keep_alive))
+}
+
+/// One `recv` that must make progress: end of stream here is a truncated reply.
+fn recv_more(socket: &OwnedFd, buf: &mut [u8]) -> Result<usize, ClientError> {
+    match net::recv(socket, buf) {
+        Ok(0) => Err(ClientError::Closed),
+        Ok(n) => Ok(n),
+        Err(e) => Err(ClientError::Recv(e)),
+    }
+}
+
+/// Where `part`, a slice borrowed from `buf`, lies in it; for keeping header positions past
+/// the borrow.
+pub fn range_in(buf: &[u8], part: &[u8]) -> Range<usize> {
+    let start = (part.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
+    debug_assert!(start <= buf.len() && start + part.len() <= buf.len());
+    start..start + part.len()
+}

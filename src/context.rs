@@ -1,0 +1,142 @@
+//! The invocation context, in the C layout handlers receive and as a Rust view of it.
+//!
+//! Every string points into the runtime's receive buffer, where it arrived as a header value;
+//! nothing is copied. The runtime writes a NUL after each value, so C code may also use
+//! `ptr` as a C string. Absent headers are empty strings, never null pointers.
+
+use core::ffi::c_char;
+
+/// A borrowed byte string: `lb_str` in C. `ptr[len]` is always NUL.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Str {
+    pub ptr: *const c_char,
+    pub len: usize,
+}
+
+impl Str {
+    pub const EMPTY: Str = Str { ptr: c"".as_ptr(), len: 0 };
+
+    /// `bytes` must be followed by a NUL in memory (the caller wrote one).
+    pub fn new(bytes: &[u8]) -> Str {
+        Str { ptr: bytes.as_ptr().cast(), len: bytes.len() }
+    }
+
+    /// # Safety
+    /// `ptr` must point to `len` readable bytes that live for `'a`.
+    pub unsafe fn as_bytes<'a>(&self) -> &'a [u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: guaranteed by the caller, and checked non-empty above.
+        unsafe { core::slice::from_raw_parts(self.ptr.cast(), self.len) }
+    }
+}
+
+/// `lb_context` in C.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RawContext {
+    /// `Lambda-Runtime-Aws-Request-Id`.
+    pub request_id: Str,
+    /// `Lambda-Runtime-Deadline-Ms`: Unix epoch milliseconds; 0 when absent.
+    pub deadline_ms: i64,
+    /// `Lambda-Runtime-Invoked-Function-Arn`.
+    pub invoked_function_arn: Str,
+    /// `Lambda-Runtime-Trace-Id` (also in `_X_AMZN_TRACE_ID` while the handler runs).
+    pub trace_id: Str,
+    /// `Lambda-Runtime-Client-Context`: JSON, when the caller gave one.
+    pub client_context: Str,
+    /// `Lambda-Runtime-Cognito-Identity`: JSON, when present.
+    pub cognito_identity: Str,
+    /// `Lambda-Runtime-Aws-Tenant-Id`, in tenant isolation mode.
+    pub tenant_id: Str,
+    /// `Lambda-Runtime-Invocation-Id`, on newer platforms.
+    pub invocation_id: Str,
+}
+
+impl RawContext {
+    pub const EMPTY: RawContext = RawContext {
+        request_id: Str::EMPTY,
+        deadline_ms: 0,
+        invoked_function_arn: Str::EMPTY,
+        trace_id: Str::EMPTY,
+        client_context: Str::EMPTY,
+        cognito_identity: Str::EMPTY,
+        tenant_id: Str::EMPTY,
+        invocation_id: Str::EMPTY,
+    };
+}
+
+/// The context as Rust handlers see it. Optional headers are `None` when absent.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub request_id: &'a str,
+    /// Unix epoch milliseconds; 0 when the platform sent none.
+    pub deadline_ms: i64,
+    pub invoked_function_arn: &'a str,
+    pub trace_id: Option<&'a str>,
+    pub client_context: Option<&'a str>,
+    pub cognito_identity: Option<&'a str>,
+    pub tenant_id: Option<&'a str>,
+    pub invocation_id: Option<&'a str>,
+}
+
+impl<'a> Context<'a> {
+    /// # Safety
+    /// Every `Str` in `raw` must satisfy [`Str::as_bytes`] for `'a`. Values that are not
+    /// UTF-8 read as empty (the runtime only passes UTF-8).
+    pub unsafe fn from_raw(raw: &RawContext) -> Context<'a> {
+        // SAFETY: guaranteed by the caller.
+        let text = |s: &Str| core::str::from_utf8(unsafe { s.as_bytes() }).unwrap_or("");
+        let optional = |s: &Str| Some(text(s)).filter(|t| !t.is_empty());
+        Context {
+            request_id: text(&raw.request_id),
+            deadline_ms: raw.deadline_ms,
+            invoked_function_arn: text(&raw.invoked_function_arn),
+            trace_id: optional(&raw.trace_id),
+            client_context: optional(&raw.client_context),
+            cognito_identity: optional(&raw.cognito_identity),
+            tenant_id: optional(&raw.tenant_id),
+            invocation_id: optional(&raw.invocation_id),
+        }
+    }
+
+    /// Milliseconds left before the deadline (0 when past it or unknown).
+    pub fn remaining_ms(&self) -> u64 {
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
+        let now_ms = now.tv_sec.saturating_mul(1000) + now.tv_nsec / 1_000_000;
+        u64::try_from(self.deadline_ms.saturating_sub(now_ms)).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_view_of_a_raw_context() {
+        let id = b"id-1\0";
+        let trace = b"Root=1-2-3\0";
+        let raw = RawContext {
+            request_id: Str::new(&id[..4]),
+            deadline_ms: 42,
+            trace_id: Str::new(&trace[..10]),
+            ..RawContext::EMPTY
+        };
+        // SAFETY: the strings are locals that outlive `ctx`.
+        let ctx = unsafe { Context::from_raw(&raw) };
+        assert_eq!(ctx.request_id, "id-1");
+        assert_eq!(ctx.deadline_ms, 42);
+        assert_eq!(ctx.invoked_function_arn, "");
+        assert_eq!(ctx.trace_id, Some("Root=1-2-3"));
+        assert_eq!(ctx.client_context, None);
+        assert_eq!(ctx.remaining_ms(), 0, "a deadline in 1970 has passed");
+    }
+
+    #[test]
+    fn empty_strings_are_nul_terminated_c_strings() {
+        // SAFETY: EMPTY points at a static "".
+        assert_eq!(unsafe { *Str::EMPTY.ptr }, 0);
+    }
+}

@@ -1,0 +1,348 @@
+//! The handler ABI: one C-ABI function the bootstrap calls per invocation, and the safe Rust
+//! layer over it.
+//!
+//! The runtime lends the handler its response buffer (`lb_response` in C): the handler writes
+//! up to `cap` bytes at `ptr` and sets `len`. On failure it returns non-zero and the bytes in
+//! the buffer are the error message, with `error_type` naming the error. A `len` above `cap`
+//! means "my response would be this long": it is reported as too large, never read.
+
+use core::ffi::c_int;
+
+use crate::context::{Context, RawContext, Str};
+
+/// `lb_response` in C.
+#[repr(C)]
+#[derive(Debug)]
+pub struct RawResponse {
+    /// The runtime's buffer. Handlers write here; changing the pointer has no effect.
+    pub ptr: *mut u8,
+    /// Bytes available at `ptr`.
+    pub cap: usize,
+    /// Bytes written: the response, or the error message when the handler fails.
+    pub len: usize,
+    /// On failure, the error type (e.g. `Function.BadInput`); empty means `Function.Error`.
+    pub error_type: Str,
+}
+
+/// `int handler(const lb_context *, const uint8_t *event, size_t event_len, lb_response *)`.
+pub type HandlerFn =
+    unsafe extern "C" fn(*const RawContext, *const u8, usize, *mut RawResponse) -> c_int;
+
+/// `int handler_init(lb_response *)`: runs once before the first invocation.
+pub type InitFn = unsafe extern "C" fn(*mut RawResponse) -> c_int;
+
+/// The error type used when a failing handler names none (or an invalid one).
+pub const DEFAULT_ERROR_TYPE: &[u8] = b"Function.Error";
+/// Longest error type we pass on: it becomes a header value.
+pub const MAX_ERROR_TYPE: usize = 128;
+/// The most response bytes Lambda accepts for a buffered response.
+pub const MAX_RESPONSE: usize = 6 * 1024 * 1024;
+
+pub const RESPONSE_TOO_LARGE: &[u8] = b"Runtime.ResponseTooLarge";
+const RESPONSE_TOO_LARGE_MESSAGE: &[u8] =
+    b"the response is larger than 6291456 bytes (6 MiB), Lambda's limit for buffered responses";
+
+/// What a handler call came to, borrowing the response buffer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    Success(&'a [u8]),
+    Failure { error_type: &'a [u8], message: &'a [u8] },
+}
+
+/// Calls `handler` with the runtime's `buf` as its response buffer and reads back what it
+/// reported, trusting nothing: lengths past the buffer and malformed error types are caught.
+pub fn call<'a>(
+    handler: HandlerFn,
+    context: &RawContext,
+    event: &[u8],
+    buf: &'a mut [u8],
+) -> Outcome<'a> {
+    let mut raw = RawResponse::new(buf);
+    // SAFETY: the context's strings and `event` are valid for the call, and `raw` describes
+    // `buf`, which we own mutably; this is the ABI contract the handler was written to.
+    let status = unsafe { handler(context, event.as_ptr(), event.len(), &mut raw) };
+    outcome(status, &raw, buf)
+}
+
+/// Calls the init hook the same way; `None` means it succeeded.
+pub fn call_init<'a>(init: InitFn, buf: &'a mut [u8]) -> Option<Outcome<'a>> {
+    let mut raw = RawResponse::new(buf);
+    // SAFETY: `raw` describes `buf`, which we own mutably.
+    let status = unsafe { init(&mut raw) };
+    match outcome(status, &raw, buf) {
+        Outcome::Success(_) => None,
+        failure => Some(failure),
+    }
+}
+
+impl RawResponse {
+    fn new(buf: &mut [u8]) -> Self {
+        RawResponse { ptr: buf.as_mut_ptr(), cap: buf.len(), len: 0, error_type: Str::EMPTY }
+    }
+}
+
+fn outcome<'a>(status: c_int, raw: &RawResponse, buf: &'a [u8]) -> Outcome<'a> {
+    if raw.len > buf.len() || raw.len > MAX_RESPONSE {
+        return Outcome::Failure { error_type: RESPONSE_TOO_LARGE, message: RESPONSE_TOO_LARGE_MESSAGE };
+    }
+    let written = &buf[..raw.len];
+    if status == 0 {
+        return Outcome::Success(written);
+    }
+    let error_type = if raw.error_type.len <= MAX_ERROR_TYPE && !raw.error_type.ptr.is_null() {
+        // SAFETY: the handler set a pointer and a length within our bound; the ABI requires it
+        // to point at that many readable bytes (a static string, normally).
+        unsafe { raw.error_type.as_bytes() }
+    } else {
+        &[]
+    };
+    let error_type = if is_valid_error_type(error_type) { error_type } else { DEFAULT_ERROR_TYPE };
+    Outcome::Failure { error_type, message: written }
+}
+
+/// Error types become a header value: visible ASCII only, no spaces.
+pub fn is_valid_error_type(error_type: &[u8]) -> bool {
+    !error_type.is_empty()
+        && error_type.len() <= MAX_ERROR_TYPE
+        && error_type.iter().all(u8::is_ascii_graphic)
+}
+
+/// The response buffer as a Rust handler sees it: an append-only writer.
+pub struct Response<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+/// A write did not fit in the response buffer (6 MiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge;
+
+impl<'a> Response<'a> {
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Response { buf, len: 0 }
+    }
+
+    /// Appends `bytes`, or writes nothing if they do not fit.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), TooLarge> {
+        let end = self.len.checked_add(bytes.len()).filter(|&end| end <= self.buf.len());
+        let end = end.ok_or(TooLarge)?;
+        self.buf[self.len..end].copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+
+    /// The bytes written so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// The unwritten rest of the buffer, for writing in place; follow with [`Response::advance`].
+    pub fn spare(&mut self) -> &mut [u8] {
+        &mut self.buf[self.len..]
+    }
+
+    /// Marks `n` more bytes of [`Response::spare`] as written.
+    pub fn advance(&mut self, n: usize) -> Result<(), TooLarge> {
+        self.len = self.len.checked_add(n).filter(|&l| l <= self.buf.len()).ok_or(TooLarge)?;
+        Ok(())
+    }
+}
+
+/// Longest error message a Rust handler's [`Error`] carries.
+pub const MAX_RUST_ERROR_MESSAGE: usize = 1024;
+
+/// A handler's failure: an error type and a message, posted to `/error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub error_type: &'static str,
+    pub message: heapless::String<MAX_RUST_ERROR_MESSAGE>,
+}
+
+impl Error {
+    /// `message` is cut to [`MAX_RUST_ERROR_MESSAGE`] bytes, at a character boundary.
+    pub fn new(error_type: &'static str, message: &str) -> Self {
+        let mut cut = message.len().min(MAX_RUST_ERROR_MESSAGE);
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let mut text = heapless::String::new();
+        // Fits: cut to capacity above. `get` cannot panic (see json::cut).
+        let _ = text.push_str(message.get(..cut).unwrap_or(""));
+        Error { error_type, message: text }
+    }
+}
+
+impl From<TooLarge> for Error {
+    fn from(_: TooLarge) -> Self {
+        Error::new("Runtime.ResponseTooLarge", "the response does not fit in 6 MiB")
+    }
+}
+
+/// Adapts a safe Rust handler to [`HandlerFn`]; used by [`crate::main!`].
+///
+/// # Safety
+/// The arguments must satisfy the handler ABI, as the runtime's [`call`] guarantees.
+pub unsafe fn call_rust(
+    handler: fn(&Context<'_>, &[u8], &mut Response<'_>) -> Result<(), Error>,
+    context: *const RawContext,
+    event: *const u8,
+    event_len: usize,
+    out: *mut RawResponse,
+) -> c_int {
+    // SAFETY: per the ABI all pointers are valid for the call and `out` describes a buffer
+    // nobody else touches while the handler runs.
+    let (context, event, out) = unsafe {
+        let event = if event_len == 0 { &[][..] } else { core::slice::from_raw_parts(event, event_len) };
+        (Context::from_raw(&*context), event, &mut *out)
+    };
+    // SAFETY: as above.
+    let buf = unsafe { core::slice::from_raw_parts_mut(out.ptr, out.cap) };
+    let mut response = Response::new(buf);
+    let result = handler(&context, event, &mut response);
+    finish(result, response.len, out)
+}
+
+/// Adapts a safe Rust init hook to [`InitFn`]; used by [`crate::main!`].
+///
+/// # Safety
+/// `out` must describe a valid buffer, as the runtime's [`call_init`] guarantees.
+pub unsafe fn call_rust_init(init: fn() -> Result<(), Error>, out: *mut RawResponse) -> c_int {
+    // SAFETY: `out` is valid for the call, per the ABI.
+    let out = unsafe { &mut *out };
+    finish(init(), 0, out)
+}
+
+fn finish(result: Result<(), Error>, len: usize, out: &mut RawResponse) -> c_int {
+    match result {
+        Ok(()) => {
+            out.len = len;
+            0
+        }
+        Err(error) => {
+            let message = error.message.as_bytes();
+            let n = message.len().min(out.cap);
+            // SAFETY: `out.ptr` has `out.cap` writable bytes and `n <= out.cap`.
+            unsafe { core::ptr::copy_nonoverlapping(message.as_ptr(), out.ptr, n) };
+            out.len = n;
+            out.error_type = Str { ptr: error.error_type.as_ptr().cast(), len: error.error_type.len() };
+            1
+        }
+    }
+}
+
+/// An init hook that does nothing, for handlers without one.
+pub fn no_init() -> Result<(), Error> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn echo(_: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), Error> {
+        out.write(event)?;
+        Ok(())
+    }
+
+    fn refuse(ctx: &Context<'_>, _: &[u8], _: &mut Response<'_>) -> Result<(), Error> {
+        Err(Error::new("Function.Refused", ctx.request_id))
+    }
+
+    unsafe extern "C" fn echo_abi(c: *const RawContext, e: *const u8, n: usize, o: *mut RawResponse) -> c_int {
+        unsafe { call_rust(echo, c, e, n, o) }
+    }
+
+    unsafe extern "C" fn refuse_abi(c: *const RawContext, e: *const u8, n: usize, o: *mut RawResponse) -> c_int {
+        unsafe { call_rust(refuse, c, e, n, o) }
+    }
+
+    unsafe extern "C" fn claims_too_much(_: *const RawContext, _: *const u8, _: usize, o: *mut RawResponse) -> c_int {
+        unsafe { (*o).len = (*o).cap + 1 };
+        0
+    }
+
+    unsafe extern "C" fn bad_error_type(_: *const RawContext, _: *const u8, _: usize, o: *mut RawResponse) -> c_int {
+        unsafe {
+            *(*o).ptr = b'm';
+            (*o).len = 1;
+            (*o).error_type = Str::new(b"Bad Type\r\n");
+        }
+        -7
+    }
+
+    #[test]
+    fn rust_handler_success_through_the_abi() {
+        let mut buf = [0u8; 16];
+        let outcome = call(echo_abi, &RawContext::EMPTY, b"hello", &mut buf);
+        assert_eq!(outcome, Outcome::Success(b"hello"));
+    }
+
+    #[test]
+    fn rust_handler_error_through_the_abi() {
+        let id = b"req-9\0";
+        let ctx = RawContext { request_id: Str::new(&id[..5]), ..RawContext::EMPTY };
+        let mut buf = [0u8; 64];
+        let outcome = call(refuse_abi, &ctx, b"", &mut buf);
+        assert_eq!(outcome, Outcome::Failure { error_type: b"Function.Refused", message: b"req-9" });
+    }
+
+    #[test]
+    fn overflowing_writes_fail_without_writing() {
+        let mut buf = [0u8; 4];
+        let outcome = call(echo_abi, &RawContext::EMPTY, b"hello", &mut buf);
+        assert_eq!(
+            outcome,
+            Outcome::Failure { error_type: b"Runtime.ResponseTooLarge", message: b"the " },
+            "the message is cut to the buffer"
+        );
+        let mut response = Response::new(&mut buf);
+        response.write(b"abc").unwrap();
+        assert_eq!(response.write(b"de"), Err(TooLarge));
+        assert_eq!(response.as_bytes(), b"abc");
+        assert_eq!(response.advance(2), Err(TooLarge));
+        response.spare()[0] = b'd';
+        response.advance(1).unwrap();
+        assert_eq!(response.as_bytes(), b"abcd");
+    }
+
+    #[test]
+    fn a_length_beyond_the_buffer_is_reported_not_read() {
+        let mut buf = [0u8; 8];
+        match call(claims_too_much, &RawContext::EMPTY, b"", &mut buf) {
+            Outcome::Failure { error_type, .. } => assert_eq!(error_type, RESPONSE_TOO_LARGE),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn invalid_error_types_become_the_default() {
+        let mut buf = [0u8; 8];
+        let outcome = call(bad_error_type, &RawContext::EMPTY, b"", &mut buf);
+        assert_eq!(outcome, Outcome::Failure { error_type: DEFAULT_ERROR_TYPE, message: b"m" });
+        assert!(is_valid_error_type(b"Function.MyError"));
+        assert!(!is_valid_error_type(b""));
+        assert!(!is_valid_error_type(&[b'a'; MAX_ERROR_TYPE + 1]));
+        assert!(!is_valid_error_type("Fünction".as_bytes()));
+    }
+
+    #[test]
+    fn error_messages_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(MAX_RUST_ERROR_MESSAGE);
+        let error = Error::new("T", &long);
+        assert_eq!(error.message.len(), MAX_RUST_ERROR_MESSAGE);
+        let odd = format!("x{long}");
+        assert_eq!(Error::new("T", &odd).message.len(), MAX_RUST_ERROR_MESSAGE - 1);
+    }
+}

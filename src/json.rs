@@ -1,0 +1,130 @@
+//! The JSON error document Lambda expects on `/error` and `/init/error`:
+//! `{"errorMessage":"...","errorType":"...","stackTrace":[]}`.
+//!
+//! Messages come from handlers in any language and may be any bytes. They are made valid
+//! UTF-8 (invalid sequences become U+FFFD, as `String::from_utf8_lossy` does), cut to
+//! [`MAX_MESSAGE`] bytes, and escaped by serde-json-core.
+
+use serde::Serialize;
+
+/// Longest message we put in an error document, in bytes before escaping.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+/// Scratch room for a lossily converted message: each invalid byte may become 3.
+pub const SCRATCH_LEN: usize = MAX_MESSAGE + 4;
+/// Room for any error document: every byte escaped as `\u00XX`, plus the type and keys.
+pub const BODY_LEN: usize = 6 * (MAX_MESSAGE + crate::handler::MAX_ERROR_TYPE) + 64;
+
+#[derive(Serialize)]
+struct ErrorDocument<'a> {
+    #[serde(rename = "errorMessage")]
+    message: &'a str,
+    #[serde(rename = "errorType")]
+    error_type: &'a str,
+    #[serde(rename = "stackTrace")]
+    stack_trace: [&'a str; 0],
+}
+
+/// Writes the error document into `out` and returns it. `scratch` holds the message's valid
+/// UTF-8 form when it is not valid already.
+pub fn error_document<'o>(
+    error_type: &[u8],
+    message: &[u8],
+    scratch: &mut [u8],
+    out: &'o mut [u8],
+) -> &'o [u8] {
+    let document = ErrorDocument {
+        message: to_utf8(message, scratch),
+        error_type: core::str::from_utf8(error_type).unwrap_or("Function.Error"),
+        stack_trace: [],
+    };
+    match serde_json_core::to_slice(&document, out) {
+        Ok(len) => &out[..len],
+        // Unreachable with buffers of BODY_LEN; a fixed document beats a broken one.
+        Err(_) => b"{\"errorMessage\":\"error document too large\",\"errorType\":\"Runtime.Unknown\",\"stackTrace\":[]}",
+    }
+}
+
+/// `bytes` as UTF-8, cut to [`MAX_MESSAGE`] bytes (and to `scratch`) at a character boundary.
+fn to_utf8<'s>(bytes: &'s [u8], scratch: &'s mut [u8]) -> &'s str {
+    let limit = MAX_MESSAGE.min(scratch.len());
+    if let Ok(text) = core::str::from_utf8(bytes) {
+        return cut(text, limit);
+    }
+    let mut len = 0;
+    let mut push = |piece: &str| {
+        let piece = cut(piece, limit - len);
+        scratch[len..len + piece.len()].copy_from_slice(piece.as_bytes());
+        len += piece.len();
+    };
+    for chunk in bytes.utf8_chunks() {
+        push(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            push("\u{FFFD}");
+        }
+    }
+    let scratch: &'s [u8] = scratch;
+    // Only whole `str` pieces were copied, so this cannot fail.
+    core::str::from_utf8(&scratch[..len]).unwrap_or("")
+}
+
+/// The longest prefix of `text` of at most `limit` bytes that ends on a character boundary.
+fn cut(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    // `get` cannot panic, unlike indexing, whose panic message machinery is large.
+    text.get(..end).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(error_type: &str, message: &[u8]) -> String {
+        let mut scratch = vec![0; SCRATCH_LEN];
+        let mut out = vec![0; BODY_LEN];
+        let doc = error_document(error_type.as_bytes(), message, &mut scratch, &mut out);
+        String::from_utf8(doc.to_vec()).expect("documents are UTF-8")
+    }
+
+    #[test]
+    fn shape() {
+        assert_eq!(
+            document("Function.X", b"boom"),
+            r#"{"errorMessage":"boom","errorType":"Function.X","stackTrace":[]}"#
+        );
+    }
+
+    #[test]
+    fn escapes_quotes_backslashes_and_controls() {
+        let doc = document("T", b"a\"b\\c\nd\re\tf\x00g\x1fh\x7fi");
+        assert_eq!(
+            doc,
+            r#"{"errorMessage":"a\"b\\c\nd\re\tf\u0000g\u001Fh"#.to_owned() + "\u{7f}" + r#"i","errorType":"T","stackTrace":[]}"#
+        );
+    }
+
+    #[test]
+    fn non_ascii_passes_and_invalid_utf8_becomes_replacement_characters() {
+        assert!(document("T", "héllo ☃ 𝄞".as_bytes()).contains("\"héllo ☃ 𝄞\""));
+        assert!(document("T", b"a\xffb\xc3").contains("\"a\u{FFFD}b\u{FFFD}\""));
+    }
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(MAX_MESSAGE);
+        let doc = document("T", long.as_bytes());
+        assert!(doc.contains(&"é".repeat(MAX_MESSAGE / 2)));
+        assert!(!doc.contains(&"é".repeat(MAX_MESSAGE / 2 + 1)));
+        let controls = vec![1u8; MAX_MESSAGE * 2];
+        let doc = document("T", &controls);
+        assert_eq!(doc.matches("\\u0001").count(), MAX_MESSAGE, "worst-case escaping fits");
+        let invalid = vec![0xffu8; MAX_MESSAGE];
+        let doc = document("T", &invalid);
+        assert_eq!(doc.matches('\u{FFFD}').count(), MAX_MESSAGE / 3);
+    }
+}

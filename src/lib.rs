@@ -1,0 +1,94 @@
+//! A tiny, allocation-free AWS Lambda custom runtime: the `bootstrap`.
+//!
+//! The data path, in the order bytes travel:
+//! - [`endpoint`] parses `AWS_LAMBDA_RUNTIME_API`;
+//! - [`runtime`] is the loop, over [`api`] (the Runtime API's requests and headers);
+//! - [`client`] runs one HTTP/1.1 exchange on a keep-alive [`net`] socket, with [`request`]
+//!   writing heads, [`response`] parsing them and [`chunked`] decoding bodies in place;
+//! - [`handler`] calls the C-ABI handler with a [`context`] and the runtime's response buffer;
+//! - [`json`] writes error documents; [`panic`] posts a Rust handler's panic before exiting.
+//!
+//! Everything but `net`, `log`, `trace_env` and `runtime` is sans-IO: bytes in, values out,
+//! tested without sockets.
+#![cfg_attr(not(test), no_std)]
+
+pub mod api;
+pub mod chunked;
+pub mod client;
+pub mod context;
+pub mod endpoint;
+pub mod handler;
+pub mod json;
+pub mod log;
+pub mod net;
+pub mod num;
+pub mod panic;
+pub mod request;
+pub mod response;
+pub mod runtime;
+pub mod static_buf;
+pub mod trace_env;
+
+pub use context::Context;
+pub use handler::{Error, Response, TooLarge};
+
+// The bootstrap is a static musl program: musl's crt starts it and its libc serves C handlers.
+// The libc crate only links libc inside std, so a no_std binary asks for it here.
+#[cfg(not(test))]
+#[link(name = "c", kind = "static", modifiers = "-bundle")]
+unsafe extern "C" {}
+
+/// Defines a bootstrap's entry points around a Rust handler: the C `main` that musl's start-up
+/// code calls, the C-ABI shims over the handler (and optional init hook), and the panic
+/// handler that posts panics as invocation errors. Use it in a `#![no_std] #![no_main]`
+/// binary:
+///
+/// ```ignore
+/// fn handle(ctx: &Context, event: &[u8], out: &mut Response) -> Result<(), Error> { ... }
+/// fn init() -> Result<(), Error> { ... }
+/// lambda_bootstrap::main!(handle);               // or:
+/// lambda_bootstrap::main!(handle, init = init);
+/// ```
+#[macro_export]
+macro_rules! main {
+    ($handler:path) => {
+        $crate::main!($handler, init = $crate::handler::no_init);
+    };
+    ($handler:path, init = $init:path) => {
+        unsafe extern "C" fn __lambda_bootstrap_handler(
+            context: *const $crate::context::RawContext,
+            event: *const u8,
+            event_len: usize,
+            out: *mut $crate::handler::RawResponse,
+        ) -> core::ffi::c_int {
+            // SAFETY: the runtime calls this with pointers that satisfy the handler ABI.
+            unsafe { $crate::handler::call_rust($handler, context, event, event_len, out) }
+        }
+
+        unsafe extern "C" fn __lambda_bootstrap_init(
+            out: *mut $crate::handler::RawResponse,
+        ) -> core::ffi::c_int {
+            // SAFETY: the runtime calls this with a valid response buffer.
+            unsafe { $crate::handler::call_rust_init($init, out) }
+        }
+
+        /// Called by musl's start-up code.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn main(argc: core::ffi::c_int, argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
+            // SAFETY: argc and argv come from the C runtime.
+            unsafe {
+                $crate::runtime::main(argc, argv, __lambda_bootstrap_handler, Some(__lambda_bootstrap_init))
+            }
+        }
+
+        #[panic_handler]
+        fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+            $crate::panic::report(info)
+        }
+
+        /// Never called with `panic = "abort"`, but precompiled `core` refers to it in
+        /// unoptimised builds.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn rust_eh_personality() {}
+    };
+}

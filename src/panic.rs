@@ -1,0 +1,142 @@
+//! Turning a panic in a Rust handler into an `/error` post for the current invocation.
+//!
+//! Without this the process would just die and the caller would see a bare
+//! `Runtime.ExitError`. The panic handler cannot reach the loop's connection or buffers (they
+//! are borrowed by the interrupted code), so the runtime records here, before each handler
+//! call, what a report needs: the endpoint and the invocation's ids. The report opens its own
+//! connection and uses stack buffers.
+
+use core::cell::UnsafeCell;
+use core::panic::PanicInfo;
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use crate::api::{Ids, RuntimeApi, MAX_REQUEST_ID};
+use crate::client::Connection;
+use crate::endpoint::Endpoint;
+use crate::{json, log, num, runtime};
+
+/// The error type callers see for a panic.
+pub const HANDLER_PANIC: &[u8] = b"Runtime.HandlerPanic";
+/// The exit status after a panic, as Rust programs use.
+pub const EXIT_STATUS: i32 = 101;
+
+const IDLE: u8 = 0;
+const IN_INIT: u8 = 1;
+const IN_INVOCATION: u8 = 2;
+const REPORTING: u8 = 3;
+
+struct Slot {
+    endpoint: Option<Endpoint>,
+    request_id: heapless::Vec<u8, MAX_REQUEST_ID>,
+    invocation_id: heapless::Vec<u8, MAX_REQUEST_ID>,
+}
+
+struct SlotCell(UnsafeCell<Slot>);
+
+// SAFETY: the process is single-threaded; see `PHASE` for who may touch the slot when.
+unsafe impl Sync for SlotCell {}
+
+/// The slot is written only while the phase is `IDLE`, and read only by `report` when the
+/// phase was `IN_INIT` or `IN_INVOCATION`, which are set after the writes are complete. So a
+/// reader never sees a half-written slot, even when the panic interrupts the runtime.
+static PHASE: AtomicU8 = AtomicU8::new(IDLE);
+static SLOT: SlotCell = SlotCell(UnsafeCell::new(Slot {
+    endpoint: None,
+    request_id: heapless::Vec::new(),
+    invocation_id: heapless::Vec::new(),
+}));
+
+fn with_idle_slot(write: impl FnOnce(&mut Slot)) {
+    PHASE.store(IDLE, Ordering::SeqCst);
+    // SAFETY: the phase is IDLE, so `report` will not read the slot, and no other reference
+    // to it exists (the functions of this module do not nest).
+    write(unsafe { &mut *SLOT.0.get() });
+}
+
+/// Records where to post reports. Called once, before init.
+pub fn set_endpoint(endpoint: &Endpoint) {
+    with_idle_slot(|slot| slot.endpoint = Some(endpoint.clone()));
+}
+
+/// From now a panic is an init failure.
+pub fn enter_init() {
+    PHASE.store(IN_INIT, Ordering::SeqCst);
+}
+
+/// From now a panic fails the invocation with these ids.
+pub fn enter_invocation(ids: &Ids<'_>) {
+    with_idle_slot(|slot| {
+        slot.request_id.clear();
+        slot.invocation_id.clear();
+        // Both fit: ids are checked to be at most MAX_REQUEST_ID bytes.
+        let _ = slot.request_id.extend_from_slice(ids.request_id);
+        let _ = slot.invocation_id.extend_from_slice(ids.invocation_id);
+    });
+    PHASE.store(IN_INVOCATION, Ordering::SeqCst);
+}
+
+/// The handler returned: a panic now is the runtime's own, with nobody to answer.
+pub fn leave() {
+    PHASE.store(IDLE, Ordering::SeqCst);
+}
+
+/// Logs the panic, posts it as the current invocation's (or init's) error, and exits.
+pub fn report(info: &PanicInfo<'_>) -> ! {
+    let phase = PHASE.swap(REPORTING, Ordering::SeqCst);
+    if phase == REPORTING {
+        // A panic while reporting one: give up at once rather than loop.
+        runtime::exit(EXIT_STATUS);
+    }
+    let message = describe(info);
+    log::line(&[message.as_bytes()]);
+    if phase == IN_INIT || phase == IN_INVOCATION {
+        // SAFETY: the phase was IN_INIT or IN_INVOCATION, so the slot is complete and, the
+        // phase now being REPORTING, nothing writes it any more.
+        let slot = unsafe { &*SLOT.0.get() };
+        if let Some(endpoint) = &slot.endpoint {
+            let ids = Ids { request_id: &slot.request_id, invocation_id: &slot.invocation_id };
+            let ids = if phase == IN_INVOCATION { Some(&ids) } else { None };
+            post(endpoint, ids, message.as_bytes());
+        }
+    }
+    runtime::exit(EXIT_STATUS)
+}
+
+fn post(endpoint: &Endpoint, ids: Option<&Ids<'_>>, message: &[u8]) {
+    let mut api = RuntimeApi::new(Connection::new(endpoint.clone()));
+    let mut scratch = [0u8; 4];
+    let mut document = [0u8; 8 * 1024];
+    let mut reply = [0u8; 1024];
+    let document = json::error_document(HANDLER_PANIC, message, &mut scratch, &mut document);
+    let _ = api.post_error(ids, HANDLER_PANIC, document, &mut reply);
+}
+
+/// `panicked at src/lib.rs:12:5: message`. Messages with arguments would need `core::fmt`,
+/// which would double the binary; their location still says where.
+fn describe(info: &PanicInfo<'_>) -> heapless::String<1024> {
+    let mut text = heapless::String::new();
+    let mut digits = [0; num::U64_DIGITS];
+    let mut put = |s: &str| {
+        for c in s.chars() {
+            if text.push(c).is_err() {
+                break;
+            }
+        }
+    };
+    put("panicked");
+    if let Some(location) = info.location() {
+        put(" at ");
+        put(location.file());
+        put(":");
+        put(ascii(num::u64_to_ascii(location.line().into(), &mut digits)));
+        put(":");
+        put(ascii(num::u64_to_ascii(location.column().into(), &mut digits)));
+    }
+    put(": ");
+    put(info.message().as_str().unwrap_or("(a message with arguments, not formatted)"));
+    text
+}
+
+fn ascii(digits: &[u8]) -> &str {
+    core::str::from_utf8(digits).unwrap_or("?")
+}

@@ -1,0 +1,254 @@
+//! The loop: start-up, then `GET /next` → handler → `POST /response` or `/error`, forever.
+//!
+//! Everything here is control flow; bytes are turned into values elsewhere (`api`, `client`,
+//! `handler`, `json`).
+
+use core::ffi::{c_char, c_int, CStr};
+
+use crate::api::{self, Ids, Next, NextError, RuntimeApi};
+use crate::client::Connection;
+use crate::context::{RawContext, Str};
+use crate::handler::{self, HandlerFn, InitFn, Outcome, MAX_RESPONSE};
+use crate::static_buf::StaticCell;
+use crate::trace_env::{self, TraceEnv};
+use crate::{endpoint, json, log, panic};
+
+/// All the runtime's memory. It sits in `.bss`; only touched pages become resident.
+struct Buffers {
+    /// `/next` replies: head and event.
+    next: [u8; api::NEXT_BUFFER_LEN],
+    /// The handler's response (or error message).
+    response: [u8; MAX_RESPONSE],
+    /// Replies to posts.
+    reply: [u8; api::REPLY_BUFFER_LEN],
+    /// A handler's error message made valid UTF-8, when it was not.
+    error_scratch: [u8; json::SCRATCH_LEN],
+    /// The JSON error document.
+    error_document: [u8; json::BODY_LEN],
+    /// The `_X_AMZN_TRACE_ID=...` environment entry.
+    trace_entry: [u8; trace_env::ENTRY_LEN],
+    /// The environment table, once `_X_AMZN_TRACE_ID` has been added to it.
+    environment: [*mut c_char; trace_env::MAX_VARIABLES],
+}
+
+static BUFFERS: StaticCell<Buffers> = StaticCell::new(Buffers {
+    next: [0; api::NEXT_BUFFER_LEN],
+    response: [0; MAX_RESPONSE],
+    reply: [0; api::REPLY_BUFFER_LEN],
+    error_scratch: [0; json::SCRATCH_LEN],
+    error_document: [0; json::BODY_LEN],
+    trace_entry: [0; trace_env::ENTRY_LEN],
+    environment: [core::ptr::null_mut(); trace_env::MAX_VARIABLES],
+});
+
+unsafe extern "C" {
+    fn getenv(name: *const c_char) -> *const c_char;
+    fn _exit(status: c_int) -> !;
+}
+
+/// Ends the process at once, without running anything else (there is nothing to flush).
+pub fn exit(status: i32) -> ! {
+    // SAFETY: _exit is always safe to call.
+    unsafe { _exit(status) }
+}
+
+/// The bootstrap's `main`, called by [`crate::main!`]. Returns the exit status.
+///
+/// # Safety
+/// `argv` must be the `argc` C strings that the C runtime passed to `main`.
+pub unsafe fn main(
+    argc: c_int,
+    argv: *const *const c_char,
+    handler: HandlerFn,
+    init: Option<InitFn>,
+) -> c_int {
+    let Some(buffers) = BUFFERS.take() else { return 1 };
+    // SAFETY: per the caller's contract on argv.
+    let arg = |i: c_int| (i < argc).then(|| unsafe { CStr::from_ptr(*argv.add(i as usize)) });
+    if arg(1).is_some_and(|a| a.to_bytes() == b"--invoke") {
+        return invoke_once(arg(2).map(CStr::to_bytes), handler, init, buffers);
+    }
+    // SAFETY: a NUL-terminated name; the value is copied before the environment changes.
+    let address = unsafe { getenv(c"AWS_LAMBDA_RUNTIME_API".as_ptr()) };
+    if address.is_null() {
+        log::line(&[b"AWS_LAMBDA_RUNTIME_API is not set: run me on Lambda, or try `bootstrap --invoke EVENT`"]);
+        return 1;
+    }
+    // SAFETY: getenv returned a non-null C string.
+    let address = unsafe { CStr::from_ptr(address) }.to_bytes();
+    let parsed = core::str::from_utf8(address).map_err(|_| endpoint::EndpointError::BadHost);
+    let endpoint = match parsed.and_then(endpoint::parse) {
+        Ok(endpoint) => endpoint,
+        Err(e) => {
+            let shown = log::printable::<256>(address);
+            log::line(&[b"AWS_LAMBDA_RUNTIME_API=\"", &shown, b"\" ", e.message().as_bytes()]);
+            return 1;
+        }
+    };
+    panic::set_endpoint(&endpoint);
+    let mut api = RuntimeApi::new(Connection::new(endpoint));
+    if let Some(init) = init {
+        panic::enter_init();
+        let failure = handler::call_init(init, &mut buffers.response);
+        panic::leave();
+        if let Some(Outcome::Failure { error_type, message }) = failure {
+            log::line(&[b"init failed: ", error_type]);
+            let document = json::error_document(error_type, message, &mut buffers.error_scratch, &mut buffers.error_document);
+            let _ = api.post_error(None, error_type, document, &mut buffers.reply);
+            return 1;
+        }
+    }
+    serve(&mut api, handler, buffers)
+}
+
+/// The loop. Returns only when the runtime must exit.
+fn serve(api: &mut RuntimeApi, handler: HandlerFn, buffers: &'static mut Buffers) -> c_int {
+    let Buffers { next, response, reply, error_scratch, error_document, trace_entry, environment } = buffers;
+    let mut trace = TraceEnv::new(trace_entry, environment);
+    let mut backoff = Backoff::default();
+    loop {
+        let next = match api.next(next) {
+            Ok(next) => next,
+            Err(NextError::Exit) => return 1,
+            Err(NextError::Retry) => {
+                if !backoff.wait() {
+                    log::line(&[b"GET /next failed 10 times in a row; exiting"]);
+                    return 1;
+                }
+                continue;
+            }
+        };
+        backoff = Backoff::default();
+        let posted = match next {
+            Next::Skip => continue,
+            Next::Refuse { ids, error_type, message } => {
+                log::line(&[b"request ", ids.request_id, b": ", message]);
+                post_error(api, &ids, error_type, message, error_scratch, error_document, reply)
+            }
+            Next::Invocation(invocation) => {
+                // SAFETY: the context's strings point into `buffers.next`, borrowed by `invocation`.
+                trace.set(unsafe { invocation.context.trace_id.as_bytes() });
+                panic::enter_invocation(&invocation.ids);
+                let outcome = handler::call(handler, &invocation.context, invocation.event, response);
+                panic::leave();
+                match outcome {
+                    Outcome::Success(body) => api.post_response(&invocation.ids, body, reply),
+                    Outcome::Failure { error_type, message } => post_error(
+                        api,
+                        &invocation.ids,
+                        error_type,
+                        message,
+                        error_scratch,
+                        error_document,
+                        reply,
+                    ),
+                }
+            }
+        };
+        if posted.is_err() {
+            return 1;
+        }
+    }
+}
+
+fn post_error(
+    api: &mut RuntimeApi,
+    ids: &Ids<'_>,
+    error_type: &[u8],
+    message: &[u8],
+    scratch: &mut [u8],
+    document: &mut [u8],
+    reply: &mut [u8],
+) -> Result<(), api::MustExit> {
+    let document = json::error_document(error_type, message, scratch, document);
+    api.post_error(Some(ids), error_type, document, reply)
+}
+
+/// Pauses between failed `/next` requests: 10 ms doubling to 1 s, ten times (about 4 s in
+/// all), so a Runtime API that refuses every `/next` (the emulator does, after some errors)
+/// does not become a busy loop, and one that is gone ends the process.
+#[derive(Default)]
+struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    const MAX_FAILURES: u32 = 10;
+
+    fn wait(&mut self) -> bool {
+        self.failures += 1;
+        if self.failures > Self::MAX_FAILURES {
+            return false;
+        }
+        let ms = (10u64 << (self.failures - 1)).min(1000);
+        let pause = rustix::time::Timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ };
+        let _ = rustix::thread::nanosleep(&pause);
+        true
+    }
+}
+
+/// `bootstrap --invoke [EVENT]`: runs the handler once on EVENT (or stdin), prints the
+/// response on stdout, and exits 0; on a handler error prints the error document and exits 1.
+fn invoke_once(event: Option<&[u8]>, handler: HandlerFn, init: Option<InitFn>, buffers: &'static mut Buffers) -> c_int {
+    let event = match event {
+        Some(event) => event,
+        None => match read_stdin(&mut buffers.next) {
+            Some(len) => &buffers.next[..len],
+            None => {
+                log::line(&[b"--invoke: cannot read the event from stdin (or it is over 6 MiB)"]);
+                return 1;
+            }
+        },
+    };
+    let failure = match init.and_then(|init| handler::call_init(init, &mut buffers.response)) {
+        Some(failure) => failure,
+        None => {
+            let id = LOCAL_REQUEST_ID.to_bytes();
+            let context = RawContext { request_id: Str::new(id), ..RawContext::EMPTY };
+            match handler::call(handler, &context, event, &mut buffers.response) {
+                Outcome::Success(body) => {
+                    write_stdout(body);
+                    return 0;
+                }
+                failure => failure,
+            }
+        }
+    };
+    let Outcome::Failure { error_type, message } = failure else { return 1 };
+    let document = json::error_document(error_type, message, &mut buffers.error_scratch, &mut buffers.error_document);
+    write_stdout(document);
+    write_stdout(b"\n");
+    1
+}
+
+/// The request id of `--invoke` calls: there is no platform to make one.
+const LOCAL_REQUEST_ID: &CStr = c"00000000-0000-0000-0000-000000000000";
+
+fn read_stdin(buf: &mut [u8]) -> Option<usize> {
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            return None;
+        }
+        // SAFETY: fd 0 stays open for the process's life; if closed, read fails with EBADF.
+        let stdin = unsafe { rustix::stdio::stdin() };
+        match rustix::io::read(stdin, &mut buf[len..]) {
+            Ok(0) => return Some(len),
+            Ok(n) => len += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+fn write_stdout(mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: fd 1 stays open for the process's life; if closed, write fails with EBADF.
+        let stdout = unsafe { rustix::stdio::stdout() };
+        match rustix::io::write(stdout, bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return,
+        }
+    }
+}
