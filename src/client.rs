@@ -11,12 +11,11 @@
 
 use core::ops::Range;
 
-use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 
 use crate::chunked::{ChunkError, Dechunker};
 use crate::endpoint::Endpoint;
-use crate::net;
+use crate::net::{self, Socket};
 use crate::response::{self, Framing, HeadError, ResponseHead};
 
 /// Why an exchange failed. The connection is closed after any of these.
@@ -66,7 +65,7 @@ pub struct Reply {
 
 pub struct Connection {
     endpoint: Endpoint,
-    socket: Option<OwnedFd>,
+    socket: Option<Socket>,
 }
 
 /// Failures worth one retry on a reused connection: the server had closed it.
@@ -132,7 +131,7 @@ impl Connection {
 
 /// Reads one reply. Returns it and whether the connection may be used again.
 fn read_reply(
-    socket: &OwnedFd,
+    socket: &Socket,
     buf: &mut [u8],
     inspect: &mut impl FnMut(&[u8], &ResponseHead, &[httparse::Header<'_>]),
 ) -> Result<(Reply, bool), ReadError> {
@@ -205,7 +204,7 @@ fn read_reply(
 }
 
 /// One `recv` that must make progress: end of stream here is a truncated reply.
-fn recv_more(socket: &OwnedFd, buf: &mut [u8]) -> Result<usize, ClientError> {
+fn recv_more(socket: &Socket, buf: &mut [u8]) -> Result<usize, ClientError> {
     match net::recv(socket, buf) {
         Ok(0) => Err(ClientError::Closed),
         Ok(n) => Ok(n),

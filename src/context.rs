@@ -84,11 +84,11 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// # Safety
-    /// Every `Str` in `raw` must satisfy [`Str::as_bytes`] for `'a`. Values that are not
-    /// UTF-8 read as empty (the runtime only passes UTF-8).
+    /// Every `Str` in `raw` must satisfy [`Str::as_bytes`] for `'a` and be UTF-8, as the
+    /// runtime guarantees (it checked each header value once, when it received it).
     pub unsafe fn from_raw(raw: &RawContext) -> Context<'a> {
         // SAFETY: guaranteed by the caller.
-        let text = |s: &Str| core::str::from_utf8(unsafe { s.as_bytes() }).unwrap_or("");
+        let text = |s: &Str| unsafe { core::str::from_utf8_unchecked(s.as_bytes()) };
         let optional = |s: &Str| Some(text(s)).filter(|t| !t.is_empty());
         Context {
             request_id: text(&raw.request_id),

@@ -6,9 +6,9 @@
 //! image, so the host must be an IP literal or `localhost`; anything else is refused with a
 //! message that says why, rather than failing later with a connection error.
 
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use crate::num;
+use crate::{ip, num};
 
 /// Longest address we keep; real values are ~15 bytes, prefixed ones well under 100.
 pub const MAX_LEN: usize = 256;
@@ -96,14 +96,14 @@ fn parse_authority(authority: &[u8]) -> Result<SocketAddr, EndpointError> {
         let end = bracketed.iter().position(|&b| b == b']').ok_or(EndpointError::BadHost)?;
         let (host, after) = bracketed.split_at(end);
         let port = after[1..].strip_prefix(b":").ok_or(EndpointError::MissingPort)?;
-        let ip: Ipv6Addr = text(host).parse().map_err(|_| EndpointError::BadHost)?;
+        let ip = ip::parse_v6(host).ok_or(EndpointError::BadHost)?;
         (IpAddr::V6(ip), port)
     } else {
         let colon = authority.iter().rposition(|&b| b == b':').ok_or(EndpointError::MissingPort)?;
         let (host, port) = (&authority[..colon], &authority[colon + 1..]);
         let ip = if host.eq_ignore_ascii_case(b"localhost") {
             Ipv4Addr::LOCALHOST
-        } else if let Ok(ip) = text(host).parse::<Ipv4Addr>() {
+        } else if let Some(ip) = ip::parse_v4(host) {
             ip
         } else if !host.is_empty() && host.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
             return Err(EndpointError::Hostname);
@@ -138,6 +138,7 @@ fn text(bytes: &[u8]) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::net::Ipv6Addr;
 
     fn ok(value: &str) -> Endpoint {
         parse(value).unwrap_or_else(|e| panic!("{value:?}: {}", e.message()))

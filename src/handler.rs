@@ -201,8 +201,8 @@ pub unsafe fn call_rust(
     event_len: usize,
     out: *mut RawResponse,
 ) -> c_int {
-    // SAFETY: per the ABI all pointers are valid for the call and `out` describes a buffer
-    // nobody else touches while the handler runs.
+    // SAFETY: per the ABI all pointers are valid for the call, the context's strings are
+    // UTF-8, and `out` describes a buffer nobody else touches while the handler runs.
     let (context, event, out) = unsafe {
         let event = if event_len == 0 { &[][..] } else { core::slice::from_raw_parts(event, event_len) };
         (Context::from_raw(&*context), event, &mut *out)

@@ -3,9 +3,10 @@
 //!
 //! Messages come from handlers in any language and may be any bytes. They are made valid
 //! UTF-8 (invalid sequences become U+FFFD, as `String::from_utf8_lossy` does), cut to
-//! [`MAX_MESSAGE`] bytes, and escaped by serde-json-core.
-
-use serde::Serialize;
+//! [`MAX_MESSAGE`] bytes, and escaped as RFC 8259 requires.
+//!
+//! This one fixed-shape document is all the JSON the runtime writes, so it is written by hand:
+//! serde with serde-json-core cost 2.1 KB of the 40 KB budget for the same bytes.
 
 /// Longest message we put in an error document, in bytes before escaping.
 pub const MAX_MESSAGE: usize = 64 * 1024;
@@ -14,15 +15,8 @@ pub const SCRATCH_LEN: usize = MAX_MESSAGE + 4;
 /// Room for any error document: every byte escaped as `\u00XX`, plus the type and keys.
 pub const BODY_LEN: usize = 6 * (MAX_MESSAGE + crate::handler::MAX_ERROR_TYPE) + 64;
 
-#[derive(Serialize)]
-struct ErrorDocument<'a> {
-    #[serde(rename = "errorMessage")]
-    message: &'a str,
-    #[serde(rename = "errorType")]
-    error_type: &'a str,
-    #[serde(rename = "stackTrace")]
-    stack_trace: [&'a str; 0],
-}
+const TOO_LARGE: &[u8] =
+    b"{\"errorMessage\":\"error document too large\",\"errorType\":\"Runtime.Unknown\",\"stackTrace\":[]}";
 
 /// Writes the error document into `out` and returns it. `scratch` holds the message's valid
 /// UTF-8 form when it is not valid already.
@@ -32,15 +26,54 @@ pub fn error_document<'o>(
     scratch: &mut [u8],
     out: &'o mut [u8],
 ) -> &'o [u8] {
-    let document = ErrorDocument {
-        message: to_utf8(message, scratch),
-        error_type: core::str::from_utf8(error_type).unwrap_or("Function.Error"),
-        stack_trace: [],
-    };
-    match serde_json_core::to_slice(&document, out) {
-        Ok(len) => &out[..len],
+    let message = to_utf8(message, scratch);
+    let error_type = core::str::from_utf8(error_type).unwrap_or("Function.Error");
+    let mut doc = Document { out, len: 0 };
+    doc.raw(b"{\"errorMessage\":");
+    doc.string(message);
+    doc.raw(b",\"errorType\":");
+    doc.string(error_type);
+    doc.raw(b",\"stackTrace\":[]}");
+    match doc.out.get(..doc.len) {
+        Some(document) => document,
         // Unreachable with buffers of BODY_LEN; a fixed document beats a broken one.
-        Err(_) => b"{\"errorMessage\":\"error document too large\",\"errorType\":\"Runtime.Unknown\",\"stackTrace\":[]}",
+        None => TOO_LARGE,
+    }
+}
+
+/// Appends to `out`, counting what did not fit (so `len > out.len()` means too small).
+struct Document<'o> {
+    out: &'o mut [u8],
+    len: usize,
+}
+
+impl Document<'_> {
+    fn raw(&mut self, bytes: &[u8]) {
+        if let Some(room) = self.out.get_mut(self.len..self.len + bytes.len()) {
+            room.copy_from_slice(bytes);
+        }
+        self.len += bytes.len();
+    }
+
+    /// A JSON string: quotes and backslashes escaped, control characters as `\n`-style or
+    /// `\u00XX` escapes, everything else (valid UTF-8 already) as it is.
+    fn string(&mut self, text: &str) {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        self.raw(b"\"");
+        for &b in text.as_bytes() {
+            match b {
+                b'"' => self.raw(b"\\\""),
+                b'\\' => self.raw(b"\\\\"),
+                b'\n' => self.raw(b"\\n"),
+                b'\r' => self.raw(b"\\r"),
+                b'\t' => self.raw(b"\\t"),
+                0x08 => self.raw(b"\\b"),
+                0x0c => self.raw(b"\\f"),
+                0..0x20 => self.raw(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]),
+                _ => self.raw(&[b]),
+            }
+        }
+        self.raw(b"\"");
     }
 }
 
@@ -112,6 +145,28 @@ mod tests {
     fn non_ascii_passes_and_invalid_utf8_becomes_replacement_characters() {
         assert!(document("T", "héllo ☃ 𝄞".as_bytes()).contains("\"héllo ☃ 𝄞\""));
         assert!(document("T", b"a\xffb\xc3").contains("\"a\u{FFFD}b\u{FFFD}\""));
+    }
+
+    #[test]
+    fn any_bytes_round_trip_through_a_json_parser() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..2000 {
+            let len = round % 200;
+            let message: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    // Mostly controls, quotes, backslashes and high bytes.
+                    [0u8, 0x1f, b'"', b'\\', b'\n', 0x7f, 0xc3, 0xa9, 0xff, b'a', 0xe2, 0x98, 0x83][(state % 13) as usize]
+                })
+                .collect();
+            let doc = document("Function.T\"x", &message);
+            let value: serde_json::Value = serde_json::from_str(&doc).expect(&doc);
+            assert_eq!(value["errorMessage"], String::from_utf8_lossy(&message).as_ref());
+            assert_eq!(value["errorType"], "Function.T\"x");
+            assert_eq!(value["stackTrace"], serde_json::json!([]));
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod client;
 pub mod context;
 pub mod endpoint;
 pub mod handler;
+pub mod ip;
 pub mod json;
 pub mod log;
 pub mod net;

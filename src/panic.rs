@@ -12,7 +12,7 @@ use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::api::{Ids, RuntimeApi, MAX_REQUEST_ID};
 use crate::client::Connection;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{self, Endpoint};
 use crate::{json, log, num, runtime};
 
 /// The error type callers see for a panic.
@@ -26,7 +26,9 @@ const IN_INVOCATION: u8 = 2;
 const REPORTING: u8 = 3;
 
 struct Slot {
-    endpoint: Option<Endpoint>,
+    /// `AWS_LAMBDA_RUNTIME_API` as given (a parsed `Endpoint` would put the slot in `.data`:
+    /// a kilobyte of file, where zeroes cost nothing in `.bss`).
+    address: heapless::String<{ endpoint::MAX_LEN }>,
     request_id: heapless::Vec<u8, MAX_REQUEST_ID>,
     invocation_id: heapless::Vec<u8, MAX_REQUEST_ID>,
 }
@@ -41,7 +43,7 @@ unsafe impl Sync for SlotCell {}
 /// reader never sees a half-written slot, even when the panic interrupts the runtime.
 static PHASE: AtomicU8 = AtomicU8::new(IDLE);
 static SLOT: SlotCell = SlotCell(UnsafeCell::new(Slot {
-    endpoint: None,
+    address: heapless::String::new(),
     request_id: heapless::Vec::new(),
     invocation_id: heapless::Vec::new(),
 }));
@@ -53,9 +55,12 @@ fn with_idle_slot(write: impl FnOnce(&mut Slot)) {
     write(unsafe { &mut *SLOT.0.get() });
 }
 
-/// Records where to post reports. Called once, before init.
-pub fn set_endpoint(endpoint: &Endpoint) {
-    with_idle_slot(|slot| slot.endpoint = Some(endpoint.clone()));
+/// Records where to post reports: a valid `AWS_LAMBDA_RUNTIME_API`. Called once, before init.
+pub fn set_address(address: &str) {
+    with_idle_slot(|slot| {
+        slot.address.clear();
+        let _ = slot.address.push_str(address); // fits: a valid address is at most MAX_LEN
+    });
 }
 
 /// From now a panic is an init failure.
@@ -93,7 +98,7 @@ pub fn report(info: &PanicInfo<'_>) -> ! {
         // SAFETY: the phase was IN_INIT or IN_INVOCATION, so the slot is complete and, the
         // phase now being REPORTING, nothing writes it any more.
         let slot = unsafe { &*SLOT.0.get() };
-        if let Some(endpoint) = &slot.endpoint {
+        if let Ok(endpoint) = endpoint::parse(&slot.address) {
             let ids = Ids { request_id: &slot.request_id, invocation_id: &slot.invocation_id };
             let ids = if phase == IN_INVOCATION { Some(&ids) } else { None };
             post(endpoint, ids, message.as_bytes());
@@ -102,8 +107,8 @@ pub fn report(info: &PanicInfo<'_>) -> ! {
     runtime::exit(EXIT_STATUS)
 }
 
-fn post(endpoint: &Endpoint, ids: Option<&Ids<'_>>, message: &[u8]) {
-    let mut api = RuntimeApi::new(Connection::new(endpoint.clone()));
+fn post(endpoint: Endpoint, ids: Option<&Ids<'_>>, message: &[u8]) {
+    let mut api = RuntimeApi::new(Connection::new(endpoint));
     let mut scratch = [0u8; 4];
     let mut document = [0u8; 8 * 1024];
     let mut reply = [0u8; 1024];

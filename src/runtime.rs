@@ -76,16 +76,17 @@ pub unsafe fn main(
     }
     // SAFETY: getenv returned a non-null C string.
     let address = unsafe { CStr::from_ptr(address) }.to_bytes();
-    let parsed = core::str::from_utf8(address).map_err(|_| endpoint::EndpointError::BadHost);
-    let endpoint = match parsed.and_then(endpoint::parse) {
+    // Not UTF-8: replaced by a text the parser refuses (as a bad host).
+    let address = core::str::from_utf8(address).unwrap_or("\u{FFFD}");
+    let endpoint = match endpoint::parse(address) {
         Ok(endpoint) => endpoint,
         Err(e) => {
-            let shown = log::printable::<256>(address);
+            let shown = log::printable::<256>(address.as_bytes());
             log::line(&[b"AWS_LAMBDA_RUNTIME_API=\"", &shown, b"\" ", e.message().as_bytes()]);
             return 1;
         }
     };
-    panic::set_endpoint(&endpoint);
+    panic::set_address(address);
     let mut api = RuntimeApi::new(Connection::new(endpoint));
     if let Some(init) = init {
         panic::enter_init();
