@@ -1,0 +1,76 @@
+/*
+ * lambda_bootstrap.h: the handler ABI of the lambda-bootstrap custom runtime for AWS Lambda.
+ *
+ * The bootstrap runs the Runtime API loop and calls one function per invocation:
+ *
+ *     int handler(const lb_context *ctx, const uint8_t *event, size_t event_len,
+ *                 lb_response *out);
+ *
+ * - `event` holds the invocation's payload (usually JSON), `event_len` bytes, valid during
+ *   the call. It is not NUL-terminated.
+ * - `out` lends the runtime's response buffer: write up to `out->cap` bytes at `out->ptr`
+ *   and set `out->len`. Return 0: those bytes are the response.
+ * - Return non-zero to fail: the bytes at `out->ptr` (`out->len` of them) are the error
+ *   message, and `out->error_type` names the error (e.g. LB_STR("Function.BadInput");
+ *   empty means "Function.Error"). The runtime posts
+ *   {"errorMessage": ..., "errorType": ..., "stackTrace": []} with the message escaped.
+ * - Setting `out->len` above `out->cap` means "my response would be this long": the
+ *   runtime posts a Runtime.ResponseTooLarge error instead of reading past the buffer.
+ *
+ * An optional init hook runs once, before the first invocation:
+ *
+ *     int handler_init(lb_response *out);
+ *
+ * Return non-zero to fail initialisation (message and type as above): the runtime posts it
+ * to /runtime/init/error and exits.
+ *
+ * Everything is single-threaded: the runtime never calls these concurrently.
+ */
+#ifndef LAMBDA_BOOTSTRAP_H
+#define LAMBDA_BOOTSTRAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A byte string borrowed from the runtime. `ptr[len]` is always NUL, so `ptr` is also a C
+ * string; an absent value is the empty string, never NULL. */
+typedef struct {
+    const char *ptr;
+    size_t len;
+} lb_str;
+
+/* A string literal as an lb_str. */
+#define LB_STR(literal) ((lb_str){ (literal), sizeof(literal) - 1 })
+
+/* The invocation's context: the Runtime API's /next headers. Valid during the call. */
+typedef struct {
+    lb_str  request_id;           /* Lambda-Runtime-Aws-Request-Id */
+    int64_t deadline_ms;          /* Lambda-Runtime-Deadline-Ms: Unix epoch ms; 0 if absent */
+    lb_str  invoked_function_arn; /* Lambda-Runtime-Invoked-Function-Arn */
+    lb_str  trace_id;             /* Lambda-Runtime-Trace-Id; also in _X_AMZN_TRACE_ID */
+    lb_str  client_context;       /* Lambda-Runtime-Client-Context (JSON) */
+    lb_str  cognito_identity;     /* Lambda-Runtime-Cognito-Identity (JSON) */
+    lb_str  tenant_id;            /* Lambda-Runtime-Aws-Tenant-Id */
+    lb_str  invocation_id;        /* Lambda-Runtime-Invocation-Id */
+} lb_context;
+
+/* The runtime's response buffer, lent to the handler. */
+typedef struct {
+    uint8_t *ptr;       /* the buffer (6 MiB); changing the pointer has no effect */
+    size_t   cap;       /* bytes available at ptr */
+    size_t   len;       /* bytes written: the response, or the error message on failure */
+    lb_str   error_type;/* on failure: the error type; empty means "Function.Error" */
+} lb_response;
+
+int handler(const lb_context *ctx, const uint8_t *event, size_t event_len, lb_response *out);
+int handler_init(lb_response *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LAMBDA_BOOTSTRAP_H */
