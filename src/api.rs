@@ -408,6 +408,23 @@ mod tests {
     }
 
     #[test]
+    fn the_longest_possible_heads_fit() {
+        use crate::request::{write_head, RequestHead};
+        let address = format!("http://[1111:2222:3333:4444:5555:6666:7777:8888]:65535/{}", "p".repeat(200));
+        let endpoint = crate::endpoint::parse(&address).unwrap();
+        let id = [b'i'; MAX_REQUEST_ID];
+        let error_type = [b't'; crate::handler::MAX_ERROR_TYPE];
+        let path: [&[u8]; 3] = [b"/runtime/invocation/", &id, b"/response"];
+        let headers: [(&str, &[u8]); 3] = [
+            ("Lambda-Runtime-Function-Error-Type", &error_type),
+            ("Content-Type", b"application/json"),
+            ("Lambda-Runtime-Invocation-Id", &id),
+        ];
+        let mut head = RequestHead::new();
+        assert_eq!(write_head(&mut head, "POST", &endpoint, &path, &headers, Some(usize::MAX)), Ok(()));
+    }
+
+    #[test]
     fn request_ids_that_could_bend_a_request_line_are_refused() {
         assert!(is_valid_request_id(b"8476a536-e9f4-11e8-9739-2dfe598c3fcd"));
         assert!(is_valid_request_id(b"A.b_c~1"));

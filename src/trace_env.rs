@@ -9,7 +9,7 @@
 //! to spare. `getenv` in C or Rust handler code sees the result as usual, and handler code that
 //! calls `setenv` itself still works: musl then copies the table to the heap.
 
-use core::ffi::{c_char, CStr};
+use core::ffi::c_char;
 
 use crate::log;
 
@@ -89,6 +89,17 @@ impl TraceEnv {
     }
 }
 
+/// Whether a `NAME=value` C string is ours. Compares byte by byte, without `strlen`: most
+/// entries differ at the first byte, and a NUL ends the comparison (the prefix has none),
+/// so nothing past the string is read. This runs for every variable on every invocation.
+fn is_trace_entry(entry: *const c_char) -> bool {
+    ENTRY_PREFIX.iter().enumerate().all(|(i, &expected)| {
+        // SAFETY: bytes up to and including the first mismatch are within the C string,
+        // since its NUL mismatches every byte of the prefix.
+        unsafe { *entry.add(i) as u8 == expected }
+    })
+}
+
 /// The number of entries in `table`, and the index of ours if present.
 fn scan(table: *mut *mut c_char) -> (usize, Option<usize>) {
     let mut count = 0;
@@ -102,8 +113,7 @@ fn scan(table: *mut *mut c_char) -> (usize, Option<usize>) {
         if entry.is_null() {
             return (count, found);
         }
-        // SAFETY: as above.
-        if unsafe { CStr::from_ptr(entry) }.to_bytes().starts_with(ENTRY_PREFIX) {
+        if is_trace_entry(entry) {
             found = Some(count);
         }
         count += 1;
