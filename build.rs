@@ -1,5 +1,5 @@
-//! Link settings for the `bootstrap` binary (and the example bootstraps), never for build
-//! scripts or test harnesses, which need their unwind tables and default layout.
+//! Link settings for the bootstrap binaries, never for build scripts or test harnesses, which
+//! need their unwind tables and default layout.
 
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
@@ -9,11 +9,9 @@ fn main() {
     if !target.contains("linux") {
         return;
     }
-    for kind in ["bins", "examples"] {
-        // No unwind tables: with panic = "abort" nothing unwinds.
-        println!("cargo:rustc-link-arg-{kind}=-Wl,-T,{script}");
-        // Code and read-only data share pages instead of each being padded to 4 KiB; there is
-        // still no segment that is both writable and executable.
-        println!("cargo:rustc-link-arg-{kind}=-Wl,-z,noseparate-code");
-    }
+    // No unwind tables: with panic = "abort" nothing unwinds.
+    println!("cargo:rustc-link-arg-bins=-Wl,-T,{script}");
+    // Code and read-only data share pages instead of each being padded to 4 KiB; there is
+    // still no segment that is both writable and executable.
+    println!("cargo:rustc-link-arg-bins=-Wl,-z,noseparate-code");
 }
