@@ -77,12 +77,13 @@ impl Document<'_> {
     }
 }
 
-/// `bytes` as UTF-8, cut to [`MAX_MESSAGE`] bytes (and to `scratch`) at a character boundary.
+/// `bytes` as UTF-8, cut to [`MAX_MESSAGE`] bytes at a character boundary. Only a message
+/// that is not valid UTF-8 is copied, into `scratch`, and cut to its size too.
 fn to_utf8<'s>(bytes: &'s [u8], scratch: &'s mut [u8]) -> &'s str {
-    let limit = MAX_MESSAGE.min(scratch.len());
     if let Ok(text) = core::str::from_utf8(bytes) {
-        return cut(text, limit);
+        return cut(text, MAX_MESSAGE);
     }
+    let limit = MAX_MESSAGE.min(scratch.len());
     let mut len = 0;
     let mut push = |piece: &str| {
         let piece = cut(piece, limit - len);
@@ -167,6 +168,15 @@ mod tests {
             assert_eq!(value["errorType"], "Function.T\"x");
             assert_eq!(value["stackTrace"], serde_json::json!([]));
         }
+    }
+
+    #[test]
+    fn valid_messages_are_not_limited_by_the_scratch_buffer() {
+        let mut out = vec![0; 256];
+        let doc = error_document(b"T", b"a long enough message", &mut [0; 4], &mut out);
+        assert!(std::str::from_utf8(doc).unwrap().contains("\"a long enough message\""));
+        let doc = error_document(b"T", b"ab\xffcdef", &mut [0; 4], &mut out);
+        assert!(std::str::from_utf8(doc).unwrap().contains("\"ab\""), "invalid ones are cut to it");
     }
 
     #[test]
