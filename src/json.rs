@@ -85,15 +85,15 @@ fn to_utf8<'s>(bytes: &'s [u8], scratch: &'s mut [u8]) -> &'s str {
     }
     let limit = MAX_MESSAGE.min(scratch.len());
     let mut len = 0;
-    let mut push = |piece: &str| {
-        let piece = cut(piece, limit - len);
-        scratch[len..len + piece.len()].copy_from_slice(piece.as_bytes());
-        len += piece.len();
-    };
-    for chunk in bytes.utf8_chunks() {
-        push(chunk.valid());
-        if !chunk.invalid().is_empty() {
-            push("\u{FFFD}");
+    'copy: for chunk in bytes.utf8_chunks() {
+        let replacement = if chunk.invalid().is_empty() { "" } else { "\u{FFFD}" };
+        for piece in [chunk.valid(), replacement] {
+            let fitted = cut(piece, limit - len);
+            scratch[len..len + fitted.len()].copy_from_slice(fitted.as_bytes());
+            len += fitted.len();
+            if fitted.len() < piece.len() {
+                break 'copy;
+            }
         }
     }
     let scratch: &'s [u8] = scratch;
@@ -176,7 +176,7 @@ mod tests {
         let doc = error_document(b"T", b"a long enough message", &mut [0; 4], &mut out);
         assert!(std::str::from_utf8(doc).unwrap().contains("\"a long enough message\""));
         let doc = error_document(b"T", b"ab\xffcdef", &mut [0; 4], &mut out);
-        assert!(std::str::from_utf8(doc).unwrap().contains("\"ab\""), "invalid ones are cut to it");
+        assert!(std::str::from_utf8(doc).unwrap().contains("\"ab\""), "invalid ones are cut to it, at a character");
     }
 
     #[test]
