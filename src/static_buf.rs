@@ -21,6 +21,8 @@ impl<T> StaticCell<T> {
     }
 
     /// The value, the first time; `None` after that.
+    // A `&mut` from `&self` is this type's purpose; `taken` makes it unique.
+    #[allow(clippy::mut_from_ref)]
     pub fn take(&'static self) -> Option<&'static mut T> {
         if self.taken.swap(true, Ordering::AcqRel) {
             return None;

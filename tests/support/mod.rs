@@ -16,7 +16,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -50,22 +50,9 @@ pub fn bootstrap_program() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_bootstrap"))
 }
 
-/// The `probe` example, a handler written for these tests. Cargo puts examples next to the
-/// binaries, in `examples/`.
+/// The `probe` bootstrap (examples/probe.rs, built as a bin), a handler written for these tests.
 pub fn probe_program() -> PathBuf {
-    let bootstrap = bootstrap_program();
-    let probe = bootstrap
-        .parent()
-        .expect("the bootstrap binary has a parent directory")
-        .join("examples")
-        .join("probe");
-    assert!(
-        probe.is_file(),
-        "the probe handler is not built at {}: run `cargo test --release` \
-         (or add `--examples` when selecting `--test runtime_api`)",
-        probe.display()
-    );
-    probe
+    PathBuf::from(env!("CARGO_BIN_EXE_probe"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,15 +141,26 @@ pub enum ChunkSizes {
 
 impl Chunking {
     pub fn single() -> Chunking {
-        Chunking { sizes: ChunkSizes::Single, extensions: false, upper_case_hex: false, trailers: vec![] }
+        Chunking {
+            sizes: ChunkSizes::Single,
+            extensions: false,
+            upper_case_hex: false,
+            trailers: vec![],
+        }
     }
 
     pub fn fixed(size: usize) -> Chunking {
-        Chunking { sizes: ChunkSizes::Fixed(size), ..Chunking::single() }
+        Chunking {
+            sizes: ChunkSizes::Fixed(size),
+            ..Chunking::single()
+        }
     }
 
     pub fn random(seed: u64, max: usize) -> Chunking {
-        Chunking { sizes: ChunkSizes::Random { seed, max }, ..Chunking::single() }
+        Chunking {
+            sizes: ChunkSizes::Random { seed, max },
+            ..Chunking::single()
+        }
     }
 
     pub fn with_extensions(mut self) -> Chunking {
@@ -195,17 +193,29 @@ impl Chunking {
 #[derive(Clone, Debug)]
 pub enum Pacing {
     AllAtOnce,
-    Pieces { max_len: usize, pause: Duration, seed: u64 },
+    Pieces {
+        max_len: usize,
+        pause: Duration,
+        seed: u64,
+    },
 }
 
 impl Pacing {
     /// One byte per write with a pause after each: every read of the client sees one byte.
     pub fn byte_by_byte() -> Pacing {
-        Pacing::Pieces { max_len: 1, pause: Duration::from_millis(1), seed: 0 }
+        Pacing::Pieces {
+            max_len: 1,
+            pause: Duration::from_millis(1),
+            seed: 0,
+        }
     }
 
     pub fn random_pieces(seed: u64, max_len: usize) -> Pacing {
-        Pacing::Pieces { max_len, pause: Duration::from_micros(100), seed }
+        Pacing::Pieces {
+            max_len,
+            pause: Duration::from_micros(100),
+            seed,
+        }
     }
 }
 
@@ -228,7 +238,13 @@ impl HeaderCase {
             HeaderCase::Mixed => name
                 .chars()
                 .enumerate()
-                .map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
                 .collect(),
         }
     }
@@ -267,7 +283,9 @@ pub struct Invocation {
 
 /// A deadline 5 minutes from now, in Unix epoch milliseconds.
 pub fn deadline_in_five_minutes() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
     (now.as_millis() + 300_000).to_string()
 }
 
@@ -280,25 +298,40 @@ impl Invocation {
         Invocation {
             request_id: Some(request_id.to_string()),
             headers: vec![
-                ("Lambda-Runtime-Deadline-Ms".into(), deadline_in_five_minutes()),
-                ("Lambda-Runtime-Invoked-Function-Arn".into(), FUNCTION_ARN.into()),
+                (
+                    "Lambda-Runtime-Deadline-Ms".into(),
+                    deadline_in_five_minutes(),
+                ),
+                (
+                    "Lambda-Runtime-Invoked-Function-Arn".into(),
+                    FUNCTION_ARN.into(),
+                ),
             ],
             event: event.into(),
             framing: Framing::ContentLength,
             pacing: Pacing::AllAtOnce,
             header_case: HeaderCase::Canonical,
-            post_reply: PostReply { status: 202, after: AfterReply::KeepAlive },
+            post_reply: PostReply {
+                status: 202,
+                after: AfterReply::KeepAlive,
+            },
         }
     }
 
     /// Only the request id header: no deadline, no ARN.
     pub fn bare(request_id: &str, event: impl Into<Vec<u8>>) -> Invocation {
-        Invocation { headers: vec![], ..Invocation::new(request_id, event) }
+        Invocation {
+            headers: vec![],
+            ..Invocation::new(request_id, event)
+        }
     }
 
     /// No request id header at all.
     pub fn without_request_id(event: impl Into<Vec<u8>>) -> Invocation {
-        Invocation { request_id: None, ..Invocation::new("", event) }
+        Invocation {
+            request_id: None,
+            ..Invocation::new("", event)
+        }
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Invocation {
@@ -361,7 +394,11 @@ pub struct Script {
 
 impl Script {
     pub fn new() -> Script {
-        Script { steps: vec![], when_done: WhenDone::Hold, prefix: String::new() }
+        Script {
+            steps: vec![],
+            when_done: WhenDone::Hold,
+            prefix: String::new(),
+        }
     }
 
     pub fn invoke(mut self, invocation: Invocation) -> Script {
@@ -432,11 +469,17 @@ pub struct Request {
 impl Request {
     /// The first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn is_post(&self) -> bool {
-        matches!(self.route, Route::Response(_) | Route::Error(_) | Route::InitError)
+        matches!(
+            self.route,
+            Route::Response(_) | Route::Error(_) | Route::InitError
+        )
     }
 
     pub fn body_text(&self) -> String {
@@ -450,7 +493,10 @@ impl Request {
         } else {
             format!("{} bytes", self.body.len())
         };
-        format!("conn {} {} {} body={}", self.connection, self.method, self.path, body)
+        format!(
+            "conn {} {} {} body={}",
+            self.connection, self.method, self.path, body
+        )
     }
 }
 
@@ -466,6 +512,8 @@ struct State {
     post_replies: HashMap<String, PostReply>,
     requests: Vec<Request>,
     posts: usize,
+    /// `GET /next` requests being held now because the script is used up.
+    held_nexts: usize,
     connections: usize,
     /// Things the bootstrap did that break the protocol (tests assert there are none).
     violations: Vec<String>,
@@ -482,7 +530,9 @@ struct Shared {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panicking connection thread must not hide the test's own failure message.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn is_shutdown(&self) -> bool {
@@ -520,7 +570,8 @@ impl FakeApi {
 
     /// Serves `script` on the given local address, e.g. `[::1]:0`.
     pub fn start_on(bind: &str, script: Script) -> FakeApi {
-        let listener = TcpListener::bind(bind).unwrap_or_else(|e| panic!("cannot bind {bind}: {e}"));
+        let listener =
+            TcpListener::bind(bind).unwrap_or_else(|e| panic!("cannot bind {bind}: {e}"));
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
@@ -530,6 +581,7 @@ impl FakeApi {
                 post_replies: HashMap::new(),
                 requests: vec![],
                 posts: 0,
+                held_nexts: 0,
                 connections: 0,
                 violations: vec![],
                 notes: vec![],
@@ -541,7 +593,11 @@ impl FakeApi {
             let shared = shared.clone();
             thread::spawn(move || accept_connections(listener, shared))
         };
-        FakeApi { addr, shared, acceptor: Some(acceptor) }
+        FakeApi {
+            addr,
+            shared,
+            acceptor: Some(acceptor),
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -563,11 +619,22 @@ impl FakeApi {
     }
 
     pub fn posts(&self) -> Vec<Request> {
-        self.shared.lock().requests.iter().filter(|r| r.is_post()).cloned().collect()
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.is_post())
+            .cloned()
+            .collect()
     }
 
     pub fn next_count(&self) -> usize {
-        self.shared.lock().requests.iter().filter(|r| r.route == Route::Next).count()
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.route == Route::Next)
+            .count()
     }
 
     pub fn connections(&self) -> usize {
@@ -579,28 +646,39 @@ impl FakeApi {
     }
 
     /// Waits until at least `count` posts have arrived. `Err` says how many did.
+    ///
+    /// Gives up early when the script is used up and a `/next` is being held: a sequential
+    /// bootstrap asks for more work only after posting for the previous invocation, so no
+    /// further post can come.
     pub fn wait_for_posts(&self, count: usize, limit: Duration) -> Result<(), String> {
-        self.wait_until(limit, |state| state.posts >= count)
-            .map_err(|state| format!("expected {count} posts within {limit:?}, got {}", state.posts))
+        let state = self.wait_until(limit, |state| state.posts >= count || state.held_nexts > 0);
+        match (state.posts >= count, state.held_nexts) {
+            (true, _) => Ok(()),
+            (false, 0) => Err(format!(
+                "expected {count} posts within {limit:?}, got {}",
+                state.posts
+            )),
+            (false, _) => Err(format!(
+                "expected {count} posts, got {}; the script is used up and the bootstrap is \
+                 waiting on GET /next, so no more will come",
+                state.posts
+            )),
+        }
     }
 
-    /// Waits until at least `count` requests of any kind have arrived.
-    pub fn wait_for_requests(&self, count: usize, limit: Duration) -> Result<(), String> {
-        self.wait_until(limit, |state| state.requests.len() >= count).map_err(|state| {
-            format!("expected {count} requests within {limit:?}, got {}", state.requests.len())
-        })
+    /// Whether a `/next` is being held because the script is used up.
+    pub fn is_holding_next(&self) -> bool {
+        self.shared.lock().held_nexts > 0
     }
 
-    fn wait_until(&self, limit: Duration, done: impl Fn(&State) -> bool) -> Result<(), MutexGuard<'_, State>> {
+    /// Waits until `done` holds or `limit` passes; returns the state either way.
+    fn wait_until(&self, limit: Duration, done: impl Fn(&State) -> bool) -> MutexGuard<'_, State> {
         let deadline = Instant::now() + limit;
         let mut state = self.shared.lock();
         loop {
-            if done(&state) {
-                return Ok(());
-            }
             let now = Instant::now();
-            if now >= deadline {
-                return Err(state);
+            if done(&state) || now >= deadline {
+                return state;
             }
             state = self
                 .shared
@@ -668,7 +746,12 @@ fn accept_connections(listener: TcpListener, shared: Arc<Shared>) {
         // Connection threads are not joined: each ends within POLL of the shutdown flag (or
         // WRITE_TIMEOUT if blocked on a write to a live child, which the tests kill first).
         thread::spawn(move || {
-            let mut conn = Connection { stream, number: connection, shared, inbox: Vec::new() };
+            let mut conn = Connection {
+                stream,
+                number: connection,
+                shared,
+                inbox: Vec::new(),
+            };
             conn.serve();
         });
     }
@@ -700,7 +783,8 @@ impl Connection {
             .and_then(|_| self.stream.set_read_timeout(Some(POLL)))
             .and_then(|_| self.stream.set_write_timeout(Some(WRITE_TIMEOUT)));
         if let Err(e) = setup {
-            self.shared.note(format!("conn {}: socket setup failed: {e}", self.number));
+            self.shared
+                .note(format!("conn {}: socket setup failed: {e}", self.number));
             return;
         }
         let stop = loop {
@@ -713,14 +797,18 @@ impl Connection {
         match stop {
             Stop::Quiet => {}
             Stop::Note(text) => self.shared.note(format!("conn {}: {text}", self.number)),
-            Stop::Violation(text) => self.shared.violation(format!("conn {}: {text}", self.number)),
+            Stop::Violation(text) => self
+                .shared
+                .violation(format!("conn {}: {text}", self.number)),
         }
         // Dropping the stream closes the socket.
     }
 
     /// Reads one request, records it, replies. `Ok(false)`: the connection is to be closed.
     fn serve_one_request(&mut self) -> Result<bool, Stop> {
-        let Some(request) = self.read_request()? else { return Ok(false) };
+        let Some(request) = self.read_request()? else {
+            return Ok(false);
+        };
         let route = request.route.clone();
         let path = request.path.clone();
         let method_ok = match route {
@@ -742,7 +830,9 @@ impl Connection {
             }
             Route::Unknown => {
                 self.reply_status(404, false)?;
-                Err(Stop::Violation(format!("request for an unknown path {path:?}")))
+                Err(Stop::Violation(format!(
+                    "request for an unknown path {path:?}"
+                )))
             }
         }
     }
@@ -761,18 +851,27 @@ impl Connection {
             None => Ok(false),
             Some(Step::Invoke(invocation)) => {
                 if let Some(id) = &invocation.request_id {
-                    self.shared.lock().post_replies.insert(id.clone(), invocation.post_reply);
+                    self.shared
+                        .lock()
+                        .post_replies
+                        .insert(id.clone(), invocation.post_reply);
                 }
                 let reply = invocation_reply(&invocation);
-                write_paced(&mut self.stream, &reply, &invocation.pacing)
-                    .map_err(|e| Stop::Note(format!("writing invocation {:?} failed: {e}", invocation.request_id)))?;
+                write_paced(&mut self.stream, &reply, &invocation.pacing).map_err(|e| {
+                    Stop::Note(format!(
+                        "writing invocation {:?} failed: {e}",
+                        invocation.request_id
+                    ))
+                })?;
                 Ok(true)
             }
             Some(Step::NextStatus(status)) => {
                 self.reply_status(status, false)?;
                 Ok(true)
             }
-            Some(Step::DropNext) => Err(Stop::Note("closed without replying to /next (scripted)".into())),
+            Some(Step::DropNext) => Err(Stop::Note(
+                "closed without replying to /next (scripted)".into(),
+            )),
         }
     }
 
@@ -781,16 +880,22 @@ impl Connection {
     fn next_step(&self) -> Option<Step> {
         let held_since = Instant::now();
         let mut state = self.shared.lock();
-        loop {
+        let mut holding = false;
+        let step = loop {
             if state.shutdown {
-                return None;
+                break None;
             }
             if let Some(step) = state.steps.pop_front() {
-                return Some(step);
+                break Some(step);
             }
             match state.when_done {
-                WhenDone::Status(status) => return Some(Step::NextStatus(status)),
-                WhenDone::Hold if held_since.elapsed() > IDLE_LIMIT => return None,
+                WhenDone::Status(status) => break Some(Step::NextStatus(status)),
+                WhenDone::Hold if held_since.elapsed() > IDLE_LIMIT => break None,
+                WhenDone::Hold if !holding => {
+                    holding = true;
+                    state.held_nexts += 1;
+                    self.shared.changed.notify_all();
+                }
                 WhenDone::Hold => {}
             }
             state = self
@@ -799,13 +904,20 @@ impl Connection {
                 .wait_timeout(state, POLL)
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .0;
+        };
+        if holding {
+            state.held_nexts -= 1;
         }
+        step
     }
 
     fn answer_post(&mut self, request_id: &str) -> Result<bool, Stop> {
         let reply = self.shared.lock().post_replies.get(request_id).copied();
         // A post for an id the server never handed out gets 400, as the real API does.
-        let reply = reply.unwrap_or(PostReply { status: 400, after: AfterReply::KeepAlive });
+        let reply = reply.unwrap_or(PostReply {
+            status: 400,
+            after: AfterReply::KeepAlive,
+        });
         self.reply_status(reply.status, reply.after == AfterReply::ConnectionClose)?;
         Ok(reply.after == AfterReply::KeepAlive)
     }
@@ -813,9 +925,15 @@ impl Connection {
     fn reply_status(&mut self, status: u16, connection_close: bool) -> Result<(), Stop> {
         let body = match status {
             200 | 202 => r#"{"status":"OK"}"#.to_string(),
-            _ => format!(r#"{{"errorMessage":"fake API status {status}","errorType":"Fake.Status{status}"}}"#),
+            _ => format!(
+                r#"{{"errorMessage":"fake API status {status}","errorType":"Fake.Status{status}"}}"#
+            ),
         };
-        let close = if connection_close { "Connection: close\r\n" } else { "" };
+        let close = if connection_close {
+            "Connection: close\r\n"
+        } else {
+            ""
+        };
         let reply = format!(
             "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{close}\r\n{body}",
             reason_phrase(status),
@@ -835,19 +953,28 @@ impl Connection {
             }
             searched = self.inbox.len().saturating_sub(3);
             if self.inbox.len() > MAX_HEAD {
-                return Err(Stop::Violation(format!("request head over {MAX_HEAD} bytes")));
+                return Err(Stop::Violation(format!(
+                    "request head over {MAX_HEAD} bytes"
+                )));
             }
             if !self.read_more()? {
                 return if self.inbox.is_empty() {
                     Ok(None)
                 } else {
-                    Err(Stop::Note(format!("closed in the middle of a request head ({} bytes)", self.inbox.len())))
+                    Err(Stop::Note(format!(
+                        "closed in the middle of a request head ({} bytes)",
+                        self.inbox.len()
+                    )))
                 };
             }
         };
         let head = String::from_utf8(self.inbox[..head_end - 4].to_vec())
             .map_err(|_| Stop::Violation("request head is not UTF-8".into()))?;
-        let (method, path, headers) = parse_request_head(&head).map_err(Stop::Violation)?;
+        let RequestHead {
+            method,
+            path,
+            headers,
+        } = parse_request_head(&head).map_err(Stop::Violation)?;
         let body_len = request_body_length(&method, &headers).map_err(Stop::Violation)?;
         while self.inbox.len() < head_end + body_len {
             if !self.read_more()? {
@@ -885,7 +1012,12 @@ impl Connection {
                     self.inbox.extend_from_slice(&buffer[..n]);
                     return Ok(true);
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
                     if started.elapsed() > IDLE_LIMIT {
                         return Err(Stop::Note(format!("idle for {IDLE_LIMIT:?}")));
                     }
@@ -899,12 +1031,21 @@ impl Connection {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+/// A request line and its headers, as received.
+struct RequestHead {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
 }
 
 /// Parses `METHOD target HTTP/1.1` and the header lines of a request head (without the final
 /// empty line).
-fn parse_request_head(head: &str) -> Result<(String, String, Vec<(String, String)>), String> {
+fn parse_request_head(head: &str) -> Result<RequestHead, String> {
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
     let parts: Vec<&str> = request_line.split(' ').collect();
@@ -914,7 +1055,10 @@ fn parse_request_head(head: &str) -> Result<(String, String, Vec<(String, String
     if version != "HTTP/1.1" {
         return Err(format!("request line {request_line:?} is not HTTP/1.1"));
     }
-    if method.is_empty() || !path.starts_with('/') || path.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
+    if method.is_empty()
+        || !path.starts_with('/')
+        || path.bytes().any(|b| !(0x21..0x7f).contains(&b))
+    {
         return Err(format!("malformed request line {request_line:?}"));
     }
     let mut headers = vec![];
@@ -925,16 +1069,30 @@ fn parse_request_head(head: &str) -> Result<(String, String, Vec<(String, String
         if name.is_empty() || name.bytes().any(|b| b <= b' ' || b >= 0x7f) {
             return Err(format!("malformed header name in {line:?}"));
         }
-        headers.push((name.to_string(), value.trim_matches([' ', '\t']).to_string()));
+        headers.push((
+            name.to_string(),
+            value.trim_matches([' ', '\t']).to_string(),
+        ));
     }
-    Ok((method.to_string(), path.to_string(), headers))
+    Ok(RequestHead {
+        method: method.to_string(),
+        path: path.to_string(),
+        headers,
+    })
 }
 
 /// The body length of a request: Content-Length, which posts must carry (the contract).
 fn request_body_length(method: &str, headers: &[(String, String)]) -> Result<usize, String> {
-    let header = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
     if let Some(te) = header("Transfer-Encoding") {
-        return Err(format!("{method} with Transfer-Encoding: {te} (expected Content-Length)"));
+        return Err(format!(
+            "{method} with Transfer-Encoding: {te} (expected Content-Length)"
+        ));
     }
     match header("Content-Length") {
         Some(value) => match value.parse::<usize>() {
@@ -948,7 +1106,10 @@ fn request_body_length(method: &str, headers: &[(String, String)]) -> Result<usi
 
 /// Which endpoint a path is for. Ids are taken verbatim (no percent-decoding).
 fn route_of(prefix: &str, path: &str) -> Route {
-    let Some(rest) = path.strip_prefix(prefix).and_then(|rest| rest.strip_prefix(API_VERSION)) else {
+    let Some(rest) = path
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix(API_VERSION))
+    else {
         return Route::Unknown;
     };
     if rest == "/runtime/invocation/next" {
@@ -957,8 +1118,12 @@ fn route_of(prefix: &str, path: &str) -> Route {
     if rest == "/runtime/init/error" {
         return Route::InitError;
     }
-    let Some(rest) = rest.strip_prefix("/runtime/invocation/") else { return Route::Unknown };
-    let Some((id, endpoint)) = rest.split_once('/') else { return Route::Unknown };
+    let Some(rest) = rest.strip_prefix("/runtime/invocation/") else {
+        return Route::Unknown;
+    };
+    let Some((id, endpoint)) = rest.split_once('/') else {
+        return Route::Unknown;
+    };
     match endpoint {
         _ if id.is_empty() => Route::Unknown,
         "response" => Route::Response(id.to_string()),
@@ -1022,8 +1187,12 @@ fn encode_chunked(body: &[u8], chunking: &Chunking, case: HeaderCase, out: &mut 
         ChunkSizes::Random { seed, .. } => seed,
         _ => 0,
     });
-    let mut size_line = |size: usize, index: usize, out: &mut Vec<u8>| {
-        let hex = if chunking.upper_case_hex { format!("{size:X}") } else { format!("{size:x}") };
+    let size_line = |size: usize, index: usize, out: &mut Vec<u8>| {
+        let hex = if chunking.upper_case_hex {
+            format!("{size:X}")
+        } else {
+            format!("{size:x}")
+        };
         out.extend_from_slice(hex.as_bytes());
         if chunking.extensions {
             out.extend_from_slice(EXTENSIONS[index % EXTENSIONS.len()].as_bytes());
@@ -1056,7 +1225,11 @@ fn encode_chunked(body: &[u8], chunking: &Chunking, case: HeaderCase, out: &mut 
 fn write_paced(stream: &mut TcpStream, bytes: &[u8], pacing: &Pacing) -> io::Result<()> {
     match *pacing {
         Pacing::AllAtOnce => stream.write_all(bytes),
-        Pacing::Pieces { max_len, pause, seed } => {
+        Pacing::Pieces {
+            max_len,
+            pause,
+            seed,
+        } => {
             let mut rng = Rng::new(seed);
             let mut rest = bytes;
             while !rest.is_empty() {
@@ -1123,9 +1296,15 @@ impl Process {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
         let stdout = Captured::default();
         let stderr = Captured::default();
-        stdout.drain_from::<ChildStdout>(child.stdout.take().unwrap());
-        stderr.drain_from::<ChildStderr>(child.stderr.take().unwrap());
-        Process { child, program: program.to_path_buf(), stdout, stderr, exit: None }
+        stdout.drain_from(child.stdout.take().unwrap());
+        stderr.drain_from(child.stderr.take().unwrap());
+        Process {
+            child,
+            program: program.to_path_buf(),
+            stdout,
+            stderr,
+            exit: None,
+        }
     }
 
     pub fn stderr(&self) -> String {
@@ -1205,7 +1384,12 @@ pub struct Run {
 impl Run {
     /// The bootstrap with its default handler, on 127.0.0.1.
     pub fn bootstrap(script: Script) -> Run {
-        Run::start(&bootstrap_program(), FakeApi::start(script), |addr| addr.to_string(), &[])
+        Run::start(
+            &bootstrap_program(),
+            FakeApi::start(script),
+            |addr| addr.to_string(),
+            &[],
+        )
     }
 
     /// The probe handler, on 127.0.0.1.
@@ -1214,28 +1398,61 @@ impl Run {
     }
 
     pub fn probe_with_env(script: Script, env: &[(&str, &str)]) -> Run {
-        Run::start(&probe_program(), FakeApi::start(script), |addr| addr.to_string(), env)
+        Run::start(
+            &probe_program(),
+            FakeApi::start(script),
+            |addr| addr.to_string(),
+            env,
+        )
     }
 
     /// Starts `program` with `AWS_LAMBDA_RUNTIME_API` set to `address(api address)` plus `env`.
-    pub fn start(program: &Path, api: FakeApi, address: impl Fn(SocketAddr) -> String, env: &[(&str, &str)]) -> Run {
+    pub fn start(
+        program: &Path,
+        api: FakeApi,
+        address: impl Fn(SocketAddr) -> String,
+        env: &[(&str, &str)],
+    ) -> Run {
         let runtime_api = address(api.addr());
         let mut full_env = vec![("AWS_LAMBDA_RUNTIME_API", runtime_api.as_str())];
         full_env.extend_from_slice(env);
-        Run { process: Process::spawn(program, &full_env), api }
+        Run {
+            process: Process::spawn(program, &full_env),
+            api,
+        }
     }
 
     /// Fails the test with `message` and everything both sides know.
     pub fn fail(&mut self, message: &str) -> ! {
-        panic!("{message}\n{}\n{}", self.api.diagnostics(), self.process.diagnostics());
+        panic!(
+            "{message}\n{}\n{}",
+            self.api.diagnostics(),
+            self.process.diagnostics()
+        );
     }
 
-    /// Waits for `count` posts, then returns all posts in arrival order.
+    /// Waits for `count` posts, then returns all posts in arrival order. Fails early if the
+    /// child has been gone for a second (time enough for its last post to be read).
     pub fn wait_for_posts(&mut self, count: usize) -> Vec<Request> {
-        if let Err(message) = self.api.wait_for_posts(count, WAIT_LIMIT) {
-            self.fail(&message);
+        let deadline = Instant::now() + WAIT_LIMIT;
+        let mut exited_at = None;
+        loop {
+            let slice = deadline.saturating_duration_since(Instant::now()).min(POLL);
+            match self.api.wait_for_posts(count, slice) {
+                Ok(()) => return self.api.posts(),
+                Err(message) if Instant::now() >= deadline || self.api.is_holding_next() => {
+                    self.fail(&message)
+                }
+                Err(message) => {
+                    if self.process.exit_status().is_some() {
+                        let exited_at = *exited_at.get_or_insert_with(Instant::now);
+                        if exited_at.elapsed() > Duration::from_secs(1) {
+                            self.fail(&format!("the process exited early; {message}"));
+                        }
+                    }
+                }
+            }
         }
-        self.api.posts()
     }
 
     /// Waits for the child to end within `limit` and returns its status.
@@ -1290,7 +1507,11 @@ pub mod json {
     /// Parses one JSON text: UTF-8, no trailing bytes, no raw control characters in strings.
     pub fn parse(bytes: &[u8]) -> Result<Value, String> {
         std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
-        let mut parser = Parser { bytes, at: 0, depth: 0 };
+        let mut parser = Parser {
+            bytes,
+            at: 0,
+            depth: 0,
+        };
         parser.skip_whitespace();
         let value = parser.value()?;
         parser.skip_whitespace();
@@ -1444,7 +1665,9 @@ pub mod json {
                     return Err(self.error("bad exponent"));
                 }
             }
-            Ok(Value::Number(String::from_utf8_lossy(&self.bytes[start..self.at]).into_owned()))
+            Ok(Value::Number(
+                String::from_utf8_lossy(&self.bytes[start..self.at]).into_owned(),
+            ))
         }
 
         fn string(&mut self) -> Result<String, String> {
@@ -1452,7 +1675,10 @@ pub mod json {
             let mut out: Vec<u8> = vec![];
             loop {
                 match self.next()? {
-                    b'"' => return String::from_utf8(out).map_err(|_| self.error("bad UTF-8 in string")),
+                    b'"' => {
+                        return String::from_utf8(out)
+                            .map_err(|_| self.error("bad UTF-8 in string"));
+                    }
                     b'\\' => {
                         let c = match self.next()? {
                             b'"' => '"',
@@ -1497,7 +1723,9 @@ pub mod json {
         fn hex4(&mut self) -> Result<u32, String> {
             let mut value = 0;
             for _ in 0..4 {
-                let digit = (self.next()? as char).to_digit(16).ok_or_else(|| self.error("bad \\u escape"))?;
+                let digit = (self.next()? as char)
+                    .to_digit(16)
+                    .ok_or_else(|| self.error("bad \\u escape"))?;
                 value = value * 16 + digit;
             }
             Ok(value)
@@ -1510,8 +1738,13 @@ pub mod json {
 
         #[test]
         fn parses_escapes_and_rejects_broken_json() {
-            let value = parse(br#"{"a":"q\"b\\n\nu\u00e9\ud83d\ude00\u0001","b":[],"c":-1.5e3,"d":null}"#).unwrap();
-            assert_eq!(value.get("a").unwrap().as_str(), Some("q\"b\\n\nu\u{e9}\u{1F600}\u{1}"));
+            let value =
+                parse(br#"{"a":"q\"b\\n\nu\u00e9\ud83d\ude00\u0001","b":[],"c":-1.5e3,"d":null}"#)
+                    .unwrap();
+            assert_eq!(
+                value.get("a").unwrap().as_str(),
+                Some("q\"b\\n\nu\u{e9}\u{1F600}\u{1}")
+            );
             assert_eq!(value.get("b"), Some(&Value::Array(vec![])));
             for broken in [
                 &b"{\"a\":\"raw\nnewline\"}"[..],
@@ -1523,7 +1756,11 @@ pub mod json {
                 b"{\"a\":1,\"a\":2}",
                 b"",
             ] {
-                assert!(parse(broken).is_err(), "accepted {:?}", String::from_utf8_lossy(broken));
+                assert!(
+                    parse(broken).is_err(),
+                    "accepted {:?}",
+                    String::from_utf8_lossy(broken)
+                );
             }
         }
     }
@@ -1552,7 +1789,10 @@ pub fn parse_error_body(body: &[u8]) -> Result<PostedError, String> {
         Some(json::Value::Array(_)) => {}
         _ => return Err("error body has no \"stackTrace\" array".into()),
     }
-    Ok(PostedError { message, error_type })
+    Ok(PostedError {
+        message,
+        error_type,
+    })
 }
 
 #[cfg(test)]
@@ -1562,7 +1802,14 @@ mod self_tests {
     #[test]
     fn chunked_encoding_is_well_formed() {
         let mut out = vec![];
-        encode_chunked(b"hello world", &Chunking::fixed(4).with_extensions().with_trailer("X-T", "1"), HeaderCase::Lower, &mut out);
+        encode_chunked(
+            b"hello world",
+            &Chunking::fixed(4)
+                .with_extensions()
+                .with_trailer("X-T", "1"),
+            HeaderCase::Lower,
+            &mut out,
+        );
         assert_eq!(
             out,
             b"4;name=value\r\nhell\r\n4;flag\r\no wo\r\n3;q=\"a;b c\"\r\nrld\r\n0;name=value\r\nx-t: 1\r\n\r\n"
@@ -1574,11 +1821,29 @@ mod self_tests {
 
     #[test]
     fn routes_are_recognised_under_a_prefix() {
-        assert_eq!(route_of("/p", "/p/2018-06-01/runtime/invocation/next"), Route::Next);
-        assert_eq!(route_of("", "/2018-06-01/runtime/invocation/..%2f/response"), Route::Response("..%2f".into()));
-        assert_eq!(route_of("", "/2018-06-01/runtime/invocation/a/error"), Route::Error("a".into()));
-        assert_eq!(route_of("", "/2018-06-01/runtime/init/error"), Route::InitError);
-        assert_eq!(route_of("/p", "/2018-06-01/runtime/invocation/next"), Route::Unknown);
-        assert_eq!(route_of("", "/2018-06-01/runtime/invocation//response"), Route::Unknown);
+        assert_eq!(
+            route_of("/p", "/p/2018-06-01/runtime/invocation/next"),
+            Route::Next
+        );
+        assert_eq!(
+            route_of("", "/2018-06-01/runtime/invocation/..%2f/response"),
+            Route::Response("..%2f".into())
+        );
+        assert_eq!(
+            route_of("", "/2018-06-01/runtime/invocation/a/error"),
+            Route::Error("a".into())
+        );
+        assert_eq!(
+            route_of("", "/2018-06-01/runtime/init/error"),
+            Route::InitError
+        );
+        assert_eq!(
+            route_of("/p", "/2018-06-01/runtime/invocation/next"),
+            Route::Unknown
+        );
+        assert_eq!(
+            route_of("", "/2018-06-01/runtime/invocation//response"),
+            Route::Unknown
+        );
     }
 }
