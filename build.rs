@@ -1,17 +1,131 @@
-//! Link settings for the bootstrap binaries, never for build scripts or test harnesses, which
-//! need their unwind tables and default layout.
+//! Build settings for the bootstrap binaries:
+//! - the handler: the built-in one, or the file named by `LAMBDA_HANDLER` (a C source, an
+//!   object file or a static library defining `handler`), linked into `bootstrap`;
+//! - libc, linked after the handler, which may need it;
+//! - link settings for the bins only, never for build scripts or test harnesses, which need
+//!   their unwind tables and default layout.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The variable naming a handler to link instead of the built-in one.
+const HANDLER_VAR: &str = "LAMBDA_HANDLER";
 
 fn main() {
-    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let script = format!("{dir}/link/discard-unwind-tables.ld");
-    println!("cargo:rerun-if-changed=link/discard-unwind-tables.ld");
-    let target = std::env::var("TARGET").unwrap_or_default();
-    if !target.contains("linux") {
+    let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    println!("cargo::rustc-check-cfg=cfg(external_handler, external_handler_init)");
+    println!("cargo:rerun-if-env-changed={HANDLER_VAR}");
+    if let Some(handler) = env::var_os(HANDLER_VAR).filter(|v| !v.is_empty()) {
+        link_handler(&dir, &dir.join(handler));
+    }
+    // After the handler: a static library only resolves what is already wanted.
+    println!("cargo:rustc-link-lib=static:-bundle=c");
+    link_settings(&dir);
+}
+
+fn link_settings(dir: &Path) {
+    if !env::var("TARGET").unwrap_or_default().contains("linux") {
         return;
     }
+    let script = dir.join("link/discard-unwind-tables.ld");
+    println!("cargo:rerun-if-changed=link/discard-unwind-tables.ld");
     // No unwind tables: with panic = "abort" nothing unwinds.
-    println!("cargo:rustc-link-arg-bins=-Wl,-T,{script}");
+    println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
     // Code and read-only data share pages instead of each being padded to 4 KiB; there is
     // still no segment that is both writable and executable.
     println!("cargo:rustc-link-arg-bins=-Wl,-z,noseparate-code");
+}
+
+/// Links the handler at `path` into the bootstrap: compiles a `.c` file, or takes a `.o` or
+/// `.a` as it is, checks that it defines `handler`, and tells `src/main.rs` (through cfgs)
+/// to call it and, if defined, `handler_init`.
+fn link_handler(dir: &Path, path: &Path) {
+    println!("cargo:rerun-if-changed={}", path.display());
+    if !path.is_file() {
+        fail(path, "no such file");
+    }
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let kind = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let (objects, archive) = match kind {
+        "c" => {
+            let mut build = compiler();
+            build.file(path).include(dir.join("include"));
+            let objects = build.compile_intermediates();
+            let archive = archive_of(&build, &objects, &out);
+            (objects, archive)
+        }
+        "o" | "obj" => {
+            let objects = vec![path.to_path_buf()];
+            let archive = archive_of(&compiler(), &objects, &out);
+            (objects, archive)
+        }
+        "a" => (vec![path.to_path_buf()], path.to_path_buf()),
+        _ => fail(path, "expected a C source (.c), an object file (.o) or a static library (.a)"),
+    };
+    let defined = defined_symbols(&objects, path);
+    if !defined.iter().any(|s| s == "handler") {
+        fail(
+            path,
+            "defines no `handler` function; see include/lambda_bootstrap.h for its signature \
+             (`int handler(const lb_context *, const uint8_t *, size_t, lb_response *)`, \
+             with C linkage: `extern \"C\"` in C++)",
+        );
+    }
+    println!("cargo:rustc-cfg=external_handler");
+    if defined.iter().any(|s| s == "handler_init") {
+        println!("cargo:rustc-cfg=external_handler_init");
+    }
+    // As a library of the crate, so it comes before libc on the link line; only `bootstrap`
+    // refers to `handler`, so the other binaries and the tests take nothing from it.
+    let name = archive.file_stem().and_then(|s| s.to_str()).and_then(|s| s.strip_prefix("lib"));
+    let Some(name) = name else { fail(path, "a static library must be named libNAME.a") };
+    println!("cargo:rustc-link-search=native={}", archive.parent().unwrap_or(Path::new(".")).display());
+    println!("cargo:rustc-link-lib=static={name}");
+}
+
+/// A C compiler for the target: `musl-gcc` (Debian's musl-tools) compiles against musl's
+/// headers, which is what the handler will run with.
+fn compiler() -> cc::Build {
+    let mut build = cc::Build::new();
+    let target = env::var("TARGET").unwrap_or_default();
+    if target == "x86_64-unknown-linux-musl" && env::var_os("CC_x86_64_unknown_linux_musl").is_none() {
+        if Command::new("musl-gcc").arg("--version").output().is_ok() {
+            build.compiler("musl-gcc");
+        }
+    }
+    build.opt_level_str("s").warnings(true).extra_warnings(true).pic(true);
+    build
+}
+
+/// Packs `objects` into `lib<handler>.a` in `out`, with the toolchain's archiver.
+fn archive_of(build: &cc::Build, objects: &[PathBuf], out: &Path) -> PathBuf {
+    let archive = out.join("liblambda_handler.a");
+    let _ = std::fs::remove_file(&archive);
+    let mut ar = build.get_archiver();
+    let status = ar.arg("crs").arg(&archive).args(objects).status();
+    if !status.is_ok_and(|s| s.success()) {
+        fail(&objects[0], "cannot make a static library of it (is `ar` installed?)");
+    }
+    archive
+}
+
+/// The global symbols that `files` define, from `nm`.
+fn defined_symbols(files: &[PathBuf], path: &Path) -> Vec<String> {
+    let nm = env::var("NM").unwrap_or_else(|_| "nm".to_string());
+    let output = match Command::new(&nm).arg("--defined-only").arg("--extern-only").args(files).output() {
+        Ok(output) if output.status.success() => output,
+        Ok(output) => fail(path, &format!("`{nm}` cannot read it: {}", String::from_utf8_lossy(&output.stderr).trim())),
+        Err(e) => fail(path, &format!("`{nm}` (binutils) is needed to check the handler: {e}")),
+    };
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(2).map(str::to_string))
+        .collect()
+}
+
+fn fail(path: &Path, why: &str) -> ! {
+    eprintln!("error: {HANDLER_VAR}={}: {why}", path.display());
+    println!("cargo::error={HANDLER_VAR}={}: {why}", path.display());
+    std::process::exit(1);
 }

@@ -34,13 +34,10 @@ pub use context::Context;
 pub use handler::{Error, Response, TooLarge};
 
 // The bootstrap is a static musl program: musl's crt starts it and its libc serves C handlers.
-// The libc crate only links libc inside std, so a no_std binary asks for it here.
-#[cfg(not(test))]
-#[link(name = "c", kind = "static", modifiers = "-bundle")]
-unsafe extern "C" {}
+// build.rs links libc (after any C handler, which may need it).
 
-/// Defines a bootstrap's entry points around a Rust handler: the C `main` that musl's start-up
-/// code calls, the C-ABI shims over the handler (and optional init hook), and the panic
+/// Defines a bootstrap's entry points around a handler: the C `main` that musl's start-up
+/// code calls, the C-ABI shims over a Rust handler (and optional init hook), and the panic
 /// handler that posts panics as invocation errors. Use it in a `#![no_std] #![no_main]`
 /// binary:
 ///
@@ -50,8 +47,22 @@ unsafe extern "C" {}
 /// lambda_bootstrap::main!(handle);               // or:
 /// lambda_bootstrap::main!(handle, init = init);
 /// ```
+///
+/// For a handler written in another language and linked in (see `include/lambda_bootstrap.h`),
+/// name its C symbols: `main!(extern handler)` or `main!(extern handler, init = handler_init)`.
 #[macro_export]
 macro_rules! main {
+    (extern $handler:ident) => {
+        $crate::main!(@declare $handler);
+        $crate::main!(@entry $handler, None);
+    };
+    (extern $handler:ident, init = $init:ident) => {
+        $crate::main!(@declare $handler);
+        unsafe extern "C" {
+            fn $init(out: *mut $crate::handler::RawResponse) -> core::ffi::c_int;
+        }
+        $crate::main!(@entry $handler, Some($init));
+    };
     ($handler:path) => {
         $crate::main!($handler, init = $crate::handler::no_init);
     };
@@ -73,13 +84,24 @@ macro_rules! main {
             unsafe { $crate::handler::call_rust_init($init, out) }
         }
 
+        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init));
+    };
+    (@declare $handler:ident) => {
+        unsafe extern "C" {
+            fn $handler(
+                context: *const $crate::context::RawContext,
+                event: *const u8,
+                event_len: usize,
+                out: *mut $crate::handler::RawResponse,
+            ) -> core::ffi::c_int;
+        }
+    };
+    (@entry $handler:expr, $init:expr) => {
         /// Called by musl's start-up code.
         #[unsafe(no_mangle)]
         pub extern "C" fn main(argc: core::ffi::c_int, argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
             // SAFETY: argc and argv come from the C runtime.
-            unsafe {
-                $crate::runtime::main(argc, argv, __lambda_bootstrap_handler, Some(__lambda_bootstrap_init))
-            }
+            unsafe { $crate::runtime::main(argc, argv, $handler, $init) }
         }
 
         #[panic_handler]

@@ -1,17 +1,28 @@
-//! The `bootstrap` with the built-in handler: the classic custom-runtime example, which
-//! answers `Hello: ` followed by the event.
+//! The `bootstrap`. By default its handler is the classic custom-runtime example, which
+//! answers `Hello: ` followed by the event. Built with `LAMBDA_HANDLER` set (see build.rs),
+//! it calls the C-ABI `handler` (and `handler_init`, if defined) linked in from that file.
 //!
 //! The loop itself is `lambda_bootstrap::runtime::serve` (src/runtime.rs); `main!` defines the
 //! process entry point that calls it.
 #![no_std]
 #![no_main]
 
-use lambda_bootstrap::{Context, Error, Response};
+#[cfg(not(external_handler))]
+mod hello {
+    use lambda_bootstrap::{Context, Error, Response};
 
-fn hello(_: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), Error> {
-    out.write(b"Hello: ")?;
-    out.write(event)?;
-    Ok(())
+    pub fn hello(_: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), Error> {
+        out.write(b"Hello: ")?;
+        out.write(event)?;
+        Ok(())
+    }
 }
 
-lambda_bootstrap::main!(hello);
+#[cfg(not(external_handler))]
+lambda_bootstrap::main!(hello::hello);
+
+#[cfg(all(external_handler, not(external_handler_init)))]
+lambda_bootstrap::main!(extern handler);
+
+#[cfg(all(external_handler, external_handler_init))]
+lambda_bootstrap::main!(extern handler, init = handler_init);
