@@ -4,6 +4,7 @@
 //! `handler`, `json`).
 
 use core::ffi::{c_char, c_int, CStr};
+use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
 use crate::api::{self, Ids, Next, NextError, RuntimeApi};
 use crate::client::Connection;
@@ -52,6 +53,19 @@ pub fn exit(status: i32) -> ! {
     unsafe { _exit(status) }
 }
 
+static ARGC: AtomicI32 = AtomicI32::new(0);
+static ARGV: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
+
+/// The process's argument `i` (0 is the program), for handlers that take their own arguments
+/// (as an image's `CMD`), or `None` past the last.
+pub fn arg(i: usize) -> Option<&'static CStr> {
+    let argc = usize::try_from(ARGC.load(Ordering::Relaxed)).unwrap_or(0);
+    let argv = ARGV.load(Ordering::Relaxed);
+    // SAFETY: `main` stored the C runtime's argv, whose `argc` strings live as long as the
+    // process and are never written by the runtime.
+    (i < argc && !argv.is_null()).then(|| unsafe { CStr::from_ptr(*argv.add(i)) })
+}
+
 /// The bootstrap's `main`, called by [`crate::main!`]. Returns the exit status.
 ///
 /// # Safety
@@ -63,8 +77,8 @@ pub unsafe fn main(
     init: Option<InitFn>,
 ) -> c_int {
     let Some(buffers) = BUFFERS.take() else { return 1 };
-    // SAFETY: per the caller's contract on argv.
-    let arg = |i: c_int| (i < argc).then(|| unsafe { CStr::from_ptr(*argv.add(i as usize)) });
+    ARGC.store(argc, Ordering::Relaxed);
+    ARGV.store(argv.cast_mut(), Ordering::Relaxed);
     if arg(1).is_some_and(|a| a.to_bytes() == b"--invoke") {
         return invoke_once(arg(2).map(CStr::to_bytes), handler, init, buffers);
     }
