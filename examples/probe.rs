@@ -6,6 +6,12 @@
 //! - `env:NAME`: answers the variable's value, or `<unset>`;
 //! - `ctx`: answers the context as `key=value` lines;
 //! - `big:N`: answers N bytes of `x`;
+//! - `stream:N:M`: streams N bytes of the pattern `offset % 251`, in pieces of M (at most
+//!   64 KiB), as `text/plain`, leaving nothing in the buffer;
+//! - `stream-rest:N:M`: the same, but the last piece is left in the buffer;
+//! - `stream-fail:N`: streams N pattern bytes, then fails with type `Function.StreamProbe`;
+//! - `stream-panic:N`: streams N pattern bytes, then panics;
+//! - `prelude`: an HTTP-integration response: status 201, two headers, two cookies, body `hi`;
 //! - anything else: answers the event unchanged.
 //!
 //! With `PROBE_INIT_FAIL` set, the init hook fails with type `Function.InitProbe`.
@@ -70,6 +76,35 @@ fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), 
         }
         return Ok(());
     }
+    if let Some(rest) = event.strip_prefix(b"stream:") {
+        let (total, piece) = two_numbers(rest);
+        out.set_content_type("text/plain");
+        stream_pattern(out, 0, total, piece)?;
+        return Ok(());
+    }
+    if let Some(rest) = event.strip_prefix(b"stream-rest:") {
+        let (total, piece) = two_numbers(rest);
+        let streamed = total.saturating_sub(piece.min(total));
+        stream_pattern(out, 0, streamed, piece)?;
+        out.write(pattern(streamed, total - streamed))?;
+        return Ok(());
+    }
+    if let Some(rest) = event.strip_prefix(b"stream-fail:") {
+        let (total, _) = two_numbers(rest);
+        stream_pattern(out, 0, total, 4096)?;
+        return Err(Error::new("Function.StreamProbe", "failed mid-stream"));
+    }
+    if let Some(rest) = event.strip_prefix(b"stream-panic:") {
+        let (total, _) = two_numbers(rest);
+        stream_pattern(out, 0, total, 4096)?;
+        panic!("probe panic mid-stream");
+    }
+    if event == b"prelude" {
+        let headers = [("Content-Type", "text/html"), ("X-Probe", "yes")];
+        out.stream_http_prelude(201, &headers, &["a=1", "b=2; Path=/"])?;
+        out.stream(b"hi")?;
+        return Ok(());
+    }
     if let Some(size) = event.strip_prefix(b"big:") {
         let size = num::ascii_to_u64(size).unwrap_or(0) as usize;
         let spare = out.spare();
@@ -79,6 +114,43 @@ fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), 
         return Ok(());
     }
     out.write(event)?;
+    Ok(())
+}
+
+/// `N:M` (or `N`): two decimal numbers; missing or bad ones are 0 (M defaults to 4096).
+fn two_numbers(text: &[u8]) -> (usize, usize) {
+    let mut parts = text.splitn(2, |&b| b == b':');
+    let total = parts.next().and_then(num::ascii_to_u64).unwrap_or(0) as usize;
+    let piece = parts.next().and_then(num::ascii_to_u64).unwrap_or(4096) as usize;
+    (total, piece.clamp(1, 65536))
+}
+
+const PATTERN_LEN: usize = 65536 + 251;
+/// `PATTERN[i] == i % 251`, so any window of it continues the pattern at any offset.
+static PATTERN: [u8; PATTERN_LEN] = {
+    let mut bytes = [0u8; PATTERN_LEN];
+    let mut i = 0;
+    while i < PATTERN_LEN {
+        bytes[i] = (i % 251) as u8;
+        i += 1;
+    }
+    bytes
+};
+
+/// `len` (at most 64 KiB) pattern bytes starting at stream offset `offset`.
+fn pattern(offset: usize, len: usize) -> &'static [u8] {
+    let start = offset % 251;
+    &PATTERN[start..start + len.min(65536)]
+}
+
+/// Streams pattern bytes `from..to` in pieces of `piece`.
+fn stream_pattern(out: &mut Response<'_>, from: usize, to: usize, piece: usize) -> Result<(), Error> {
+    let mut offset = from;
+    while offset < to {
+        let len = piece.min(to - offset);
+        out.stream(pattern(offset, len))?;
+        offset += len;
+    }
     Ok(())
 }
 

@@ -60,14 +60,35 @@ typedef struct {
 
 /* The runtime's response buffer, lent to the handler. */
 typedef struct {
-    uint8_t *ptr;       /* the buffer (6 MiB); changing the pointer has no effect */
-    size_t   cap;       /* bytes available at ptr */
-    size_t   len;       /* bytes written: the response, or the error message on failure */
-    lb_str   error_type;/* on failure: the error type; empty means "Function.Error" */
+    uint8_t *ptr;        /* the buffer (6 MiB); changing the pointer has no effect */
+    size_t   cap;        /* bytes available at ptr */
+    size_t   len;        /* bytes written: the response, or the error message on failure */
+    lb_str   error_type; /* on failure: the error type; empty means "Function.Error" */
+    lb_str   content_type; /* a streamed response's Content-Type, read at the first
+                              lb_stream_write; empty means "application/octet-stream" */
+    void    *stream;     /* the runtime's; leave it alone */
 } lb_response;
 
 int handler(const lb_context *ctx, const uint8_t *event, size_t event_len, lb_response *out);
 int handler_init(lb_response *out);
+
+/*
+ * Response streaming (up to 200 MB; the caller receives the pieces as they are written).
+ *
+ * lb_stream_write sends `len` bytes at once as the next piece of the response; the first call
+ * starts the stream (with out->content_type). When the handler returns 0, the bytes left in
+ * the buffer (out->len of them) are sent as the last piece. If it returns non-zero after
+ * streaming, the caller gets the error (type and message, as above) as the stream's error
+ * trailers. Returns 0, or -1 when the stream broke (the rest cannot be delivered).
+ *
+ * lb_stream_http_prelude starts a response for a function URL or an HTTP integration: the
+ * status code, headers (header_count name/value pairs: headers[2i] is a name, headers[2i+1]
+ * its value) and cookies the caller gets; the body follows with lb_stream_write. It must come
+ * first. Returns 0, or -1.
+ */
+int lb_stream_write(lb_response *out, const void *data, size_t len);
+int lb_stream_http_prelude(lb_response *out, int status_code, const lb_str *headers,
+                           size_t header_count, const lb_str *cookies, size_t cookie_count);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,7 @@
 
 use core::ops::Range;
 
-use crate::client::{range_in, ClientError, Connection};
+use crate::client::{range_in, ClientError, Connection, Reply};
 use crate::context::{RawContext, Str};
 use crate::log;
 use crate::num;
@@ -243,25 +243,70 @@ impl RuntimeApi {
     }
 
     fn post(&mut self, what: &[u8], request_id: &[u8], body: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
-        match self.conn.exchange(&self.head, body, reply, |_, _, _| {}) {
-            Ok(r) if (200..300).contains(&r.head.status) => Ok(()),
-            Ok(r) => {
-                let mut digits = [0; num::U64_DIGITS];
-                let status = num::u64_to_ascii(r.head.status.into(), &mut digits);
-                let meaning = status_meaning(r.head.status);
-                log::line(&[what, b" for request ", request_id, b": status ", status, meaning]);
-                if r.head.status >= 500 { Err(MustExit) } else { Ok(()) }
-            }
-            Err(e) => {
-                log::line(&[what, b" for request ", request_id, b" failed: ", e.message().as_bytes()]);
-                Ok(())
-            }
-        }
+        let result = self.conn.exchange(&self.head, body, reply, |_, _, _| {});
+        judge_reply(what, request_id, result)
+    }
+
+    /// Starts a streamed `POST /runtime/invocation/{id}/response`: its head, which declares
+    /// the error trailers, and `first` (the first chunk, framed by the caller).
+    pub fn stream_start(&mut self, ids: &Ids<'_>, content_type: &[u8], first: &[&[u8]]) -> Result<(), ClientError> {
+        let endpoint = self.conn.endpoint();
+        let path: [&[u8]; 3] = [b"/runtime/invocation/", ids.request_id, b"/response"];
+        let headers: [(&str, &[u8]); 5] = [
+            ("Lambda-Runtime-Function-Response-Mode", b"streaming"),
+            ("Transfer-Encoding", b"chunked"),
+            ("Content-Type", content_type),
+            ("Trailer", b"Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"),
+            ("Lambda-Runtime-Invocation-Id", ids.invocation_id),
+        ];
+        let count = if ids.invocation_id.is_empty() { 4 } else { 5 };
+        // Cannot fail: ids are at most 256 bytes and the content type is checked to be at most
+        // 128 (stream::MAX_CONTENT_TYPE).
+        let _ = write_head(&mut self.head, "POST", endpoint, &path, &headers[..count], None);
+        let mut parts: [&[u8]; 4] = [&self.head, b"", b"", b""];
+        parts[1..=first.len()].copy_from_slice(first);
+        self.conn.start(&parts[..=first.len()])
+    }
+
+    /// Sends more of a streamed response: chunks, or the last chunk and trailers.
+    pub fn stream_send(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
+        self.conn.send(parts)
+    }
+
+    /// Reads the reply to a streamed response whose end was sent, as [`RuntimeApi::post`]
+    /// reads any post's.
+    pub fn stream_reply(&mut self, request_id: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
+        let result = self.conn.receive(reply);
+        judge_reply(b"POST /response (streamed)", request_id, result)
+    }
+
+    /// The connection's descriptor, while one is open.
+    pub fn raw_fd(&self) -> Option<rustix::fd::RawFd> {
+        self.conn.raw_fd()
     }
 
     /// Forgets the connection, so the next request opens a fresh one.
     pub fn reconnect(&mut self) {
         self.conn.close();
+    }
+}
+
+/// What a post's reply means: 2xx fine; other statuses logged with the request id, and 5xx
+/// end the runtime; a failed exchange logged (the loop goes on: `/next` will tell).
+fn judge_reply(what: &[u8], request_id: &[u8], result: Result<Reply, ClientError>) -> Result<(), MustExit> {
+    match result {
+        Ok(r) if (200..300).contains(&r.head.status) => Ok(()),
+        Ok(r) => {
+            let mut digits = [0; num::U64_DIGITS];
+            let status = num::u64_to_ascii(r.head.status.into(), &mut digits);
+            let meaning = status_meaning(r.head.status);
+            log::line(&[what, b" for request ", request_id, b": status ", status, meaning]);
+            if r.head.status >= 500 { Err(MustExit) } else { Ok(()) }
+        }
+        Err(e) => {
+            log::line(&[what, b" for request ", request_id, b" failed: ", e.message().as_bytes()]);
+            Ok(())
+        }
     }
 }
 

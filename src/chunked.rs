@@ -8,6 +8,25 @@
 //! lands exactly where its data belongs. A body sent as one big chunk, as Lambda does, is then
 //! received in place and only the bytes that shared a read with a chunk-size line are moved.
 
+/// Room for a chunk-size line we write: 16 hex digits and CRLF.
+pub const SIZE_LINE_LEN: usize = 18;
+
+/// The line that starts a chunk of `len` bytes when we send one: `{len:x}\r\n`.
+pub fn size_line(len: usize, buf: &mut [u8; SIZE_LINE_LEN]) -> &[u8] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut start = SIZE_LINE_LEN - 2;
+    buf[start..].copy_from_slice(b"\r\n");
+    let mut n = len;
+    loop {
+        start -= 1;
+        buf[start] = HEX[n & 15];
+        n >>= 4;
+        if n == 0 {
+            return &buf[start..];
+        }
+    }
+}
+
 /// Longest chunk-size line (size, extensions, CRLF) or trailer line we accept.
 pub const MAX_LINE: usize = 4096;
 /// Most trailer bytes we read (and ignore) after the last chunk.
@@ -322,6 +341,14 @@ mod tests {
         // An endless size line stops at MAX_LINE.
         let mut buf = vec![b'1'; MAX_LINE + 10];
         assert_eq!(Dechunker::new(0, 0).decode(&mut buf, MAX_LINE + 2), Err(ChunkError::LineTooLong));
+    }
+
+    #[test]
+    fn size_lines_we_write() {
+        let mut buf = [0; SIZE_LINE_LEN];
+        for len in [1usize, 9, 10, 255, 4096, 6 << 20, usize::MAX] {
+            assert_eq!(size_line(len, &mut buf), format!("{len:x}\r\n").as_bytes());
+        }
     }
 
     #[test]

@@ -84,6 +84,11 @@ impl Connection {
         &self.endpoint
     }
 
+    /// The open socket's descriptor, if any.
+    pub fn raw_fd(&self) -> Option<rustix::fd::RawFd> {
+        self.socket.as_ref().map(Socket::raw)
+    }
+
     /// Drops the connection; the next exchange opens a new one.
     pub fn close(&mut self) {
         self.socket = None;
@@ -124,6 +129,48 @@ impl Connection {
                     self.close();
                     return Err(e);
                 }
+            }
+        }
+    }
+}
+
+impl Connection {
+    /// Starts a request whose body follows in pieces (a streamed response) by sending `parts`.
+    /// Nothing can be resent once the body has begun, so a kept-alive connection that the
+    /// server has closed is replaced first rather than found out later.
+    pub fn start(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
+        if self.socket.as_ref().is_some_and(net::peer_closed) {
+            self.close();
+        }
+        if self.socket.is_none() {
+            self.socket = Some(net::connect(&self.endpoint.addr).map_err(ClientError::Connect)?);
+        }
+        self.send(parts)
+    }
+
+    /// Sends more of a request begun with [`Connection::start`].
+    pub fn send(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
+        let socket = self.socket.as_ref().ok_or(ClientError::Closed)?;
+        let sent = net::send_all(socket, parts).map_err(ClientError::Send);
+        if sent.is_err() {
+            self.close();
+        }
+        sent
+    }
+
+    /// Reads the reply to a request sent with [`Connection::start`] and [`Connection::send`].
+    pub fn receive(&mut self, buf: &mut [u8]) -> Result<Reply, ClientError> {
+        let socket = self.socket.as_ref().ok_or(ClientError::Closed)?;
+        match read_reply(socket, buf, &mut |_, _, _| {}) {
+            Ok((reply, keep_alive)) => {
+                if !keep_alive {
+                    self.close();
+                }
+                Ok(reply)
+            }
+            Err(ReadError::Stale(e) | ReadError::Fatal(e)) => {
+                self.close();
+                Err(e)
             }
         }
     }

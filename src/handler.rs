@@ -6,9 +6,10 @@
 //! the buffer are the error message, with `error_type` naming the error. A `len` above `cap`
 //! means "my response would be this long": it is reported as too large, never read.
 
-use core::ffi::c_int;
+use core::ffi::{c_int, c_void};
 
 use crate::context::{Context, RawContext, Str};
+use crate::stream::{Broken, Stream};
 
 /// `lb_response` in C.
 #[repr(C)]
@@ -22,6 +23,11 @@ pub struct RawResponse {
     pub len: usize,
     /// On failure, the error type (e.g. `Function.BadInput`); empty means `Function.Error`.
     pub error_type: Str,
+    /// For a streamed response: its `Content-Type`, read at the first `lb_stream_write`;
+    /// empty means `application/octet-stream`.
+    pub content_type: Str,
+    /// The runtime's stream state, for `lb_stream_write`; opaque to the handler.
+    pub stream: *mut c_void,
 }
 
 /// `int handler(const lb_context *, const uint8_t *event, size_t event_len, lb_response *)`.
@@ -56,8 +62,10 @@ pub fn call<'a>(
     context: &RawContext,
     event: &[u8],
     buf: &'a mut [u8],
+    stream: &mut Stream<'_>,
 ) -> Outcome<'a> {
     let mut raw = RawResponse::new(buf);
+    raw.stream = crate::stream::as_ptr(stream);
     // SAFETY: the context's strings and `event` are valid for the call, and `raw` describes
     // `buf`, which we own mutably; this is the ABI contract the handler was written to.
     let status = unsafe { handler(context, event.as_ptr(), event.len(), &mut raw) };
@@ -77,7 +85,14 @@ pub fn call_init<'a>(init: InitFn, buf: &'a mut [u8]) -> Option<Outcome<'a>> {
 
 impl RawResponse {
     fn new(buf: &mut [u8]) -> Self {
-        RawResponse { ptr: buf.as_mut_ptr(), cap: buf.len(), len: 0, error_type: Str::EMPTY }
+        RawResponse {
+            ptr: buf.as_mut_ptr(),
+            cap: buf.len(),
+            len: 0,
+            error_type: Str::EMPTY,
+            content_type: Str::EMPTY,
+            stream: core::ptr::null_mut(),
+        }
     }
 }
 
@@ -107,10 +122,14 @@ pub fn is_valid_error_type(error_type: &[u8]) -> bool {
         && error_type.iter().all(u8::is_ascii_graphic)
 }
 
-/// The response buffer as a Rust handler sees it: an append-only writer.
+/// The response as a Rust handler sees it: the runtime's buffer, appended to with
+/// [`Response::write`], or a stream, written with [`Response::stream`].
 pub struct Response<'a> {
     buf: &'a mut [u8],
     len: usize,
+    /// The runtime's stream for this invocation; null where there is none (tests).
+    stream: *mut c_void,
+    content_type: &'static str,
 }
 
 /// A write did not fit in the response buffer (6 MiB).
@@ -119,7 +138,32 @@ pub struct TooLarge;
 
 impl<'a> Response<'a> {
     pub fn new(buf: &'a mut [u8]) -> Self {
-        Response { buf, len: 0 }
+        Response { buf, len: 0, stream: core::ptr::null_mut(), content_type: "" }
+    }
+
+    /// The `Content-Type` of a streamed response; set it before the first
+    /// [`Response::stream`]. (Buffered responses have none: Lambda passes them on as they are.)
+    pub fn set_content_type(&mut self, content_type: &'static str) {
+        self.content_type = content_type;
+    }
+
+    /// Sends `bytes` at once, as the next piece of a streamed response; the first call starts
+    /// the stream. Bytes left in the buffer (from [`Response::write`]) when the handler returns
+    /// are sent as the last piece; an `Err` from the handler after streaming reaches the caller
+    /// as the stream's error trailers.
+    pub fn stream(&mut self, bytes: &[u8]) -> Result<(), Broken> {
+        // SAFETY: `stream` is null or the runtime's live stream for this invocation (see
+        // `call_rust`); the handler holds `&mut self`, so nothing else uses it meanwhile.
+        let stream = unsafe { self.stream.cast::<Stream<'_>>().as_mut() }.ok_or(Broken)?;
+        stream.write(self.content_type.as_bytes(), bytes)
+    }
+
+    /// Starts a streamed response for a function URL or an HTTP integration: the status,
+    /// headers and cookies the caller gets. The body follows with [`Response::stream`].
+    pub fn stream_http_prelude(&mut self, status_code: u16, headers: &[(&str, &str)], cookies: &[&str]) -> Result<(), Broken> {
+        // SAFETY: as in `stream`.
+        let stream = unsafe { self.stream.cast::<Stream<'_>>().as_mut() }.ok_or(Broken)?;
+        stream.http_prelude(status_code, headers, cookies)
     }
 
     /// Appends `bytes`, or writes nothing if they do not fit.
@@ -184,6 +228,12 @@ impl Error {
     }
 }
 
+impl From<Broken> for Error {
+    fn from(_: Broken) -> Self {
+        Error::new("Runtime.StreamBroken", "the streamed response could not be sent")
+    }
+}
+
 impl From<TooLarge> for Error {
     fn from(_: TooLarge) -> Self {
         Error::new("Runtime.ResponseTooLarge", "the response does not fit in 6 MiB")
@@ -210,6 +260,7 @@ pub unsafe fn call_rust(
     // SAFETY: as above.
     let buf = unsafe { core::slice::from_raw_parts_mut(out.ptr, out.cap) };
     let mut response = Response::new(buf);
+    response.stream = out.stream;
     let result = handler(&context, event, &mut response);
     finish(result, response.len, out)
 }
@@ -285,7 +336,7 @@ mod tests {
     #[test]
     fn rust_handler_success_through_the_abi() {
         let mut buf = [0u8; 16];
-        let outcome = call(echo_abi, &RawContext::EMPTY, b"hello", &mut buf);
+        let outcome = call(echo_abi, &RawContext::EMPTY, b"hello", &mut buf, &mut Stream::to_stdout(&mut []));
         assert_eq!(outcome, Outcome::Success(b"hello"));
     }
 
@@ -294,14 +345,14 @@ mod tests {
         let id = b"req-9\0";
         let ctx = RawContext { request_id: Str::new(&id[..5]), ..RawContext::EMPTY };
         let mut buf = [0u8; 64];
-        let outcome = call(refuse_abi, &ctx, b"", &mut buf);
+        let outcome = call(refuse_abi, &ctx, b"", &mut buf, &mut Stream::to_stdout(&mut []));
         assert_eq!(outcome, Outcome::Failure { error_type: b"Function.Refused", message: b"req-9" });
     }
 
     #[test]
     fn overflowing_writes_fail_without_writing() {
         let mut buf = [0u8; 4];
-        let outcome = call(echo_abi, &RawContext::EMPTY, b"hello", &mut buf);
+        let outcome = call(echo_abi, &RawContext::EMPTY, b"hello", &mut buf, &mut Stream::to_stdout(&mut []));
         assert_eq!(
             outcome,
             Outcome::Failure { error_type: b"Runtime.ResponseTooLarge", message: b"the " },
@@ -320,7 +371,7 @@ mod tests {
     #[test]
     fn a_length_beyond_the_buffer_is_reported_not_read() {
         let mut buf = [0u8; 8];
-        match call(claims_too_much, &RawContext::EMPTY, b"", &mut buf) {
+        match call(claims_too_much, &RawContext::EMPTY, b"", &mut buf, &mut Stream::to_stdout(&mut [])) {
             Outcome::Failure { error_type, .. } => assert_eq!(error_type, RESPONSE_TOO_LARGE),
             other => panic!("{other:?}"),
         }
@@ -329,7 +380,7 @@ mod tests {
     #[test]
     fn invalid_error_types_become_the_default() {
         let mut buf = [0u8; 8];
-        let outcome = call(bad_error_type, &RawContext::EMPTY, b"", &mut buf);
+        let outcome = call(bad_error_type, &RawContext::EMPTY, b"", &mut buf, &mut Stream::to_stdout(&mut []));
         assert_eq!(outcome, Outcome::Failure { error_type: DEFAULT_ERROR_TYPE, message: b"m" });
         assert!(is_valid_error_type(b"Function.MyError"));
         assert!(!is_valid_error_type(b""));

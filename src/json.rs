@@ -26,7 +26,19 @@ pub fn error_document<'o>(
     scratch: &mut [u8],
     out: &'o mut [u8],
 ) -> &'o [u8] {
-    let message = to_utf8(message, scratch);
+    error_document_cut(error_type, message, MAX_MESSAGE, scratch, out)
+}
+
+/// [`error_document`] with the message cut to `max_message` bytes (at most [`MAX_MESSAGE`]),
+/// for where space is scarce, as in a trailer.
+pub fn error_document_cut<'o>(
+    error_type: &[u8],
+    message: &[u8],
+    max_message: usize,
+    scratch: &mut [u8],
+    out: &'o mut [u8],
+) -> &'o [u8] {
+    let message = to_utf8(message, max_message.min(MAX_MESSAGE), scratch);
     let error_type = core::str::from_utf8(error_type).unwrap_or("Function.Error");
     let mut doc = Document { out, len: 0 };
     doc.raw(b"{\"errorMessage\":");
@@ -39,6 +51,37 @@ pub fn error_document<'o>(
         // Unreachable with buffers of BODY_LEN; a fixed document beats a broken one.
         None => TOO_LARGE,
     }
+}
+
+/// The content type of a streamed response for a function URL or an HTTP integration.
+pub const HTTP_INTEGRATION_CONTENT_TYPE: &[u8] = b"application/vnd.awslambda.http-integration-response";
+
+/// The prelude of such a response: `{"statusCode":..,"headers":{..},"cookies":[..]}` and the
+/// eight NUL bytes that separate it from the body. `None` if it does not fit in `out`.
+pub fn http_prelude<'o>(
+    status_code: u16,
+    headers: &[(&str, &str)],
+    cookies: &[&str],
+    out: &'o mut [u8],
+) -> Option<&'o [u8]> {
+    let mut digits = [0; crate::num::U64_DIGITS];
+    let mut doc = Document { out, len: 0 };
+    doc.raw(b"{\"statusCode\":");
+    doc.raw(crate::num::u64_to_ascii(status_code.into(), &mut digits));
+    doc.raw(b",\"headers\":{");
+    for (i, (name, value)) in headers.iter().enumerate() {
+        doc.raw(if i == 0 { b"" } else { b"," });
+        doc.string(name);
+        doc.raw(b":");
+        doc.string(value);
+    }
+    doc.raw(b"},\"cookies\":[");
+    for (i, cookie) in cookies.iter().enumerate() {
+        doc.raw(if i == 0 { b"" } else { b"," });
+        doc.string(cookie);
+    }
+    doc.raw(b"]}\0\0\0\0\0\0\0\0");
+    doc.out.get(..doc.len)
 }
 
 /// Appends to `out`, counting what did not fit (so `len > out.len()` means too small).
@@ -77,13 +120,13 @@ impl Document<'_> {
     }
 }
 
-/// `bytes` as UTF-8, cut to [`MAX_MESSAGE`] bytes at a character boundary. Only a message
+/// `bytes` as UTF-8, cut to `max` bytes at a character boundary. Only a message
 /// that is not valid UTF-8 is copied, into `scratch`, and cut to its size too.
-fn to_utf8<'s>(bytes: &'s [u8], scratch: &'s mut [u8]) -> &'s str {
+fn to_utf8<'s>(bytes: &'s [u8], max: usize, scratch: &'s mut [u8]) -> &'s str {
     if let Ok(text) = core::str::from_utf8(bytes) {
-        return cut(text, MAX_MESSAGE);
+        return cut(text, max);
     }
-    let limit = MAX_MESSAGE.min(scratch.len());
+    let limit = max.min(scratch.len());
     let mut len = 0;
     'copy: for chunk in bytes.utf8_chunks() {
         let replacement = if chunk.invalid().is_empty() { "" } else { "\u{FFFD}" };
@@ -177,6 +220,24 @@ mod tests {
         assert!(std::str::from_utf8(doc).unwrap().contains("\"a long enough message\""));
         let doc = error_document(b"T", b"ab\xffcdef", &mut [0; 4], &mut out);
         assert!(std::str::from_utf8(doc).unwrap().contains("\"ab\""), "invalid ones are cut to it, at a character");
+    }
+
+    #[test]
+    fn http_prelude_is_byte_exact() {
+        let mut out = [0u8; 256];
+        let prelude = http_prelude(
+            201,
+            &[("Content-Type", "text/html"), ("X-Quote", "say \"hi\"")],
+            &["a=1; Path=/", "b=2"],
+            &mut out,
+        )
+        .unwrap();
+        let expected: &[u8] = b"{\"statusCode\":201,\"headers\":{\"Content-Type\":\"text/html\",\"X-Quote\":\"say \\\"hi\\\"\"},\"cookies\":[\"a=1; Path=/\",\"b=2\"]}\0\0\0\0\0\0\0\0";
+        assert_eq!(prelude, expected);
+        let json: serde_json::Value = serde_json::from_slice(&prelude[..prelude.len() - 8]).unwrap();
+        assert_eq!(json["headers"]["X-Quote"], "say \"hi\"");
+        assert_eq!(http_prelude(200, &[], &[], &mut out).unwrap(), b"{\"statusCode\":200,\"headers\":{},\"cookies\":[]}\0\0\0\0\0\0\0\0");
+        assert_eq!(http_prelude(200, &[], &[], &mut [0; 20]), None);
     }
 
     #[test]

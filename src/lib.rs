@@ -13,6 +13,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod api;
+pub mod base64;
 pub mod chunked;
 pub mod client;
 pub mod context;
@@ -28,10 +29,12 @@ pub mod request;
 pub mod response;
 pub mod runtime;
 pub mod static_buf;
+pub mod stream;
 pub mod trace_env;
 
 pub use context::Context;
 pub use handler::{Error, Response, TooLarge};
+pub use stream::Broken;
 
 // The bootstrap is a static musl program: musl's crt starts it and its libc serves C handlers.
 // build.rs links libc (after any C handler, which may need it).
@@ -87,6 +90,38 @@ macro_rules! main {
         $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init));
     };
     (@declare $handler:ident) => {
+        /// `int lb_stream_write(lb_response *out, const void *data, size_t len)`.
+        ///
+        /// # Safety
+        /// See `lambda_bootstrap::stream::c_write`.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn lb_stream_write(
+            out: *mut $crate::handler::RawResponse,
+            data: *const u8,
+            len: usize,
+        ) -> core::ffi::c_int {
+            // SAFETY: the handler calls this with the `lb_response` it was given.
+            unsafe { $crate::stream::c_write(out, data, len) }
+        }
+
+        /// `int lb_stream_http_prelude(lb_response *out, int status_code, const lb_str
+        /// *headers, size_t header_count, const lb_str *cookies, size_t cookie_count)`.
+        ///
+        /// # Safety
+        /// See `lambda_bootstrap::stream::c_http_prelude`.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn lb_stream_http_prelude(
+            out: *mut $crate::handler::RawResponse,
+            status_code: core::ffi::c_int,
+            headers: *const $crate::context::Str,
+            header_count: usize,
+            cookies: *const $crate::context::Str,
+            cookie_count: usize,
+        ) -> core::ffi::c_int {
+            // SAFETY: the handler calls this with its `lb_response` and arrays it owns.
+            unsafe { $crate::stream::c_http_prelude(out, status_code, headers, header_count, cookies, cookie_count) }
+        }
+
         unsafe extern "C" {
             fn $handler(
                 context: *const $crate::context::RawContext,

@@ -17,6 +17,13 @@ use rustix::net::{self, RecvFlags, SendFlags};
 #[derive(Debug)]
 pub struct Socket(RawFd);
 
+impl Socket {
+    /// The descriptor, for the panic path, which cannot borrow the socket (see `panic.rs`).
+    pub fn raw(&self) -> RawFd {
+        self.0
+    }
+}
+
 impl AsFd for Socket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         // SAFETY: the descriptor is open for as long as `self` exists (closed only in `drop`).
@@ -61,7 +68,7 @@ pub fn connect(addr: &SocketAddr) -> Result<Socket, Errno> {
 /// normally). `MSG_NOSIGNAL`: without std nothing ignores SIGPIPE, and a peer that has gone
 /// must be an error to handle, not the death of the process.
 pub fn send_all(socket: impl AsFd, parts: &[&[u8]]) -> Result<(), Errno> {
-    const MAX_PARTS: usize = 4;
+    const MAX_PARTS: usize = 8;
     debug_assert!(parts.len() <= MAX_PARTS);
     let mut skip = 0; // bytes of `parts` already sent
     loop {
@@ -86,6 +93,14 @@ pub fn send_all(socket: impl AsFd, parts: &[&[u8]]) -> Result<(), Errno> {
         })?;
         skip += sent;
     }
+}
+
+/// Whether the peer has closed an idle connection (or sent something unasked, which makes
+/// it unusable too): a non-blocking one-byte peek.
+pub fn peer_closed(socket: &Socket) -> bool {
+    let mut byte = [0u8; 1];
+    let flags = RecvFlags::PEEK | RecvFlags::DONTWAIT;
+    !matches!(net::recv(socket, &mut byte[..], flags), Err(Errno::AGAIN))
 }
 
 /// Receives into `buf`; `Ok(0)` means the peer closed the connection.

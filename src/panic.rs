@@ -8,12 +8,12 @@
 
 use core::cell::UnsafeCell;
 use core::panic::PanicInfo;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 
 use crate::api::{Ids, RuntimeApi, MAX_REQUEST_ID};
 use crate::client::Connection;
 use crate::endpoint::{self, Endpoint};
-use crate::{json, log, num, runtime};
+use crate::{json, log, net, num, runtime};
 
 /// The error type callers see for a panic.
 pub const HANDLER_PANIC: &[u8] = b"Runtime.HandlerPanic";
@@ -80,9 +80,24 @@ pub fn enter_invocation(ids: &Ids<'_>) {
     PHASE.store(IN_INVOCATION, Ordering::SeqCst);
 }
 
+/// The descriptor of a streamed response in progress, or -1: a panic then ends that stream
+/// with error trailers, since a second response for the invocation would be refused.
+static STREAM_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// A streamed response has started on `api`'s connection.
+pub fn enter_stream(api: &RuntimeApi) {
+    STREAM_FD.store(api.raw_fd().unwrap_or(-1), Ordering::SeqCst);
+}
+
+/// The streamed response has ended (or broken).
+pub fn leave_stream() {
+    STREAM_FD.store(-1, Ordering::SeqCst);
+}
+
 /// The handler returned: a panic now is the runtime's own, with nobody to answer.
 pub fn leave() {
     PHASE.store(IDLE, Ordering::SeqCst);
+    leave_stream();
 }
 
 /// Logs the panic, posts it as the current invocation's (or init's) error, and exits.
@@ -98,7 +113,10 @@ pub fn report(info: &PanicInfo<'_>) -> ! {
         // SAFETY: the phase was IN_INIT or IN_INVOCATION, so the slot is complete and, the
         // phase now being REPORTING, nothing writes it any more.
         let slot = unsafe { &*SLOT.0.get() };
-        if let Ok(endpoint) = endpoint::parse(&slot.address) {
+        let stream_fd = STREAM_FD.load(Ordering::SeqCst);
+        if phase == IN_INVOCATION && stream_fd >= 0 {
+            end_stream(stream_fd, message.as_bytes());
+        } else if let Ok(endpoint) = endpoint::parse(&slot.address) {
             let ids = Ids { request_id: &slot.request_id, invocation_id: &slot.invocation_id };
             let ids = if phase == IN_INVOCATION { Some(&ids) } else { None };
             post(endpoint, ids, message.as_bytes());
@@ -114,6 +132,23 @@ fn post(endpoint: Endpoint, ids: Option<&Ids<'_>>, message: &[u8]) {
     let mut reply = [0u8; 1024];
     let document = json::error_document(HANDLER_PANIC, message, &mut scratch, &mut document);
     let _ = api.post_error(ids, HANDLER_PANIC, document, &mut reply);
+}
+
+/// Ends the streamed response on `fd` with the panic as its error trailers, and waits
+/// (briefly, for the process is ending) for the Runtime API's reply.
+fn end_stream(fd: i32, message: &[u8]) {
+    // SAFETY: `fd` is the open connection of the stream in progress (STREAM_FD is reset when
+    // the stream ends), and the process exits right after this, so nothing else closes it.
+    let socket = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+    let mut document = [0u8; 8 * 1024];
+    let mut body = [0u8; 11 * 1024];
+    let document = json::error_document_cut(HANDLER_PANIC, message, 1024, &mut [0u8; 4], &mut document);
+    let body = crate::base64::encode(document, &mut body).unwrap_or(b"");
+    let ending = crate::stream::trailers(Some((HANDLER_PANIC, body)));
+    if net::send_all(socket, &ending).is_ok() {
+        let mut reply = [0u8; 512];
+        let _ = net::recv(socket, &mut reply);
+    }
 }
 
 /// `panicked at src/lib.rs:12:5: message`. Messages with arguments would need `core::fmt`,

@@ -11,6 +11,7 @@ use crate::client::Connection;
 use crate::context::{RawContext, Str};
 use crate::handler::{self, HandlerFn, InitFn, Outcome, MAX_RESPONSE};
 use crate::static_buf::StaticCell;
+use crate::stream::{Ending, Stream};
 use crate::trace_env::{self, TraceEnv};
 use crate::{endpoint, json, log, panic};
 
@@ -144,19 +145,30 @@ fn serve(api: &mut RuntimeApi, handler: HandlerFn, buffers: &'static mut Buffers
                 // SAFETY: the context's strings point into `buffers.next`, borrowed by `invocation`.
                 trace.set(unsafe { invocation.context.trace_id.as_bytes() });
                 panic::enter_invocation(&invocation.ids);
-                let outcome = handler::call(handler, &invocation.context, invocation.event, response);
+                let mut stream = Stream::to_api(api, invocation.ids, reply);
+                let outcome = handler::call(handler, &invocation.context, invocation.event, response, &mut stream);
                 panic::leave();
-                match outcome {
-                    Outcome::Success(body) => api.post_response(&invocation.ids, body, reply),
-                    Outcome::Failure { error_type, message } => post_error(
-                        api,
-                        &invocation.ids,
-                        error_type,
-                        message,
-                        error_scratch,
-                        error_document,
-                        reply,
-                    ),
+                // A streamed response ends here; a buffered one is posted below.
+                let ending = match &outcome {
+                    Outcome::Success(rest) => Ending { remainder: rest, error: None, scratch: error_scratch, document: error_document },
+                    Outcome::Failure { error_type, message } => {
+                        Ending { remainder: b"", error: Some((error_type, message)), scratch: error_scratch, document: error_document }
+                    }
+                };
+                match stream.end(ending) {
+                    Some(ended) => ended,
+                    None => match outcome {
+                        Outcome::Success(body) => api.post_response(&invocation.ids, body, reply),
+                        Outcome::Failure { error_type, message } => post_error(
+                            api,
+                            &invocation.ids,
+                            error_type,
+                            message,
+                            error_scratch,
+                            error_document,
+                            reply,
+                        ),
+                    },
                 }
             }
         };
@@ -220,9 +232,12 @@ fn invoke_once(event: Option<&[u8]>, handler: HandlerFn, init: Option<InitFn>, b
         None => {
             let id = LOCAL_REQUEST_ID.to_bytes();
             let context = RawContext { request_id: Str::new(id), ..RawContext::EMPTY };
-            match handler::call(handler, &context, event, &mut buffers.response) {
+            let mut stream = Stream::to_stdout(&mut buffers.reply);
+            let outcome = handler::call(handler, &context, event, &mut buffers.response, &mut stream);
+            match outcome {
                 Outcome::Success(body) => {
-                    write_stdout(body);
+                    // A stream's pieces went out as they came; the rest, or all, goes now.
+                    let _ = write_stdout(body);
                     return 0;
                 }
                 failure => failure,
@@ -231,8 +246,8 @@ fn invoke_once(event: Option<&[u8]>, handler: HandlerFn, init: Option<InitFn>, b
     };
     let Outcome::Failure { error_type, message } = failure else { return 1 };
     let document = json::error_document(error_type, message, &mut buffers.error_scratch, &mut buffers.error_document);
-    write_stdout(document);
-    write_stdout(b"\n");
+    let _ = write_stdout(document);
+    let _ = write_stdout(b"\n");
     1
 }
 
@@ -256,14 +271,16 @@ fn read_stdin(buf: &mut [u8]) -> Option<usize> {
     }
 }
 
-fn write_stdout(mut bytes: &[u8]) {
+/// Writes all of `bytes` to stdout.
+pub fn write_stdout(mut bytes: &[u8]) -> Result<(), rustix::io::Errno> {
     while !bytes.is_empty() {
         // SAFETY: fd 1 stays open for the process's life; if closed, write fails with EBADF.
         let stdout = unsafe { rustix::stdio::stdout() };
         match rustix::io::write(stdout, bytes) {
             Ok(n) => bytes = &bytes[n..],
             Err(rustix::io::Errno::INTR) => {}
-            Err(_) => return,
+            Err(e) => return Err(e),
         }
     }
+    Ok(())
 }

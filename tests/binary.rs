@@ -134,6 +134,7 @@ int main(void) {
     SHOW(lb_context, trace_id) SHOW(lb_context, client_context) SHOW(lb_context, cognito_identity)
     SHOW(lb_context, tenant_id) SHOW(lb_context, invocation_id)
     SHOW(lb_response, ptr) SHOW(lb_response, cap) SHOW(lb_response, len) SHOW(lb_response, error_type)
+    SHOW(lb_response, content_type) SHOW(lb_response, stream)
     lb_str s = LB_STR("Function.X");
     return s.len == 10 ? 0 : 1;
 }
@@ -166,7 +167,8 @@ int main(void) {
          lb_context.request_id {}\nlb_context.deadline_ms {}\nlb_context.invoked_function_arn {}\n\
          lb_context.trace_id {}\nlb_context.client_context {}\nlb_context.cognito_identity {}\n\
          lb_context.tenant_id {}\nlb_context.invocation_id {}\n\
-         lb_response.ptr {}\nlb_response.cap {}\nlb_response.len {}\nlb_response.error_type {}\n",
+         lb_response.ptr {}\nlb_response.cap {}\nlb_response.len {}\nlb_response.error_type {}\n\
+         lb_response.content_type {}\nlb_response.stream {}\n",
         size_of::<Str>(),
         size_of::<RawContext>(),
         size_of::<RawResponse>(),
@@ -184,6 +186,8 @@ int main(void) {
         offset_of!(RawResponse, cap),
         offset_of!(RawResponse, len),
         offset_of!(RawResponse, error_type),
+        offset_of!(RawResponse, content_type),
+        offset_of!(RawResponse, stream),
     );
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(c, rust);
