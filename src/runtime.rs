@@ -6,7 +6,7 @@
 use core::ffi::{c_char, c_int, CStr};
 use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
-use crate::api::{self, Ids, Next, NextError, RuntimeApi};
+use crate::api::{self, Ids, Invocation, MustExit, Next, NextError, RuntimeApi};
 use crate::client::Connection;
 use crate::context::{RawContext, Str};
 use crate::handler::{self, HandlerFn, InitFn, Outcome, MAX_RESPONSE};
@@ -21,24 +21,31 @@ struct Buffers {
     next: [u8; api::NEXT_BUFFER_LEN],
     /// The handler's response (or error message).
     response: [u8; MAX_RESPONSE],
-    /// Replies to posts.
-    reply: [u8; api::REPLY_BUFFER_LEN],
-    /// A handler's error message made valid UTF-8, when it was not.
-    error_scratch: [u8; json::SCRATCH_LEN],
-    /// The JSON error document.
-    error_document: [u8; json::BODY_LEN],
+    post: PostBuffers,
     /// The `_X_AMZN_TRACE_ID=...` environment entry.
     trace_entry: [u8; trace_env::ENTRY_LEN],
     /// The environment table, once `_X_AMZN_TRACE_ID` has been added to it.
     environment: [*mut c_char; trace_env::MAX_VARIABLES],
 }
 
+/// What posting an answer takes, besides the response.
+struct PostBuffers {
+    /// Replies to posts (and, while the handler runs, room for a stream's prelude).
+    reply: [u8; api::REPLY_BUFFER_LEN],
+    /// A handler's error message made valid UTF-8, when it was not (or base64 for trailers).
+    error_scratch: [u8; json::SCRATCH_LEN],
+    /// The JSON error document.
+    error_document: [u8; json::BODY_LEN],
+}
+
 static BUFFERS: StaticCell<Buffers> = StaticCell::new(Buffers {
     next: [0; api::NEXT_BUFFER_LEN],
     response: [0; MAX_RESPONSE],
-    reply: [0; api::REPLY_BUFFER_LEN],
-    error_scratch: [0; json::SCRATCH_LEN],
-    error_document: [0; json::BODY_LEN],
+    post: PostBuffers {
+        reply: [0; api::REPLY_BUFFER_LEN],
+        error_scratch: [0; json::SCRATCH_LEN],
+        error_document: [0; json::BODY_LEN],
+    },
     trace_entry: [0; trace_env::ENTRY_LEN],
     environment: [core::ptr::null_mut(); trace_env::MAX_VARIABLES],
 });
@@ -109,8 +116,9 @@ pub unsafe fn main(
         panic::leave();
         if let Some(Outcome::Failure { error_type, message }) = failure {
             log::line(&[b"init failed: ", error_type]);
-            let document = json::error_document(error_type, message, &mut buffers.error_scratch, &mut buffers.error_document);
-            let _ = api.post_error(None, error_type, document, &mut buffers.reply);
+            let post = &mut buffers.post;
+            let document = json::error_document(error_type, message, &mut post.error_scratch, &mut post.error_document);
+            let _ = api.post_error(None, error_type, document, &mut post.reply);
             return 1;
         }
     }
@@ -119,7 +127,7 @@ pub unsafe fn main(
 
 /// The loop. Returns only when the runtime must exit.
 fn serve(api: &mut RuntimeApi, handler: HandlerFn, buffers: &'static mut Buffers) -> c_int {
-    let Buffers { next, response, reply, error_scratch, error_document, trace_entry, environment } = buffers;
+    let Buffers { next, response, post, trace_entry, environment } = buffers;
     let mut trace = TraceEnv::new(trace_entry, environment);
     let mut backoff = Backoff::default();
     loop {
@@ -135,60 +143,54 @@ fn serve(api: &mut RuntimeApi, handler: HandlerFn, buffers: &'static mut Buffers
             }
         };
         backoff = Backoff::default();
-        let posted = match next {
+        let answered = match next {
             Next::Skip => continue,
             Next::Refuse { ids, error_type, message } => {
                 log::line(&[b"request ", ids.request_id, b": ", message]);
-                post_error(api, &ids, error_type, message, error_scratch, error_document, reply)
+                post_error(api, &ids, error_type, message, post)
             }
             Next::Invocation(invocation) => {
-                // SAFETY: the context's strings point into `buffers.next`, borrowed by `invocation`.
+                // SAFETY: the context's strings point into `next`, borrowed by `invocation`.
                 trace.set(unsafe { invocation.context.trace_id.as_bytes() });
-                panic::enter_invocation(&invocation.ids);
-                let mut stream = Stream::to_api(api, invocation.ids, reply);
-                let outcome = handler::call(handler, &invocation.context, invocation.event, response, &mut stream);
-                panic::leave();
-                // A streamed response ends here; a buffered one is posted below.
-                let ending = match &outcome {
-                    Outcome::Success(rest) => Ending { remainder: rest, error: None, scratch: error_scratch, document: error_document },
-                    Outcome::Failure { error_type, message } => {
-                        Ending { remainder: b"", error: Some((error_type, message)), scratch: error_scratch, document: error_document }
-                    }
-                };
-                match stream.end(ending) {
-                    Some(ended) => ended,
-                    None => match outcome {
-                        Outcome::Success(body) => api.post_response(&invocation.ids, body, reply),
-                        Outcome::Failure { error_type, message } => post_error(
-                            api,
-                            &invocation.ids,
-                            error_type,
-                            message,
-                            error_scratch,
-                            error_document,
-                            reply,
-                        ),
-                    },
-                }
+                invoke(api, handler, &invocation, response, post)
             }
         };
-        if posted.is_err() {
+        if answered.is_err() {
             return 1;
         }
     }
 }
 
-fn post_error(
+/// Runs the handler on one invocation and answers it: a streamed response ends, a buffered
+/// one or an error is posted.
+fn invoke(
     api: &mut RuntimeApi,
-    ids: &Ids<'_>,
-    error_type: &[u8],
-    message: &[u8],
-    scratch: &mut [u8],
-    document: &mut [u8],
-    reply: &mut [u8],
-) -> Result<(), api::MustExit> {
-    let document = json::error_document(error_type, message, scratch, document);
-    api.post_error(Some(ids), error_type, document, reply)
+    handler: HandlerFn,
+    invocation: &Invocation<'_>,
+    response: &mut [u8],
+    post: &mut PostBuffers,
+) -> Result<(), MustExit> {
+    panic::enter_invocation(&invocation.ids);
+    let mut stream = Stream::to_api(api, invocation.ids, &mut post.reply);
+    let outcome = handler::call(handler, &invocation.context, invocation.event, response, &mut stream);
+    panic::leave();
+    let (remainder, error) = match outcome {
+        Outcome::Success(rest) => (rest, None),
+        Outcome::Failure { error_type, message } => (&b""[..], Some((error_type, message))),
+    };
+    let ending = Ending { remainder, error, scratch: &mut post.error_scratch, document: &mut post.error_document };
+    if let Some(ended) = stream.end(ending) {
+        return ended;
+    }
+    match outcome {
+        Outcome::Success(body) => api.post_response(&invocation.ids, body, &mut post.reply),
+        Outcome::Failure { error_type, message } => post_error(api, &invocation.ids, error_type, message, post),
+    }
+}
+
+fn post_error(api: &mut RuntimeApi, ids: &Ids<'_>, error_type: &[u8], message: &[u8], post: &mut PostBuffers) -> Result<(), MustExit> {
+    let document = json::error_document(error_type, message, &mut post.error_scratch, &mut post.error_document);
+    api.post_error(Some(ids), error_type, document, &mut post.reply)
 }
 
 /// Pauses between failed `/next` requests: 10 ms doubling to 1 s, ten times (about 4 s in
@@ -227,14 +229,14 @@ fn invoke_once(event: Option<&[u8]>, handler: HandlerFn, init: Option<InitFn>, b
             }
         },
     };
-    let failure = match init.and_then(|init| handler::call_init(init, &mut buffers.response)) {
+    let (response, post) = (&mut buffers.response, &mut buffers.post);
+    let failure = match init.and_then(|init| handler::call_init(init, response)) {
         Some(failure) => failure,
         None => {
             let id = LOCAL_REQUEST_ID.to_bytes();
             let context = RawContext { request_id: Str::new(id), ..RawContext::EMPTY };
-            let mut stream = Stream::to_stdout(&mut buffers.reply);
-            let outcome = handler::call(handler, &context, event, &mut buffers.response, &mut stream);
-            match outcome {
+            let mut stream = Stream::to_stdout(&mut post.reply);
+            match handler::call(handler, &context, event, response, &mut stream) {
                 Outcome::Success(body) => {
                     // A stream's pieces went out as they came; the rest, or all, goes now.
                     let _ = write_stdout(body);
@@ -245,7 +247,7 @@ fn invoke_once(event: Option<&[u8]>, handler: HandlerFn, init: Option<InitFn>, b
         }
     };
     let Outcome::Failure { error_type, message } = failure else { return 1 };
-    let document = json::error_document(error_type, message, &mut buffers.error_scratch, &mut buffers.error_document);
+    let document = json::error_document(error_type, message, &mut post.error_scratch, &mut post.error_document);
     let _ = write_stdout(document);
     let _ = write_stdout(b"\n");
     1
