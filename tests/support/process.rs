@@ -1,0 +1,134 @@
+//! The process under test: a child started with exactly the environment a test gives it, its
+//! stdout and stderr captured for failure messages, and killed when the guard drops, so a
+//! failing test leaves nothing running.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// At most this much of a child's stdout/stderr is kept.
+const MAX_CAPTURE: usize = 16 * 1024 * 1024;
+
+/// Bytes a child wrote to one of its pipes, gathered by a draining thread.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn drain_from(&self, mut pipe: impl Read + Send + 'static) {
+        let captured = self.clone();
+        thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            // Ends at EOF, i.e. when the child (the only writer) is gone.
+            while let Ok(n @ 1..) = pipe.read(&mut buffer) {
+                let mut bytes = captured.0.lock().unwrap_or_else(|p| p.into_inner());
+                if bytes.len() < MAX_CAPTURE {
+                    bytes.extend_from_slice(&buffer[..n]);
+                }
+            }
+        });
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}
+
+/// A running child process, killed when dropped. Its stdout and stderr are captured.
+pub struct Process {
+    child: Child,
+    program: PathBuf,
+    stdout: Captured,
+    stderr: Captured,
+    exit: Option<ExitStatus>,
+}
+
+impl Process {
+    /// Runs `program` with exactly `env` as its environment: nothing is inherited, so the
+    /// tests see what a bootstrap sees when optional variables are missing.
+    pub fn spawn(program: &Path, env: &[(&str, &str)]) -> Process {
+        let mut child = Command::new(program)
+            .env_clear()
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        let stdout = Captured::default();
+        let stderr = Captured::default();
+        stdout.drain_from(child.stdout.take().unwrap());
+        stderr.drain_from(child.stderr.take().unwrap());
+        Process {
+            child,
+            program: program.to_path_buf(),
+            stdout,
+            stderr,
+            exit: None,
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.text()
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout.text()
+    }
+
+    /// The exit status if the process has ended.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        if self.exit.is_none() {
+            self.exit = self.child.try_wait().ok().flatten();
+        }
+        self.exit
+    }
+
+    /// Waits up to `limit` for the process to end.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.exit_status() {
+                // Let the drain threads pick up the last output.
+                thread::sleep(Duration::from_millis(20));
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    pub fn diagnostics(&mut self) -> String {
+        let status = match self.exit_status() {
+            Some(status) => format!("exited: {status}"),
+            None => "still running".to_string(),
+        };
+        format!(
+            "{} {status}\n--- its stderr (tail) ---\n{}\n--- its stdout (tail) ---\n{}\n---",
+            self.program.display(),
+            tail(&self.stderr(), 4000),
+            tail(&self.stdout(), 1000)
+        )
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if self.exit_status().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn tail(text: &str, max: usize) -> &str {
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}

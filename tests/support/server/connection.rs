@@ -1,0 +1,316 @@
+//! One thread per accepted connection: reads requests, records them and answers each as the
+//! script says. Whatever ends a connection is noted for the diagnostics, and anything the
+//! bootstrap did against the protocol is recorded as a violation.
+
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use super::http::{
+    RequestHead, find, invocation_reply, parse_request_head, reason_phrase, request_body_length,
+    write_paced,
+};
+use super::{IDLE_LIMIT, MAX_HEAD, POLL, Shared, WRITE_TIMEOUT};
+use crate::support::request::{Request, Route, route_of};
+use crate::support::script::{AfterReply, PostReply, Step, WhenDone};
+
+pub(super) fn accept_connections(listener: TcpListener, shared: Arc<Shared>) {
+    for stream in listener.incoming() {
+        if shared.is_shutdown() {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let connection = {
+            let mut state = shared.lock();
+            state.connections += 1;
+            state.connections
+        };
+        let shared = shared.clone();
+        // Connection threads are not joined: each ends within POLL of the shutdown flag (or
+        // WRITE_TIMEOUT if blocked on a write to a live child, which the tests kill first).
+        thread::spawn(move || {
+            let mut conn = Connection {
+                stream,
+                number: connection,
+                shared,
+                inbox: Vec::new(),
+            };
+            conn.serve();
+        });
+    }
+}
+
+/// One accepted connection and the bytes read from it but not yet consumed.
+struct Connection {
+    stream: TcpStream,
+    number: usize,
+    shared: Arc<Shared>,
+    inbox: Vec<u8>,
+}
+
+/// Why a connection stops being served.
+enum Stop {
+    /// The peer closed it, or the server is shutting down: nothing to report.
+    Quiet,
+    /// Something worth a note in the diagnostics.
+    Note(String),
+    /// The bootstrap broke the protocol.
+    Violation(String),
+}
+
+impl Connection {
+    fn serve(&mut self) {
+        let setup = self
+            .stream
+            .set_nodelay(true)
+            .and_then(|_| self.stream.set_read_timeout(Some(POLL)))
+            .and_then(|_| self.stream.set_write_timeout(Some(WRITE_TIMEOUT)));
+        if let Err(e) = setup {
+            self.shared
+                .note(format!("conn {}: socket setup failed: {e}", self.number));
+            return;
+        }
+        let stop = loop {
+            match self.serve_one_request() {
+                Ok(true) => continue,
+                Ok(false) => break Stop::Quiet,
+                Err(stop) => break stop,
+            }
+        };
+        match stop {
+            Stop::Quiet => {}
+            Stop::Note(text) => self.shared.note(format!("conn {}: {text}", self.number)),
+            Stop::Violation(text) => self
+                .shared
+                .violation(format!("conn {}: {text}", self.number)),
+        }
+        // Dropping the stream closes the socket.
+    }
+
+    /// Reads one request, records it, replies. `Ok(false)`: the connection is to be closed.
+    fn serve_one_request(&mut self) -> Result<bool, Stop> {
+        let Some(request) = self.read_request()? else {
+            return Ok(false);
+        };
+        let route = request.route.clone();
+        let path = request.path.clone();
+        let method_ok = match route {
+            Route::Next => request.method == "GET",
+            Route::Unknown => true,
+            _ => request.method == "POST",
+        };
+        self.record(request);
+        if !method_ok {
+            self.reply_status(405, false)?;
+            return Err(Stop::Violation(format!("wrong method for {route:?}")));
+        }
+        match route {
+            Route::Next => self.answer_next(),
+            Route::Response(id) | Route::Error(id) => self.answer_post(&id),
+            Route::InitError => {
+                self.reply_status(202, false)?;
+                Ok(true)
+            }
+            Route::Unknown => {
+                self.reply_status(404, false)?;
+                Err(Stop::Violation(format!(
+                    "request for an unknown path {path:?}"
+                )))
+            }
+        }
+    }
+
+    fn record(&self, request: Request) {
+        let mut state = self.shared.lock();
+        if request.is_post() {
+            state.posts += 1;
+        }
+        state.requests.push(request);
+        self.shared.changed.notify_all();
+    }
+
+    fn answer_next(&mut self) -> Result<bool, Stop> {
+        match self.next_step() {
+            None => Ok(false),
+            Some(Step::Invoke(invocation)) => {
+                if let Some(id) = &invocation.request_id {
+                    self.shared
+                        .lock()
+                        .post_replies
+                        .insert(id.clone(), invocation.post_reply);
+                }
+                let reply = invocation_reply(&invocation);
+                write_paced(&mut self.stream, &reply, &invocation.pacing).map_err(|e| {
+                    Stop::Note(format!(
+                        "writing invocation {:?} failed: {e}",
+                        invocation.request_id
+                    ))
+                })?;
+                Ok(true)
+            }
+            Some(Step::NextStatus(status)) => {
+                self.reply_status(status, false)?;
+                Ok(true)
+            }
+            Some(Step::DropNext) => Err(Stop::Note(
+                "closed without replying to /next (scripted)".into(),
+            )),
+        }
+    }
+
+    /// The next step for a `/next`; holds the request while the script is used up and says
+    /// `Hold`. `None`: shut down, or held for too long.
+    fn next_step(&self) -> Option<Step> {
+        let held_since = Instant::now();
+        let mut state = self.shared.lock();
+        let mut holding = false;
+        let step = loop {
+            if state.shutdown {
+                break None;
+            }
+            if let Some(step) = state.steps.pop_front() {
+                break Some(step);
+            }
+            match state.when_done {
+                WhenDone::Status(status) => break Some(Step::NextStatus(status)),
+                WhenDone::Hold if held_since.elapsed() > IDLE_LIMIT => break None,
+                WhenDone::Hold if !holding => {
+                    holding = true;
+                    state.held_nexts += 1;
+                    self.shared.changed.notify_all();
+                }
+                WhenDone::Hold => {}
+            }
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, POLL)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        };
+        if holding {
+            state.held_nexts -= 1;
+        }
+        step
+    }
+
+    fn answer_post(&mut self, request_id: &str) -> Result<bool, Stop> {
+        let reply = self.shared.lock().post_replies.get(request_id).copied();
+        // A post for an id the server never handed out gets 400, as the real API does.
+        let reply = reply.unwrap_or(PostReply {
+            status: 400,
+            after: AfterReply::KeepAlive,
+        });
+        self.reply_status(reply.status, reply.after == AfterReply::ConnectionClose)?;
+        Ok(reply.after == AfterReply::KeepAlive)
+    }
+
+    fn reply_status(&mut self, status: u16, connection_close: bool) -> Result<(), Stop> {
+        let body = match status {
+            200 | 202 => r#"{"status":"OK"}"#.to_string(),
+            _ => format!(
+                r#"{{"errorMessage":"fake API status {status}","errorType":"Fake.Status{status}"}}"#
+            ),
+        };
+        let close = if connection_close {
+            "Connection: close\r\n"
+        } else {
+            ""
+        };
+        let reply = format!(
+            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{close}\r\n{body}",
+            reason_phrase(status),
+            body.len()
+        );
+        self.stream
+            .write_all(reply.as_bytes())
+            .map_err(|e| Stop::Note(format!("writing a {status} reply failed: {e}")))
+    }
+
+    /// Reads one request. `Ok(None)`: closed (or shutdown) before a request began.
+    fn read_request(&mut self) -> Result<Option<Request>, Stop> {
+        let mut searched = 0;
+        let head_end = loop {
+            if let Some(pos) = find(&self.inbox[searched..], b"\r\n\r\n") {
+                break searched + pos + 4;
+            }
+            searched = self.inbox.len().saturating_sub(3);
+            if self.inbox.len() > MAX_HEAD {
+                return Err(Stop::Violation(format!(
+                    "request head over {MAX_HEAD} bytes"
+                )));
+            }
+            if !self.read_more()? {
+                return if self.inbox.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(Stop::Note(format!(
+                        "closed in the middle of a request head ({} bytes)",
+                        self.inbox.len()
+                    )))
+                };
+            }
+        };
+        let head = String::from_utf8(self.inbox[..head_end - 4].to_vec())
+            .map_err(|_| Stop::Violation("request head is not UTF-8".into()))?;
+        let RequestHead {
+            method,
+            path,
+            headers,
+        } = parse_request_head(&head).map_err(Stop::Violation)?;
+        let body_len = request_body_length(&method, &headers).map_err(Stop::Violation)?;
+        while self.inbox.len() < head_end + body_len {
+            if !self.read_more()? {
+                return Err(Stop::Note(format!(
+                    "closed in the middle of a request body ({} of {body_len} bytes)",
+                    self.inbox.len() - head_end
+                )));
+            }
+        }
+        let body = self.inbox[head_end..head_end + body_len].to_vec();
+        self.inbox.drain(..head_end + body_len);
+        let route = route_of(&self.shared.lock().prefix, &path);
+        Ok(Some(Request {
+            connection: self.number,
+            method,
+            path,
+            route,
+            headers,
+            body,
+            received_at: Instant::now(),
+        }))
+    }
+
+    /// Reads more bytes into the inbox. `Ok(false)`: EOF or shutdown.
+    fn read_more(&mut self) -> Result<bool, Stop> {
+        let started = Instant::now();
+        let mut buffer = [0u8; 64 * 1024];
+        loop {
+            if self.shared.is_shutdown() {
+                return Ok(false);
+            }
+            match self.stream.read(&mut buffer) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    self.inbox.extend_from_slice(&buffer[..n]);
+                    return Ok(true);
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if started.elapsed() > IDLE_LIMIT {
+                        return Err(Stop::Note(format!("idle for {IDLE_LIMIT:?}")));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return Ok(false),
+                Err(e) => return Err(Stop::Note(format!("read failed: {e}"))),
+            }
+        }
+    }
+}
