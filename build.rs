@@ -43,6 +43,9 @@ fn link_settings(dir: &Path) {
     // instead); with the default 4 KiB "common page" the linker pads the file to a page
     // boundary to save a page of memory.
     println!("cargo:rustc-link-arg-bins=-Wl,-z,common-page-size=64");
+    // libc once more, last: on aarch64, compiler-builtins (linked after the crate's libraries)
+    // asks for getauxval.
+    println!("cargo:rustc-link-arg-bins=-lc");
 }
 
 /// Links the handler at `path` into the bootstrap: compiles a `.c` file, or takes a `.o` or

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 #[allow(unused_imports)]
 pub use {
     error_body::{PostedError, parse_error_body},
-    process::Process,
+    process::{Process, runner},
     request::{API_VERSION, Request, Route},
     rng::{Rng, binary_event},
     run::{EXIT_LIMIT, Run, WAIT_LIMIT},

@@ -9,6 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The emulator that runs the bootstraps when they are built for another architecture
+/// (`BOOTSTRAP_RUNNER=qemu-aarch64-static` for arm64: nothing registers it with the kernel
+/// here, so it must be named, and the tests themselves run under it too, through cargo's
+/// runner).
+pub fn runner() -> Option<String> {
+    std::env::var("BOOTSTRAP_RUNNER").ok().filter(|r| !r.is_empty())
+}
+
 /// At most this much of a child's stdout/stderr is kept.
 const MAX_CAPTURE: usize = 16 * 1024 * 1024;
 
@@ -47,9 +55,18 @@ pub struct Process {
 
 impl Process {
     /// Runs `program` with exactly `env` as its environment: nothing is inherited, so the
-    /// tests see what a bootstrap sees when optional variables are missing.
+    /// tests see what a bootstrap sees when optional variables are missing. Under
+    /// [`runner`] (an emulator), the program is its argument.
     pub fn spawn(program: &Path, env: &[(&str, &str)]) -> Process {
-        let mut child = Command::new(program)
+        let mut command = match runner() {
+            Some(runner) => {
+                let mut command = Command::new(runner);
+                command.arg(program);
+                command
+            }
+            None => Command::new(program),
+        };
+        let mut child = command
             .env_clear()
             .envs(env.iter().copied())
             .stdin(Stdio::null())
