@@ -114,6 +114,8 @@ impl<'a> Stream<'a> {
             }
             Err(why) => {
                 log::line(&[b"streamed response broke: ", why.as_bytes()]);
+                // Its connection is closed: a later panic must not write to that descriptor.
+                panic::leave_stream();
                 self.state = State::Broken;
                 Err(Broken)
             }

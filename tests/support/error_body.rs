@@ -1,7 +1,10 @@
 //! Posted error bodies, checked as JSON (with `serde_json`) rather than as text, so an escape
-//! the bootstrap gets wrong fails the test even when the text looks right.
+//! the bootstrap gets wrong fails the test even when the text looks right; and the same
+//! document as a streamed response carries it, base64-encoded in a trailer.
 
 use serde_json::Value;
+
+use super::base64::decode_base64;
 
 /// A posted error body: `{"errorMessage":"...","errorType":"...","stackTrace":[...]}`.
 #[derive(Debug)]
@@ -29,5 +32,17 @@ pub fn parse_error_body(body: &[u8]) -> Result<PostedError, String> {
     Ok(PostedError {
         message,
         error_type,
+    })
+}
+
+/// Checks a `Lambda-Runtime-Function-Error-Body` trailer: the base64 of an error document as
+/// [`parse_error_body`] wants it.
+pub fn parse_error_trailer(value: &str) -> Result<PostedError, String> {
+    let document = decode_base64(value).map_err(|e| format!("error body trailer: {e}"))?;
+    parse_error_body(&document).map_err(|e| {
+        format!(
+            "error body trailer: {e}: {:?}",
+            String::from_utf8_lossy(&document)
+        )
     })
 }

@@ -2,10 +2,13 @@
 //!
 //! * [`FakeApi`]: a scripted fake of the Lambda Runtime API on loopback (std only). It hands out
 //!   invocations from a queue ([`Script`]), framed and paced as each test asks. It records every
-//!   [`Request`] it receives so tests can check exactly what the bootstrap sent.
+//!   [`Request`] it receives so tests can check exactly what the bootstrap sent; a streamed
+//!   response (chunked) is recorded decoded, with its chunk sizes and trailers, and a huge one
+//!   can be checked as it arrives instead of kept ([`Invocation::expect_body`]).
 //! * [`Process`]: a guard around a child process that captures its output and kills it on drop.
 //! * [`Run`]: the two together, with waits that fail with a full diagnostic instead of hanging.
-//! * [`parse_error_body`]: checks a posted error body as JSON (with `serde_json`), not as text.
+//! * [`parse_error_body`]: checks a posted error body as JSON (with `serde_json`), not as text;
+//!   [`parse_error_trailer`] the same document base64-encoded in a streamed response's trailer.
 //! * [`Rng`]: a seeded PRNG, so "random" framings and events repeat exactly.
 //!
 //! Every socket operation has a timeout and every loop is bounded. A broken bootstrap therefore
@@ -16,6 +19,7 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+mod base64;
 mod error_body;
 mod process;
 mod request;
@@ -29,14 +33,15 @@ use std::path::PathBuf;
 // Each test binary uses a different part of these too.
 #[allow(unused_imports)]
 pub use {
-    error_body::{PostedError, parse_error_body},
+    base64::decode_base64,
+    error_body::{PostedError, parse_error_body, parse_error_trailer},
     process::{Process, runner},
-    request::{API_VERSION, Request, Route},
+    request::{API_VERSION, BodyCheck, KEPT_WHEN_CHECKED, Request, Route},
     rng::{Rng, binary_event},
     run::{EXIT_LIMIT, Run, WAIT_LIMIT},
     script::{
-        AfterReply, ChunkSizes, Chunking, FUNCTION_ARN, Framing, HeaderCase, Invocation, Pacing,
-        PostReply, Script, Step, WhenDone, deadline_in_five_minutes,
+        AfterReply, ChunkSizes, Chunking, ExpectedBody, FUNCTION_ARN, Framing, HeaderCase,
+        Invocation, Pacing, PostReply, Script, Step, WhenDone, deadline_in_five_minutes,
     },
     server::FakeApi,
 };

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 /// here, so it must be named, and the tests themselves run under it too, through cargo's
 /// runner).
 pub fn runner() -> Option<String> {
-    std::env::var("BOOTSTRAP_RUNNER").ok().filter(|r| !r.is_empty())
+    std::env::var("BOOTSTRAP_RUNNER")
+        .ok()
+        .filter(|r| !r.is_empty())
 }
 
 /// At most this much of a child's stdout/stderr is kept.
@@ -85,6 +87,27 @@ impl Process {
             stderr,
             exit: None,
         }
+    }
+
+    /// The child's process id (under [`runner`], the emulator's).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The child's peak resident memory so far (`VmHWM` in `/proc/PID/status`), in KiB, while
+    /// it runs. Under [`runner`] this is the emulator's, not the bootstrap's.
+    pub fn peak_memory_kib(&mut self) -> Option<u64> {
+        if self.exit_status().is_some() {
+            return None;
+        }
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.id())).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+        line.trim_start_matches("VmHWM:")
+            .trim()
+            .strip_suffix("kB")?
+            .trim()
+            .parse()
+            .ok()
     }
 
     pub fn stderr(&self) -> String {

@@ -1,5 +1,8 @@
 //! What the fake API records: each [`Request`] the bootstrap sent, and the Runtime API
-//! endpoint ([`Route`]) its path names, so tests can assert on exactly what was sent.
+//! endpoint ([`Route`]) its path names, so tests can assert on exactly what was sent. A
+//! streamed (chunked) response is recorded decoded: its body, its chunk sizes and its
+//! trailers; a body the script asked to check as it arrived ([`BodyCheck`]) is recorded by
+//! its length, its first bytes and the verdict.
 
 use std::time::Instant;
 
@@ -17,6 +20,16 @@ pub enum Route {
     Unknown,
 }
 
+/// The verdict on a body checked byte by byte as it arrived, against what its invocation said
+/// to expect (`Invocation::expect_body`), so that bodies of hundreds of MiB need not be kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyCheck {
+    /// Every byte received was the expected one (the length is [`Request::body_len`]).
+    Matched,
+    /// The first byte that was not.
+    Differs { offset: u64, got: u8, expected: u8 },
+}
+
 #[derive(Clone, Debug)]
 pub struct Request {
     /// 1 for the first accepted connection, 2 for the second, ...
@@ -26,9 +39,24 @@ pub struct Request {
     pub path: String,
     pub route: Route,
     pub headers: Vec<(String, String)>,
+    /// The body (decoded, if it was chunked): all of it, or, when it was checked as it
+    /// arrived ([`Request::body_check`]), its first [`KEPT_WHEN_CHECKED`] bytes.
     pub body: Vec<u8>,
+    /// The body's full length (decoded).
+    pub body_len: u64,
+    /// `None` unless the invocation said what to expect; then the verdict on every byte.
+    pub body_check: Option<BodyCheck>,
+    /// Whether the body came in chunked transfer coding (a streamed response).
+    pub chunked: bool,
+    /// The size of each data chunk, in order (the zero chunk that ends the body left out).
+    pub chunk_sizes: Vec<usize>,
+    /// The trailer fields after the zero chunk of a chunked body, as received.
+    pub trailers: Vec<(String, String)>,
     pub received_at: Instant,
 }
+
+/// How much of a body checked as it arrived is kept in [`Request::body`].
+pub const KEPT_WHEN_CHECKED: usize = 64 * 1024;
 
 impl Request {
     /// The first header with this name (case-insensitive).
@@ -37,6 +65,21 @@ impl Request {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The first trailer field with this name (case-insensitive).
+    pub fn trailer(&self, name: &str) -> Option<&str> {
+        self.trailers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether this is a streamed response: `Lambda-Runtime-Function-Response-Mode: streaming`
+    /// (which the server accepts only with a chunked body).
+    pub fn is_streamed(&self) -> bool {
+        self.header("Lambda-Runtime-Function-Response-Mode")
+            .is_some_and(|mode| mode.eq_ignore_ascii_case("streaming"))
     }
 
     pub fn is_post(&self) -> bool {
@@ -52,11 +95,27 @@ impl Request {
 
     /// A short description for failure messages.
     pub fn summary(&self) -> String {
-        let body = if self.body.len() <= 200 {
+        let mut body = if self.body_len <= 200 && self.body_check.is_none() {
             format!("{:?}", self.body_text())
         } else {
-            format!("{} bytes", self.body.len())
+            format!("{} bytes", self.body_len)
         };
+        match self.body_check {
+            None => {}
+            Some(BodyCheck::Matched) => body += " (as expected)",
+            Some(BodyCheck::Differs {
+                offset,
+                got,
+                expected,
+            }) => body += &format!(" (byte {offset} is {got}, expected {expected})"),
+        }
+        if self.chunked {
+            body += &format!(" in {} chunks", self.chunk_sizes.len());
+        }
+        for (name, value) in &self.trailers {
+            let shown: String = value.chars().take(80).collect();
+            body += &format!(" trailer {name}: {shown:?}");
+        }
         format!(
             "conn {} {} {} body={}",
             self.connection, self.method, self.path, body

@@ -146,15 +146,23 @@ impl HeaderCase {
     }
 }
 
-/// What the server does with the connection after its reply to a post.
+/// What the server does with the connection after a reply: to the post that answers an
+/// invocation ([`Invocation::then`]), or to the `/next` that hands it out
+/// ([`Invocation::after_event`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AfterReply {
     KeepAlive,
     /// Sends `Connection: close` and closes the socket.
     ConnectionClose,
-    /// Closes the socket without announcing it, as an idle-timeout in a proxy would.
+    /// Closes the socket without announcing it, as an idle-timeout in a proxy would. After a
+    /// `/next` reply the close travels with the reply's last bytes (see
+    /// [`Invocation::after_event`]).
     AbruptClose,
 }
+
+/// What a post's body must be, byte for byte: fills `out` with the bytes expected at body
+/// offsets `offset..offset + out.len()`. See [`Invocation::expect_body`].
+pub type ExpectedBody = fn(offset: u64, out: &mut [u8]);
 
 /// The server's reply to the `/response` or `/error` post of one invocation.
 #[derive(Clone, Copy, Debug)]
@@ -175,6 +183,11 @@ pub struct Invocation {
     pub pacing: Pacing,
     pub header_case: HeaderCase,
     pub post_reply: PostReply,
+    /// What the server does with the connection after the `/next` reply with this event.
+    pub after_event: AfterReply,
+    /// If set, the body of the post that answers this invocation is checked against it as it
+    /// arrives, and only its first bytes are kept (see `Request::body_check`).
+    pub expected_body: Option<ExpectedBody>,
 }
 
 /// A deadline 5 minutes from now, in Unix epoch milliseconds.
@@ -211,6 +224,8 @@ impl Invocation {
                 status: 202,
                 after: AfterReply::KeepAlive,
             },
+            after_event: AfterReply::KeepAlive,
+            expected_body: None,
         }
     }
 
@@ -257,6 +272,23 @@ impl Invocation {
 
     pub fn then(mut self, after: AfterReply) -> Invocation {
         self.post_reply.after = after;
+        self
+    }
+
+    /// Ends the connection after the `/next` reply that hands out this invocation, so the
+    /// bootstrap holds a connection the server has closed while its handler runs.
+    /// `AbruptClose` sends the close (FIN) in the same segment as the reply's last bytes, so
+    /// it has arrived by the time the bootstrap has the event: whatever the bootstrap sends
+    /// next on that connection is lost, deterministically.
+    pub fn after_event(mut self, after: AfterReply) -> Invocation {
+        self.after_event = after;
+        self
+    }
+
+    /// Checks the body of the post that answers this invocation against `expected` as it
+    /// arrives, instead of keeping all of it: for streamed responses of hundreds of MiB.
+    pub fn expect_body(mut self, expected: ExpectedBody) -> Invocation {
+        self.expected_body = Some(expected);
         self
     }
 }

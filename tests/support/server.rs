@@ -1,7 +1,10 @@
 //! The fake Lambda Runtime API server: hands out the [`Script`]'s steps on `GET /next`,
 //! answers posts as each invocation asks, and records every request. The connection threads
-//! live in `connection`; the HTTP/1.1 framing in `http`.
+//! live in `connection`; the HTTP/1.1 framing in `http`; decoding a streamed (chunked)
+//! response in `chunked`; recording (or checking) bodies as they arrive in `body`.
 
+mod body;
+mod chunked;
 mod connection;
 mod http;
 
@@ -12,7 +15,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::request::{Request, Route};
-use super::script::{PostReply, Script, Step, WhenDone};
+use super::script::{ExpectedBody, PostReply, Script, Step, WhenDone};
 use connection::accept_connections;
 
 /// The read timeout on server sockets. It is short so that idle threads notice a shutdown soon.
@@ -25,6 +28,8 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Limits on what the server accepts from the bootstrap, to keep a broken client bounded.
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 64 * 1024 * 1024;
+/// A streamed response may be longer: Lambda allows 200 MB (20 MB by default).
+const MAX_STREAMED_BODY: u64 = 512 * 1024 * 1024;
 
 struct State {
     steps: VecDeque<Step>,
@@ -32,6 +37,8 @@ struct State {
     prefix: String,
     /// Post replies by request id, filled in when the invocation is handed out.
     post_replies: HashMap<String, PostReply>,
+    /// Bodies to check as they arrive, by request id (see `Invocation::expect_body`).
+    expected_bodies: HashMap<String, ExpectedBody>,
     requests: Vec<Request>,
     posts: usize,
     /// `GET /next` requests being held now because the script is used up.
@@ -101,6 +108,7 @@ impl FakeApi {
                 when_done: script.when_done,
                 prefix: script.prefix,
                 post_replies: HashMap::new(),
+                expected_bodies: HashMap::new(),
                 requests: vec![],
                 posts: 0,
                 held_nexts: 0,

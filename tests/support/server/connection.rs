@@ -8,13 +8,18 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
+use super::body::BodyRecorder;
+use super::chunked::ChunkedDecoder;
 use super::http::{
-    RequestHead, find, invocation_reply, parse_request_head, reason_phrase, request_body_length,
-    write_paced,
+    BodyFraming, RequestHead, find, invocation_reply, parse_request_head, reason_phrase,
+    request_framing, write_paced,
 };
-use super::{IDLE_LIMIT, MAX_HEAD, POLL, Shared, WRITE_TIMEOUT};
+use super::{IDLE_LIMIT, MAX_HEAD, MAX_STREAMED_BODY, POLL, Shared, WRITE_TIMEOUT};
 use crate::support::request::{Request, Route, route_of};
 use crate::support::script::{AfterReply, PostReply, Step, WhenDone};
+
+/// Chunked bodies are read in blocks of this size.
+const READ_BLOCK: usize = 1024 * 1024;
 
 pub(super) fn accept_connections(listener: TcpListener, shared: Arc<Shared>) {
     for stream in listener.incoming() {
@@ -136,10 +141,16 @@ impl Connection {
             None => Ok(false),
             Some(Step::Invoke(invocation)) => {
                 if let Some(id) = &invocation.request_id {
-                    self.shared
-                        .lock()
-                        .post_replies
-                        .insert(id.clone(), invocation.post_reply);
+                    let mut state = self.shared.lock();
+                    state.post_replies.insert(id.clone(), invocation.post_reply);
+                    match invocation.expected_body {
+                        Some(expected) => state.expected_bodies.insert(id.clone(), expected),
+                        None => state.expected_bodies.remove(id),
+                    };
+                }
+                if invocation.after_event == AfterReply::AbruptClose {
+                    // The FIN then leaves with the reply's last bytes when the stream drops.
+                    cork(&self.stream).map_err(|e| Stop::Note(format!("TCP_CORK failed: {e}")))?;
                 }
                 let reply = invocation_reply(&invocation);
                 write_paced(&mut self.stream, &reply, &invocation.pacing).map_err(|e| {
@@ -148,7 +159,13 @@ impl Connection {
                         invocation.request_id
                     ))
                 })?;
-                Ok(true)
+                match invocation.after_event {
+                    AfterReply::KeepAlive => Ok(true),
+                    after => Err(Stop::Note(format!(
+                        "closed after handing out {:?} ({after:?}, scripted)",
+                        invocation.request_id
+                    ))),
+                }
             }
             Some(Step::NextStatus(status)) => {
                 self.reply_status(status, false)?;
@@ -260,18 +277,40 @@ impl Connection {
             path,
             headers,
         } = parse_request_head(&head).map_err(Stop::Violation)?;
-        let body_len = request_body_length(&method, &headers).map_err(Stop::Violation)?;
-        while self.inbox.len() < head_end + body_len {
-            if !self.read_more()? {
-                return Err(Stop::Note(format!(
-                    "closed in the middle of a request body ({} of {body_len} bytes)",
-                    self.inbox.len() - head_end
-                )));
+        let route = route_of(&self.shared.lock().prefix, &path);
+        let framing = request_framing(&method, &route, &headers).map_err(Stop::Violation)?;
+        let expected = match &route {
+            Route::Response(id) | Route::Error(id) => {
+                self.shared.lock().expected_bodies.get(id).copied()
+            }
+            _ => None,
+        };
+        let mut body = BodyRecorder::new(expected);
+        let mut chunked = None;
+        match framing {
+            BodyFraming::Length(body_len) => {
+                while self.inbox.len() < head_end + body_len {
+                    if !self.read_more()? {
+                        return Err(Stop::Note(format!(
+                            "closed in the middle of a request body ({} of {body_len} bytes)",
+                            self.inbox.len() - head_end
+                        )));
+                    }
+                }
+                body.push(&self.inbox[head_end..head_end + body_len]);
+                self.inbox.drain(..head_end + body_len);
+            }
+            BodyFraming::Chunked => {
+                self.inbox.drain(..head_end);
+                let decoder = self.read_chunked(&mut body)?;
+                check_declared_trailers(&headers, &decoder.trailers).map_err(Stop::Violation)?;
+                chunked = Some(decoder);
             }
         }
-        let body = self.inbox[head_end..head_end + body_len].to_vec();
-        self.inbox.drain(..head_end + body_len);
-        let route = route_of(&self.shared.lock().prefix, &path);
+        let (body, body_len, body_check) = body.finish();
+        let (chunk_sizes, trailers) = chunked
+            .map(|decoder| (decoder.chunk_sizes, decoder.trailers))
+            .unwrap_or_default();
         Ok(Some(Request {
             connection: self.number,
             method,
@@ -279,24 +318,64 @@ impl Connection {
             route,
             headers,
             body,
+            body_len,
+            body_check,
+            chunked: framing == BodyFraming::Chunked,
+            chunk_sizes,
+            trailers,
             received_at: Instant::now(),
         }))
     }
 
+    /// Reads a chunked body (the inbox holds its first bytes) into `body`, in large blocks,
+    /// decoding as it goes; whatever follows the body stays in the inbox.
+    fn read_chunked(&mut self, body: &mut BodyRecorder) -> Result<ChunkedDecoder, Stop> {
+        let mut decoder = ChunkedDecoder::new();
+        let mut block = std::mem::take(&mut self.inbox);
+        let mut filled = block.len();
+        loop {
+            let mut data = |piece: &[u8]| body.push(piece);
+            let used = decoder
+                .feed(&block[..filled], &mut data)
+                .map_err(Stop::Violation)?;
+            if body.len() > MAX_STREAMED_BODY {
+                return Err(Stop::Violation(format!(
+                    "streamed body over {MAX_STREAMED_BODY} bytes"
+                )));
+            }
+            if decoder.is_done() {
+                self.inbox = block[used..filled].to_vec();
+                return Ok(decoder);
+            }
+            block.resize(READ_BLOCK, 0);
+            filled = self.read_some(&mut block)?;
+            if filled == 0 {
+                return Err(Stop::Note(format!(
+                    "closed in the middle of a chunked body ({} bytes in {} chunks)",
+                    body.len(),
+                    decoder.chunk_sizes.len()
+                )));
+            }
+        }
+    }
+
     /// Reads more bytes into the inbox. `Ok(false)`: EOF or shutdown.
     fn read_more(&mut self) -> Result<bool, Stop> {
-        let started = Instant::now();
         let mut buffer = [0u8; 64 * 1024];
+        let n = self.read_some(&mut buffer)?;
+        self.inbox.extend_from_slice(&buffer[..n]);
+        Ok(n > 0)
+    }
+
+    /// Reads what has arrived (waiting for something) into `buffer`. `Ok(0)`: EOF or shutdown.
+    fn read_some(&mut self, buffer: &mut [u8]) -> Result<usize, Stop> {
+        let started = Instant::now();
         loop {
             if self.shared.is_shutdown() {
-                return Ok(false);
+                return Ok(0);
             }
-            match self.stream.read(&mut buffer) {
-                Ok(0) => return Ok(false),
-                Ok(n) => {
-                    self.inbox.extend_from_slice(&buffer[..n]);
-                    return Ok(true);
-                }
+            match self.stream.read(buffer) {
+                Ok(n) => return Ok(n),
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -308,9 +387,67 @@ impl Connection {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return Ok(0),
                 Err(e) => return Err(Stop::Note(format!("read failed: {e}"))),
             }
         }
+    }
+}
+
+/// Every trailer field must have been declared in the head's `Trailer` header (RFC 9110
+/// §6.6.2: what the recipient may expect), as the bootstrap declares its error trailers.
+fn check_declared_trailers(
+    headers: &[(String, String)],
+    trailers: &[(String, String)],
+) -> Result<(), String> {
+    let declared: Vec<&str> = headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Trailer"))
+        .flat_map(|(_, value)| value.split(','))
+        .map(str::trim)
+        .collect();
+    match trailers
+        .iter()
+        .find(|(name, _)| !declared.iter().any(|d| d.eq_ignore_ascii_case(name)))
+    {
+        Some((name, _)) => Err(format!(
+            "trailer {name:?} not declared in the Trailer header ({declared:?})"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Holds back what is written to `stream` (TCP_CORK, up to 200 ms) so that, when the stream is
+/// closed right after, the reply's last bytes and the FIN leave in one segment: the peer never
+/// sees the one without the other.
+fn cork(stream: &TcpStream) -> io::Result<()> {
+    use std::ffi::{c_int, c_void};
+    use std::os::fd::AsRawFd;
+    unsafe extern "C" {
+        fn setsockopt(
+            fd: c_int,
+            level: c_int,
+            name: c_int,
+            value: *const c_void,
+            len: u32,
+        ) -> c_int;
+    }
+    const IPPROTO_TCP: c_int = 6;
+    const TCP_CORK: c_int = 3;
+    let on: c_int = 1;
+    // SAFETY: a valid socket, and a pointer to an int with its size, as TCP_CORK takes.
+    let rc = unsafe {
+        setsockopt(
+            stream.as_raw_fd(),
+            IPPROTO_TCP,
+            TCP_CORK,
+            (&raw const on).cast(),
+            size_of::<c_int>() as u32,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }

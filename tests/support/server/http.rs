@@ -7,8 +7,11 @@ use std::net::TcpStream;
 use std::thread;
 
 use super::MAX_BODY;
+use crate::support::request::Route;
 use crate::support::rng::Rng;
-use crate::support::script::{ChunkSizes, Chunking, Framing, HeaderCase, Invocation, Pacing};
+use crate::support::script::{
+    AfterReply, ChunkSizes, Chunking, Framing, HeaderCase, Invocation, Pacing,
+};
 
 pub(super) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack
@@ -61,29 +64,66 @@ pub(super) fn parse_request_head(head: &str) -> Result<RequestHead, String> {
     })
 }
 
-/// The body length of a request: Content-Length, which posts must carry (the contract).
-pub(super) fn request_body_length(
+/// How a request's body is framed.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum BodyFraming {
+    Length(usize),
+    /// Chunked transfer coding: only a streamed response (`POST .../response` with
+    /// `Lambda-Runtime-Function-Response-Mode: streaming`) may be.
+    Chunked,
+}
+
+/// How the body of a request for `route` is framed: Content-Length, which posts must carry
+/// (the contract), except a streamed response, which must be chunked and only that.
+pub(super) fn request_framing(
     method: &str,
+    route: &Route,
     headers: &[(String, String)],
-) -> Result<usize, String> {
+) -> Result<BodyFraming, String> {
     let header = |name: &str| {
         headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
     };
-    if let Some(te) = header("Transfer-Encoding") {
+    let streaming = match header("Lambda-Runtime-Function-Response-Mode") {
+        None => false,
+        Some(mode) if mode == "streaming" => true,
+        Some(mode) => {
+            return Err(format!(
+                "unknown Lambda-Runtime-Function-Response-Mode {mode:?} (expected \"streaming\")"
+            ));
+        }
+    };
+    if streaming && !(method == "POST" && matches!(route, Route::Response(_))) {
         return Err(format!(
-            "{method} with Transfer-Encoding: {te} (expected Content-Length)"
+            "{method} for {route:?} with Lambda-Runtime-Function-Response-Mode: streaming \
+             (only a POST .../response streams)"
         ));
     }
-    match header("Content-Length") {
-        Some(value) => match value.parse::<usize>() {
-            Ok(len) if len <= MAX_BODY => Ok(len),
-            _ => Err(format!("bad or huge Content-Length {value:?}")),
+    match (header("Transfer-Encoding"), streaming) {
+        (Some(te), true) if te.eq_ignore_ascii_case("chunked") => match header("Content-Length") {
+            Some(len) => Err(format!(
+                "streamed response with both Transfer-Encoding: chunked and Content-Length: {len}"
+            )),
+            None => Ok(BodyFraming::Chunked),
         },
-        None if method == "POST" => Err("POST without Content-Length".into()),
-        None => Ok(0),
+        (Some(te), true) => Err(format!(
+            "streamed response with Transfer-Encoding: {te} (expected chunked)"
+        )),
+        (Some(te), false) => Err(format!(
+            "{method} with Transfer-Encoding: {te} (expected Content-Length; only streamed \
+             responses may be chunked)"
+        )),
+        (None, true) => Err("streamed response without Transfer-Encoding: chunked".into()),
+        (None, false) => match header("Content-Length") {
+            Some(value) => match value.parse::<usize>() {
+                Ok(len) if len <= MAX_BODY => Ok(BodyFraming::Length(len)),
+                _ => Err(format!("bad or huge Content-Length {value:?}")),
+            },
+            None if method == "POST" => Err("POST without Content-Length".into()),
+            None => Ok(BodyFraming::Length(0)),
+        },
     }
 }
 
@@ -125,6 +165,9 @@ pub(super) fn invocation_reply(invocation: &Invocation) -> Vec<u8> {
                 header("Trailer", &names.join(", "));
             }
         }
+    }
+    if invocation.after_event == AfterReply::ConnectionClose {
+        header("Connection", "close");
     }
     head += "\r\n";
     let mut reply = head.into_bytes();
@@ -203,6 +246,50 @@ pub(super) fn write_paced(stream: &mut TcpStream, bytes: &[u8], pacing: &Pacing)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_streamed_responses_may_be_chunked() {
+        let headers = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        let response = Route::Response("r".into());
+        let streaming = ("Lambda-Runtime-Function-Response-Mode", "streaming");
+        let chunked = ("transfer-encoding", "Chunked");
+        assert_eq!(
+            request_framing("POST", &response, &headers(&[streaming, chunked])),
+            Ok(BodyFraming::Chunked)
+        );
+        assert_eq!(
+            request_framing("POST", &response, &headers(&[("Content-Length", "3")])),
+            Ok(BodyFraming::Length(3))
+        );
+        let refused: [(&Route, &[(&str, &str)]); 6] = [
+            (&response, &[chunked]),
+            (&response, &[streaming, ("Content-Length", "3")]),
+            (&response, &[streaming, chunked, ("Content-Length", "3")]),
+            (
+                &response,
+                &[streaming, ("Transfer-Encoding", "gzip, chunked")],
+            ),
+            (&Route::Error("r".into()), &[streaming, chunked]),
+            (
+                &response,
+                &[
+                    ("Lambda-Runtime-Function-Response-Mode", "buffered"),
+                    chunked,
+                ],
+            ),
+        ];
+        for (route, pairs) in refused {
+            assert!(
+                request_framing("POST", route, &headers(pairs)).is_err(),
+                "accepted {route:?} {pairs:?}"
+            );
+        }
+    }
 
     #[test]
     fn chunked_encoding_is_well_formed() {
