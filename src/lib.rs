@@ -18,6 +18,7 @@ pub mod chunked;
 pub mod client;
 pub mod context;
 pub mod endpoint;
+pub mod exec;
 pub mod handler;
 pub mod ip;
 pub mod json;

@@ -1,0 +1,41 @@
+//! The event as the program's first argument, for scripts written for the classic bash
+//! bootstrap (`$1`), when it can be one: Linux refuses a longer argument
+//! (`MAX_ARG_STRLEN`, NUL included), and a NUL byte would end it early. The event is on
+//! stdin in every case.
+
+use core::ffi::CStr;
+
+/// Linux's limit on one argument, its NUL included.
+pub const MAX_ARG_STRLEN: usize = 131_072;
+
+/// Whether `event` can be passed as an argument.
+pub fn fits(event: &[u8]) -> bool {
+    event.len() < MAX_ARG_STRLEN && !event.contains(&0)
+}
+
+/// `event` as a C string in `buf`, when it [`fits`].
+pub fn as_argument<'a>(event: &[u8], buf: &'a mut [u8; MAX_ARG_STRLEN]) -> Option<&'a CStr> {
+    if !fits(event) {
+        return None;
+    }
+    buf[..event.len()].copy_from_slice(event);
+    buf[event.len()] = 0;
+    CStr::from_bytes_with_nul(&buf[..=event.len()]).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_up_to_the_limit_without_nul_are_arguments() {
+        let mut buf = [0xFF; MAX_ARG_STRLEN];
+        assert_eq!(as_argument(b"", &mut buf), Some(c""));
+        assert_eq!(as_argument(b"{\"a\": 1}\n", &mut buf), Some(c"{\"a\": 1}\n"));
+        let longest = vec![b'x'; MAX_ARG_STRLEN - 1];
+        assert_eq!(as_argument(&longest, &mut buf).map(|a| a.to_bytes().len()), Some(MAX_ARG_STRLEN - 1));
+        assert!(!fits(&vec![b'x'; MAX_ARG_STRLEN]));
+        assert!(!fits(b"binary\0event"));
+        assert_eq!(as_argument(b"a\0", &mut buf), None);
+    }
+}

@@ -1,0 +1,169 @@
+//! Exec mode: a handler that runs a program per invocation, the classic shell-script custom
+//! runtime done properly (`docs/exec.md` is the user's guide).
+//!
+//! - The program is the bootstrap's first argument (an image's `CMD`), or
+//!   `$LAMBDA_TASK_ROOT/$_HANDLER`; [`init`] resolves and checks it once ([`program`]).
+//! - Per invocation ([`handle`]) it starts in a process group of its own ([`spawn`]) with the
+//!   event on its stdin and, when it fits, as its first argument ([`argument`]), the
+//!   bootstrap's environment plus the context's variables ([`env`]); its stdout is the
+//!   response, its stderr goes to the log and its end into error messages ([`tail`],
+//!   [`message`]); [`run`] drives the pipes, the exit and the deadline.
+//!
+//! All memory is static: no allocation, as in the rest of the runtime.
+//!
+//! Sans-IO, unit-tested: `argument`, `env` (but `build`), `message`, `program::resolve`,
+//! `run::budget`, `tail`. The rest makes system calls and is tested by `tests/exec.rs`.
+
+// `Result<(), Error>` is the handler API's type (src/handler.rs): its message is a 1 KiB
+// inline string, by design (no heap).
+#![allow(clippy::result_large_err)]
+
+pub mod argument;
+pub mod env;
+pub mod message;
+pub mod program;
+pub mod run;
+pub mod spawn;
+pub mod tail;
+
+use core::cell::UnsafeCell;
+use core::ffi::{c_char, CStr};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::context::Context;
+use crate::handler::{Error, Response, MAX_RUST_ERROR_MESSAGE};
+use crate::log;
+use argument::MAX_ARG_STRLEN;
+use message::Failure;
+use program::PATH_LEN;
+use run::{Budget, Ending, Exit};
+use spawn::{SpawnError, Stack, STACK_LEN};
+pub use tail::Tail;
+
+/// Bytes of stderr kept for error messages: as much as a message can hold.
+pub const TAIL_LEN: usize = MAX_RUST_ERROR_MESSAGE;
+/// One read of stderr.
+const CHUNK_LEN: usize = 16 * 1024;
+
+/// Everything exec mode keeps, in `.bss`.
+struct State {
+    /// The program's path, NUL-terminated; `program_len` 0 until `init` found it.
+    program: [u8; PATH_LEN],
+    program_len: usize,
+    /// The event as a C string, when it is passed as an argument.
+    argument: [u8; MAX_ARG_STRLEN],
+    /// The context's `NAME=value` entries, and the program's environment table.
+    env_block: [u8; env::BLOCK_LEN],
+    env_table: [*const c_char; env::TABLE_LEN],
+    /// The stack the child runs on between `clone` and `execve`.
+    stack: Stack,
+    chunk: [u8; CHUNK_LEN],
+    tail: Tail<TAIL_LEN>,
+}
+
+/// The state, lent to one call at a time.
+struct Exclusive {
+    busy: AtomicBool,
+    state: UnsafeCell<State>,
+}
+
+// SAFETY: the state is only reached through `with_state`, whose `busy` flag lends it to one
+// caller at a time; the raw pointers in it point into it or into the process environment.
+unsafe impl Sync for Exclusive {}
+
+static STATE: Exclusive = Exclusive {
+    busy: AtomicBool::new(false),
+    state: UnsafeCell::new(State {
+        program: [0; PATH_LEN],
+        program_len: 0,
+        argument: [0; MAX_ARG_STRLEN],
+        env_block: [0; env::BLOCK_LEN],
+        env_table: [core::ptr::null(); env::TABLE_LEN],
+        stack: Stack([0; STACK_LEN]),
+        chunk: [0; CHUNK_LEN],
+        tail: Tail::new(),
+    }),
+};
+
+fn with_state(f: impl FnOnce(&mut State) -> Result<(), Error>) -> Result<(), Error> {
+    if STATE.busy.swap(true, Ordering::Acquire) {
+        return Err(Error::new(message::EXEC_FAILED, "exec mode was re-entered"));
+    }
+    // SAFETY: `busy` was false and is now true, so no other reference to the state exists
+    // until we clear it below.
+    let result = f(unsafe { &mut *STATE.state.get() });
+    STATE.busy.store(false, Ordering::Release);
+    result
+}
+
+/// The init hook: prepares the process and finds the program. Its errors are init errors.
+pub fn init() -> Result<(), Error> {
+    with_state(|state| {
+        spawn::prepare_process();
+        let path = program::find(&mut state.program)?;
+        state.program_len = path.to_bytes().len();
+        log::line(&[b"exec mode: running ", &log::printable::<512>(path.to_bytes()), b" per invocation"]);
+        Ok(())
+    })
+}
+
+/// The handler: runs the program on the event; its stdout is the response.
+pub fn handle(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), Error> {
+    with_state(|state| state.invoke(ctx, event, out))
+}
+
+impl State {
+    fn invoke(&mut self, ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), Error> {
+        let program = match CStr::from_bytes_with_nul(&self.program[..=self.program_len]) {
+            Ok(program) if self.program_len > 0 => program,
+            _ => return Err(Error::new(message::HANDLER_NOT_FOUND, "no program: exec mode's init did not run")),
+        };
+        let started = run::now_ms(run::Clock::Monotonic).max(0) as u64;
+        let limit = match run::budget(ctx.deadline_ms, run::now_ms(run::Clock::Realtime)) {
+            Budget::Unlimited => None,
+            Budget::Ms(ms) => Some(started.saturating_add(ms)),
+            Budget::Expired => {
+                return Err(Error::new(message::TIMEOUT, "the invocation's deadline had passed before the program could start"));
+            }
+        };
+        let argument = argument::as_argument(event, &mut self.argument);
+        let envp = env::build(ctx, &mut self.env_block, &mut self.env_table);
+        let child = spawn::spawn(program, argument, envp, &mut self.stack).map_err(|e| spawn_error(e, program))?;
+        self.tail.clear();
+        let ending = run::supervise(child, event, out, limit, &mut self.chunk, &mut self.tail);
+        run::reap_orphans();
+        let failure = match ending {
+            Ending::Exited(Exit::Status(0)) => return Ok(()),
+            Ending::Exited(Exit::Status(status)) => Failure::Exited(status),
+            Ending::Exited(Exit::Signal(signal)) => Failure::Signaled(signal),
+            Ending::Exited(Exit::Unknown) => {
+                return Err(Error::new(message::EXEC_FAILED, "lost track of the program: it could not be reaped"));
+            }
+            Ending::TimedOut => {
+                let now = run::now_ms(run::Clock::Monotonic).max(0) as u64;
+                Failure::TimedOut { ran_ms: now.saturating_sub(started) }
+            }
+            Ending::TooLarge => Failure::TooLarge { limit: out.len() },
+            Ending::Broken(e) => {
+                return Err(message::exec_failed(b"cannot watch the program: poll failed", b"", spawn::describe(e), b""));
+            }
+        };
+        let mut tail = [0; TAIL_LEN];
+        let tail = self.tail.copy_last(&mut tail);
+        Err(message::failure(failure, tail, self.tail.total()))
+    }
+}
+
+fn spawn_error(error: SpawnError, program: &CStr) -> Error {
+    match error {
+        SpawnError::Pipe(e) => message::exec_failed(b"cannot make the program's pipes", b"", spawn::describe(e), b""),
+        SpawnError::Clone(e) => message::exec_failed(b"cannot start a process", b"", spawn::describe(e), b""),
+        SpawnError::Exec(e) => {
+            let hint: &[u8] = match e {
+                rustix::io::Errno::NOENT => b" (the program, or the interpreter its #! line names)",
+                _ => b"",
+            };
+            message::exec_failed(b"cannot execute", program.to_bytes(), spawn::describe(e), hint)
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Starting the program: three pipes, then a vfork-style `clone` whose child puts itself in a
+//! process group of its own, makes the pipes its stdin, stdout and stderr, restores SIGPIPE's
+//! default action and execs the program, reporting a failed exec's errno through memory it
+//! shares with us.
+//!
+//! Not `posix_spawn`: musl's file actions (the `dup2`s) are allocated with `malloc`, and the
+//! runtime's process never allocates. The child runs on a static stack while we wait in
+//! `clone` (`CLONE_VFORK`), as musl's `posix_spawn` does; `CLONE_PIDFD` gives us a descriptor
+//! that becomes readable when the program exits, to poll beside its pipes.
+
+use core::ffi::{c_char, c_int, c_void, CStr};
+use core::sync::atomic::{AtomicI32, Ordering};
+
+use rustix::fd::{AsFd, BorrowedFd, RawFd};
+use rustix::io::Errno;
+use rustix::process::{self, Pid, WaitOptions};
+
+/// The child's stack: it runs a few system calls and `execve`.
+pub const STACK_LEN: usize = 16 * 1024;
+
+#[repr(C, align(16))]
+pub struct Stack(pub [u8; STACK_LEN]);
+
+/// A file descriptor, closed on drop.
+///
+/// Not rustix's `OwnedFd`, whose constructor asserts with `assert_ne!` and so links
+/// `core::fmt` (see `net::Socket`).
+#[derive(Debug)]
+pub struct Fd(RawFd);
+
+impl Fd {
+    pub fn raw(&self) -> RawFd {
+        self.0
+    }
+}
+
+impl AsFd for Fd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the descriptor is open for as long as `self` exists (closed only in `drop`).
+        unsafe { BorrowedFd::borrow_raw(self.0) }
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: we own the descriptor, and nothing can use it after `drop`.
+        unsafe { rustix::io::close(self.0) }
+    }
+}
+
+/// A started program: its pid (also its process group), and our ends of its pipes, which are
+/// non-blocking.
+#[derive(Debug)]
+pub struct Child {
+    pub pid: Pid,
+    /// Readable once the program has exited; `None` on kernels before 5.2.
+    pub pidfd: Option<Fd>,
+    pub stdin: Fd,
+    pub stdout: Fd,
+    pub stderr: Fd,
+}
+
+/// Why the program did not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnError {
+    /// Making its pipes failed (too many open files, say).
+    Pipe(Errno),
+    /// The process could not be created.
+    Clone(Errno),
+    /// The process was created, but exec failed (it has been reaped).
+    Exec(Errno),
+}
+
+const O_CLOEXEC: c_int = 0o2000000;
+const O_RDWR: c_int = 2;
+const SIGPIPE: c_int = 13;
+const SIGCHLD: c_int = 17;
+const SIG_DFL: usize = 0;
+const SIG_IGN: usize = 1;
+const CLONE_VM: c_int = 0x100;
+const CLONE_PIDFD: c_int = 0x1000;
+const CLONE_VFORK: c_int = 0x4000;
+const E2BIG: c_int = 7;
+const ENOEXEC: c_int = 8;
+
+unsafe extern "C" {
+    fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
+    fn open(path: *const c_char, flags: c_int, ...) -> c_int;
+    fn clone(func: extern "C" fn(*mut c_void) -> c_int, stack: *mut c_void, flags: c_int, arg: *mut c_void, ...) -> c_int;
+    fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char) -> c_int;
+    fn signal(signal: c_int, handler: usize) -> usize;
+    fn strerror(errno: c_int) -> *const c_char;
+    fn __errno_location() -> *mut c_int;
+}
+
+fn errno() -> c_int {
+    // SAFETY: musl's errno location is always valid for the calling thread.
+    unsafe { *__errno_location() }
+}
+
+/// errno's text, e.g. `No such file or directory`.
+pub fn describe(error: Errno) -> &'static [u8] {
+    // SAFETY: musl's strerror returns a static C string for any number.
+    unsafe { CStr::from_ptr(strerror(error.raw_os_error())) }.to_bytes()
+}
+
+/// Once, before the first invocation: writes to a pipe whose reader has gone must fail with
+/// `EPIPE` rather than kill the bootstrap (nothing else ignores SIGPIPE without std; the child
+/// restores the default), and descriptors 0 to 2 must be open, so that pipes never take those
+/// numbers (the child's `dup2`s rely on it).
+pub fn prepare_process() {
+    // SAFETY: sets a disposition to "ignore"; no handler runs, nothing else is touched.
+    unsafe { signal(SIGPIPE, SIG_IGN) };
+    for fd in 0..3 {
+        // SAFETY: F_GETFD on a number that may not be open only reports EBADF.
+        if rustix::io::fcntl_getfd(unsafe { BorrowedFd::borrow_raw(fd) }) == Err(Errno::BADF) {
+            // Takes the lowest free number, which is `fd` (the lower ones are open by now).
+            // SAFETY: a NUL-terminated path; the descriptor is kept for the process's life.
+            unsafe { open(c"/dev/null".as_ptr(), O_RDWR | O_CLOEXEC) };
+        }
+    }
+}
+
+/// A pipe, both ends close-on-exec: (read end, write end).
+fn pipe() -> Result<(Fd, Fd), Errno> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    if unsafe { pipe2(fds.as_mut_ptr(), O_CLOEXEC) } < 0 {
+        return Err(Errno::from_raw_os_error(errno()));
+    }
+    Ok((Fd(fds[0]), Fd(fds[1])))
+}
+
+/// What the child needs; it lives in `spawn`'s frame, which waits in `clone` meanwhile.
+#[repr(C)]
+struct Setup {
+    path: *const c_char,
+    /// `[/bin/sh, path, argument or null, null]`: `argv + 1` is the program's argv, all of it
+    /// the fallback through `/bin/sh`.
+    argv: *mut *const c_char,
+    envp: *const *const c_char,
+    stdin: RawFd,
+    stdout: RawFd,
+    stderr: RawFd,
+    /// The errno of the step that failed; 0 while none has.
+    error: AtomicI32,
+}
+
+/// Starts `path` with `argument` (if any) as its only argument and `envp` as its environment,
+/// in a new process group, with pipes for its standard streams.
+pub fn spawn(
+    path: &CStr,
+    argument: Option<&CStr>,
+    envp: *const *const c_char,
+    stack: &mut Stack,
+) -> Result<Child, SpawnError> {
+    let (stdin_read, stdin_write) = pipe().map_err(SpawnError::Pipe)?;
+    let (stdout_read, stdout_write) = pipe().map_err(SpawnError::Pipe)?;
+    let (stderr_read, stderr_write) = pipe().map_err(SpawnError::Pipe)?;
+    for ours in [&stdin_write, &stdout_read, &stderr_read] {
+        rustix::io::ioctl_fionbio(ours, true).map_err(SpawnError::Pipe)?;
+    }
+    let mut argv: [*const c_char; 4] =
+        [c"/bin/sh".as_ptr(), path.as_ptr(), argument.map_or(core::ptr::null(), CStr::as_ptr), core::ptr::null()];
+    let setup = Setup {
+        path: path.as_ptr(),
+        argv: argv.as_mut_ptr(),
+        envp,
+        stdin: stdin_read.raw(),
+        stdout: stdout_write.raw(),
+        stderr: stderr_write.raw(),
+        error: AtomicI32::new(0),
+    };
+    let mut pidfd: c_int = -1;
+    // SAFETY: one past the end of the stack buffer, which is 16-byte aligned and as long as a
+    // multiple of 16: the top of a downward-growing stack.
+    let top = unsafe { stack.0.as_mut_ptr().add(STACK_LEN) }.cast::<c_void>();
+    // SAFETY: CLONE_VM | CLONE_VFORK: the child shares our memory and runs `child` on its own
+    // stack while this thread is suspended, until the child execs or exits; so `setup`,
+    // `argv` and everything they point to stay valid and untouched by us meanwhile. `child`
+    // only makes system calls (no allocation, no locks, no return into our frames). The
+    // process is single-threaded and installs no signal handlers, so no handler can run on
+    // the child's stack. CLONE_PIDFD writes the pidfd through the pointer given as `ptid`.
+    let pid = unsafe {
+        clone(
+            child,
+            top,
+            CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+            (&raw const setup).cast_mut().cast(),
+            &raw mut pidfd,
+        )
+    };
+    if pid < 0 {
+        return Err(SpawnError::Clone(Errno::from_raw_os_error(errno())));
+    }
+    let pid = Pid::from_raw(pid).ok_or(SpawnError::Clone(Errno::INVAL))?;
+    let pidfd = (pidfd >= 0).then_some(Fd(pidfd));
+    drop((stdin_read, stdout_write, stderr_write));
+    let failed = setup.error.load(Ordering::Acquire);
+    if failed != 0 {
+        // It has exited (that is what let `clone` return): reap it.
+        let _ = process::waitpid(Some(pid), WaitOptions::empty());
+        return Err(SpawnError::Exec(Errno::from_raw_os_error(failed)));
+    }
+    Ok(Child { pid, pidfd, stdin: stdin_write, stdout: stdout_read, stderr: stderr_read })
+}
+
+/// The child, between `clone` and `execve`: shares the parent's memory, so it only makes
+/// system calls and writes `Setup::error`. Returning ends it with that status.
+extern "C" fn child(arg: *mut c_void) -> c_int {
+    // SAFETY: `spawn` passed its `Setup`, valid until we exec or exit (it waits in `clone`).
+    let setup = unsafe { &*arg.cast::<Setup>() };
+    let fail = |error: c_int| {
+        setup.error.store(if error == 0 { Errno::INVAL.raw_os_error() } else { error }, Ordering::Release);
+        127
+    };
+    if let Err(e) = process::setpgid(None, None) {
+        return fail(e.raw_os_error());
+    }
+    // SAFETY: the pipes' child ends, open in the parent and so in our copy of its descriptor
+    // table; each is at least 3 (see `prepare_process`), so no `dup2` overwrites another.
+    let (stdin, stdout, stderr) = unsafe {
+        (BorrowedFd::borrow_raw(setup.stdin), BorrowedFd::borrow_raw(setup.stdout), BorrowedFd::borrow_raw(setup.stderr))
+    };
+    let redirected = rustix::stdio::dup2_stdin(stdin)
+        .and_then(|()| rustix::stdio::dup2_stdout(stdout))
+        .and_then(|()| rustix::stdio::dup2_stderr(stderr));
+    if let Err(e) = redirected {
+        return fail(e.raw_os_error());
+    }
+    // SAFETY: restores the default action of a signal the bootstrap ignores; exec keeps an
+    // ignored signal ignored, and programs expect to die of SIGPIPE.
+    unsafe { signal(SIGPIPE, SIG_DFL) };
+    let argv = setup.argv;
+    // SAFETY: `argv` has the four slots `spawn` made: C strings, then a null at the end; the
+    // path and environment are C strings and a null-terminated table, valid until we exec.
+    unsafe {
+        execve(setup.path, argv.add(1), setup.envp);
+        let mut error = errno();
+        if error == E2BIG && !(*argv.add(2)).is_null() {
+            // The argument did not fit beside the environment: the event is on stdin anyway.
+            *argv.add(2) = core::ptr::null();
+            execve(setup.path, argv.add(1), setup.envp);
+            error = errno();
+        }
+        if error == ENOEXEC {
+            // No `#!` line: run it with the shell, as `execvp` and shells do.
+            execve(*argv, argv, setup.envp);
+        }
+        fail(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_texts_come_from_musl() {
+        assert_eq!(describe(Errno::NOENT), b"No such file or directory");
+        assert_eq!(describe(Errno::ACCESS), b"Permission denied");
+    }
+}

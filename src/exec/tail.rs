@@ -1,0 +1,108 @@
+//! The last bytes of the program's stderr, kept for the error message of a failed invocation.
+//! The whole stream goes to the function's log as it arrives; this only remembers its end.
+
+/// A ring holding the last `N` bytes pushed into it.
+pub struct Tail<const N: usize> {
+    buf: [u8; N],
+    /// Bytes pushed since the last `clear`; the next byte goes to `total % N`.
+    total: u64,
+}
+
+impl<const N: usize> Tail<N> {
+    pub const fn new() -> Self {
+        Tail { buf: [0; N], total: 0 }
+    }
+
+    pub fn clear(&mut self) {
+        self.total = 0;
+    }
+
+    /// Bytes pushed since the last `clear` (kept or not).
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    pub fn push(&mut self, bytes: &[u8]) {
+        // Only the last N bytes of `bytes` can survive.
+        let skipped = bytes.len().saturating_sub(N);
+        let bytes = &bytes[skipped..];
+        self.total += skipped as u64;
+        let at = (self.total % N as u64) as usize;
+        let first = bytes.len().min(N - at);
+        self.buf[at..at + first].copy_from_slice(&bytes[..first]);
+        self.buf[..bytes.len() - first].copy_from_slice(&bytes[first..]);
+        self.total += bytes.len() as u64;
+    }
+
+    /// Copies the last `out.len()` bytes kept (or all, if fewer) into `out`, oldest first,
+    /// and returns them.
+    pub fn copy_last<'o>(&self, out: &'o mut [u8]) -> &'o [u8] {
+        let kept = self.total.min(N as u64) as usize;
+        let n = out.len().min(kept);
+        let end = (self.total % N as u64) as usize;
+        // The n bytes before `end`, going round the ring: [start..N) then [..end), or one piece.
+        if n <= end {
+            out[..n].copy_from_slice(&self.buf[end - n..end]);
+        } else {
+            let wrapped = n - end;
+            out[..wrapped].copy_from_slice(&self.buf[N - wrapped..]);
+            out[wrapped..n].copy_from_slice(&self.buf[..end]);
+        }
+        &out[..n]
+    }
+}
+
+impl<const N: usize> Default for Tail<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last<const N: usize>(tail: &Tail<N>, n: usize) -> Vec<u8> {
+        let mut out = vec![0; n];
+        tail.copy_last(&mut out).to_vec()
+    }
+
+    #[test]
+    fn keeps_the_last_bytes_across_wraps() {
+        let mut tail = Tail::<8>::new();
+        assert_eq!(last(&tail, 8), b"");
+        tail.push(b"abc");
+        assert_eq!(last(&tail, 8), b"abc");
+        assert_eq!(last(&tail, 2), b"bc");
+        tail.push(b"defgh");
+        assert_eq!(last(&tail, 8), b"abcdefgh");
+        tail.push(b"ij");
+        assert_eq!(last(&tail, 8), b"cdefghij");
+        assert_eq!(last(&tail, 3), b"hij");
+        assert_eq!(last(&tail, 20), b"cdefghij");
+        tail.push(b"0123456789ABC");
+        assert_eq!(last(&tail, 8), b"56789ABC", "a push longer than the ring");
+        assert_eq!(tail.total(), 3 + 5 + 2 + 13);
+        tail.clear();
+        assert_eq!(last(&tail, 8), b"");
+        assert_eq!(tail.total(), 0);
+    }
+
+    #[test]
+    fn matches_a_naive_model() {
+        let mut tail = Tail::<16>::new();
+        let mut all = Vec::new();
+        let mut seed = 7u32;
+        for _ in 0..500 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let len = (seed >> 16) as usize % 40;
+            let piece: Vec<u8> = (0..len).map(|i| (seed as usize + i) as u8).collect();
+            tail.push(&piece);
+            all.extend_from_slice(&piece);
+            for n in [0, 1, 5, 16, 17] {
+                let expected = &all[all.len() - n.min(16).min(all.len())..];
+                assert_eq!(last(&tail, n), expected);
+            }
+        }
+    }
+}
