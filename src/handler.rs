@@ -205,7 +205,7 @@ impl<'a> Response<'a> {
 }
 
 /// Longest error message a Rust handler's [`Error`] carries.
-pub const MAX_RUST_ERROR_MESSAGE: usize = 1024;
+pub const MAX_RUST_ERROR_MESSAGE: usize = 4096;
 
 /// A handler's failure: an error type and a message, posted to `/error`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,6 +13,17 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
+/// Under qemu's user-mode emulation (the arm64 tests), a vfork-style `clone` becomes a plain
+/// fork, so a failed exec cannot report its errno, and the tests that start the bootstrap
+/// themselves would need the emulator too: exec mode is tested natively (x86_64) only.
+fn emulated() -> bool {
+    let emulated = runner().is_some();
+    if emulated {
+        eprintln!("SKIPPED: exec mode is not tested under an emulator (see emulated())");
+    }
+    emulated
+}
+
 fn exec_program() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_bootstrap-exec"))
 }
@@ -115,6 +126,9 @@ fn children_of(parent: u32) -> Vec<u32> {
 
 #[test]
 fn the_event_is_on_stdin_and_in_the_first_argument_when_it_fits() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("event");
     dir.script("handler.sh", r#"printf '%s\n%s\n' "$#" "$1"; cat"#);
     let json = br#"{"name": "Ada \"Lovelace\"", "shell": "$HOME `id` $(id) *", "n": 1}
@@ -141,6 +155,9 @@ fn the_event_is_on_stdin_and_in_the_first_argument_when_it_fits() {
 
 #[test]
 fn a_response_of_exactly_6_mib_and_one_byte_more() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("large");
     dir.script("handler.sh", r#"case "$1" in endless) exec cat /dev/zero ;; *) exec head -c "$1" /dev/zero ;; esac"#);
     let script = Script::new()
@@ -161,13 +178,16 @@ fn a_response_of_exactly_6_mib_and_one_byte_more() {
 
 #[test]
 fn a_failing_program_reports_its_status_or_signal_and_the_end_of_its_stderr() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("failure");
     dir.script(
         "handler.sh",
         r#"case "$1" in
 fail)
     echo "first line of stderr" >&2
-    i=0; while [ $i -lt 200 ]; do echo "progress line $i" >&2; i=$((i+1)); done
+    i=0; while [ $i -lt 800 ]; do echo "progress line $i" >&2; i=$((i+1)); done
     printf 'partial output'
     echo "the last words" >&2
     exit 3 ;;
@@ -184,8 +204,8 @@ esac"#,
     let posts = run.wait_for_posts(4);
     let message = expect_error(&mut run, &posts[0], Route::Error("f-1".into()), "Function.ExitStatus");
     assert!(message.starts_with("exited with status 3; stderr (last "), "{message}");
-    assert!(message.ends_with("progress line 199\nthe last words"), "{message}");
-    assert!(!message.contains("first line") && message.len() <= 1024, "only the end fits: {message}");
+    assert!(message.ends_with("progress line 799\nthe last words"), "{message}");
+    assert!(!message.contains("first line") && message.len() <= 4096, "only the end fits: {message}");
     expect_response(&mut run, &posts[1], "f-2", b"ok:after-fail");
     let message = expect_error(&mut run, &posts[2], Route::Error("f-3".into()), "Function.Signal");
     assert_eq!(message, "killed by signal 9 (SIGKILL); stderr: about to die");
@@ -197,6 +217,9 @@ esac"#,
 
 #[test]
 fn at_the_deadline_the_program_and_its_children_are_killed() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("timeout");
     let pid_file = dir.0.join("pids");
     dir.script(
@@ -234,6 +257,9 @@ esac"#,
 
 #[test]
 fn a_missing_or_unrunnable_program_is_an_init_error() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("init");
     dir.file("plain.sh", "#!/bin/sh\necho hi\n", 0o644);
     std::fs::create_dir_all(dir.0.join("folder")).unwrap();
@@ -261,6 +287,9 @@ fn a_missing_or_unrunnable_program_is_an_init_error() {
 
 #[test]
 fn a_program_that_cannot_be_executed_fails_each_invocation_clearly() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("noexec");
     dir.file("handler.sh", "#!/nonexistent/interpreter\necho hi\n", 0o755);
     let script = Script::new().invoke(Invocation::new("x-1", "a")).invoke(Invocation::new("x-2", "b"));
@@ -282,6 +311,9 @@ fn a_program_that_cannot_be_executed_fails_each_invocation_clearly() {
 
 #[test]
 fn a_script_without_a_shebang_line_runs_with_sh() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("noshebang");
     dir.file("handler", "printf 'sh ran %s with %s' \"$0\" \"$1\"\n", 0o755);
     let mut run = run(&dir, "handler", Script::new().invoke(Invocation::new("s-1", "it")), &[]);
@@ -292,6 +324,9 @@ fn a_script_without_a_shebang_line_runs_with_sh() {
 
 #[test]
 fn a_program_that_closes_stdout_early_is_read_to_its_exit() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("closes");
     dir.script(
         "handler.sh",
@@ -318,6 +353,9 @@ esac"#,
 
 #[test]
 fn a_program_that_never_reads_stdin_does_not_block_the_runtime() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("noread");
     dir.script(
         "handler.sh",
@@ -346,6 +384,9 @@ printf 'ignored %s' "$#""#,
 /// runs, without the argument.
 #[test]
 fn an_event_that_does_not_fit_beside_the_environment_is_not_an_argument() {
+    if emulated() {
+        return;
+    }
     let output = Command::new("getconf").arg("ARG_MAX").output().unwrap();
     let arg_max: usize = String::from_utf8_lossy(&output.stdout).trim().parse().unwrap_or(0);
     if !(1024 * 1024..=4 * 1024 * 1024).contains(&arg_max) {
@@ -370,6 +411,9 @@ fn an_event_that_does_not_fit_beside_the_environment_is_not_an_argument() {
 
 #[test]
 fn the_context_reaches_the_program_as_environment_variables() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("context");
     dir.script("handler.sh", "env");
     let deadline = deadline_in_five_minutes();
@@ -420,6 +464,9 @@ fn the_context_reaches_the_program_as_environment_variables() {
 
 #[test]
 fn no_process_or_descriptor_is_left_behind() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("leaks");
     dir.script(
         "handler.sh",
@@ -446,6 +493,9 @@ esac"#,
 
 #[test]
 fn the_program_can_be_the_bootstrap_argument() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("argument");
     let program = dir.script("cmd.sh", r#"printf 'cmd:%s' "$1""#);
     dir.script("handler.sh", r#"printf 'handler:%s' "$1""#);
@@ -467,6 +517,9 @@ fn the_program_can_be_the_bootstrap_argument() {
 
 #[test]
 fn a_local_call_names_the_program_after_the_event() {
+    if emulated() {
+        return;
+    }
     let dir = Dir::new("local");
     let program = dir.script("handler.sh", r#"printf 'local:%s:' "$1"; cat; echo "logged" >&2; [ "$1" != fail ]"#);
     let call = |event: &str| {
