@@ -26,7 +26,7 @@ for tool in curl strace strip; do
 done
 
 echo "building our bootstrap and echo (the product's release profile)" >&2
-(cd "$main" && cargo build --release --quiet --target "$musl" --bin bootstrap --bin echo)
+(cd "$main" && cargo build --release --quiet --target "$musl" --bin bootstrap --bin echo --bin bootstrap-exec)
 
 echo "building the floor and the lambda_runtime peers (release and size profiles)" >&2
 cd "$benches"

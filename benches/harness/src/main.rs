@@ -83,6 +83,8 @@ fn main() {
     let paths = runtimes::Paths {
         ours_bootstrap: args.ours_target.join("release/bootstrap"),
         ours_echo: args.ours_target.join("release/echo"),
+        ours_exec: args.ours_target.join("release/bootstrap-exec"),
+        exec_dir: args.benches_dir.join("peers/exec"),
         peers_target: args.peers_target.clone(),
         bash_curl_dir: args.benches_dir.join("peers/bash-curl"),
     };

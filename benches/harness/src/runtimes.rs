@@ -30,12 +30,17 @@ pub struct Runtime {
     pub takes_largest: bool,
     /// Milliseconds per invocation: shorter strace runs.
     pub slow: bool,
+    /// An argument after the program (bootstrap-exec: the program to run per invocation).
+    pub argument: Option<PathBuf>,
 }
 
 /// Where the built programs are.
 pub struct Paths {
     pub ours_bootstrap: PathBuf,
     pub ours_echo: PathBuf,
+    pub ours_exec: PathBuf,
+    /// `peers/exec`: the script bootstrap-exec runs.
+    pub exec_dir: PathBuf,
     /// `target/x86_64-unknown-linux-musl` of the benches workspace.
     pub peers_target: PathBuf,
     pub bash_curl_dir: PathBuf,
@@ -51,6 +56,7 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
         response_prefix: b"",
         takes_largest: false,
         slow: false,
+        argument: None,
     };
     vec![
         Runtime {
@@ -61,6 +67,7 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
             response_prefix: b"Hello: ",
             takes_largest: true,
             slow: false,
+            argument: None,
         },
         Runtime {
             id: "ours-echo",
@@ -70,6 +77,17 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
             response_prefix: b"",
             takes_largest: true,
             slow: false,
+            argument: None,
+        },
+        Runtime {
+            id: "ours-exec",
+            label: "ours: bootstrap-exec + sh script (cat)",
+            family: Family::Ours,
+            program: paths.ours_exec.clone(),
+            response_prefix: b"",
+            takes_largest: false,
+            slow: true,
+            argument: Some(paths.exec_dir.join("echo.sh")),
         },
         Runtime {
             id: "floor",
@@ -79,6 +97,7 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
             response_prefix: b"",
             takes_largest: true,
             slow: false,
+            argument: None,
         },
         lambda("lambda-value-release", "lambda_runtime Value, release", "release", "echo-value"),
         lambda("lambda-value-size", "lambda_runtime Value, size-opt", "size", "echo-value"),
@@ -92,6 +111,7 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
             response_prefix: b"",
             takes_largest: false,
             slow: true,
+            argument: None,
         },
     ]
 }
@@ -115,6 +135,7 @@ impl Runtime {
             }
             None => Command::new(&self.program),
         };
+        command.args(&self.argument);
         let task_root = self.program.parent().unwrap_or(Path::new("."));
         command
             .env_clear()
