@@ -14,13 +14,23 @@ const HANDLER_VAR: &str = "LAMBDA_HANDLER";
 
 fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    println!("cargo::rustc-check-cfg=cfg(external_handler, external_handler_init)");
+    println!("cargo::rustc-check-cfg=cfg(external_handler, external_handler_init, isolated)");
     println!("cargo:rerun-if-env-changed={HANDLER_VAR}");
+    println!("cargo:rerun-if-env-changed=LAMBDA_ISOLATE");
+    if env::var("LAMBDA_ISOLATE").is_ok_and(|v| v == "1") {
+        // src/main.rs: a C handler's bootstrap runs each invocation in a forked child.
+        println!("cargo:rustc-cfg=isolated");
+    }
     if let Some(handler) = env::var_os(HANDLER_VAR).filter(|v| !v.is_empty()) {
         link_handler(&dir, &dir.join(handler));
     }
-    // After the handler: a static library only resolves what is already wanted.
-    println!("cargo:rustc-link-lib=static:-bundle=c");
+    // After the handler: a static library only resolves what is already wanted. musl's only:
+    // on other targets (fuzz/ builds this library for the glibc host) std links the system's
+    // libc, and glibc's libc.a inside that dynamically linked program breaks it (under
+    // AddressSanitizer it aborts at start: no real `memcpy` to intercept).
+    if env::var("CARGO_CFG_TARGET_ENV").is_ok_and(|e| e == "musl") {
+        println!("cargo:rustc-link-lib=static:-bundle=c");
+    }
     link_settings(&dir);
 }
 

@@ -32,6 +32,7 @@ pub mod runtime;
 pub mod static_buf;
 pub mod stream;
 pub mod trace_env;
+pub mod workers;
 
 pub use context::Context;
 pub use handler::{Error, Response, TooLarge};
@@ -54,23 +55,43 @@ pub use stream::Broken;
 ///
 /// For a handler written in another language and linked in (see `include/lambda_bootstrap.h`),
 /// name its C symbols: `main!(extern handler)` or `main!(extern handler, init = handler_init)`.
+///
+/// `main!(isolated handle ...)` (or `isolated extern ...`) runs every invocation in a child
+/// forked from the initialised process: each starts from the state init left, and a crash
+/// fails only its own invocation. It costs a fork per invocation (and 1.2 KB), so it is
+/// chosen when building.
 #[macro_export]
 macro_rules! main {
-    (extern $handler:ident) => {
-        $crate::main!(@declare $handler);
-        $crate::main!(@entry $handler, None);
+    (isolated extern $handler:ident $(, init = $init:ident)?) => {
+        $crate::main!(@extern $handler, [$($init)?], true);
     };
-    (extern $handler:ident, init = $init:ident) => {
+    (extern $handler:ident $(, init = $init:ident)?) => {
+        $crate::main!(@extern $handler, [$($init)?], false);
+    };
+    (isolated $handler:path) => {
+        $crate::main!(@rust $handler, $crate::handler::no_init, true);
+    };
+    (isolated $handler:path, init = $init:path) => {
+        $crate::main!(@rust $handler, $init, true);
+    };
+    ($handler:path) => {
+        $crate::main!(@rust $handler, $crate::handler::no_init, false);
+    };
+    ($handler:path, init = $init:path) => {
+        $crate::main!(@rust $handler, $init, false);
+    };
+    (@extern $handler:ident, [], $isolate:expr) => {
+        $crate::main!(@declare $handler);
+        $crate::main!(@entry $handler, None, $isolate);
+    };
+    (@extern $handler:ident, [$init:ident], $isolate:expr) => {
         $crate::main!(@declare $handler);
         unsafe extern "C" {
             fn $init(out: *mut $crate::handler::RawResponse) -> core::ffi::c_int;
         }
-        $crate::main!(@entry $handler, Some($init));
+        $crate::main!(@entry $handler, Some($init), $isolate);
     };
-    ($handler:path) => {
-        $crate::main!($handler, init = $crate::handler::no_init);
-    };
-    ($handler:path, init = $init:path) => {
+    (@rust $handler:path, $init:path, $isolate:expr) => {
         unsafe extern "C" fn __lambda_bootstrap_handler(
             context: *const $crate::context::RawContext,
             event: *const u8,
@@ -88,7 +109,7 @@ macro_rules! main {
             unsafe { $crate::handler::call_rust_init($init, out) }
         }
 
-        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init));
+        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init), $isolate);
     };
     (@declare $handler:ident) => {
         /// `int lb_stream_write(lb_response *out, const void *data, size_t len)`.
@@ -132,12 +153,12 @@ macro_rules! main {
             ) -> core::ffi::c_int;
         }
     };
-    (@entry $handler:expr, $init:expr) => {
+    (@entry $handler:expr, $init:expr, $isolate:expr) => {
         /// Called by musl's start-up code.
         #[unsafe(no_mangle)]
         pub extern "C" fn main(argc: core::ffi::c_int, argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
             // SAFETY: argc and argv come from the C runtime.
-            unsafe { $crate::runtime::main(argc, argv, $handler, $init) }
+            unsafe { $crate::runtime::main::<{ $isolate }>(argc, argv, $handler, $init) }
         }
 
         #[panic_handler]

@@ -13,7 +13,8 @@ use crate::handler::{self, HandlerFn, InitFn, Outcome, MAX_RESPONSE};
 use crate::static_buf::StaticCell;
 use crate::stream::{Ending, Stream};
 use crate::trace_env::{self, TraceEnv};
-use crate::{endpoint, json, log, panic};
+use crate::workers::{self, Ended};
+use crate::{endpoint, json, log, num, panic};
 
 /// All the runtime's memory. It sits in `.bss`; only touched pages become resident.
 struct Buffers {
@@ -78,7 +79,7 @@ pub fn arg(i: usize) -> Option<&'static CStr> {
 ///
 /// # Safety
 /// `argv` must be the `argc` C strings that the C runtime passed to `main`.
-pub unsafe fn main(
+pub unsafe fn main<const ISOLATE: bool>(
     argc: c_int,
     argv: *const *const c_char,
     handler: HandlerFn,
@@ -122,47 +123,128 @@ pub unsafe fn main(
             return 1;
         }
     }
-    serve(&mut api, handler, buffers)
+    let Buffers { next, response, post, trace_entry, environment } = buffers;
+    let mut serving = Loop { api: &mut api, handler, next, response, post };
+    let workers = max_concurrency();
+    if workers > 1 {
+        // Managed Instances: concurrent invocations share the environment, so the trace id
+        // reaches handlers through their context only.
+        return workers::supervise(workers, || serving.serve::<ISOLATE>(None));
+    }
+    serving.serve::<ISOLATE>(Some(&mut TraceEnv::new(trace_entry, environment)))
 }
 
-/// The loop. Returns only when the runtime must exit.
-fn serve(api: &mut RuntimeApi, handler: HandlerFn, buffers: &'static mut Buffers) -> c_int {
-    let Buffers { next, response, post, trace_entry, environment } = buffers;
-    let mut trace = TraceEnv::new(trace_entry, environment);
-    let mut backoff = Backoff::default();
-    loop {
-        let next = match api.next(next) {
-            Ok(next) => next,
-            Err(NextError::Exit) => return 1,
-            Err(NextError::Retry) => {
-                if !backoff.wait() {
-                    log::line(&[b"GET /next failed 10 times in a row; exiting"]);
-                    return 1;
-                }
-                continue;
-            }
-        };
-        backoff = Backoff::default();
-        let answered = match next {
-            Next::Skip => continue,
-            Next::Refuse { ids, error_type, message } => {
-                log::line(&[b"request ", ids.request_id, b": ", message]);
-                post_error(api, &ids, error_type, message, post)
-            }
-            Next::Invocation(invocation) => {
-                // SAFETY: the context's strings point into `next`, borrowed by `invocation`.
-                trace.set(unsafe { invocation.context.trace_id.as_bytes() });
-                invoke(api, handler, &invocation, response, post)
-            }
-        };
-        if answered.is_err() {
-            return 1;
+/// `AWS_LAMBDA_MAX_CONCURRENCY`: how many invocations Lambda Managed Instances may send at
+/// once; 1 when unset or not a number from 1 to [`workers::MAX_WORKERS`].
+fn max_concurrency() -> usize {
+    // SAFETY: a NUL-terminated name; the value is read at once.
+    let value = unsafe { getenv(c"AWS_LAMBDA_MAX_CONCURRENCY".as_ptr()) };
+    if value.is_null() {
+        return 1;
+    }
+    // SAFETY: getenv returned a non-null C string.
+    let text = unsafe { CStr::from_ptr(value) }.to_bytes();
+    match num::ascii_to_u64(text).and_then(|n| usize::try_from(n).ok()) {
+        Some(n @ 1..=workers::MAX_WORKERS) => n,
+        _ => {
+            log::line(&[b"AWS_LAMBDA_MAX_CONCURRENCY is not a number from 1 to 64; serving one at a time"]);
+            1
         }
     }
 }
 
+/// What the loop works with.
+struct Loop<'a> {
+    api: &'a mut RuntimeApi,
+    handler: HandlerFn,
+    next: &'a mut [u8],
+    response: &'a mut [u8],
+    post: &'a mut PostBuffers,
+}
+
+impl Loop<'_> {
+    /// The loop. Returns only when the runtime must exit. With `trace`, the trace id is also
+    /// exported as `_X_AMZN_TRACE_ID`. `ISOLATE`: each invocation in a child forked for it
+    /// (`main!(isolated ...)`); a constant, so bootstraps without it carry none of that code.
+    fn serve<const ISOLATE: bool>(&mut self, mut trace: Option<&mut TraceEnv>) -> c_int {
+        let mut backoff = Backoff::default();
+        loop {
+            let next = match self.api.next(self.next) {
+                Ok(next) => next,
+                Err(NextError::Exit) => return 1,
+                Err(NextError::Retry) => {
+                    if !backoff.wait() {
+                        log::line(&[b"GET /next failed 10 times in a row; exiting"]);
+                        return 1;
+                    }
+                    continue;
+                }
+            };
+            backoff = Backoff::default();
+            let answered = match next {
+                Next::Skip => continue,
+                Next::Refuse { ids, error_type, message } => {
+                    log::line(&[b"request ", ids.request_id, b": ", message]);
+                    post_error(self.api, &ids, error_type, message, self.post)
+                }
+                Next::Invocation(invocation) => {
+                    if let Some(trace) = trace.as_deref_mut() {
+                        // SAFETY: the context's strings point into `next`, borrowed by `invocation`.
+                        trace.set(unsafe { invocation.context.trace_id.as_bytes() });
+                    }
+                    if ISOLATE {
+                        invoke_isolated(self.api, self.handler, &invocation, self.response, self.post)
+                    } else {
+                        invoke(self.api, self.handler, &invocation, self.response, self.post)
+                    }
+                }
+            };
+            if answered.is_err() {
+                return 1;
+            }
+        }
+    }
+}
+
+/// [`invoke`] in a child forked for this invocation, so that every invocation starts from the
+/// state init left, and a crash fails only its invocation. The child answers the invocation
+/// itself, on the inherited connection, while we wait; a child that died without answering
+/// (a signal, an `exit`) is answered here.
+fn invoke_isolated(
+    api: &mut RuntimeApi,
+    handler: HandlerFn,
+    invocation: &Invocation<'_>,
+    response: &mut [u8],
+    post: &mut PostBuffers,
+) -> Result<(), MustExit> {
+    let child = workers::start(|| match invoke(api, handler, invocation, response, post) {
+        Ok(()) => 0,
+        Err(MustExit) => workers::MUST_EXIT,
+    });
+    let Ok(pid) = child else {
+        log::line(&[b"cannot fork for an isolated invocation; running it in this process"]);
+        return invoke(api, handler, invocation, response, post);
+    };
+    let mut message = heapless::String::new();
+    let (error_type, message): (&[u8], &str) = match workers::wait(Some(pid)) {
+        // Answered (a panic answers before it exits with 101).
+        Some((_, Ended::Exited(0 | panic::EXIT_STATUS))) | None => return Ok(()),
+        Some((_, Ended::Exited(workers::MUST_EXIT))) => return Err(MustExit),
+        Some((_, how @ Ended::Signaled(signal))) => {
+            workers::report(b"the invocation's process", how, b"");
+            (b"Runtime.HandlerCrashed", workers::crash_message(signal, &mut message))
+        }
+        Some((_, how @ Ended::Exited(_))) => {
+            workers::report(b"the invocation's process", how, b"");
+            (b"Runtime.HandlerExited", "the handler's process exited before answering")
+        }
+    };
+    post_error(api, &invocation.ids, error_type, message.as_bytes(), post)
+}
+
 /// Runs the handler on one invocation and answers it: a streamed response ends, a buffered
-/// one or an error is posted.
+/// one or an error is posted. (Not inlined: it is called from three places.)
+#[inline(never)]
 fn invoke(
     api: &mut RuntimeApi,
     handler: HandlerFn,

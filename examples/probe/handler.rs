@@ -14,17 +14,24 @@
 //! - `prelude`: an HTTP-integration response: status 201, two headers, two cookies, body `hi`;
 //! - anything else: answers the event unchanged.
 //!
+//! - `count`: answers how many invocations this process has handled, this one included (a
+//!   global that grows: isolated bootstraps answer 1 every time);
+//! - `crash`: aborts the process (SIGABRT), as a crashing C handler would;
+//! - `sleep:MS`: sleeps MS milliseconds, then answers its process id (concurrency tests);
+//!
 //! With `PROBE_INIT_FAIL` set, the init hook fails with type `Function.InitProbe`.
-#![no_std]
-#![no_main]
-
+//! Built twice: `probe` (examples/probe/main.rs) and `probe-isolated`.
 use core::ffi::{c_char, CStr};
 
 use lambda_bootstrap::{num, Context, Error, Response};
 
 unsafe extern "C" {
     fn getenv(name: *const c_char) -> *const c_char;
+    fn abort() -> !;
 }
+
+/// Invocations handled by this process.
+static COUNT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 fn env(name: &CStr) -> Option<&'static [u8]> {
     // SAFETY: a NUL-terminated name; the value is read before anything changes the environment.
@@ -33,14 +40,31 @@ fn env(name: &CStr) -> Option<&'static [u8]> {
     (!value.is_null()).then(|| unsafe { CStr::from_ptr(value) }.to_bytes())
 }
 
-fn init() -> Result<(), Error> {
+pub fn init() -> Result<(), Error> {
     match env(c"PROBE_INIT_FAIL") {
         Some(_) => Err(Error::new("Function.InitProbe", "init failed on purpose")),
         None => Ok(()),
     }
 }
 
-fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), Error> {
+pub fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), Error> {
+    let count = COUNT.fetch_add(1, core::sync::atomic::Ordering::Relaxed) + 1;
+    let mut digits = [0; num::U64_DIGITS];
+    if event == b"count" {
+        out.write(num::u64_to_ascii(count, &mut digits))?;
+        return Ok(());
+    }
+    if event == b"crash" {
+        // SAFETY: abort ends the process; nothing is left to be unsound.
+        unsafe { abort() }
+    }
+    if let Some(ms) = event.strip_prefix(b"sleep:") {
+        let ms = num::ascii_to_u64(ms).unwrap_or(0);
+        let pause = rustix::time::Timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ };
+        let _ = rustix::thread::nanosleep(&pause);
+        out.write(num::u64_to_ascii(rustix::process::getpid().as_raw_nonzero().get() as u64, &mut digits))?;
+        return Ok(());
+    }
     if let Some(message) = event.strip_prefix(b"error:") {
         return Err(Error::new("Function.Probe", core::str::from_utf8(message).unwrap_or("?")));
     }
@@ -154,4 +178,3 @@ fn stream_pattern(out: &mut Response<'_>, from: usize, to: usize, piece: usize) 
     Ok(())
 }
 
-lambda_bootstrap::main!(probe, init = init);
