@@ -41,7 +41,7 @@ pub use {
     run::{EXIT_LIMIT, Run, WAIT_LIMIT},
     script::{
         AfterReply, ChunkSizes, Chunking, ExpectedBody, FUNCTION_ARN, Framing, HeaderCase,
-        Invocation, Pacing, PostReply, Script, Step, WhenDone, deadline_in_five_minutes,
+        Invocation, Pacing, PostReply, RawReply, Script, Step, WhenDone, deadline_in_five_minutes,
     },
     server::FakeApi,
 };

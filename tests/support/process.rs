@@ -97,17 +97,34 @@ impl Process {
     /// The child's peak resident memory so far (`VmHWM` in `/proc/PID/status`), in KiB, while
     /// it runs. Under [`runner`] this is the emulator's, not the bootstrap's.
     pub fn peak_memory_kib(&mut self) -> Option<u64> {
+        self.status_kib("VmHWM:")
+    }
+
+    /// The child's resident memory now (`VmRSS`), in KiB, while it runs.
+    pub fn resident_memory_kib(&mut self) -> Option<u64> {
+        self.status_kib("VmRSS:")
+    }
+
+    fn status_kib(&mut self, field: &str) -> Option<u64> {
         if self.exit_status().is_some() {
             return None;
         }
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.id())).ok()?;
-        let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
-        line.trim_start_matches("VmHWM:")
+        let line = status.lines().find(|line| line.starts_with(field))?;
+        line.trim_start_matches(field)
             .trim()
             .strip_suffix("kB")?
             .trim()
             .parse()
             .ok()
+    }
+
+    /// How many descriptors the child has open now (entries of `/proc/PID/fd`).
+    pub fn open_fds(&mut self) -> Option<usize> {
+        if self.exit_status().is_some() {
+            return None;
+        }
+        Some(std::fs::read_dir(format!("/proc/{}/fd", self.id())).ok()?.count())
     }
 
     pub fn stderr(&self) -> String {

@@ -301,6 +301,62 @@ pub enum Step {
     NextStatus(u16),
     /// Read the `/next` request, then close the connection without a reply.
     DropNext,
+    /// Reply to this `/next` with raw bytes, exactly as given (for fault injection).
+    Raw(RawReply),
+}
+
+/// A `/next` reply written byte for byte as given, whatever it says: a malformed or truncated
+/// reply, paced and paused as asked. See `server/raw.rs`.
+#[derive(Clone, Debug)]
+pub struct RawReply {
+    pub bytes: Vec<u8>,
+    pub pacing: Pacing,
+    /// Pause this long once the first `offset` bytes have been written.
+    pub pauses: Vec<(usize, Duration)>,
+    /// Close the connection after this many bytes (the rest is never sent).
+    pub cut_at: Option<usize>,
+    /// Close the connection after the whole reply (as an HTTP/1.0 server does).
+    pub close: bool,
+    /// A request id the reply hands out usably: its post gets 202 like an [`Invocation`]'s.
+    pub serves: Option<String>,
+}
+
+impl RawReply {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> RawReply {
+        RawReply {
+            bytes: bytes.into(),
+            pacing: Pacing::AllAtOnce,
+            pauses: vec![],
+            cut_at: None,
+            close: false,
+            serves: None,
+        }
+    }
+
+    pub fn paced(mut self, pacing: Pacing) -> RawReply {
+        self.pacing = pacing;
+        self
+    }
+
+    pub fn pause_at(mut self, offset: usize, pause: Duration) -> RawReply {
+        self.pauses.push((offset, pause));
+        self
+    }
+
+    pub fn cut_at(mut self, offset: usize) -> RawReply {
+        self.cut_at = Some(offset);
+        self
+    }
+
+    pub fn then_close(mut self) -> RawReply {
+        self.close = true;
+        self
+    }
+
+    pub fn serves(mut self, request_id: &str) -> RawReply {
+        self.serves = Some(request_id.to_string());
+        self
+    }
 }
 
 /// What `/next` gets once the script is used up.
@@ -346,6 +402,11 @@ impl Script {
 
     pub fn drop_next(mut self) -> Script {
         self.steps.push(Step::DropNext);
+        self
+    }
+
+    pub fn raw(mut self, raw: RawReply) -> Script {
+        self.steps.push(Step::Raw(raw));
         self
     }
 

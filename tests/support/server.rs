@@ -7,6 +7,7 @@ mod body;
 mod chunked;
 mod connection;
 mod http;
+mod raw;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -146,6 +147,17 @@ impl FakeApi {
 
     pub fn requests(&self) -> Vec<Request> {
         self.shared.lock().requests.clone()
+    }
+
+    /// Removes and returns the requests recorded so far (for long runs, whose records would
+    /// otherwise pile up). Counts such as [`FakeApi::wait_for_posts`]'s are unaffected.
+    pub fn take_requests(&self) -> Vec<Request> {
+        std::mem::take(&mut self.shared.lock().requests)
+    }
+
+    /// Steps not yet handed out.
+    pub fn steps_left(&self) -> usize {
+        self.shared.lock().steps.len()
     }
 
     pub fn posts(&self) -> Vec<Request> {

@@ -9,6 +9,7 @@ use std::thread;
 use std::time::Instant;
 
 use super::body::BodyRecorder;
+use super::raw::write_raw;
 use super::chunked::ChunkedDecoder;
 use super::http::{
     BodyFraming, RequestHead, find, invocation_reply, parse_request_head, reason_phrase,
@@ -174,6 +175,28 @@ impl Connection {
             Some(Step::DropNext) => Err(Stop::Note(
                 "closed without replying to /next (scripted)".into(),
             )),
+            Some(Step::Raw(raw)) => {
+                if let Some(id) = &raw.serves {
+                    let mut state = self.shared.lock();
+                    let reply = PostReply {
+                        status: 202,
+                        after: AfterReply::KeepAlive,
+                    };
+                    state.post_replies.insert(id.clone(), reply);
+                    state.expected_bodies.remove(id);
+                }
+                let close = write_raw(&mut self.stream, &raw)
+                    .map_err(|e| Stop::Note(format!("writing a raw /next reply failed: {e}")))?;
+                if close {
+                    Err(Stop::Note(format!(
+                        "closed after a raw /next reply ({} of {} bytes, scripted)",
+                        raw.cut_at.unwrap_or(raw.bytes.len()).min(raw.bytes.len()),
+                        raw.bytes.len()
+                    )))
+                } else {
+                    Ok(true)
+                }
+            }
         }
     }
 
