@@ -66,7 +66,8 @@ pub fn parse(value: &str) -> Result<Endpoint, EndpointError> {
     if bytes.len() > MAX_LEN {
         return Err(EndpointError::TooLong);
     }
-    let rest = match position(bytes, b"://") {
+    // A scheme comes before any `/`: a `://` in the path is part of the path.
+    let rest = match position(bytes, b"://").filter(|&i| !bytes[..i].contains(&b'/')) {
         Some(i) if bytes[..i].eq_ignore_ascii_case(b"http") => &bytes[i + 3..],
         Some(_) => return Err(EndpointError::Scheme),
         None => bytes,
@@ -182,6 +183,14 @@ mod tests {
     }
 
     #[test]
+    fn a_path_may_hold_what_looks_like_a_scheme() {
+        // Found by fuzzing: with the scheme it was accepted, without it refused as a scheme.
+        assert_eq!(ok("http://127.0.0.1:9001/a://b").prefix.as_str(), "/a://b");
+        assert_eq!(ok("127.0.0.1:9001/a://b").prefix.as_str(), "/a://b");
+        assert_eq!(parse("x/y://127.0.0.1:9001"), Err(EndpointError::MissingPort));
+    }
+
+    #[test]
     fn refusals_say_why() {
         use EndpointError::*;
         let cases = [
@@ -202,6 +211,7 @@ mod tests {
             ("::1:9001", BadHost),
             ("[::1:9001", BadHost),
             ("[nope]:9001", BadHost),
+            ("[1:2:3:4:5:6:7:8::]:9001", BadHost),
             ("user@host:1", BadHost),
             ("127.0.0.1:9001/a b", BadPath),
             ("127.0.0.1:9001/x?y", BadPath),

@@ -36,8 +36,10 @@ pub fn parse_v6(text: &[u8]) -> Option<Ipv6Addr> {
         None => return None,
         Some(tail) => {
             let mut rest = [0u16; 8];
-            // `::` stands for at least one group: at most 7 explicit ones around it.
-            let tail_len = parse_groups(tail, &mut rest[..7 - head_len], true)?;
+            // `::` stands for at least one group: at most 7 explicit ones around it (8 before
+            // it, as in `1:2:3:4:5:6:7:8::`, is too many).
+            let room = 7usize.checked_sub(head_len)?;
+            let tail_len = parse_groups(tail, &mut rest[..room], true)?;
             groups[8 - tail_len..].copy_from_slice(&rest[..tail_len]);
         }
     }
@@ -93,6 +95,8 @@ mod tests {
             "1:2:3:4:5:6:7:8:9", "1::2::3", ":::", ":1::", "1:::2", "12345::", "g::", "1:2:3:4:5:6:1.2.3.4",
             "1:2:3:4:5:6:7:1.2.3.4", "::1.2.3.4", "1.2.3.4::", "::1.2.3", "1:2:3:4:5:6:7", ":", "::ffff:1.2.3.4:5",
             "FE80::ABCD", "1::1.2.3.4", "1:2:3:4:5::1.2.3.4", "1:2:3:4:5:6::1.2.3.4", "[::1]",
+            // Eight groups before `::` (found by fuzzing: it used to overflow `7 - 8`).
+            "1:2:3:4:5:6:7:8::", "1:2:3:4:5:6:7:8::1", "1:2:3:4:5:6:1:234::::57:8",
         ];
         for text in cases {
             same_as_core(text);
