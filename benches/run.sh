@@ -6,6 +6,8 @@
 #   benches/run.sh            the full run (about 5 minutes once built)
 #   benches/run.sh --quick    two repetitions of shorter runs (under a minute)
 #   benches/run.sh --only ours,floor    just these runtimes (ids as in results.json)
+#   benches/run.sh --concurrency        only Managed Instances workers and isolation
+#                                       (about a minute; writes benches/results-concurrency.json)
 #
 # Needs cargo with the x86_64-unknown-linux-musl target, and bash, curl, strace and strip
 # (binutils). The first run downloads the peers' crates from crates.io and compiles them.
@@ -27,6 +29,15 @@ done
 
 echo "building our bootstrap and echo (the product's release profile)" >&2
 (cd "$main" && cargo build --release --quiet --target "$musl" --bin bootstrap --bin echo --bin bootstrap-exec)
+
+if [[ " $* " == *" --concurrency "* ]]; then
+    echo "building the probe and probe-isolated, and the harness" >&2
+    (cd "$main" && cargo build --release --quiet --target "$musl" --bin probe --bin probe-isolated)
+    (cd "$benches" && cargo build --release --quiet --target "$host" -p harness)
+    exec "$bench_target/$host/release/harness" \
+        --main "$main" --benches "$benches" \
+        --ours-target "$ours_target" --peers-target "$bench_target/$musl" "$@"
+fi
 
 echo "building the floor and the lambda_runtime peers (release and size profiles)" >&2
 cd "$benches"

@@ -239,6 +239,9 @@ fn invoke_isolated(
             (b"Runtime.HandlerExited", "the handler's process exited before answering")
         }
     };
+    // The child may have died in the middle of a request on the connection it shared with
+    // us (a streamed response half sent, a post without its reply read): a fresh one.
+    api.reconnect();
     post_error(api, &invocation.ids, error_type, message.as_bytes(), post)
 }
 

@@ -18,6 +18,7 @@
 //!   global that grows: isolated bootstraps answer 1 every time);
 //! - `crash`: aborts the process (SIGABRT), as a crashing C handler would;
 //! - `sleep:MS`: sleeps MS milliseconds, then answers its process id (concurrency tests);
+//! - `stream-crash:N`: streams N pattern bytes, then aborts (a crash mid-stream);
 //!
 //! With `PROBE_INIT_FAIL` set, the init hook fails with type `Function.InitProbe`.
 //! Built twice: `probe` (examples/probe/main.rs) and `probe-isolated`.
@@ -122,6 +123,12 @@ pub fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<
         let (total, _) = two_numbers(rest);
         stream_pattern(out, 0, total, 4096)?;
         panic!("probe panic mid-stream");
+    }
+    if let Some(rest) = event.strip_prefix(b"stream-crash:") {
+        let (total, _) = two_numbers(rest);
+        stream_pattern(out, 0, total, 4096)?;
+        // SAFETY: abort ends the process; nothing is left to be unsound.
+        unsafe { abort() }
     }
     if event == b"prelude" {
         let headers = [("Content-Type", "text/html"), ("X-Probe", "yes")];

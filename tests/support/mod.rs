@@ -22,6 +22,7 @@
 mod base64;
 mod error_body;
 mod process;
+mod procs;
 mod request;
 mod rng;
 mod run;
@@ -36,6 +37,7 @@ pub use {
     base64::decode_base64,
     error_body::{PostedError, parse_error_body, parse_error_trailer},
     process::{Process, runner},
+    procs::{ProcEntry, children_of, eventually, is_alive, proc_entry},
     request::{API_VERSION, BodyCheck, KEPT_WHEN_CHECKED, Request, Route},
     rng::{Rng, binary_event},
     run::{EXIT_LIMIT, Run, WAIT_LIMIT},
@@ -54,4 +56,9 @@ pub fn bootstrap_program() -> PathBuf {
 /// The `probe` bootstrap (examples/probe.rs, built as a bin), a handler written for these tests.
 pub fn probe_program() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_probe"))
+}
+
+/// The probe built with `main!(isolated ...)`: every invocation in a child forked for it.
+pub fn probe_isolated_program() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_probe-isolated"))
 }

@@ -6,6 +6,7 @@
 mod body;
 mod chunked;
 mod connection;
+mod held;
 mod http;
 mod raw;
 

@@ -76,7 +76,21 @@ pub struct RunOutcome {
 
 /// Runs `command` (the runtime, environment set but for `AWS_LAMBDA_RUNTIME_API`) against the
 /// fake API until `goal` is reached, answering `event` and expecting `expected` back.
-pub fn run(mut command: Command, event: &[u8], expected: &[u8], goal: Goal) -> RunOutcome {
+pub fn run(command: Command, event: &[u8], expected: &[u8], goal: Goal) -> RunOutcome {
+    run_concurrent(command, event, Some(expected), goal, 1)
+}
+
+/// [`run`] for a runtime that may have up to `in_flight` invocations open at once (Managed
+/// Instances' workers, each waiting on `/next` over a connection of its own: the poll loop
+/// answers every pending `/next` at once). `expected: None` accepts any response body (a
+/// handler that answers its process id).
+pub fn run_concurrent(
+    mut command: Command,
+    event: &[u8],
+    expected: Option<&[u8]>,
+    goal: Goal,
+    in_flight: usize,
+) -> RunOutcome {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.set_nonblocking(true).expect("non-blocking listener");
     let address = listener.local_addr().expect("local address");
@@ -90,6 +104,7 @@ pub fn run(mut command: Command, event: &[u8], expected: &[u8], goal: Goal) -> R
         }
     };
     let mut api = Api::new(child, spawned_at, event, expected, goal);
+    api.in_flight = in_flight.max(1);
     api.serve(&listener);
     api.finish()
 }
@@ -99,12 +114,14 @@ struct Api<'a> {
     child: Child,
     spawned_at: Instant,
     event: &'a [u8],
-    expected: &'a [u8],
+    expected: Option<&'a [u8]>,
     goal: Goal,
     connections: Vec<Connection>,
     outcome: RunOutcome,
-    /// The id of the invocation in flight, between its event and its response.
-    open_request_id: Option<String>,
+    /// The ids of the invocations in flight, between their event and their response: at
+    /// most `in_flight` (1 but for concurrent runtimes).
+    open_request_ids: Vec<String>,
+    in_flight: usize,
     completed: u64,
     start: Option<Mark>,
     get_times: Vec<Instant>,
@@ -132,7 +149,7 @@ enum Reply {
 }
 
 impl<'a> Api<'a> {
-    fn new(child: Child, spawned_at: Instant, event: &'a [u8], expected: &'a [u8], goal: Goal) -> Self {
+    fn new(child: Child, spawned_at: Instant, event: &'a [u8], expected: Option<&'a [u8]>, goal: Goal) -> Self {
         Api {
             child,
             spawned_at,
@@ -141,7 +158,8 @@ impl<'a> Api<'a> {
             goal,
             connections: Vec::new(),
             outcome: RunOutcome::default(),
-            open_request_id: None,
+            open_request_ids: Vec::new(),
+            in_flight: 1,
             completed: 0,
             start: None,
             get_times: Vec::new(),
@@ -301,14 +319,15 @@ impl<'a> Api<'a> {
         if self.ending {
             return Reply::ServerError;
         }
-        if let Some(id) = self.open_request_id.take() {
+        if self.open_request_ids.len() >= self.in_flight {
+            let id = self.open_request_ids.remove(0);
             self.mismatch(format!("GET /next while invocation {id} had no response"));
         }
         let Goal::Invocations { total, warmup, time_cap } = self.goal else {
             self.ending = true;
             return Reply::ServerError;
         };
-        if self.completed == warmup {
+        if self.start.is_none() && self.completed >= warmup {
             self.start = Some(self.mark(now));
         }
         if let Some(start) = self.start {
@@ -322,7 +341,7 @@ impl<'a> Api<'a> {
         }
         let number = NEXT_REQUEST_NUMBER.fetch_add(1, Ordering::Relaxed);
         let id = format!("8f5ef7a2-0b1c-4d3e-9f00-{number:012x}");
-        self.open_request_id = Some(id.clone());
+        self.open_request_ids.push(id.clone());
         Reply::Event(id)
     }
 
@@ -351,16 +370,21 @@ impl<'a> Api<'a> {
     }
 
     fn on_post(&mut self, id: &str, kind: &str, body: &Body, buf: &[u8]) -> Reply {
-        let open = self.open_request_id.take();
-        if open.as_deref() != Some(id) {
-            self.mismatch(format!("POST for request id {id:?}, expected {open:?}"));
+        match self.open_request_ids.iter().position(|open| open == id) {
+            Some(i) => {
+                self.open_request_ids.swap_remove(i);
+            }
+            None => {
+                let open = self.open_request_ids.clone();
+                self.mismatch(format!("POST for request id {id:?}, expected one of {open:?}"));
+            }
         }
         self.completed += 1;
         if kind != "response" {
             let preview = body.preview(buf, 300);
             self.mismatch(format!("POST /{kind} for {id}: {preview}"));
-        } else if !body.equals(buf, self.expected) {
-            let (got, want) = (body.len(), self.expected.len());
+        } else if let Some(expected) = self.expected.filter(|expected| !body.equals(buf, expected)) {
+            let (got, want) = (body.len(), expected.len());
             let preview = body.preview(buf, 80);
             self.mismatch(format!("wrong response: {got} bytes, expected {want}: {preview:?}..."));
         }

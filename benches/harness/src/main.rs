@@ -5,7 +5,9 @@
 //!
 //! Usage: harness --main DIR --benches DIR --peers-target DIR --ours-target DIR
 //!                [--quick] [--no-pin] [--only ID,ID...] [--event-shape padded|records] [--out FILE]
+//!        harness ... --concurrency [--quick] [--no-pin]   (workers and isolation only; see concurrency.rs)
 mod binary_size;
+mod concurrency;
 mod events;
 mod fake_api;
 mod http;
@@ -30,6 +32,8 @@ struct Args {
     peers_target: PathBuf,
     quick: bool,
     no_pin: bool,
+    /// Only the concurrency and isolation section (`concurrency.rs`).
+    concurrency: bool,
     /// Runtime ids to run (all when empty): for trying one runtime out.
     only: Vec<String>,
     event_shape: events::Shape,
@@ -40,11 +44,13 @@ fn parse_args() -> Result<Args, String> {
     let mut values: HashMap<String, String> = HashMap::new();
     let mut quick = false;
     let mut no_pin = false;
+    let mut concurrency = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--no-pin" => no_pin = true,
+            "--concurrency" => concurrency = true,
             "--main" | "--benches" | "--ours-target" | "--peers-target" | "--out" | "--only"
             | "--event-shape" => {
                 let value = args.next().ok_or(format!("{arg} needs a value"))?;
@@ -65,7 +71,7 @@ fn parse_args() -> Result<Args, String> {
         Some("records") => events::Shape::Records,
         Some(other) => return Err(format!("unknown event shape {other:?} (padded or records)")),
     };
-    Ok(Args { main_dir, benches_dir, ours_target, peers_target, quick, no_pin, only, event_shape, out })
+    Ok(Args { main_dir, benches_dir, ours_target, peers_target, quick, no_pin, concurrency, only, event_shape, out })
 }
 
 fn main() {
@@ -76,6 +82,10 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if args.concurrency {
+        run_concurrency(&args);
+        return;
+    }
     let mut plan = if args.quick { plan::Plan::quick() } else { plan::Plan::full() };
     plan.event_shape = args.event_shape;
     // Before anything is measured or started: the pinning is inherited by every runtime.
@@ -135,6 +145,32 @@ fn main() {
         eprintln!("note: {failure}");
     }
     if results.mismatches > 0 {
+        std::process::exit(1);
+    }
+}
+
+/// `--concurrency`: the workers and isolation section alone; writes results-concurrency.json
+/// (or `--out`).
+fn run_concurrency(args: &Args) {
+    let scratch = args.benches_dir.join("target/scratch");
+    measure::clear_tmp(&scratch);
+    for bin in ["bootstrap", "probe", "probe-isolated"] {
+        let path = args.ours_target.join("release").join(bin);
+        if !path.is_file() {
+            eprintln!("harness: {} is missing: run benches/run.sh --concurrency, which builds it", path.display());
+            std::process::exit(2);
+        }
+    }
+    eprintln!("workers and isolation");
+    let (results, pinned) = concurrency::measure(&args.ours_target, &scratch, args.quick, !args.no_pin);
+    print!("{}", concurrency::markdown(&results, machine::online_cpus(), pinned));
+    let out = if args.out.ends_with("results.json") { args.benches_dir.join("results-concurrency.json") } else { args.out.clone() };
+    let json = serde_json::to_string_pretty(&results).expect("results serialise");
+    match std::fs::write(&out, json + "\n") {
+        Ok(()) => eprintln!("\nwrote {}", out.display()),
+        Err(e) => eprintln!("harness: cannot write {}: {e}", out.display()),
+    }
+    if !results.failures.is_empty() {
         std::process::exit(1);
     }
 }

@@ -1,0 +1,52 @@
+//! Processes as `/proc` shows them: a bootstrap's children (workers, isolated invocations,
+//! zombies) and whether a process is still alive, for the concurrency and isolation tests.
+
+use std::time::{Duration, Instant};
+
+/// One process from `/proc/PID/stat`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcEntry {
+    pub pid: u32,
+    pub parent: u32,
+    /// `R`, `S`, `Z` (zombie), ...
+    pub state: char,
+}
+
+/// `/proc/PID/stat`, or `None` if the process is gone.
+pub fn proc_entry(pid: u32) -> Option<ProcEntry> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let parent = fields.next()?.parse().ok()?;
+    Some(ProcEntry { pid, parent, state })
+}
+
+/// Every process whose parent is `pid`, zombies included.
+pub fn children_of(pid: u32) -> Vec<ProcEntry> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return vec![] };
+    dir.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(proc_entry)
+        .filter(|p| p.parent == pid)
+        .collect()
+}
+
+/// Whether `pid` is alive (present and not a zombie waiting to be reaped).
+pub fn is_alive(pid: u32) -> bool {
+    proc_entry(pid).is_some_and(|p| p.state != 'Z' && p.state != 'X')
+}
+
+/// Polls `done` every 10 ms until it holds or `limit` passes; returns whether it held.
+pub fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
