@@ -19,6 +19,7 @@ pub mod client;
 pub mod context;
 pub mod endpoint;
 pub mod exec;
+pub mod fd;
 pub mod handler;
 pub mod ip;
 pub mod json;

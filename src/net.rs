@@ -5,38 +5,12 @@
 use core::ffi::c_int;
 use core::net::SocketAddr;
 
-use rustix::fd::{AsFd, BorrowedFd, RawFd};
+use rustix::fd::AsFd;
 use rustix::io::{Errno, IoSlice};
 use rustix::net::{self, RecvFlags, SendFlags};
 
 /// A TCP socket, closed on drop.
-///
-/// Not rustix's `OwnedFd`: building one asserts the descriptor is not -1 with `assert_ne!`,
-/// which links core's whole formatting machinery (1.6 KB, 4% of the size budget). So the
-/// socket is made with libc's `socket` (one syscall in musl) and owned here.
-#[derive(Debug)]
-pub struct Socket(RawFd);
-
-impl Socket {
-    /// The descriptor, for the panic path, which cannot borrow the socket (see `panic.rs`).
-    pub fn raw(&self) -> RawFd {
-        self.0
-    }
-}
-
-impl AsFd for Socket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: the descriptor is open for as long as `self` exists (closed only in `drop`).
-        unsafe { BorrowedFd::borrow_raw(self.0) }
-    }
-}
-
-impl Drop for Socket {
-    fn drop(&mut self) {
-        // SAFETY: we own the descriptor, and nothing can use it after `drop`.
-        unsafe { rustix::io::close(self.0) }
-    }
-}
+pub type Socket = crate::fd::Fd;
 
 unsafe extern "C" {
     fn socket(domain: c_int, kind: c_int, protocol: c_int) -> c_int;
@@ -58,7 +32,8 @@ pub fn connect(addr: &SocketAddr) -> Result<Socket, Errno> {
         // SAFETY: musl's errno location is always valid for the calling thread.
         return Err(Errno::from_raw_os_error(unsafe { *__errno_location() }));
     }
-    let socket = Socket(fd);
+    // SAFETY: `socket` just returned this descriptor, and nothing else has it.
+    let socket = unsafe { Socket::from_raw(fd) };
     retry_interrupted(|| net::connect(&socket, addr))?;
     net::sockopt::set_tcp_nodelay(&socket, true)?;
     Ok(socket)

@@ -11,7 +11,7 @@
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::sync::atomic::{AtomicI32, Ordering};
 
-use rustix::fd::{AsFd, BorrowedFd, RawFd};
+use rustix::fd::{BorrowedFd, RawFd};
 use rustix::io::Errno;
 use rustix::process::{self, Pid, WaitOptions};
 
@@ -21,32 +21,7 @@ pub const STACK_LEN: usize = 16 * 1024;
 #[repr(C, align(16))]
 pub struct Stack(pub [u8; STACK_LEN]);
 
-/// A file descriptor, closed on drop.
-///
-/// Not rustix's `OwnedFd`, whose constructor asserts with `assert_ne!` and so links
-/// `core::fmt` (see `net::Socket`).
-#[derive(Debug)]
-pub struct Fd(RawFd);
-
-impl Fd {
-    pub fn raw(&self) -> RawFd {
-        self.0
-    }
-}
-
-impl AsFd for Fd {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: the descriptor is open for as long as `self` exists (closed only in `drop`).
-        unsafe { BorrowedFd::borrow_raw(self.0) }
-    }
-}
-
-impl Drop for Fd {
-    fn drop(&mut self) {
-        // SAFETY: we own the descriptor, and nothing can use it after `drop`.
-        unsafe { rustix::io::close(self.0) }
-    }
-}
+pub use crate::fd::Fd;
 
 /// A started program: its pid (also its process group), and our ends of its pipes, which are
 /// non-blocking.
@@ -128,7 +103,8 @@ fn pipe() -> Result<(Fd, Fd), Errno> {
     if unsafe { pipe2(fds.as_mut_ptr(), O_CLOEXEC) } < 0 {
         return Err(Errno::from_raw_os_error(errno()));
     }
-    Ok((Fd(fds[0]), Fd(fds[1])))
+    // SAFETY: pipe2 just returned both descriptors, and nothing else has them.
+    Ok(unsafe { (Fd::from_raw(fds[0]), Fd::from_raw(fds[1])) })
 }
 
 /// What the child needs; it lives in `spawn`'s frame, which waits in `clone` meanwhile.
@@ -195,7 +171,8 @@ pub fn spawn(
         return Err(SpawnError::Clone(Errno::from_raw_os_error(errno())));
     }
     let pid = Pid::from_raw(pid).ok_or(SpawnError::Clone(Errno::INVAL))?;
-    let pidfd = (pidfd >= 0).then_some(Fd(pidfd));
+    // SAFETY: clone just returned the pidfd, and nothing else has it.
+    let pidfd = (pidfd >= 0).then(|| unsafe { Fd::from_raw(pidfd) });
     drop((stdin_read, stdout_write, stderr_write));
     let failed = setup.error.load(Ordering::Acquire);
     if failed != 0 {
