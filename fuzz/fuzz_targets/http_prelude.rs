@@ -1,0 +1,9 @@
+//! `json::http_prelude`: any status, headers and cookies, read back with serde_json.
+//! The check is in `fuzz/checks/mod.rs`, shared with `tests/fuzz_corpus.rs`.
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../checks/mod.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::http_prelude(data));

@@ -1,0 +1,9 @@
+//! A whole reply read the way `client::read_reply` reads it: head, then body framing.
+//! The check is in `fuzz/checks/mod.rs`, shared with `tests/fuzz_corpus.rs`.
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../checks/mod.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::reply(data));

@@ -1,0 +1,9 @@
+//! A `/next` (or any) reply head: `response::parse_head`, whole and cut at every point.
+//! The check is in `fuzz/checks/mod.rs`, shared with `tests/fuzz_corpus.rs`.
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../checks/mod.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::response_head(data));
