@@ -6,10 +6,13 @@
 //! - [`client`] runs one HTTP/1.1 exchange on a keep-alive [`net`] socket, with [`request`]
 //!   writing heads, [`response`] parsing them and [`chunked`] decoding bodies in place;
 //! - [`handler`] calls the C-ABI handler with a [`context`] and the runtime's response buffer;
-//! - [`json`] writes error documents; [`panic`] posts a Rust handler's panic before exiting.
+//! - [`json`] writes error documents; [`panic`] posts a Rust handler's panic before exiting;
+//! - [`stream`] sends a streamed response as chunks (with [`base64`] error trailers);
+//! - [`workers`] forks Managed Instances' workers and isolated invocations;
+//! - [`exec`] is exec mode's handler (`bootstrap-exec`), which runs a program per invocation.
 //!
-//! Everything but `net`, `log`, `trace_env` and `runtime` is sans-IO: bytes in, values out,
-//! tested without sockets.
+//! Everything but `net`, `fd`, `log`, `trace_env`, `workers`, `exec`'s process handling and
+//! `runtime` is sans-IO: bytes in, values out, tested without sockets.
 #![cfg_attr(not(test), no_std)]
 
 pub mod api;
