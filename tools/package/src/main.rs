@@ -133,7 +133,7 @@ pub fn zip_package(bootstrap: &[u8]) -> Vec<u8> {
     let options = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(9))
-        .system(zip::System::Unix)
+        // With permissions set, the entry is marked as made on Unix, whatever the machine.
         .unix_permissions(0o755)
         .last_modified_time(zip::DateTime::default());
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
