@@ -14,7 +14,7 @@
 # From source, in a Rust image (needs that image from a registry):
 #   docker buildx build --provenance=false --platform linux/amd64 -f scratch.Dockerfile \
 #     --target from-source -t lambda-bootstrap .
-#   (linux/arm64: add --build-arg RUST_TARGET=aarch64-unknown-linux-musl)
+#   (--platform linux/arm64 for Graviton; podman build takes the same options)
 #
 # Lambda rejects multi-platform image indexes and images with attestation manifests: build
 # one platform at a time, and with buildx pass --provenance=false (and no --sbom).
@@ -23,18 +23,28 @@
 ARG BOOTSTRAP=target/x86_64-unknown-linux-musl/release/bootstrap
 
 # ---- from source: compile in a Rust image, then the same scratch image ----
-FROM docker.io/library/rust:1-slim-bookworm AS build
-# x86_64-unknown-linux-musl or aarch64-unknown-linux-musl (the latter needs a cross linker
-# when the build machine is x86_64: see the README's arm64 section).
-ARG RUST_TARGET=x86_64-unknown-linux-musl
-RUN if [ "$RUST_TARGET" = aarch64-unknown-linux-musl ] && [ "$(uname -m)" != aarch64 ]; then \
-        apt-get update -qq && apt-get install -y -qq gcc-aarch64-linux-gnu >/dev/null; \
-    fi
+# The compiler runs on the build machine's platform and cross-compiles for the target's
+# (TARGETARCH, from --platform; else the build machine's): no emulation.
+FROM --platform=$BUILDPLATFORM docker.io/library/rust:1-slim-bookworm AS build
+ARG TARGETARCH
 WORKDIR /src
 COPY . .
-RUN rustup target add "$RUST_TARGET" \
- && cargo build --release --locked --bin bootstrap --target "$RUST_TARGET" \
- && cp "target/$RUST_TARGET/release/bootstrap" /bootstrap
+# rust-toolchain.toml picks the toolchain; .cargo/config.toml names aarch64-linux-gnu-gcc as
+# the arm64 linker. A cross build needs the other architecture's gcc.
+RUN set -eu; \
+    arch="${TARGETARCH:-$(dpkg --print-architecture)}"; \
+    case "$arch" in \
+        amd64) target=x86_64-unknown-linux-musl; gcc=gcc-x86-64-linux-gnu; machine=x86_64 ;; \
+        arm64) target=aarch64-unknown-linux-musl; gcc=gcc-aarch64-linux-gnu; machine=aarch64 ;; \
+        *) echo "Lambda runs amd64 or arm64, not $arch" >&2; exit 1 ;; \
+    esac; \
+    if [ "$(uname -m)" != "$machine" ]; then \
+        apt-get update -qq && apt-get install -y -qq "$gcc" >/dev/null; \
+        export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=x86_64-linux-gnu-gcc; \
+    fi; \
+    rustup target add "$target"; \
+    cargo build --release --locked --bin bootstrap --target "$target"; \
+    cp "target/$target/release/bootstrap" /bootstrap
 
 FROM scratch AS from-source
 COPY --from=build --chmod=0755 /bootstrap /bootstrap
