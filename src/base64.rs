@@ -1,5 +1,6 @@
 //! Base64 (RFC 4648, standard alphabet, padded): the Runtime API wants a streamed response's
-//! error document base64-encoded in its `Lambda-Runtime-Function-Error-Body` trailer.
+//! error document base64-encoded in its `Lambda-Runtime-Function-Error-Body` trailer, and
+//! local mode's callers send the client context base64-encoded in `X-Amz-Client-Context`.
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -19,6 +20,36 @@ pub fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
         }
     }
     Some(out)
+}
+
+/// Decodes `text` in place and returns the decoded bytes, which start where `text` did (each
+/// four characters become at most three bytes, written behind the reading position). Padding
+/// is optional; `None` for anything else that is not base64.
+pub fn decode_in_place(text: &mut [u8]) -> Option<&mut [u8]> {
+    let unpadded = text.iter().rposition(|&b| b != b'=').map_or(0, |last| last + 1);
+    let padded = text.len() > unpadded;
+    if text.len() - unpadded > 2 || unpadded % 4 == 1 || (padded && text.len() % 4 != 0) {
+        return None;
+    }
+    let mut len = 0;
+    let mut bits = 0u32;
+    for i in 0..unpadded {
+        let value = ALPHABET.iter().position(|&a| a == text[i])? as u32;
+        bits = bits << 6 | value;
+        // Every fourth character completes three bytes; the rest are flushed after the loop.
+        if i % 4 == 3 {
+            text[len..len + 3].copy_from_slice(&bits.to_be_bytes()[1..]);
+            len += 3;
+        }
+    }
+    let rest = unpadded % 4; // 0, 2 or 3 characters: 0, 1 or 2 bytes
+    if rest > 0 {
+        bits <<= 6 * (4 - rest as u32);
+        let bytes = bits.to_be_bytes();
+        text[len..len + rest - 1].copy_from_slice(&bytes[1..rest]);
+        len += rest - 1;
+    }
+    Some(&mut text[..len])
 }
 
 #[cfg(test)]
@@ -45,6 +76,26 @@ mod tests {
             assert_eq!(text(input.as_bytes()), expected);
         }
         assert_eq!(text(&[0xfb, 0xff, 0xfe]), "+//+");
+    }
+
+    #[test]
+    fn decodes_what_it_encodes_in_place() {
+        for len in 0..40 {
+            let input: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let mut text = text(&input).into_bytes();
+            assert_eq!(decode_in_place(&mut text).unwrap(), &input[..], "{len} bytes");
+            let mut unpadded = super::tests::text(&input).trim_end_matches('=').as_bytes().to_vec();
+            assert_eq!(decode_in_place(&mut unpadded).unwrap(), &input[..], "{len} bytes, unpadded");
+        }
+        let mut client_context = b"eyJjdXN0b20iOnsiYSI6MX19".to_vec();
+        assert_eq!(decode_in_place(&mut client_context).unwrap(), br#"{"custom":{"a":1}}"#);
+    }
+
+    #[test]
+    fn refuses_what_is_not_base64() {
+        for bad in [&b"Zg="[..], b"Z", b"Zm9v!", b"Zm 9v", b"Zg===", b"=Zg=", b"Zm9v\r\n"] {
+            assert_eq!(decode_in_place(&mut bad.to_vec()), None, "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

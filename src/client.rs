@@ -207,47 +207,59 @@ fn read_reply(
             Err(e) => return Err(ReadError::Fatal(ClientError::Head(e))),
         }
     };
-    let fatal = ReadError::Fatal;
-    let (body, excess) = match head.framing {
+    let (body, excess) = read_body(socket, buf, head.len, filled, head.framing).map_err(ReadError::Fatal)?;
+    // Bytes beyond the reply mean the server and we disagree on framing: start afresh.
+    let keep_alive = head.keep_alive && excess == 0;
+    Ok((Reply { head, body }, keep_alive))
+}
+
+/// Reads the body that follows a head of `head_len` bytes, of which (with the head) `filled`
+/// bytes are in `buf` already. The body ends up contiguous right after the head, whatever its
+/// framing. Returns where it is, and how many bytes arrived beyond it.
+pub fn read_body(
+    socket: &Socket,
+    buf: &mut [u8],
+    head_len: usize,
+    mut filled: usize,
+    framing: Framing,
+) -> Result<(Range<usize>, usize), ClientError> {
+    match framing {
         Framing::Length(len) => {
             let end = usize::try_from(len)
                 .ok()
-                .and_then(|len| head.len.checked_add(len))
+                .and_then(|len| head_len.checked_add(len))
                 .filter(|&end| end <= buf.len())
-                .ok_or(fatal(ClientError::BodyTooLarge))?;
+                .ok_or(ClientError::BodyTooLarge)?;
             while filled < end {
-                filled += recv_more(socket, &mut buf[filled..end]).map_err(fatal)?;
+                filled += recv_more(socket, &mut buf[filled..end])?;
             }
-            (head.len..end, filled - end)
+            Ok((head_len..end, filled - end))
         }
         Framing::Chunked => {
-            let mut dechunker = Dechunker::new(head.len, head.len);
-            let mut received = filled - head.len;
+            let mut dechunker = Dechunker::new(head_len, head_len);
+            let mut received = filled - head_len;
             while !dechunker.decode(buf, received).map_err(|e| match e {
-                ChunkError::TooLarge => fatal(ClientError::BodyTooLarge),
-                e => fatal(ClientError::Chunked(e)),
+                ChunkError::TooLarge => ClientError::BodyTooLarge,
+                e => ClientError::Chunked(e),
             })? {
-                received = recv_more(socket, &mut buf[dechunker.fill_at()..]).map_err(fatal)?;
+                received = recv_more(socket, &mut buf[dechunker.fill_at()..])?;
             }
-            (dechunker.body(), dechunker.excess())
+            Ok((dechunker.body(), dechunker.excess()))
         }
         Framing::UntilClose => {
             loop {
                 if filled == buf.len() {
-                    return Err(fatal(ClientError::BodyTooLarge));
+                    return Err(ClientError::BodyTooLarge);
                 }
                 match net::recv(socket, &mut buf[filled..]) {
                     Ok(0) => break,
                     Ok(n) => filled += n,
-                    Err(e) => return Err(fatal(ClientError::Recv(e))),
+                    Err(e) => return Err(ClientError::Recv(e)),
                 }
             }
-            (head.len..filled, 0)
+            Ok((head_len..filled, 0))
         }
-    };
-    // Bytes beyond the reply mean the server and we disagree on framing: start afresh.
-    let keep_alive = head.keep_alive && excess == 0;
-    Ok((Reply { head, body }, keep_alive))
+    }
 }
 
 /// One `recv` that must make progress: end of stream here is a truncated reply.

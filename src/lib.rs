@@ -19,6 +19,7 @@ pub mod api;
 pub mod base64;
 pub mod chunked;
 pub mod client;
+pub mod clock;
 pub mod context;
 pub mod endpoint;
 pub mod exec;
@@ -26,6 +27,8 @@ pub mod fd;
 pub mod handler;
 pub mod ip;
 pub mod json;
+#[cfg(feature = "local-mode")]
+pub mod local;
 pub mod log;
 pub mod net;
 pub mod num;

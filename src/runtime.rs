@@ -93,9 +93,23 @@ pub unsafe fn main<const ISOLATE: bool>(
     }
     // SAFETY: a NUL-terminated name; the value is copied before the environment changes.
     let address = unsafe { getenv(c"AWS_LAMBDA_RUNTIME_API".as_ptr()) };
+    #[cfg(not(feature = "local-mode"))]
     if address.is_null() {
         log::line(&[b"AWS_LAMBDA_RUNTIME_API is not set: run me on Lambda, or try `bootstrap --invoke EVENT`"]);
         return 1;
+    }
+    #[cfg(feature = "local-mode")]
+    if address.is_null() {
+        // Local mode: serve the emulator's invoke endpoint ourselves.
+        let Buffers { next, response, post, trace_entry, environment } = buffers;
+        let memory = crate::local::Memory {
+            request: next,
+            response,
+            scratch: &mut post.reply,
+            error_scratch: &mut post.error_scratch,
+            error_document: &mut post.error_document,
+        };
+        return crate::local::serve(handler, init, memory, &mut TraceEnv::new(trace_entry, environment));
     }
     // SAFETY: getenv returned a non-null C string.
     let address = unsafe { CStr::from_ptr(address) }.to_bytes();
@@ -111,17 +125,12 @@ pub unsafe fn main<const ISOLATE: bool>(
     };
     panic::set_address(address);
     let mut api = RuntimeApi::new(Connection::new(endpoint));
-    if let Some(init) = init {
-        panic::enter_init();
-        let failure = handler::call_init(init, &mut buffers.response);
-        panic::leave();
-        if let Some(Outcome::Failure { error_type, message }) = failure {
-            log::line(&[b"init failed: ", error_type]);
-            let post = &mut buffers.post;
-            let document = json::error_document(error_type, message, &mut post.error_scratch, &mut post.error_document);
-            let _ = api.post_error(None, error_type, document, &mut post.reply);
-            return 1;
-        }
+    if let Some(Outcome::Failure { error_type, message }) = run_init(init, &mut buffers.response) {
+        log::line(&[b"init failed: ", error_type]);
+        let post = &mut buffers.post;
+        let document = json::error_document(error_type, message, &mut post.error_scratch, &mut post.error_document);
+        let _ = api.post_error(None, error_type, document, &mut post.reply);
+        return 1;
     }
     let Buffers { next, response, post, trace_entry, environment } = buffers;
     let mut serving = Loop { api: &mut api, handler, next, response, post };
@@ -132,6 +141,15 @@ pub unsafe fn main<const ISOLATE: bool>(
         return workers::supervise(workers, || serving.serve::<ISOLATE>(None));
     }
     serving.serve::<ISOLATE>(Some(&mut TraceEnv::new(trace_entry, environment)))
+}
+
+/// Runs the init hook, if any; a panic in it is reported as an init error. Returns the
+/// failure, if it failed.
+pub fn run_init(init: Option<InitFn>, buf: &mut [u8]) -> Option<Outcome<'_>> {
+    panic::enter_init();
+    let failure = init.and_then(|init| handler::call_init(init, buf));
+    panic::leave();
+    failure
 }
 
 /// `AWS_LAMBDA_MAX_CONCURRENCY`: how many invocations Lambda Managed Instances may send at

@@ -18,6 +18,8 @@ use crate::api::{Ids, MustExit, RuntimeApi};
 use crate::chunked::{self, SIZE_LINE_LEN};
 use crate::context::Str;
 use crate::handler::RawResponse;
+#[cfg(feature = "local-mode")]
+use crate::local::Answer;
 use crate::{base64, json, log, panic, runtime};
 
 /// Longest `Content-Type` we send; it goes into the head.
@@ -27,6 +29,9 @@ const DEFAULT_CONTENT_TYPE: &[u8] = b"application/octet-stream";
 pub const TRAILER_MESSAGE: usize = 4096;
 /// Room for the base64 of an error document with a [`TRAILER_MESSAGE`] message.
 pub const TRAILER_BODY_LEN: usize = base64::encoded_len(6 * (TRAILER_MESSAGE + 128) + 64);
+
+#[cfg(feature = "local-mode")]
+const CALLER_GONE: &str = "the caller closed the connection";
 
 /// The stream cannot go on: the connection failed, or stdout is closed. What was sent is all
 /// the caller gets; the runtime logs it and serves the next invocation.
@@ -42,6 +47,9 @@ enum State {
 
 enum Sink<'a> {
     Api { api: &'a mut RuntimeApi, ids: Ids<'a> },
+    /// Local mode: the pieces go to the HTTP caller as a chunked response.
+    #[cfg(feature = "local-mode")]
+    Caller(&'a mut Answer),
     /// `bootstrap --invoke`: the pieces go to stdout as they come.
     Stdout,
 }
@@ -77,6 +85,12 @@ impl<'a> Stream<'a> {
         Stream { sink: Sink::Api { api, ids }, state: State::NotStarted, end: None, scratch }
     }
 
+    /// A stream to local mode's caller; `scratch` as for [`Stream::to_api`].
+    #[cfg(feature = "local-mode")]
+    pub fn to_caller(answer: &'a mut Answer, scratch: &'a mut [u8]) -> Self {
+        Stream { sink: Sink::Caller(answer), state: State::NotStarted, end: None, scratch }
+    }
+
     /// A stream to stdout, for `--invoke`.
     pub fn to_stdout(scratch: &'a mut [u8]) -> Self {
         Stream { sink: Sink::Stdout, state: State::NotStarted, end: None, scratch }
@@ -104,6 +118,12 @@ impl<'a> Stream<'a> {
                 sent.map_err(|e| e.message())
             }
             (Sink::Api { api, .. }, State::Open) => api.stream_send(chunk).map_err(|e| e.message()),
+            #[cfg(feature = "local-mode")]
+            (Sink::Caller(answer), State::NotStarted) => {
+                answer.stream_start(valid_content_type(content_type), chunk).map_err(|_| CALLER_GONE)
+            }
+            #[cfg(feature = "local-mode")]
+            (Sink::Caller(answer), State::Open) => answer.stream_send(chunk).map_err(|_| CALLER_GONE),
             (Sink::Stdout, _) => runtime::write_stdout(data).map_err(|_| "cannot write to stdout"),
         };
         self.end = Some(end_stream);
@@ -154,10 +174,6 @@ fn end_stream(stream: &mut Stream<'_>, ending: Ending<'_>) -> Result<(), MustExi
     if stream.state == State::Broken {
         return Ok(());
     }
-    let Sink::Api { api, ids } = &mut stream.sink else {
-        // --invoke: the runtime prints an error document itself.
-        return runtime::write_stdout(ending.remainder).map_err(|_| MustExit);
-    };
     let mut size = [0; SIZE_LINE_LEN];
     let last: [&[u8]; 3] = [chunked::size_line(ending.remainder.len(), &mut size), ending.remainder, b"\r\n"];
     let last = if ending.remainder.is_empty() { &last[..0] } else { &last[..] };
@@ -170,7 +186,20 @@ fn end_stream(stream: &mut Stream<'_>, ending: Ending<'_>) -> Result<(), MustExi
     parts[..last.len()].copy_from_slice(last);
     let trailers = trailers(error);
     parts[last.len()..last.len() + trailers.len()].copy_from_slice(&trailers);
-    let sent = api.stream_send(&parts[..last.len() + trailers.len()]);
+    let parts = &parts[..last.len() + trailers.len()];
+    let (api, ids) = match &mut stream.sink {
+        Sink::Api { api, ids } => (api, ids),
+        #[cfg(feature = "local-mode")]
+        Sink::Caller(answer) => {
+            if answer.stream_send(parts).is_err() {
+                log::line(&[b"streamed response for request ", answer.request_id(), b" broke: ", CALLER_GONE.as_bytes()]);
+            }
+            return Ok(());
+        }
+        // --invoke: the runtime prints an error document itself.
+        Sink::Stdout => return runtime::write_stdout(ending.remainder).map_err(|_| MustExit),
+    };
+    let sent = api.stream_send(parts);
     panic::leave_stream();
     match sent {
         Ok(()) => api.stream_reply(ids.request_id, stream.scratch),

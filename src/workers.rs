@@ -143,7 +143,8 @@ pub fn crash_message(signal: i32, buf: &mut heapless::String<64>) -> &str {
     buf.as_str()
 }
 
-fn pause_ms(ms: u64) {
+/// Sleeps `ms` milliseconds (less than a second).
+pub fn pause_ms(ms: u64) {
     let pause = rustix::time::Timespec { tv_sec: 0, tv_nsec: (ms * 1_000_000) as _ };
     let _ = rustix::thread::nanosleep(&pause);
 }

@@ -19,6 +19,8 @@
 //! - `crash`: aborts the process (SIGABRT), as a crashing C handler would;
 //! - `sleep:MS`: sleeps MS milliseconds, then answers its process id (concurrency tests);
 //! - `stream-crash:N`: streams N pattern bytes, then aborts (a crash mid-stream);
+//! - `stream-pause:MS`: streams `first`, sleeps MS milliseconds, then streams `second` (to see
+//!   that pieces reach the caller as they come);
 //!
 //! With `PROBE_INIT_FAIL` set, the init hook fails with type `Function.InitProbe`.
 //! Built twice: `probe` (examples/probe/main.rs) and `probe-isolated`.
@@ -129,6 +131,14 @@ pub fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<
         stream_pattern(out, 0, total, 4096)?;
         // SAFETY: abort ends the process; nothing is left to be unsound.
         unsafe { abort() }
+    }
+    if let Some(ms) = event.strip_prefix(b"stream-pause:") {
+        out.stream(b"first")?;
+        let ms = num::ascii_to_u64(ms).unwrap_or(0);
+        let pause = rustix::time::Timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ };
+        let _ = rustix::thread::nanosleep(&pause);
+        out.stream(b"second")?;
+        return Ok(());
     }
     if event == b"prelude" {
         let headers = [("Content-Type", "text/html"), ("X-Probe", "yes")];

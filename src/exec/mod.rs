@@ -118,8 +118,8 @@ impl State {
             Ok(program) if self.program_len > 0 => program,
             _ => return Err(Error::new(message::HANDLER_NOT_FOUND, "no program: exec mode's init did not run")),
         };
-        let started = run::now_ms(run::Clock::Monotonic).max(0) as u64;
-        let limit = match run::budget(ctx.deadline_ms, run::now_ms(run::Clock::Realtime)) {
+        let started = crate::clock::now_ms(crate::clock::Clock::Monotonic).max(0) as u64;
+        let limit = match run::budget(ctx.deadline_ms, crate::clock::now_ms(crate::clock::Clock::Realtime)) {
             Budget::Unlimited => None,
             Budget::Ms(ms) => Some(started.saturating_add(ms)),
             Budget::Expired => {
@@ -140,7 +140,7 @@ impl State {
                 return Err(Error::new(message::EXEC_FAILED, "lost track of the program: it could not be reaped"));
             }
             Ending::TimedOut => {
-                let now = run::now_ms(run::Clock::Monotonic).max(0) as u64;
+                let now = crate::clock::now_ms(crate::clock::Clock::Monotonic).max(0) as u64;
                 Failure::TimedOut { ran_ms: now.saturating_sub(started) }
             }
             Ending::TooLarge => Failure::TooLarge { limit: out.len() },

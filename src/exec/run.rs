@@ -3,7 +3,6 @@
 //! `poll` with its exit and the deadline. Whatever happens, the program's process group is
 //! killed and the program reaped before this returns.
 
-use core::ffi::c_int;
 
 use rustix::event::{poll, PollFd, PollFlags};
 use rustix::io::Errno;
@@ -12,6 +11,7 @@ use rustix::time::Timespec;
 
 use super::spawn::{Child, Fd};
 use super::Tail;
+use crate::clock::{now_ms, Clock};
 use crate::handler::Response;
 use crate::log;
 
@@ -56,28 +56,6 @@ pub enum Ending {
     TooLarge,
     /// `poll` failed (it should not); the program was killed.
     Broken(Errno),
-}
-
-/// A clock to read with [`now_ms`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
-    /// Unix time, as deadlines are given.
-    Realtime = 0,
-    /// Time that only moves forward, for measuring and waiting.
-    Monotonic = 1,
-}
-
-unsafe extern "C" {
-    fn clock_gettime(clock: c_int, now: *mut Timespec) -> c_int;
-}
-
-/// The clock's time in milliseconds. Musl's `clock_gettime` (through the vDSO) rather than
-/// rustix's, which asserts with `assert_eq!` and so links `core::fmt`.
-pub fn now_ms(clock: Clock) -> i64 {
-    let mut now = Timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `now` is a `struct timespec` (two 64-bit fields on Linux) to write.
-    unsafe { clock_gettime(clock as c_int, &mut now) };
-    now.tv_sec.saturating_mul(1000).saturating_add(now.tv_nsec / 1_000_000)
 }
 
 fn monotonic_ms() -> u64 {

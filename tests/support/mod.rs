@@ -9,6 +9,8 @@
 //! * [`Run`]: the two together, with waits that fail with a full diagnostic instead of hanging.
 //! * [`parse_error_body`]: checks a posted error body as JSON (with `serde_json`), not as text;
 //!   [`parse_error_trailer`] the same document base64-encoded in a streamed response's trailer.
+//! * [`LocalServer`]: a bootstrap in local mode on a free loopback port, with a raw HTTP client
+//!   that reads whole [`Answer`]s, chunked ones and their trailers included.
 //! * [`Rng`]: a seeded PRNG, so "random" framings and events repeat exactly.
 //!
 //! Every socket operation has a timeout and every loop is bounded. A broken bootstrap therefore
@@ -21,6 +23,7 @@
 
 mod base64;
 mod error_body;
+mod local;
 mod process;
 mod procs;
 mod request;
@@ -36,6 +39,7 @@ use std::path::PathBuf;
 pub use {
     base64::decode_base64,
     error_body::{PostedError, parse_error_body, parse_error_trailer},
+    local::{Answer, INVOKE_PATH, LocalServer},
     process::{Process, runner},
     procs::{ProcEntry, children_of, eventually, is_alive, proc_entry},
     request::{API_VERSION, BodyCheck, KEPT_WHEN_CHECKED, Request, Route},

@@ -1,0 +1,134 @@
+//! What local mode answers: response heads, and the status and error of each refusal.
+//!
+//! Every response says `Connection: close`: requests are served one at a time, so a caller
+//! that kept its connection open would hold back every other caller queued behind it.
+
+use super::request::Refusal;
+use crate::num;
+use crate::request::RequestHead;
+
+/// The content type of buffered answers and errors, as Lambda's Invoke API sends.
+pub const JSON: &[u8] = b"application/json";
+
+/// Writes a response head: status line (`status` is e.g. `200 OK`), `Content-Type`, the
+/// given headers, and `Content-Length`, or, without a length, chunked framing that declares
+/// the streaming error trailers.
+///
+/// Values are written as given: callers pass only text they made or checked.
+pub fn write_head(
+    head: &mut RequestHead,
+    status: &[u8],
+    content_type: &[u8],
+    headers: &[(&[u8], &[u8])],
+    content_length: Option<usize>,
+) {
+    head.clear();
+    let mut digits = [0; num::U64_DIGITS];
+    let framing: [&[u8]; 3] = match content_length {
+        Some(len) => [b"Content-Length: ", num::u64_to_ascii(len as u64, &mut digits), b"\r\n"],
+        None => [
+            b"Transfer-Encoding: chunked\r\n",
+            b"Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n",
+            b"",
+        ],
+    };
+    let start: [&[u8]; 5] = [b"HTTP/1.1 ", status, b"\r\nConnection: close\r\nContent-Type: ", content_type, b"\r\n"];
+    let mut put = |bytes: &[u8]| {
+        // Fits: status lines, content types and ids are short (see the callers).
+        let _ = head.extend_from_slice(bytes);
+    };
+    start.iter().for_each(|part| put(part));
+    for (name, value) in headers {
+        put(name);
+        put(b": ");
+        put(value);
+        put(b"\r\n");
+    }
+    framing.iter().for_each(|part| put(part));
+    put(b"\r\n");
+}
+
+impl Refusal {
+    /// The status line's status and reason.
+    pub fn status(self) -> &'static [u8] {
+        match self {
+            Refusal::NotFound => b"404 Not Found",
+            Refusal::MethodNotAllowed => b"405 Method Not Allowed",
+            Refusal::Malformed | Refusal::BadClientContext => b"400 Bad Request",
+            Refusal::HeadTooLarge => b"431 Request Header Fields Too Large",
+            Refusal::TooLarge => b"413 Payload Too Large",
+            Refusal::Timeout => b"408 Request Timeout",
+        }
+    }
+
+    /// The error type and message of the JSON error body.
+    pub fn error(self) -> (&'static [u8], &'static [u8]) {
+        match self {
+            Refusal::NotFound => (
+                b"ResourceNotFoundException",
+                b"not found: invoke with POST /2015-03-31/functions/function/invocations",
+            ),
+            Refusal::MethodNotAllowed => (b"MethodNotAllowed", b"only POST invokes the function"),
+            Refusal::Malformed => (b"InvalidRequestContentException", b"malformed HTTP request"),
+            Refusal::BadClientContext => {
+                (b"InvalidRequestContentException", b"X-Amz-Client-Context is not base64 of UTF-8")
+            }
+            Refusal::HeadTooLarge => (b"RequestHeaderFieldsTooLarge", b"request head over 64 KiB or 32 headers"),
+            Refusal::TooLarge => (
+                b"RequestEntityTooLargeException",
+                b"Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+            ),
+            Refusal::Timeout => (b"RequestTimeout", b"request incomplete after 10 s"),
+        }
+    }
+
+    /// Extra headers: `Allow` says what a 405 would have taken.
+    pub fn headers(self) -> &'static [(&'static [u8], &'static [u8])] {
+        match self {
+            Refusal::MethodNotAllowed => &[(b"Allow", b"POST")],
+            _ => &[],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(status: &[u8], headers: &[(&[u8], &[u8])], len: Option<usize>) -> String {
+        let mut head = RequestHead::new();
+        write_head(&mut head, status, JSON, headers, len);
+        String::from_utf8(head.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn a_buffered_answer() {
+        assert_eq!(
+            head(b"200 OK", &[(b"X-Amzn-RequestId", b"id-1"), (b"X-Amz-Function-Error", b"Unhandled")], Some(17)),
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\n\
+             X-Amzn-RequestId: id-1\r\nX-Amz-Function-Error: Unhandled\r\nContent-Length: 17\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn a_streamed_answer_is_chunked_and_declares_the_trailers() {
+        let text = head(b"200 OK", &[], None);
+        assert!(text.ends_with(
+            "Transfer-Encoding: chunked\r\n\
+             Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n"
+        ));
+        assert!(!text.contains("Content-Length"));
+    }
+
+    #[test]
+    fn every_refusal_has_a_4xx_status_and_an_error() {
+        use Refusal::*;
+        for refusal in [NotFound, MethodNotAllowed, Malformed, HeadTooLarge, TooLarge, BadClientContext, Timeout] {
+            let status = refusal.status();
+            assert!(status.starts_with(b"4"), "{refusal:?}");
+            let (error_type, message) = refusal.error();
+            assert!(!error_type.is_empty() && !message.is_empty());
+        }
+        assert_eq!(MethodNotAllowed.headers(), &[(&b"Allow"[..], &b"POST"[..])]);
+    }
+}

@@ -1,0 +1,224 @@
+//! The request local mode serves, read from an HTTP/1.1 request head: `POST
+//! /2015-03-31/functions/{name}/invocations`, Lambda's Invoke API path, which the official
+//! emulator answers for the name `function` and the AWS SDKs and CLI (pointed at us with
+//! `--endpoint-url`) use with the function's name. Anything else is a [`Refusal`].
+
+use core::ops::Range;
+
+use crate::client::range_in;
+use crate::response::Framing;
+use crate::{api, num};
+
+/// Headers we read in one request; curl sends three, SDKs about ten.
+pub const MAX_HEADERS: usize = 32;
+
+const PATH_PREFIX: &[u8] = b"/2015-03-31/functions/";
+const PATH_SUFFIX: &[u8] = b"/invocations";
+
+/// An invocation request whose head is complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invoke {
+    /// Bytes of the head, including the blank line; the body starts here.
+    pub head_len: usize,
+    /// `Length(n)` (0 without a body) or `Chunked`; never `UntilClose` in a request.
+    pub framing: Framing,
+    /// `Expect: 100-continue`: the caller waits for our go-ahead before sending the body.
+    pub expect_continue: bool,
+    /// `X-Amzn-Trace-Id`, where it is in the buffer.
+    pub trace_id: Option<Range<usize>>,
+    /// `X-Amz-Client-Context` (base64), where it is in the buffer.
+    pub client_context: Option<Range<usize>>,
+}
+
+/// Why a request is not served; each has its status and JSON error (see `reply`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not the invoke path.
+    NotFound,
+    /// The invoke path with a method other than POST.
+    MethodNotAllowed,
+    /// Not HTTP/1.x, a bad `Content-Length` or `Transfer-Encoding`, a chunked body that does
+    /// not parse, or a trace id that is not UTF-8.
+    Malformed,
+    /// A head longer than we read, or with more than [`MAX_HEADERS`] headers.
+    HeadTooLarge,
+    /// A body over Lambda's 6 MB limit for synchronous invocations.
+    TooLarge,
+    /// `X-Amz-Client-Context` that is not base64 of UTF-8 text.
+    BadClientContext,
+    /// The caller stopped sending before the request was complete.
+    Timeout,
+}
+
+/// Parses a request head from the start of `buf`. `Ok(None)`: more bytes are needed.
+pub fn parse(buf: &[u8]) -> Result<Option<Invoke>, Refusal> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let head_len = match request.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(Refusal::HeadTooLarge),
+        Err(_) => return Err(Refusal::Malformed),
+    };
+    let path = request.path.unwrap_or("").as_bytes();
+    if !is_invoke_path(path) {
+        return Err(Refusal::NotFound);
+    }
+    if request.method != Some("POST") {
+        return Err(Refusal::MethodNotAllowed);
+    }
+    let mut invoke = Invoke {
+        head_len,
+        framing: Framing::Length(0),
+        expect_continue: false,
+        trace_id: None,
+        client_context: None,
+    };
+    let mut length = None;
+    let mut encoded = false;
+    for header in request.headers.iter() {
+        let name = header.name;
+        let value = header.value.trim_ascii();
+        if name.eq_ignore_ascii_case("content-length") {
+            let n = num::ascii_to_u64(value).ok_or(Refusal::Malformed)?;
+            if length.is_some_and(|l| l != n) {
+                return Err(Refusal::Malformed);
+            }
+            length = Some(n);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            // Only `chunked` alone: any other coding we could not undo.
+            if encoded || !value.eq_ignore_ascii_case(b"chunked") {
+                return Err(Refusal::Malformed);
+            }
+            encoded = true;
+        } else if name.eq_ignore_ascii_case("expect") {
+            invoke.expect_continue = value.eq_ignore_ascii_case(b"100-continue");
+        } else if name.eq_ignore_ascii_case("x-amzn-trace-id") {
+            invoke.trace_id = Some(range_in(buf, header.value));
+        } else if name.eq_ignore_ascii_case("x-amz-client-context") {
+            invoke.client_context = Some(range_in(buf, value));
+        }
+    }
+    invoke.framing = match (length, encoded) {
+        // Both: which one frames the body is exactly what request smuggling plays on.
+        (Some(_), true) => return Err(Refusal::Malformed),
+        (None, true) => Framing::Chunked,
+        (Some(n), false) if n > api::MAX_EVENT as u64 => return Err(Refusal::TooLarge),
+        (Some(n), false) => Framing::Length(n),
+        (None, false) => Framing::Length(0),
+    };
+    Ok(Some(invoke))
+}
+
+/// `/2015-03-31/functions/{name}/invocations`, with any query (`?Qualifier=...`) ignored.
+fn is_invoke_path(path: &[u8]) -> bool {
+    let path = path.split(|&b| b == b'?').next().unwrap_or(path);
+    let Some(rest) = path.strip_prefix(PATH_PREFIX) else { return false };
+    let Some(name) = rest.strip_suffix(PATH_SUFFIX) else { return false };
+    !name.is_empty() && !name.contains(&b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invoke(text: &str) -> Result<Option<Invoke>, Refusal> {
+        parse(text.as_bytes())
+    }
+
+    const PATH: &str = "/2015-03-31/functions/function/invocations";
+
+    #[test]
+    fn a_post_with_a_length() {
+        let text = format!("POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+        let got = invoke(&text).unwrap().unwrap();
+        assert_eq!(got.head_len, text.len() - 5);
+        assert_eq!(got.framing, Framing::Length(5));
+        assert!(!got.expect_continue);
+        assert_eq!((got.trace_id, got.client_context), (None, None));
+    }
+
+    #[test]
+    fn a_head_in_pieces_is_partial_until_complete() {
+        let text = format!("POST {PATH} HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+        for end in 0..text.len() {
+            assert_eq!(parse(&text.as_bytes()[..end]), Ok(None), "{end} bytes");
+        }
+        assert!(invoke(&text).unwrap().is_some());
+    }
+
+    #[test]
+    fn headers_that_matter_in_any_case() {
+        let text = format!(
+            "POST {PATH}?Qualifier=$LATEST HTTP/1.1\r\nX-AMZN-TRACE-ID: Root=1-2-3\r\n\
+             x-amz-client-context:  eyJ9 \r\nEXPECT: 100-Continue\r\ntransfer-encoding: Chunked\r\n\r\n"
+        );
+        let got = invoke(&text).unwrap().unwrap();
+        assert_eq!(got.framing, Framing::Chunked);
+        assert!(got.expect_continue);
+        assert_eq!(&text.as_bytes()[got.trace_id.unwrap()], b"Root=1-2-3");
+        assert_eq!(&text.as_bytes()[got.client_context.unwrap()], b"eyJ9");
+    }
+
+    #[test]
+    fn without_a_body_the_event_is_empty() {
+        let got = invoke(&format!("POST {PATH} HTTP/1.0\r\n\r\n")).unwrap().unwrap();
+        assert_eq!(got.framing, Framing::Length(0));
+    }
+
+    #[test]
+    fn any_function_name_but_no_other_path() {
+        let ok = "POST /2015-03-31/functions/my-function/invocations HTTP/1.1\r\n\r\n";
+        assert!(invoke(ok).unwrap().is_some());
+        for path in [
+            "/",
+            "/2015-03-31/functions//invocations",
+            "/2015-03-31/functions/a/b/invocations",
+            "/2015-03-31/functions/function/invocations/",
+            "/2015-03-31/functions/function",
+            "/2018-06-01/runtime/invocation/next",
+        ] {
+            assert_eq!(invoke(&format!("POST {path} HTTP/1.1\r\n\r\n")), Err(Refusal::NotFound), "{path}");
+        }
+    }
+
+    #[test]
+    fn other_methods_are_not_allowed() {
+        for method in ["GET", "PUT", "post", "DELETE"] {
+            let text = format!("{method} {PATH} HTTP/1.1\r\n\r\n");
+            assert_eq!(invoke(&text), Err(Refusal::MethodNotAllowed), "{method}");
+        }
+    }
+
+    #[test]
+    fn bad_framing_is_malformed() {
+        for headers in [
+            "Content-Length: five",
+            "Content-Length: -1",
+            "Content-Length: 1\r\nContent-Length: 2",
+            "Content-Length: 1\r\nTransfer-Encoding: chunked",
+            "Transfer-Encoding: gzip, chunked",
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked",
+        ] {
+            let text = format!("POST {PATH} HTTP/1.1\r\n{headers}\r\n\r\n");
+            assert_eq!(invoke(&text), Err(Refusal::Malformed), "{headers:?}");
+        }
+        assert_eq!(invoke("POST\r\n\r\n"), Err(Refusal::Malformed));
+        assert_eq!(parse(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), Err(Refusal::Malformed), "TLS");
+    }
+
+    #[test]
+    fn a_body_over_six_megabytes_is_too_large() {
+        let max = api::MAX_EVENT;
+        let at_limit = format!("POST {PATH} HTTP/1.1\r\nContent-Length: {max}\r\n\r\n");
+        assert_eq!(invoke(&at_limit).unwrap().unwrap().framing, Framing::Length(max as u64));
+        let over = format!("POST {PATH} HTTP/1.1\r\nContent-Length: {}\r\n\r\n", max + 1);
+        assert_eq!(invoke(&over), Err(Refusal::TooLarge));
+    }
+
+    #[test]
+    fn too_many_headers() {
+        let headers = "X-A: 1\r\n".repeat(MAX_HEADERS + 1);
+        assert_eq!(invoke(&format!("POST {PATH} HTTP/1.1\r\n{headers}\r\n")), Err(Refusal::HeadTooLarge));
+    }
+}

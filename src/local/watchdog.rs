@@ -1,0 +1,130 @@
+//! Local mode's timeout: a watchdog process per invocation, forked just before the handler
+//! runs, that kills the server process at `AWS_LAMBDA_FUNCTION_TIMEOUT` and tells the caller
+//! `Task timed out after N.00 seconds`; the supervisor then starts a fresh server from the
+//! state init left, as Lambda starts a fresh sandbox.
+//!
+//! A process, not a timer: a handler stuck in a loop or a system call, or one that blocks
+//! signals, cannot stop it. It shares the caller's connection (inherited by the fork), so it
+//! can answer once the server is dead, and it also answers for a server that died without
+//! answering (a crash, a panic, an `exit`).
+//!
+//! Who answers the caller is decided on a socket pair: the server sends [`ANSWERING`] before
+//! it writes any byte of its answer, and [`DONE`] when it has finished. The watchdog answers
+//! only when the server is dead and never sent [`ANSWERING`]; it reads the channel to its end
+//! after the kill, so a late [`ANSWERING`] is seen. Hence the caller never gets two answers,
+//! or half of one followed by another.
+
+use core::ffi::c_int;
+
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::process::{self, Pid, Signal};
+use rustix::time::Timespec;
+
+use super::Caller;
+use crate::clock::{now_ms, Clock};
+use crate::net::{self, Socket};
+use crate::{log, num, workers};
+
+/// Sent by the server before the first byte of its answer.
+const ANSWERING: u8 = b'A';
+/// Sent by the server when its answer is complete.
+const DONE: u8 = b'D';
+/// How long a killed server may take to be gone (its end of the channel closed).
+const DEATH_WAIT_MS: i64 = 1000;
+
+/// The watchdog of the invocation in progress, from the server's side.
+pub struct Watchdog {
+    pid: Pid,
+    channel: Socket,
+}
+
+impl Watchdog {
+    /// Forks the watchdog of `caller`'s invocation, which kills this process if the
+    /// invocation lasts more than `timeout_s` seconds.
+    pub fn start(caller: &Caller, timeout_s: u64) -> Result<Watchdog, rustix::io::Errno> {
+        let (ours, theirs) = net::socket_pair()?;
+        let server = process::getpid();
+        let ours_raw = ours.raw();
+        let pid = workers::start(|| {
+            // Our end must be open in the server only, so that its death ends the channel.
+            // SAFETY: this is the child's copy of the descriptor, owned by the parent's `ours`,
+            // whose drop never runs here (the child exits from `start`).
+            unsafe { rustix::io::close(ours_raw) };
+            watch(caller, &theirs, server, timeout_s)
+        })?;
+        Ok(Watchdog { pid, channel: ours })
+    }
+
+    /// The server is about to write its answer.
+    pub fn answering(&self) {
+        let _ = net::send_all(&self.channel, &[&[ANSWERING]]);
+    }
+
+    /// The answer is complete: the watchdog ends, and is reaped.
+    pub fn finish(self) {
+        let _ = net::send_all(&self.channel, &[&[DONE]]);
+        drop(self.channel);
+        workers::wait(Some(self.pid));
+    }
+}
+
+/// What the watchdog has heard from the server.
+#[derive(Default)]
+struct Heard {
+    answering: bool,
+    done: bool,
+}
+
+/// The watchdog's life: wait for [`DONE`], the server's death, or the deadline.
+fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64) -> c_int {
+    let mut heard = Heard::default();
+    let deadline = now_ms(Clock::Monotonic).saturating_add(timeout_s.saturating_mul(1000) as i64);
+    if listen(channel, deadline, &mut heard) {
+        if !heard.done && !heard.answering {
+            log::line(&[b"request ", &caller.request_id, b": the function's process ended without answering"]);
+            caller.send_error(b"Runtime.ExitError", &[b"Runtime exited without answering; see the log"]);
+        }
+        return 0;
+    }
+    let _ = process::kill_process(server, Signal::KILL);
+    // Everything it sent is in the channel once it is dead.
+    listen(channel, now_ms(Clock::Monotonic) + DEATH_WAIT_MS, &mut heard);
+    if heard.done {
+        return 0; // it finished as the time ran out
+    }
+    let mut digits = [0; num::U64_DIGITS];
+    let seconds = num::u64_to_ascii(timeout_s, &mut digits);
+    log::line(&[b"request ", &caller.request_id, b": timed out after ", seconds, b" s; the function's process was killed"]);
+    if !heard.answering {
+        caller.send_error(b"Sandbox.Timedout", &[b"Task timed out after ", seconds, b".00 seconds"]);
+    }
+    // Else the caller got part of an answer, now cut off: closing the connection says so.
+    0
+}
+
+/// Reads the channel until [`DONE`] or its end (`true`), or until the monotonic time
+/// `until_ms` (`false`).
+fn listen(channel: &Socket, until_ms: i64, heard: &mut Heard) -> bool {
+    loop {
+        let left = until_ms - now_ms(Clock::Monotonic);
+        if left <= 0 {
+            return false;
+        }
+        let wait = Timespec { tv_sec: (left / 1000) as _, tv_nsec: ((left % 1000) * 1_000_000) as _ };
+        let mut fds = [PollFd::new(channel, PollFlags::IN)];
+        if !matches!(poll(&mut fds, Some(&wait)), Ok(1..)) {
+            continue; // the time is up, or a signal came: look at the clock
+        }
+        let mut bytes = [0u8; 8];
+        match net::recv(channel, &mut bytes) {
+            Ok(0) | Err(_) => return true,
+            Ok(n) => {
+                heard.answering |= bytes[..n].contains(&ANSWERING);
+                heard.done |= bytes[..n].contains(&DONE);
+                if heard.done {
+                    return true;
+                }
+            }
+        }
+    }
+}

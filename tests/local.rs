@@ -1,0 +1,336 @@
+//! Local mode end to end: the real bootstrap, started without `AWS_LAMBDA_RUNTIME_API`,
+//! serving the emulator's invoke endpoint on loopback, driven by a raw HTTP client.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+fn is_uuid(id: &str) -> bool {
+    let groups: Vec<&str> = id.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && id.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+}
+
+/// Checks a JSON error body: its type, and that its message contains `message`.
+fn assert_error(answer: &Answer, error_type: &str, message: &str) {
+    let json = answer.json();
+    assert_eq!(json["errorType"], error_type, "{json}");
+    let text = json["errorMessage"].as_str().unwrap_or_else(|| panic!("no errorMessage: {json}"));
+    assert!(text.contains(message), "{text:?} should contain {message:?}");
+}
+
+#[test]
+fn the_default_handler_answers_with_a_request_id_and_a_log_line() {
+    let mut server = LocalServer::start(&bootstrap_program(), &[]);
+    let answer = server.invoke(b"world");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.text(), "Hello: world");
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+    assert_eq!(answer.header("x-amz-function-error"), None);
+    let id = answer.header("x-amzn-requestid").unwrap().to_string();
+    assert!(is_uuid(&id), "{id}");
+    let log = server.wait_for_log("REPORT RequestId: ", 1);
+    let line = log.lines().find(|l| l.contains("REPORT")).unwrap();
+    assert!(line.contains(&format!("RequestId: {id} Duration: ")), "{line}");
+    assert!(line.ends_with(" ms Status: 200"), "{line}");
+    assert!(log.contains(&format!("invoke with POST http://{}{INVOKE_PATH}", server.addr)), "{log}");
+}
+
+#[test]
+fn every_invocation_gets_a_new_request_id_and_state_stays_warm() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    let mut ids = std::collections::HashSet::new();
+    for expected in 1..=5 {
+        let answer = server.invoke(b"count");
+        assert_eq!(answer.text(), expected.to_string(), "warm: one process serves them all");
+        assert!(ids.insert(answer.header("x-amzn-requestid").unwrap().to_string()));
+    }
+}
+
+#[test]
+fn the_context_is_as_lambda_gives_it() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "7")]);
+    let client_context = r#"{"custom":{"a":1},"env":{"b":"c"}}"#;
+    let encoded = "eyJjdXN0b20iOnsiYSI6MX0sImVudiI6eyJiIjoiYyJ9fQ==";
+    let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let before = now_ms();
+    let answer = server.invoke_with(&[("X-Amzn-Trace-Id", trace), ("X-Amz-Client-Context", encoded)], b"ctx");
+    let after = now_ms();
+    let text = answer.text();
+    let field = |key: &str| {
+        let prefix = format!("{key}=");
+        text.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no {key}: {text}")).to_string()
+    };
+    assert_eq!(field("request_id"), answer.header("x-amzn-requestid").unwrap());
+    assert_eq!(field("invoked_function_arn"), "arn:aws:lambda:us-east-1:012345678912:function:test_function");
+    assert_eq!(field("trace_id"), trace);
+    assert_eq!(field("client_context"), client_context);
+    let deadline: u64 = field("deadline_ms").parse().unwrap();
+    assert!((before + 7000..=after + 7000).contains(&deadline), "deadline {deadline} not 7 s after the call");
+    // The trace id also reaches code that reads the environment.
+    let answer = server.invoke_with(&[("X-Amzn-Trace-Id", trace)], b"env:_X_AMZN_TRACE_ID");
+    assert_eq!(answer.text(), trace);
+    let answer = server.invoke(b"env:_X_AMZN_TRACE_ID");
+    assert_eq!(answer.text(), "<unset>", "cleared when the caller sends none");
+}
+
+#[test]
+fn the_arn_names_the_function_and_region() {
+    let env = [("AWS_LAMBDA_FUNCTION_NAME", "my-function"), ("AWS_REGION", "eu-west-1")];
+    let mut server = LocalServer::start(&probe_program(), &env);
+    let answer = server.invoke(b"ctx");
+    assert!(
+        answer.text().contains("invoked_function_arn=arn:aws:lambda:eu-west-1:012345678912:function:my-function\n"),
+        "{}",
+        answer.text()
+    );
+}
+
+#[test]
+fn a_handler_error_is_200_with_the_function_error_header() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    let answer = server.invoke(b"error:it \"broke\"");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("x-amz-function-error"), Some("Unhandled"));
+    assert_error(&answer, "Function.Probe", "it \"broke\"");
+    server.wait_for_log("Status: 200 Error: Function.Probe", 1);
+}
+
+#[test]
+fn an_overrunning_handler_is_stopped_and_the_next_request_is_served() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    assert_eq!(server.invoke(b"count").text(), "1");
+    let started = Instant::now();
+    let answer = server.invoke(b"sleep:20000");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(10), "answered after {took:?}");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("x-amz-function-error"), Some("Unhandled"));
+    assert_error(&answer, "Sandbox.Timedout", "Task timed out after 1.00 seconds");
+    let id = answer.header("x-amzn-requestid").unwrap();
+    assert_error(&answer, "Sandbox.Timedout", &format!("RequestId: {id} Error: "));
+    // A fresh process from the state init left: the count starts again.
+    assert_eq!(server.invoke(b"count").text(), "1");
+    assert_eq!(server.invoke(b"count").text(), "2");
+    server.wait_for_log("timed out after 1 s", 1);
+}
+
+#[test]
+fn a_crash_or_a_panic_is_answered_and_the_server_goes_on() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    for event in [&b"crash"[..], b"panic"] {
+        let answer = server.invoke(event);
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("x-amz-function-error"), Some("Unhandled"));
+        assert_error(&answer, "Runtime.ExitError", "Runtime exited without answering");
+        assert_eq!(server.invoke(b"echo").text(), "echo");
+    }
+    server.wait_for_log("panicked at", 1);
+}
+
+#[test]
+fn wrong_requests_get_json_errors_and_the_server_keeps_serving() {
+    let mut server = LocalServer::start(&bootstrap_program(), &[]);
+    let cases: [(&str, String, u16, &str); 8] = [
+        ("wrong path", "POST /2015-03-31/functions/function/invoke HTTP/1.1\r\nContent-Length: 0\r\n\r\n".into(), 404, "ResourceNotFoundException"),
+        ("root", "GET / HTTP/1.1\r\n\r\n".into(), 404, "ResourceNotFoundException"),
+        ("wrong method", format!("GET {INVOKE_PATH} HTTP/1.1\r\n\r\n"), 405, "MethodNotAllowed"),
+        ("not HTTP", "HELLO\r\n\r\n".into(), 400, "InvalidRequestContentException"),
+        ("two lengths", format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"), 400, "InvalidRequestContentException"),
+        ("length and chunked", format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"), 400, "InvalidRequestContentException"),
+        ("bad chunk", format!("POST {INVOKE_PATH} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), 400, "InvalidRequestContentException"),
+        ("client context", format!("POST {INVOKE_PATH} HTTP/1.1\r\nX-Amz-Client-Context: not base64!\r\nContent-Length: 0\r\n\r\n"), 400, "InvalidRequestContentException"),
+    ];
+    for (what, request, status, error_type) in cases {
+        let answer = server.send_raw(request.as_bytes());
+        assert_eq!(answer.status, status, "{what}");
+        assert_eq!(answer.header("content-type"), Some("application/json"), "{what}");
+        assert_eq!(answer.json()["errorType"], error_type, "{what}");
+        assert!(answer.json()["errorMessage"].is_string(), "{what}");
+        if status == 405 {
+            assert_eq!(answer.header("allow"), Some("POST"));
+        }
+        assert_eq!(server.invoke(what.as_bytes()).text(), format!("Hello: {what}"), "served after {what}");
+    }
+}
+
+#[test]
+fn a_body_over_six_megabytes_is_413_with_or_without_expect() {
+    // The probe answers other events unchanged.
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    let big = vec![b'a'; 6 * 1024 * 1024 + 1];
+    // Sent whole: the server answers without reading it all, and must not reset the
+    // connection before the answer is read.
+    let answer = server.invoke(&big);
+    assert_eq!(answer.status, 413);
+    assert_error(&answer, "RequestEntityTooLargeException", "6291456 bytes");
+    // With Expect: 100-continue the body is never sent.
+    let head = format!("POST {INVOKE_PATH} HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n", big.len());
+    let answer = server.send_raw(head.as_bytes());
+    assert_eq!(answer.status, 413);
+    // Chunked, over the limit.
+    let mut chunked = format!("POST {INVOKE_PATH} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").into_bytes();
+    for _ in 0..7 {
+        chunked.extend_from_slice(b"100000\r\n");
+        chunked.extend_from_slice(&vec![b'b'; 0x100000]);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    assert_eq!(server.send_raw(&chunked).status, 413);
+    // Exactly at the limit is served.
+    let at_limit = vec![b'c'; 6 * 1024 * 1024];
+    let answer = server.invoke(&at_limit);
+    assert_eq!(answer.status, 200);
+    assert!(answer.body == at_limit, "the 6 MiB event came back changed");
+}
+
+#[test]
+fn chunked_bodies_and_expect_continue_are_read() {
+    let mut server = LocalServer::start(&bootstrap_program(), &[]);
+    let request = format!(
+        "POST {INVOKE_PATH} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n"
+    );
+    assert_eq!(server.send_raw(request.as_bytes()).text(), "Hello: hello world");
+    // The client waits for 100 Continue before sending the body.
+    let mut stream = server.connect();
+    let head = format!("POST {INVOKE_PATH} HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut interim = [0u8; 25];
+    stream.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(b"body").unwrap();
+    assert_eq!(server.read_answer(stream).text(), "Hello: body");
+}
+
+#[test]
+fn overlapping_requests_are_queued_and_served_one_at_a_time() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    let addr = server.addr;
+    let started = Instant::now();
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            thread::spawn(move || {
+                let mut stream = std::net::TcpStream::connect(addr).unwrap();
+                stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+                let request = format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 9\r\n\r\nsleep:300");
+                stream.write_all(request.as_bytes()).unwrap();
+                let mut bytes = Vec::new();
+                stream.read_to_end(&mut bytes).unwrap();
+                Answer::parse(&bytes).unwrap()
+            })
+        })
+        .collect();
+    let answers: Vec<Answer> = callers.into_iter().map(|c| c.join().unwrap()).collect();
+    let took = started.elapsed();
+    for answer in &answers {
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        assert_eq!(answer.text(), answers[0].text(), "one process served them all");
+    }
+    assert!(took >= Duration::from_millis(1200), "four 300 ms calls took {took:?}: they overlapped");
+    assert_eq!(server.wait_for_log("REPORT", 4).matches("REPORT").count(), 4);
+}
+
+#[test]
+fn a_caller_who_stops_sending_gets_408_and_does_not_hold_the_server() {
+    let mut server = LocalServer::start(&bootstrap_program(), &[]);
+    let mut stalled = server.connect();
+    stalled.write_all(format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Le").as_bytes()).unwrap();
+    let started = Instant::now();
+    let answer = server.invoke(b"next");
+    assert_eq!(answer.text(), "Hello: next");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let mut bytes = Vec::new();
+    let _ = stalled.read_to_end(&mut bytes);
+    let answer = Answer::parse(&bytes).unwrap();
+    assert_eq!(answer.status, 408);
+}
+
+#[test]
+fn streamed_responses_pass_through_as_they_come() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    // Pieces arrive before the handler has finished.
+    let mut stream = server.connect();
+    let request = format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 17\r\n\r\nstream-pause:2000");
+    stream.write_all(request.as_bytes()).unwrap();
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("first") {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "closed before the first piece");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(started.elapsed() < Duration::from_millis(1500), "the first piece waited for the handler");
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    seen.extend_from_slice(&rest);
+    let answer = Answer::parse(&seen).unwrap();
+    assert!(answer.chunked);
+    assert_eq!(answer.text(), "firstsecond");
+    assert_eq!(answer.header("content-type"), Some("application/octet-stream"));
+
+    // 10 MiB, beyond the 6 MiB buffer, byte for byte.
+    let total = 10 * 1024 * 1024;
+    let answer = server.invoke(format!("stream:{total}:65536").as_bytes());
+    assert!(answer.chunked);
+    assert_eq!(answer.header("content-type"), Some("text/plain"));
+    assert_eq!(answer.body.len(), total);
+    assert!(answer.body.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8), "pattern");
+    assert!(answer.trailers.is_empty());
+}
+
+#[test]
+fn a_failure_mid_stream_ends_it_with_the_error_trailers() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    let answer = server.invoke(b"stream-fail:100");
+    assert!(answer.chunked);
+    assert_eq!(answer.body.len(), 100);
+    assert_eq!(answer.trailer("Lambda-Runtime-Function-Error-Type"), Some("Function.StreamProbe"));
+    let error = parse_error_trailer(answer.trailer("Lambda-Runtime-Function-Error-Body").unwrap()).unwrap();
+    assert_eq!(error.error_type, "Function.StreamProbe");
+    assert_eq!(error.message, "failed mid-stream");
+    // The prelude of an HTTP-integration response, byte for byte.
+    let answer = server.invoke(b"prelude");
+    assert_eq!(answer.header("content-type"), Some("application/vnd.awslambda.http-integration-response"));
+    let prelude = br#"{"statusCode":201,"headers":{"Content-Type":"text/html","X-Probe":"yes"},"cookies":["a=1","b=2; Path=/"]}"#;
+    assert_eq!(answer.body, [&prelude[..], &[0u8; 8], b"hi"].concat());
+}
+
+#[test]
+fn ipv6_loopback_works() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("SKIPPED: no IPv6 loopback here");
+        return;
+    }
+    let mut server = LocalServer::start_on("[::1]", &bootstrap_program(), &[]);
+    assert_eq!(server.invoke(b"six").text(), "Hello: six");
+}
+
+#[test]
+fn a_bad_address_or_a_taken_port_ends_the_bootstrap_with_a_message() {
+    let mut bad = Process::spawn(&bootstrap_program(), &[("LAMBDA_LOCAL_ADDRESS", "example.com:80")]);
+    assert_eq!(bad.wait_for_exit(EXIT_LIMIT).and_then(|s| s.code()), Some(1));
+    assert!(bad.stderr().contains("LAMBDA_LOCAL_ADDRESS=\"example.com:80\""), "{}", bad.stderr());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let mut busy = Process::spawn(&bootstrap_program(), &[("LAMBDA_LOCAL_ADDRESS", &address)]);
+    assert_eq!(busy.wait_for_exit(EXIT_LIMIT).and_then(|s| s.code()), Some(1));
+    assert!(busy.stderr().contains(&format!("cannot listen on {address}")), "{}", busy.stderr());
+}
+
+#[test]
+fn a_failed_init_ends_the_bootstrap_with_its_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let address = format!("127.0.0.1:{port}");
+    let mut process = Process::spawn(&probe_program(), &[("PROBE_INIT_FAIL", "1"), ("LAMBDA_LOCAL_ADDRESS", &address)]);
+    assert_eq!(process.wait_for_exit(EXIT_LIMIT).and_then(|s| s.code()), Some(1));
+    assert!(process.stderr().contains("init failed: Function.InitProbe: init failed on purpose"), "{}", process.stderr());
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
