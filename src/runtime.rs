@@ -109,7 +109,7 @@ pub unsafe fn main<const ISOLATE: bool>(
             error_scratch: &mut post.error_scratch,
             error_document: &mut post.error_document,
         };
-        return crate::local::serve(handler, init, memory, &mut TraceEnv::new(trace_entry, environment));
+        return crate::local::serve::<ISOLATE>(handler, init, memory, &mut TraceEnv::new(trace_entry, environment));
     }
     // SAFETY: getenv returned a non-null C string.
     let address = unsafe { CStr::from_ptr(address) }.to_bytes();

@@ -37,13 +37,22 @@ pub enum Ended {
 /// Runs `work` in a child process and returns its pid (or the errno of a failed fork). The
 /// child ends with `work`'s return value as its exit status and never returns.
 pub fn start(work: impl FnOnce() -> c_int) -> Result<Pid, rustix::io::Errno> {
-    // The process is single-threaded, so the child is a complete copy; it runs only `work`
-    // (the runtime's own code, which takes no locks) and then `_exit`.
+    match fork()? {
+        None => crate::runtime::exit(work()),
+        Some(pid) => Ok(pid),
+    }
+}
+
+/// Forks this process: `Ok(None)` in the child, the child's pid in the parent. The child
+/// must end with `runtime::exit`.
+pub fn fork() -> Result<Option<Pid>, rustix::io::Errno> {
+    // The process is single-threaded, so the child is a complete copy; it runs only the
+    // runtime's own code (which takes no locks) and then `_exit`.
     // SAFETY: see above; `_Fork` is async-signal-safe and has no preconditions.
     let pid = unsafe { _Fork() };
     match pid {
-        0 => crate::runtime::exit(work()),
-        pid if pid > 0 => Pid::from_raw(pid).ok_or(rustix::io::Errno::INVAL),
+        0 => Ok(None),
+        pid if pid > 0 => Pid::from_raw(pid).map(Some).ok_or(rustix::io::Errno::INVAL),
         _ => Err(last_errno()),
     }
 }
@@ -82,23 +91,32 @@ fn ended(status: WaitStatus) -> Option<Ended> {
 /// the Runtime API asked the runtime to exit, and with it the other workers (each asked the
 /// kernel to kill it when its parent dies).
 pub fn supervise(count: usize, mut work: impl FnMut() -> c_int) -> c_int {
-    for _ in 0..count.min(MAX_WORKERS) {
-        if start_worker(&mut work).is_err() {
-            log::line(&[b"cannot fork a worker; exiting"]);
-            return MUST_EXIT;
+    // Our workers' pids: as process 1 of a container, we also reap orphans reparented to us
+    // (a local-mode watchdog, a handler's stray child), which are none of our business.
+    let mut workers = [0; MAX_WORKERS];
+    for slot in workers.iter_mut().take(count) {
+        match start_worker(&mut work) {
+            Ok(pid) => *slot = pid.as_raw_nonzero().get(),
+            Err(_) => {
+                log::line(&[b"cannot fork a worker; exiting"]);
+                return MUST_EXIT;
+            }
         }
     }
     loop {
-        match wait(None) {
-            None | Some((_, Ended::Exited(0 | MUST_EXIT))) => return MUST_EXIT,
-            Some((_, how)) => {
-                report(b"a worker", how, b"; starting another");
-                // A worker that dies at once, every time, must not become a fork loop.
-                pause_ms(10);
-                if start_worker(&mut work).is_err() {
-                    log::line(&[b"cannot fork a worker; exiting"]);
-                    return MUST_EXIT;
-                }
+        let Some((pid, how)) = wait(None) else { return MUST_EXIT };
+        let Some(slot) = workers.iter_mut().find(|w| **w == pid.as_raw_nonzero().get()) else { continue };
+        if matches!(how, Ended::Exited(0 | MUST_EXIT)) {
+            return MUST_EXIT;
+        }
+        report(b"a worker", how, b"; starting another");
+        // A worker that dies at once, every time, must not become a fork loop.
+        pause_ms(10);
+        match start_worker(&mut work) {
+            Ok(pid) => *slot = pid.as_raw_nonzero().get(),
+            Err(_) => {
+                log::line(&[b"cannot fork a worker; exiting"]);
+                return MUST_EXIT;
             }
         }
     }

@@ -334,3 +334,43 @@ fn a_failed_init_ends_the_bootstrap_with_its_error() {
 fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
 }
+
+#[test]
+fn isolated_bootstraps_run_each_invocation_in_a_child_and_time_out_only_that_child() {
+    let mut server = LocalServer::start(&probe_isolated_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    for _ in 0..3 {
+        assert_eq!(server.invoke(b"count").text(), "1", "every invocation starts from init's state");
+    }
+    let answer = server.invoke(b"sleep:20000");
+    assert_error(&answer, "Sandbox.Timedout", "Task timed out after 1.00 seconds");
+    let answer = server.invoke(b"crash");
+    assert_error(&answer, "Runtime.ExitError", "Runtime exited without answering");
+    assert_eq!(server.invoke(b"count").text(), "1");
+    let log = server.process.stderr();
+    assert!(!log.contains("a worker was"), "the server itself was never replaced:\n{log}");
+}
+
+/// In a container the bootstrap is process 1: orphans (a watchdog whose server it killed)
+/// are reparented to it, and reaping one must not be taken for the server's end.
+#[test]
+fn as_process_1_it_survives_timeouts_and_crashes() {
+    const PID_1: [&str; 4] = ["unshare", "--pid", "--fork", "--kill-child"];
+    let usable = runner().is_none()
+        && std::process::Command::new(PID_1[0]).args(&PID_1[1..]).arg("true").output().is_ok_and(|o| o.status.success());
+    if !usable {
+        eprintln!("SKIPPED: cannot start a process in a new PID namespace here (unshare --pid, as root)");
+        return;
+    }
+    let env = [("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")];
+    let mut server = LocalServer::start_wrapped(&PID_1, "127.0.0.1", &probe_program(), &env);
+    for _ in 0..2 {
+        let answer = server.invoke(b"sleep:20000");
+        assert_error(&answer, "Sandbox.Timedout", "Task timed out after 1.00 seconds");
+        let answer = server.invoke(b"crash");
+        assert_error(&answer, "Runtime.ExitError", "Runtime exited without answering");
+        // Orphaned watchdogs have ended by now, reaped by process 1.
+        thread::sleep(Duration::from_millis(200));
+        assert_eq!(server.invoke(b"count").text(), "1");
+    }
+    assert!(server.process.exit_status().is_none(), "{}", server.process.diagnostics());
+}

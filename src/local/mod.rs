@@ -65,7 +65,10 @@ struct Function<'a> {
 
 /// Listens, runs `init`, and serves until the server cannot be replaced. Returns the exit
 /// status.
-pub fn serve(
+///
+/// `ISOLATE` (`main!(isolated ...)`): each invocation runs in a child forked for it, as on
+/// Lambda; its watchdog kills only that child.
+pub fn serve<const ISOLATE: bool>(
     handler: HandlerFn,
     init: Option<InitFn>,
     memory: Memory<'_>,
@@ -127,6 +130,10 @@ pub fn serve(
         let mut request_id = [0; REQUEST_ID_LEN];
         request_id.copy_from_slice(&id[..REQUEST_ID_LEN]);
         let caller = Caller { socket, request_id };
+        let isolated = ISOLATE && isolate();
+        if ISOLATE && !isolated {
+            continue; // served by the child; our copy of the connection closes here
+        }
         let watchdog = Watchdog::start(&caller, function.timeout_s);
         if watchdog.is_err() {
             log::line(&[b"cannot fork the timeout's watchdog; this invocation has no timeout"]);
@@ -138,7 +145,27 @@ pub fn serve(
             watchdog.finish();
         }
         report(&id[..REQUEST_ID_LEN], started_us, error_type);
+        if isolated {
+            crate::runtime::exit(0);
+        }
     })
+}
+
+/// Forks the process of an isolated invocation. Returns `true` in the child, which serves
+/// the invocation and exits, and `false` in the parent once the child has ended. If the fork
+/// fails, the invocation is served in this process.
+fn isolate() -> bool {
+    match workers::fork() {
+        Ok(None) => true,
+        Ok(Some(child)) => {
+            workers::wait(Some(child));
+            false
+        }
+        Err(_) => {
+            log::line(&[b"cannot fork for an isolated invocation; running it in this process"]);
+            true
+        }
+    }
 }
 
 /// The connection of the invocation in progress, and its request id.

@@ -30,11 +30,16 @@ impl LocalServer {
 
     /// As [`LocalServer::start`], on `host` (`127.0.0.1` or `[::1]`).
     pub fn start_on(host: &str, program: &Path, env: &[(&str, &str)]) -> LocalServer {
+        Self::start_wrapped(&[], host, program, env)
+    }
+
+    /// As [`LocalServer::start_on`], through `wrapper` (see [`Process::spawn_wrapped`]).
+    pub fn start_wrapped(wrapper: &[&str], host: &str, program: &Path, env: &[(&str, &str)]) -> LocalServer {
         let port = free_port(host);
         let address = format!("{host}:{port}");
         let mut all = vec![("LAMBDA_LOCAL_ADDRESS", address.as_str())];
         all.extend_from_slice(env);
-        let mut process = Process::spawn(program, &all);
+        let mut process = Process::spawn_wrapped(wrapper, program, &all);
         let addr: SocketAddr = address.parse().unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {

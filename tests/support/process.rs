@@ -60,13 +60,24 @@ impl Process {
     /// tests see what a bootstrap sees when optional variables are missing. Under
     /// [`runner`] (an emulator), the program is its argument.
     pub fn spawn(program: &Path, env: &[(&str, &str)]) -> Process {
-        let mut command = match runner() {
-            Some(runner) => {
+        Self::spawn_wrapped(&[], program, env)
+    }
+
+    /// As [`Process::spawn`], started through `wrapper` (a command and its arguments, e.g.
+    /// `unshare --pid --fork`), which gets `program` as its last argument.
+    pub fn spawn_wrapped(wrapper: &[&str], program: &Path, env: &[(&str, &str)]) -> Process {
+        let mut command = match (wrapper.split_first(), runner()) {
+            (Some((first, rest)), _) => {
+                let mut command = Command::new(first);
+                command.args(rest).arg(program);
+                command
+            }
+            (None, Some(runner)) => {
                 let mut command = Command::new(runner);
                 command.arg(program);
                 command
             }
-            None => Command::new(program),
+            (None, None) => Command::new(program),
         };
         let mut child = command
             .env_clear()
