@@ -171,10 +171,10 @@ impl RuntimeApi {
         let _ = write_head(&mut self.head, "GET", endpoint, &[b"/runtime/invocation/next"], &[], None);
         let mut headers = NextHeaders::default();
         let mut status = 0;
-        let result = self.conn.exchange(&self.head, &[], buf, |buf, head: &ResponseHead, raw| {
+        let result = self.conn.exchange(&self.head, &[], buf, Some(&mut |buf, head: &ResponseHead, raw| {
             status = head.status;
             headers = NextHeaders::capture(buf, raw);
-        });
+        }));
         let body = match result {
             Ok(reply) if reply.head.status == 200 => reply.body,
             Ok(reply) => return Err(status_error(b"GET /next", reply.head.status)),
@@ -243,7 +243,7 @@ impl RuntimeApi {
     }
 
     fn post(&mut self, what: &[u8], request_id: &[u8], body: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
-        let result = self.conn.exchange(&self.head, body, reply, |_, _, _| {});
+        let result = self.conn.exchange(&self.head, body, reply, None);
         judge_reply(what, request_id, result)
     }
 
