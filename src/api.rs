@@ -5,6 +5,7 @@ use core::ops::Range;
 
 use crate::client::{range_in, ClientError, Connection, Reply};
 use crate::context::{RawContext, Str};
+use crate::http::eq_ignore_case;
 use crate::log;
 use crate::num;
 use crate::request::{write_head, RequestHead};
@@ -46,14 +47,14 @@ impl NextHeaders {
             let name = header.name.as_bytes();
             let Some(suffix) = name.strip_prefix_ignore_case(b"lambda-runtime-") else { continue };
             let slot = match suffix {
-                n if n.eq_ignore_ascii_case(b"aws-request-id") => &mut found.request_id,
-                n if n.eq_ignore_ascii_case(b"deadline-ms") => &mut found.deadline_ms,
-                n if n.eq_ignore_ascii_case(b"invoked-function-arn") => &mut found.invoked_function_arn,
-                n if n.eq_ignore_ascii_case(b"trace-id") => &mut found.trace_id,
-                n if n.eq_ignore_ascii_case(b"client-context") => &mut found.client_context,
-                n if n.eq_ignore_ascii_case(b"cognito-identity") => &mut found.cognito_identity,
-                n if n.eq_ignore_ascii_case(b"aws-tenant-id") => &mut found.tenant_id,
-                n if n.eq_ignore_ascii_case(b"invocation-id") => &mut found.invocation_id,
+                n if eq_ignore_case(n, b"aws-request-id") => &mut found.request_id,
+                n if eq_ignore_case(n, b"deadline-ms") => &mut found.deadline_ms,
+                n if eq_ignore_case(n, b"invoked-function-arn") => &mut found.invoked_function_arn,
+                n if eq_ignore_case(n, b"trace-id") => &mut found.trace_id,
+                n if eq_ignore_case(n, b"client-context") => &mut found.client_context,
+                n if eq_ignore_case(n, b"cognito-identity") => &mut found.cognito_identity,
+                n if eq_ignore_case(n, b"aws-tenant-id") => &mut found.tenant_id,
+                n if eq_ignore_case(n, b"invocation-id") => &mut found.invocation_id,
                 _ => continue,
             };
             *slot = Some(range_in(buf, header.value));
@@ -90,7 +91,7 @@ trait StripPrefixIgnoreCase {
 impl StripPrefixIgnoreCase for [u8] {
     fn strip_prefix_ignore_case(&self, prefix: &[u8]) -> Option<&[u8]> {
         let (head, rest) = self.split_at_checked(prefix.len())?;
-        head.eq_ignore_ascii_case(prefix).then_some(rest)
+        eq_ignore_case(head, prefix).then_some(rest)
     }
 }
 

@@ -4,7 +4,7 @@
 //! shift the body boundary: a `Content-Length` next to `Transfer-Encoding`, or two lengths
 //! that disagree, are errors rather than guesses.
 
-use crate::http::{self, Cursor, HeadStop, Headers, Stop};
+use crate::http::{self, eq_ignore_case, Cursor, HeadStop, Headers, Stop};
 use crate::num;
 
 pub use crate::http::MAX_HEADERS;
@@ -89,22 +89,22 @@ pub fn parse_head<'b>(
     let mut close = false;
     let mut keep_alive_token = false;
     for header in headers.iter().take(count) {
-        let name = header.name;
-        if name.eq_ignore_ascii_case("content-length") {
+        let name = header.name.as_bytes();
+        if eq_ignore_case(name, b"content-length") {
             let value = num::ascii_to_u64(trim(header.value)).ok_or(HeadError::BadLength)?;
             if length.is_some_and(|l| l != value) {
                 return Err(HeadError::ConflictingLength);
             }
             length = Some(value);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+        } else if eq_ignore_case(name, b"transfer-encoding") {
             encoded = true;
             // Only the final coding decides the framing; anything but chunked there we cannot read.
-            chunked = last_token(header.value).eq_ignore_ascii_case(b"chunked");
-        } else if name.eq_ignore_ascii_case("connection") {
+            chunked = eq_ignore_case(last_token(header.value), b"chunked");
+        } else if eq_ignore_case(name, b"connection") {
             for token in header.value.split(|&b| b == b',') {
                 let token = trim(token);
-                close |= token.eq_ignore_ascii_case(b"close");
-                keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
+                close |= eq_ignore_case(token, b"close");
+                keep_alive_token |= eq_ignore_case(token, b"keep-alive");
             }
         }
     }
