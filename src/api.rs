@@ -169,7 +169,9 @@ impl RuntimeApi {
     pub fn next<'b>(&mut self, buf: &'b mut [u8]) -> Result<Next<'b>, NextError> {
         let endpoint = self.conn.endpoint();
         // Cannot fail: the path is fixed and the endpoint is at most 2 × 256 bytes.
-        let _ = write_head(&mut self.head, "GET", endpoint, &[b"/runtime/invocation/next"], &[], None);
+        // A local array, not a promoted static slice table, which would need a relocation.
+        let path: [&[u8]; 1] = [b"/runtime/invocation/next"];
+        let _ = write_head(&mut self.head, "GET", endpoint, &path, &[], None);
         let mut headers = NextHeaders::default();
         let mut status = 0;
         let result = self.conn.exchange(&self.head, &[], buf, Some(&mut |buf, head: &ResponseHead, raw| {
@@ -313,7 +315,7 @@ fn judge_reply(what: &[u8], request_id: &[u8], result: Result<Reply, ClientError
 
 fn ids<'b>(buf: &'b [u8], headers: &NextHeaders) -> Option<Ids<'b>> {
     let Some(range) = &headers.request_id else {
-        log::line(&[b"GET /next: reply without Lambda-Runtime-Aws-Request-Id; skipped"]);
+        log::text(b"GET /next: reply without Lambda-Runtime-Aws-Request-Id; skipped");
         return None;
     };
     let request_id = &buf[range.clone()];
@@ -348,7 +350,7 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
         Some(range) => match num::ascii_to_u64(buf[range.clone()].trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
             Some(ms) => ms,
             None => {
-                log::line(&[b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)"]);
+                log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)");
                 0
             }
         },

@@ -84,7 +84,7 @@ fn ended(status: WaitStatus) -> Option<Ended> {
 pub fn supervise(count: usize, mut work: impl FnMut() -> c_int) -> c_int {
     for _ in 0..count.min(MAX_WORKERS) {
         if start_worker(&mut work).is_err() {
-            log::line(&[b"cannot fork a worker; exiting"]);
+            log::text(b"cannot fork a worker; exiting");
             return MUST_EXIT;
         }
     }
@@ -96,7 +96,7 @@ pub fn supervise(count: usize, mut work: impl FnMut() -> c_int) -> c_int {
                 // A worker that dies at once, every time, must not become a fork loop.
                 pause_ms(10);
                 if start_worker(&mut work).is_err() {
-                    log::line(&[b"cannot fork a worker; exiting"]);
+                    log::text(b"cannot fork a worker; exiting");
                     return MUST_EXIT;
                 }
             }
