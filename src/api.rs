@@ -79,7 +79,9 @@ impl NextHeaders {
     /// Each value is followed at least by the line end, so this never touches the body.
     pub fn terminate(&self, buf: &mut [u8]) {
         for range in self.all().into_iter().flatten() {
-            buf[range.end] = 0;
+            if let Some(byte) = buf.get_mut(range.end) {
+                *byte = 0;
+            }
         }
     }
 }
@@ -202,7 +204,7 @@ impl RuntimeApi {
         let buf: &'b [u8] = buf;
         let Some(ids) = ids(buf, &headers) else { return Ok(Next::Skip) };
         let context = context(buf, &headers);
-        Ok(Next::Invocation(Invocation { ids, context, event: &buf[body] }))
+        Ok(Next::Invocation(Invocation { ids, context, event: buf.get(body).unwrap_or_default() }))
     }
 
     /// `POST /runtime/invocation/{id}/response` with the buffered response.
@@ -314,17 +316,16 @@ fn judge_reply(what: &[u8], request_id: &[u8], result: Result<Reply, ClientError
 }
 
 fn ids<'b>(buf: &'b [u8], headers: &NextHeaders) -> Option<Ids<'b>> {
-    let Some(range) = &headers.request_id else {
+    let Some(request_id) = value(buf, &headers.request_id) else {
         log::text(b"GET /next: reply without Lambda-Runtime-Aws-Request-Id; skipped");
         return None;
     };
-    let request_id = &buf[range.clone()];
     if !is_valid_request_id(request_id) {
         let shown = log::printable::<64>(request_id);
         log::line(&[b"GET /next: unusable request id \"", &shown, b"\" (empty, too long, or not plain URL characters); skipped"]);
         return None;
     }
-    let invocation_id = headers.invocation_id.clone().map_or(&b""[..], |r| &buf[r]);
+    let invocation_id = value(buf, &headers.invocation_id).unwrap_or_default();
     let invocation_id = if is_valid_invocation_id(invocation_id) {
         invocation_id
     } else {
@@ -337,17 +338,16 @@ fn ids<'b>(buf: &'b [u8], headers: &NextHeaders) -> Option<Ids<'b>> {
 /// The context for a handler, from captured headers (already NUL-terminated in `buf`).
 fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
     let text = |range: &Option<Range<usize>>, name: &[u8]| -> Str {
-        let Some(range) = range else { return Str::EMPTY };
-        let value = &buf[range.clone()];
+        let Some(value) = value(buf, range) else { return Str::EMPTY };
         if core::str::from_utf8(value).is_err() {
             log::line(&[b"GET /next: header Lambda-Runtime-", name, b" is not UTF-8; ignored"]);
             return Str::EMPTY;
         }
         Str::new(value)
     };
-    let deadline_ms = match &headers.deadline_ms {
+    let deadline_ms = match value(buf, &headers.deadline_ms) {
         None => 0,
-        Some(range) => match num::ascii_to_u64(buf[range.clone()].trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
+        Some(digits) => match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
             Some(ms) => ms,
             None => {
                 log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)");
@@ -365,6 +365,12 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
         tenant_id: text(&headers.tenant_id, b"Aws-Tenant-Id"),
         invocation_id: text(&headers.invocation_id, b"Invocation-Id"),
     }
+}
+
+/// A captured header's value. (`get`, not indexing: the ranges come from the same buffer, and
+/// each indexing would cost a panic path.)
+fn value<'b>(buf: &'b [u8], range: &Option<Range<usize>>) -> Option<&'b [u8]> {
+    buf.get(range.clone()?)
 }
 
 fn status_error(what: &[u8], status: u16) -> NextError {
