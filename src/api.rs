@@ -5,6 +5,7 @@ use core::ops::Range;
 
 use crate::client::{range_in, ClientError, Connection, Reply};
 use crate::context::{RawContext, Str};
+use crate::http::eq_ignore_case;
 use crate::log;
 use crate::num;
 use crate::request::{write_head, RequestHead};
@@ -46,14 +47,14 @@ impl NextHeaders {
             let name = header.name.as_bytes();
             let Some(suffix) = name.strip_prefix_ignore_case(b"lambda-runtime-") else { continue };
             let slot = match suffix {
-                n if n.eq_ignore_ascii_case(b"aws-request-id") => &mut found.request_id,
-                n if n.eq_ignore_ascii_case(b"deadline-ms") => &mut found.deadline_ms,
-                n if n.eq_ignore_ascii_case(b"invoked-function-arn") => &mut found.invoked_function_arn,
-                n if n.eq_ignore_ascii_case(b"trace-id") => &mut found.trace_id,
-                n if n.eq_ignore_ascii_case(b"client-context") => &mut found.client_context,
-                n if n.eq_ignore_ascii_case(b"cognito-identity") => &mut found.cognito_identity,
-                n if n.eq_ignore_ascii_case(b"aws-tenant-id") => &mut found.tenant_id,
-                n if n.eq_ignore_ascii_case(b"invocation-id") => &mut found.invocation_id,
+                n if eq_ignore_case(n, b"aws-request-id") => &mut found.request_id,
+                n if eq_ignore_case(n, b"deadline-ms") => &mut found.deadline_ms,
+                n if eq_ignore_case(n, b"invoked-function-arn") => &mut found.invoked_function_arn,
+                n if eq_ignore_case(n, b"trace-id") => &mut found.trace_id,
+                n if eq_ignore_case(n, b"client-context") => &mut found.client_context,
+                n if eq_ignore_case(n, b"cognito-identity") => &mut found.cognito_identity,
+                n if eq_ignore_case(n, b"aws-tenant-id") => &mut found.tenant_id,
+                n if eq_ignore_case(n, b"invocation-id") => &mut found.invocation_id,
                 _ => continue,
             };
             *slot = Some(range_in(buf, header.value));
@@ -78,7 +79,9 @@ impl NextHeaders {
     /// Each value is followed at least by the line end, so this never touches the body.
     pub fn terminate(&self, buf: &mut [u8]) {
         for range in self.all().into_iter().flatten() {
-            buf[range.end] = 0;
+            if let Some(byte) = buf.get_mut(range.end) {
+                *byte = 0;
+            }
         }
     }
 }
@@ -90,7 +93,7 @@ trait StripPrefixIgnoreCase {
 impl StripPrefixIgnoreCase for [u8] {
     fn strip_prefix_ignore_case(&self, prefix: &[u8]) -> Option<&[u8]> {
         let (head, rest) = self.split_at_checked(prefix.len())?;
-        head.eq_ignore_ascii_case(prefix).then_some(rest)
+        eq_ignore_case(head, prefix).then_some(rest)
     }
 }
 
@@ -168,13 +171,15 @@ impl RuntimeApi {
     pub fn next<'b>(&mut self, buf: &'b mut [u8]) -> Result<Next<'b>, NextError> {
         let endpoint = self.conn.endpoint();
         // Cannot fail: the path is fixed and the endpoint is at most 2 × 256 bytes.
-        let _ = write_head(&mut self.head, "GET", endpoint, &[b"/runtime/invocation/next"], &[], None);
+        // A local array, not a promoted static slice table, which would need a relocation.
+        let path: [&[u8]; 1] = [b"/runtime/invocation/next"];
+        let _ = write_head(&mut self.head, "GET", endpoint, &path, &[], None);
         let mut headers = NextHeaders::default();
         let mut status = 0;
-        let result = self.conn.exchange(&self.head, &[], buf, |buf, head: &ResponseHead, raw| {
+        let result = self.conn.exchange(&self.head, &[], buf, Some(&mut |buf, head: &ResponseHead, raw| {
             status = head.status;
             headers = NextHeaders::capture(buf, raw);
-        });
+        }));
         let body = match result {
             Ok(reply) if reply.head.status == 200 => reply.body,
             Ok(reply) => return Err(status_error(b"GET /next", reply.head.status)),
@@ -199,7 +204,7 @@ impl RuntimeApi {
         let buf: &'b [u8] = buf;
         let Some(ids) = ids(buf, &headers) else { return Ok(Next::Skip) };
         let context = context(buf, &headers);
-        Ok(Next::Invocation(Invocation { ids, context, event: &buf[body] }))
+        Ok(Next::Invocation(Invocation { ids, context, event: buf.get(body).unwrap_or_default() }))
     }
 
     /// `POST /runtime/invocation/{id}/response` with the buffered response.
@@ -243,7 +248,7 @@ impl RuntimeApi {
     }
 
     fn post(&mut self, what: &[u8], request_id: &[u8], body: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
-        let result = self.conn.exchange(&self.head, body, reply, |_, _, _| {});
+        let result = self.conn.exchange(&self.head, body, reply, None);
         judge_reply(what, request_id, result)
     }
 
@@ -311,17 +316,16 @@ fn judge_reply(what: &[u8], request_id: &[u8], result: Result<Reply, ClientError
 }
 
 fn ids<'b>(buf: &'b [u8], headers: &NextHeaders) -> Option<Ids<'b>> {
-    let Some(range) = &headers.request_id else {
-        log::line(&[b"GET /next: reply without Lambda-Runtime-Aws-Request-Id; skipped"]);
+    let Some(request_id) = value(buf, &headers.request_id) else {
+        log::text(b"GET /next: reply without Lambda-Runtime-Aws-Request-Id; skipped");
         return None;
     };
-    let request_id = &buf[range.clone()];
     if !is_valid_request_id(request_id) {
         let shown = log::printable::<64>(request_id);
         log::line(&[b"GET /next: unusable request id \"", &shown, b"\" (empty, too long, or not plain URL characters); skipped"]);
         return None;
     }
-    let invocation_id = headers.invocation_id.clone().map_or(&b""[..], |r| &buf[r]);
+    let invocation_id = value(buf, &headers.invocation_id).unwrap_or_default();
     let invocation_id = if is_valid_invocation_id(invocation_id) {
         invocation_id
     } else {
@@ -334,20 +338,19 @@ fn ids<'b>(buf: &'b [u8], headers: &NextHeaders) -> Option<Ids<'b>> {
 /// The context for a handler, from captured headers (already NUL-terminated in `buf`).
 fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
     let text = |range: &Option<Range<usize>>, name: &[u8]| -> Str {
-        let Some(range) = range else { return Str::EMPTY };
-        let value = &buf[range.clone()];
+        let Some(value) = value(buf, range) else { return Str::EMPTY };
         if core::str::from_utf8(value).is_err() {
             log::line(&[b"GET /next: header Lambda-Runtime-", name, b" is not UTF-8; ignored"]);
             return Str::EMPTY;
         }
         Str::new(value)
     };
-    let deadline_ms = match &headers.deadline_ms {
+    let deadline_ms = match value(buf, &headers.deadline_ms) {
         None => 0,
-        Some(range) => match num::ascii_to_u64(buf[range.clone()].trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
+        Some(digits) => match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
             Some(ms) => ms,
             None => {
-                log::line(&[b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)"]);
+                log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)");
                 0
             }
         },
@@ -362,6 +365,12 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
         tenant_id: text(&headers.tenant_id, b"Aws-Tenant-Id"),
         invocation_id: text(&headers.invocation_id, b"Invocation-Id"),
     }
+}
+
+/// A captured header's value. (`get`, not indexing: the ranges come from the same buffer, and
+/// each indexing would cost a panic path.)
+fn value<'b>(buf: &'b [u8], range: &Option<Range<usize>>) -> Option<&'b [u8]> {
+    buf.get(range.clone()?)
 }
 
 fn status_error(what: &[u8], status: u16) -> NextError {

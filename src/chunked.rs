@@ -8,6 +8,8 @@
 //! lands exactly where its data belongs. A body sent as one big chunk, as Lambda does, is then
 //! received in place and only the bytes that shared a read with a chunk-size line are moved.
 
+use core::ops::Range;
+
 /// Room for a chunk-size line we write: 16 hex digits and CRLF.
 pub const SIZE_LINE_LEN: usize = 18;
 
@@ -128,7 +130,7 @@ impl Dechunker {
                     }
                     let n = available.min(usize::try_from(remaining).unwrap_or(usize::MAX));
                     if self.out != self.pos {
-                        buf.copy_within(self.pos..self.pos + n, self.out);
+                        move_down(buf, self.pos..self.pos + n, self.out);
                     }
                     self.out += n;
                     self.pos += n;
@@ -158,7 +160,7 @@ impl Dechunker {
         }
         // Move the undecoded tail next to the decoded data, so the next read continues it.
         if self.pos != self.out {
-            buf.copy_within(self.pos..self.end, self.out);
+            move_down(buf, self.pos..self.end, self.out);
             self.end = self.out + (self.end - self.pos);
             self.pos = self.out;
         }
@@ -172,7 +174,7 @@ impl Dechunker {
     /// Consumes one line ending in LF (CR before it optional) and returns it without the line
     /// end; `None` when the line has not fully arrived yet.
     fn take_line<'b>(&mut self, buf: &'b [u8]) -> Result<Option<&'b [u8]>, ChunkError> {
-        let pending = &buf[self.pos..self.end];
+        let pending = buf.get(self.pos..self.end).unwrap_or_default();
         let Some(lf) = pending.iter().position(|&b| b == b'\n') else {
             return if pending.len() > MAX_LINE { Err(ChunkError::LineTooLong) } else { Ok(None) };
         };
@@ -180,9 +182,25 @@ impl Dechunker {
             return Err(ChunkError::LineTooLong);
         }
         self.pos += lf + 1;
-        let line = &pending[..lf];
-        Ok(Some(line.strip_suffix(b"\r").unwrap_or(line)))
+        let line = pending.get(..lf).unwrap_or_default();
+        Ok(Some(match line {
+            [rest @ .., b'\r'] => rest,
+            _ => line,
+        }))
     }
+}
+
+/// Moves `buf[from]` down to `to` (`to <= from.start`), as `copy_within` would, without its
+/// panic paths and their locations (and indices that would pull in core's number formatting);
+/// the cursors keep every range in bounds, and one that were not would move nothing.
+fn move_down(buf: &mut [u8], from: Range<usize>, to: usize) {
+    let Some(region) = buf.get_mut(to..from.end) else { return };
+    let Some(offset) = from.start.checked_sub(to).filter(|&offset| offset <= region.len()) else { return };
+    let count = region.len() - offset;
+    // SAFETY: `region` is `buf[to..from.end]`, in bounds (checked by `get_mut`); the source,
+    // its last `count` bytes, and the destination, its first `count`, lie inside it, and
+    // `ptr::copy` allows them to overlap.
+    unsafe { core::ptr::copy(region.as_ptr().add(offset), region.as_mut_ptr(), count) };
 }
 
 /// `1a2b[ ;name=value...]`: hex digits, optional whitespace and extensions, which are ignored.
@@ -191,11 +209,12 @@ fn parse_size_line(line: &[u8]) -> Result<u64, ChunkError> {
     if digits == 0 {
         return Err(ChunkError::BadSize);
     }
-    let rest = line[digits..].trim_ascii_start();
+    let (hex, rest) = line.split_at_checked(digits).ok_or(ChunkError::BadSize)?;
+    let rest = rest.trim_ascii_start();
     if !(rest.is_empty() || rest[0] == b';') || rest.iter().any(|&b| b < 0x20 && b != b'\t') {
         return Err(ChunkError::BadSize);
     }
-    line[..digits].iter().try_fold(0u64, |size, &b| {
+    hex.iter().try_fold(0u64, |size, &b| {
         let digit = (b as char).to_digit(16).unwrap_or(0) as u64;
         size.checked_mul(16).map(|s| s + digit).ok_or(ChunkError::SizeOverflow)
     })

@@ -8,6 +8,7 @@
 
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use crate::http::eq_ignore_case;
 use crate::{ip, num};
 
 /// Longest address we keep; real values are ~15 bytes, prefixed ones well under 100.
@@ -68,7 +69,7 @@ pub fn parse(value: &str) -> Result<Endpoint, EndpointError> {
     }
     // A scheme comes before any `/`: a `://` in the path is part of the path.
     let rest = match position(bytes, b"://").filter(|&i| !bytes[..i].contains(&b'/')) {
-        Some(i) if bytes[..i].eq_ignore_ascii_case(b"http") => &bytes[i + 3..],
+        Some(i) if eq_ignore_case(&bytes[..i], b"http") => &bytes[i + 3..],
         Some(_) => return Err(EndpointError::Scheme),
         None => bytes,
     };
@@ -102,7 +103,7 @@ fn parse_authority(authority: &[u8]) -> Result<SocketAddr, EndpointError> {
     } else {
         let colon = authority.iter().rposition(|&b| b == b':').ok_or(EndpointError::MissingPort)?;
         let (host, port) = (&authority[..colon], &authority[colon + 1..]);
-        let ip = if host.eq_ignore_ascii_case(b"localhost") {
+        let ip = if eq_ignore_case(host, b"localhost") {
             Ipv4Addr::LOCALHOST
         } else if let Some(ip) = ip::parse_v4(host) {
             ip

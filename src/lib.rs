@@ -4,7 +4,8 @@
 //! - [`endpoint`] parses `AWS_LAMBDA_RUNTIME_API`;
 //! - [`runtime`] is the loop, over [`api`] (the Runtime API's requests and headers);
 //! - [`client`] runs one HTTP/1.1 exchange on a keep-alive [`net`] socket, with [`request`]
-//!   writing heads, [`response`] parsing them and [`chunked`] decoding bodies in place;
+//!   writing heads, [`response`] parsing them (over [`http`]'s header parser, which a request
+//!   parser shares) and [`chunked`] decoding bodies in place;
 //! - [`handler`] calls the C-ABI handler with a [`context`] and the runtime's response buffer;
 //! - [`json`] writes error documents; [`panic`] posts a Rust handler's panic before exiting;
 //! - [`stream`] sends a streamed response as chunks (with [`base64`] error trailers);
@@ -25,6 +26,7 @@ pub mod endpoint;
 pub mod exec;
 pub mod fd;
 pub mod handler;
+pub mod http;
 pub mod ip;
 pub mod json;
 #[cfg(feature = "local-mode")]

@@ -24,6 +24,14 @@ pub fn line(parts: &[&[u8]]) {
     let _ = rustix::io::writev(stderr, &slices[..count + 2]);
 }
 
+/// Writes `bootstrap: ` + `message` + newline: [`line`] with one part. A constant
+/// `line(&[b"..."])` would make the one-slice array a static, with a relocation (40 bytes
+/// per message in the static-pie); this builds it on the stack.
+#[inline(never)]
+pub fn text(message: &[u8]) {
+    line(&[message]);
+}
+
 /// Untrusted text made safe for a log line: at most `N` bytes, anything but visible ASCII and
 /// space shown as `?`, so a hostile value cannot forge or split lines.
 pub fn printable<const N: usize>(bytes: &[u8]) -> heapless::Vec<u8, N> {

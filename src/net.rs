@@ -97,21 +97,22 @@ pub fn send_all(socket: impl AsFd, parts: &[&[u8]]) -> Result<(), Errno> {
         let mut count = 0;
         let mut offset = skip;
         for part in parts {
-            if offset >= part.len() {
-                offset -= part.len();
-                continue;
+            // Without panic paths: parts past the eighth wait for a later sendmsg.
+            match (part.get(offset..), slices.get_mut(count)) {
+                (Some(rest @ [_, ..]), Some(slot)) => {
+                    *slot = IoSlice::new(rest);
+                    offset = 0;
+                    count += 1;
+                }
+                _ => offset = offset.saturating_sub(part.len()),
             }
-            slices[count] = IoSlice::new(&part[offset..]);
-            offset = 0;
-            count += 1;
         }
         if count == 0 {
             return Ok(());
         }
+        let slices = slices.get(..count).unwrap_or_default();
         let mut control = net::SendAncillaryBuffer::default();
-        let sent = retry_interrupted(|| {
-            net::sendmsg(&socket, &slices[..count], &mut control, SendFlags::NOSIGNAL)
-        })?;
+        let sent = retry_interrupted(|| net::sendmsg(&socket, slices, &mut control, SendFlags::NOSIGNAL))?;
         skip += sent;
     }
 }

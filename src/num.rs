@@ -4,16 +4,18 @@
 pub const U64_DIGITS: usize = 20;
 
 /// Writes `n` in decimal at the end of `buf` and returns the digits.
+/// (Without indexing: its panic paths would cost more than the function.)
 pub fn u64_to_ascii(mut n: u64, buf: &mut [u8; U64_DIGITS]) -> &[u8] {
     let mut start = buf.len();
-    loop {
+    for digit in buf.iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
         start -= 1;
-        buf[start] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
-            return &buf[start..];
+            break;
         }
     }
+    buf.get(start..).unwrap_or_default()
 }
 
 /// Parses plain ASCII digits (no sign, no spaces) as a `u64`; `None` when empty, not digits,

@@ -4,10 +4,10 @@
 //! shift the body boundary: a `Content-Length` next to `Transfer-Encoding`, or two lengths
 //! that disagree, are errors rather than guesses.
 
+use crate::http::{self, eq_ignore_case, Cursor, HeadStop, Headers, Stop};
 use crate::num;
 
-/// Headers we accept in one response. The Runtime API sends about ten.
-pub const MAX_HEADERS: usize = 32;
+pub use crate::http::MAX_HEADERS;
 
 /// The longest response head we wait for before calling it an error. The Runtime API's
 /// largest headers (client context, Cognito identity) are a few KiB.
@@ -69,43 +69,42 @@ impl HeadError {
 /// On success the parsed headers are `headers[..count]`, borrowing from `buf`.
 pub fn parse_head<'b>(
     buf: &'b [u8],
-    headers: &mut [httparse::Header<'b>; MAX_HEADERS],
+    headers: &mut Headers<'b>,
 ) -> Result<Option<(ResponseHead, usize)>, HeadError> {
-    let mut response = httparse::Response::new(headers);
-    let len = match response.parse(buf) {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooManyHeaders),
-        Err(_) => return Err(HeadError::Malformed),
+    let (status, http11, line_len) = match status_line(buf) {
+        Ok(line) => line,
+        Err(stop) => return stopped(stop),
     };
-    let status = response.code.ok_or(HeadError::Malformed)?;
+    let (block_len, count) = match http::parse_headers(buf.get(line_len..).unwrap_or(&[]), headers) {
+        Ok(block) => block,
+        Err(stop) => return stopped(stop),
+    };
+    let len = line_len + block_len;
     if (100..200).contains(&status) {
         return Err(HeadError::Interim);
     }
-    let http11 = response.version == Some(1);
-    let headers = response.headers;
     let mut length: Option<u64> = None;
     let mut chunked = false;
     let mut encoded = false;
     let mut close = false;
     let mut keep_alive_token = false;
-    for header in headers.iter() {
-        let name = header.name;
-        if name.eq_ignore_ascii_case("content-length") {
+    for header in headers.iter().take(count) {
+        let name = header.name.as_bytes();
+        if eq_ignore_case(name, b"content-length") {
             let value = num::ascii_to_u64(trim(header.value)).ok_or(HeadError::BadLength)?;
             if length.is_some_and(|l| l != value) {
                 return Err(HeadError::ConflictingLength);
             }
             length = Some(value);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+        } else if eq_ignore_case(name, b"transfer-encoding") {
             encoded = true;
             // Only the final coding decides the framing; anything but chunked there we cannot read.
-            chunked = last_token(header.value).eq_ignore_ascii_case(b"chunked");
-        } else if name.eq_ignore_ascii_case("connection") {
+            chunked = eq_ignore_case(last_token(header.value), b"chunked");
+        } else if eq_ignore_case(name, b"connection") {
             for token in header.value.split(|&b| b == b',') {
                 let token = trim(token);
-                close |= token.eq_ignore_ascii_case(b"close");
-                keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
+                close |= eq_ignore_case(token, b"close");
+                keep_alive_token |= eq_ignore_case(token, b"keep-alive");
             }
         }
     }
@@ -126,8 +125,60 @@ pub fn parse_head<'b>(
         }
     };
     let keep_alive = !close && (http11 || keep_alive_token) && framing != Framing::UntilClose;
-    let count = headers.len();
     Ok(Some((ResponseHead { status, len, framing, keep_alive }, count)))
+}
+
+/// The status line, `HTTP/1.x NNN reason` (the reason may be missing) and its line end, with
+/// httparse's rules. Returns the status, whether the version is 1.1, and the line's length
+/// (with any empty lines before it). One pass over the bytes, each checked by its position:
+/// smaller than a parser per part.
+fn status_line(buf: &[u8]) -> Result<(u16, bool, usize), Stop> {
+    let mut line = Cursor::new(buf);
+    line.skip_empty_lines()?;
+    let start = line.pos();
+    let mut status = 0u16;
+    let mut http11 = false;
+    let mut previous = 0u8;
+    for (i, &byte) in line.rest().iter().enumerate() {
+        let ended = previous == b'\r' || (i >= 12 && byte == b'\n');
+        if ended {
+            // After a CR only an LF may come.
+            if byte != b'\n' {
+                return Err(HeadStop::Malformed.into());
+            }
+            return Ok((status, http11, start + i + 1));
+        }
+        let fits = match i {
+            0..7 => byte == b"HTTP/1."[i],
+            7 => {
+                http11 = byte == b'1';
+                byte == b'0' || http11
+            }
+            8 => byte == b' ',
+            9..12 => {
+                status = status * 10 + u16::from(byte.wrapping_sub(b'0'));
+                byte.is_ascii_digit()
+            }
+            12 => byte == b' ' || byte == b'\r',
+            // The reason phrase: tabs, spaces, visible ASCII and obs-text (bytes from 0x80).
+            _ => byte == b'\t' || (byte >= b' ' && byte != 0x7f) || byte == b'\r',
+        };
+        if !fits {
+            return Err(HeadStop::Malformed.into());
+        }
+        previous = byte;
+    }
+    // Every byte fitted: the line goes on in bytes not received yet.
+    Err(Stop::Partial)
+}
+
+/// What a stop in the head means to [`parse_head`]'s caller.
+fn stopped<T>(stop: Stop) -> Result<Option<T>, HeadError> {
+    match stop {
+        Stop::Partial => Ok(None),
+        Stop::Refused(HeadStop::Malformed) => Err(HeadError::Malformed),
+        Stop::Refused(HeadStop::TooManyHeaders) => Err(HeadError::TooManyHeaders),
+    }
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
@@ -236,6 +287,73 @@ mod tests {
         assert_eq!(parse(b"garbage\r\n\r\n"), Err(HeadError::Malformed));
         assert_eq!(parse(b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"), Err(HeadError::Malformed));
         assert_eq!(parse(b"HTTP/1.1 abc OK\r\n\r\n"), Err(HeadError::Malformed));
+    }
+
+    /// What `httparse::Response` makes of `buf`, in [`status_line`]'s and
+    /// [`http::parse_headers`]' terms: (status, HTTP/1.1, head length, header count).
+    fn by_httparse(buf: &[u8]) -> Result<(u16, bool, usize, usize), Stop> {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut headers);
+        match response.parse(buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                Ok((response.code.unwrap(), response.version == Some(1), len, response.headers.len()))
+            }
+            Ok(httparse::Status::Partial) => Err(Stop::Partial),
+            Err(httparse::Error::TooManyHeaders) => Err(HeadStop::TooManyHeaders.into()),
+            Err(_) => Err(HeadStop::Malformed.into()),
+        }
+    }
+
+    fn by_us(buf: &[u8]) -> Result<(u16, bool, usize, usize), Stop> {
+        let (status, http11, line_len) = status_line(buf)?;
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let (block_len, count) = http::parse_headers(&buf[line_len..], &mut headers)?;
+        Ok((status, http11, line_len + block_len, count))
+    }
+
+    /// The status line is parsed by hand and the headers by `httparse::parse_headers`: the
+    /// same answers as `httparse::Response`, on every prefix of texts made to hit each rule.
+    #[test]
+    fn agrees_with_httparse_response() {
+        let texts: &[&[u8]] = &[
+            NEXT,
+            b"\r\n\nHTTP/1.0 204 No Content\r\n\r\n",
+            b"\r\rHTTP/1.1 200 OK\r\n\r\n",
+            b"HTTP/1.1 200\r\n\r\n",
+            b"HTTP/1.1 200\n\n",
+            b"HTTP/1.1 200 \r\n\r\n",
+            b"HTTP/1.1 200\tOK\r\n\r\n",
+            b"HTTP/1.1 200 O\tK \x80\xff\r\nA: b\r\n\r\n",
+            b"HTTP/1.1 200 O\x7fK\r\n\r\n",
+            b"HTTP/1.1 200 O\x00K\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\r\n\r\n",
+            b"HTTP/1.1 200 OK\nA: b\n\n",
+            b"HTTP/1.2 200 OK\r\n\r\n",
+            b"HTTP/2 200 OK\r\n\r\n",
+            b"HTTP/1.1  200 OK\r\n\r\n",
+            b"HTTP/1.1 20 OK\r\n\r\n",
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            b"http/1.1 200 OK\r\n\r\n",
+            b"HTTP/1.1 999 \r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n A: x\r\n\r\n",
+        ];
+        let mut cases: Vec<Vec<u8>> = texts.iter().map(|t| t.to_vec()).collect();
+        // And every byte value at every position of a short head.
+        let base = b"HTTP/1.1 200 OK\r\nA: b\r\n\r\n";
+        for at in 0..base.len() {
+            for byte in 0..=255u8 {
+                let mut text = base.to_vec();
+                text[at] = byte;
+                cases.push(text);
+            }
+        }
+        for text in &cases {
+            for cut in 0..=text.len() {
+                let part = &text[..cut];
+                assert_eq!(by_us(part), by_httparse(part), "{:?}", String::from_utf8_lossy(part));
+            }
+        }
     }
 
     #[test]

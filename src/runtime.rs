@@ -95,7 +95,7 @@ pub unsafe fn main<const ISOLATE: bool>(
     let address = unsafe { getenv(c"AWS_LAMBDA_RUNTIME_API".as_ptr()) };
     #[cfg(not(feature = "local-mode"))]
     if address.is_null() {
-        log::line(&[b"AWS_LAMBDA_RUNTIME_API is not set: run me on Lambda, or try `bootstrap --invoke EVENT`"]);
+        log::text(b"AWS_LAMBDA_RUNTIME_API is not set: run me on Lambda, or try `bootstrap --invoke EVENT`");
         return 1;
     }
     #[cfg(feature = "local-mode")]
@@ -165,7 +165,7 @@ fn max_concurrency() -> usize {
     match num::ascii_to_u64(text).and_then(|n| usize::try_from(n).ok()) {
         Some(n @ 1..=workers::MAX_WORKERS) => n,
         _ => {
-            log::line(&[b"AWS_LAMBDA_MAX_CONCURRENCY is not a number from 1 to 64; serving one at a time"]);
+            log::text(b"AWS_LAMBDA_MAX_CONCURRENCY is not a number from 1 to 64; serving one at a time");
             1
         }
     }
@@ -192,7 +192,7 @@ impl Loop<'_> {
                 Err(NextError::Exit) => return 1,
                 Err(NextError::Retry) => {
                     if !backoff.wait() {
-                        log::line(&[b"GET /next failed 10 times in a row; exiting"]);
+                        log::text(b"GET /next failed 10 times in a row; exiting");
                         return 1;
                     }
                     continue;
@@ -240,7 +240,7 @@ fn invoke_isolated(
         Err(MustExit) => workers::MUST_EXIT,
     });
     let Ok(pid) = child else {
-        log::line(&[b"cannot fork for an isolated invocation; running it in this process"]);
+        log::text(b"cannot fork for an isolated invocation; running it in this process");
         return invoke(api, handler, invocation, response, post);
     };
     let mut message = heapless::String::new();
@@ -327,7 +327,7 @@ fn invoke_once(event: Option<&[u8]>, handler: HandlerFn, init: Option<InitFn>, b
         None => match read_stdin(&mut buffers.next) {
             Some(len) => &buffers.next[..len],
             None => {
-                log::line(&[b"--invoke: cannot read the event from stdin (or it is over 6 MiB)"]);
+                log::text(b"--invoke: cannot read the event from stdin (or it is over 6 MiB)");
                 return 1;
             }
         },

@@ -146,14 +146,14 @@ impl<'a> Stream<'a> {
     /// prelude (`statusCode`, `headers`, `cookies`) and eight NUL bytes as the first chunk.
     pub fn http_prelude(&mut self, status_code: u16, headers: &[(&str, &str)], cookies: &[&str]) -> Result<(), Broken> {
         if self.is_started() {
-            log::line(&[b"an HTTP prelude must come first in a stream; it was not sent"]);
+            log::text(b"an HTTP prelude must come first in a stream; it was not sent");
             return Err(Broken);
         }
         let scratch = core::mem::take(&mut self.scratch);
         let result = match json::http_prelude(status_code, headers, cookies, scratch) {
             Some(prelude) => self.write(json::HTTP_INTEGRATION_CONTENT_TYPE, prelude),
             None => {
-                log::line(&[b"HTTP prelude larger than 16 KiB; not sent"]);
+                log::text(b"HTTP prelude larger than 16 KiB; not sent");
                 Err(Broken)
             }
         };

@@ -45,7 +45,7 @@ impl TraceEnv {
         // No NUL can be inside: it comes from a header value, where httparse allows none.
         let valid = trace_id.len() <= MAX_TRACE_ID;
         if !valid {
-            log::line(&[b"Lambda-Runtime-Trace-Id longer than 2048 bytes; _X_AMZN_TRACE_ID not set"]);
+            log::text(b"Lambda-Runtime-Trace-Id longer than 2048 bytes; _X_AMZN_TRACE_ID not set");
         }
         // SAFETY: the process is single-threaded and runs no handler code during this call, so
         // nothing else reads or writes the environment; `environ` is a valid table (musl's
@@ -74,7 +74,7 @@ impl TraceEnv {
         }
         // Add it: in our own table, which needs room for the entry and the final null.
         if count + 2 > MAX_VARIABLES {
-            log::line(&[b"more than 4094 environment variables; _X_AMZN_TRACE_ID not set"]);
+            log::text(b"more than 4094 environment variables; _X_AMZN_TRACE_ID not set");
             return;
         }
         let ours = self.table.as_mut_ptr();

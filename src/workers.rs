@@ -98,7 +98,7 @@ pub fn supervise(count: usize, mut work: impl FnMut() -> c_int) -> c_int {
         match start_worker(&mut work) {
             Ok(pid) => *slot = pid.as_raw_nonzero().get(),
             Err(_) => {
-                log::line(&[b"cannot fork a worker; exiting"]);
+                log::text(b"cannot fork a worker; exiting");
                 return MUST_EXIT;
             }
         }
@@ -115,7 +115,7 @@ pub fn supervise(count: usize, mut work: impl FnMut() -> c_int) -> c_int {
         match start_worker(&mut work) {
             Ok(pid) => *slot = pid.as_raw_nonzero().get(),
             Err(_) => {
-                log::line(&[b"cannot fork a worker; exiting"]);
+                log::text(b"cannot fork a worker; exiting");
                 return MUST_EXIT;
             }
         }

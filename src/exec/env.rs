@@ -143,7 +143,7 @@ pub fn build(ctx: &Context<'_>, block: &mut [u8], table: &mut [*const c_char; TA
             continue;
         }
         if count == room {
-            log::line(&[b"exec: too many environment variables; some left out of the program's"]);
+            log::text(b"exec: too many environment variables; some left out of the program's");
             break;
         }
         table[count] = entry;

@@ -91,8 +91,8 @@ pub fn supervise<const N: usize>(
         };
         if now >= until {
             if status.is_some() {
-                log::line(&[b"exec: the program has exited but its stdout or stderr is still open \
-                    (a process outside its group?); not waiting for it"]);
+                log::text(b"exec: the program has exited but its stdout or stderr is still open \
+                    (a process outside its group?); not waiting for it");
                 break;
             }
             stop(pid);

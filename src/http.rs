@@ -1,0 +1,184 @@
+//! HTTP/1.x pieces shared by every head the crate parses: the start line's common parts, read
+//! byte by byte, and the header block, parsed by `httparse`.
+//!
+//! `httparse::Response::parse` inlines its own copy of the header parser (2.4 KB with the
+//! framing checks around it); parsing the start line here and calling
+//! [`parse_headers`] keeps one copy of that parser in the binary for responses and requests
+//! alike. The start-line rules are httparse's, byte for byte (the tests of `response` compare
+//! the two on many inputs).
+
+/// Headers we accept in one head. The Runtime API sends about ten.
+pub const MAX_HEADERS: usize = 32;
+
+/// Room for the headers of one head.
+pub type Headers<'b> = [httparse::Header<'b>; MAX_HEADERS];
+
+/// Why a head was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadStop {
+    /// Not an HTTP/1.x head.
+    Malformed,
+    /// More than [`MAX_HEADERS`] headers.
+    TooManyHeaders,
+}
+
+/// What stopped reading a head early: the end of the bytes received so far, or a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// More bytes are needed.
+    Partial,
+    Refused(HeadStop),
+}
+
+impl From<HeadStop> for Stop {
+    fn from(refusal: HeadStop) -> Self {
+        Stop::Refused(refusal)
+    }
+}
+
+/// Parses the header block at the start of `block`: header lines and the empty line that ends
+/// them. Returns the block's length and how many headers it holds (`headers[..count]`).
+///
+/// The one call of `httparse`'s header parser in the crate: request and response parsers both
+/// come here. Never inlined, so that it stays one copy.
+#[inline(never)]
+pub fn parse_headers<'b>(block: &'b [u8], headers: &mut Headers<'b>) -> Result<(usize, usize), Stop> {
+    match httparse::parse_headers(block, headers) {
+        Ok(httparse::Status::Complete((len, parsed))) => Ok((len, parsed.len())),
+        Ok(httparse::Status::Partial) => Err(Stop::Partial),
+        Err(httparse::Error::TooManyHeaders) => Err(HeadStop::TooManyHeaders.into()),
+        Err(_) => Err(HeadStop::Malformed.into()),
+    }
+}
+
+/// Whether `a` and `b` are equal but for ASCII case, as `a.eq_ignore_ascii_case(b)`: header
+/// names and tokens match in any case. Byte by byte, in a few dozen bytes of code, where
+/// core's version compares in chunks and costs 400.
+#[inline(never)]
+pub fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == y.to_ascii_lowercase())
+}
+
+/// A reading position in a head's start line. Running out of bytes is [`Stop::Partial`],
+/// anything unexpected [`HeadStop::Malformed`], as httparse reports them.
+pub struct Cursor<'b> {
+    bytes: &'b [u8],
+    pos: usize,
+}
+
+impl<'b> Cursor<'b> {
+    pub fn new(bytes: &'b [u8]) -> Self {
+        Cursor { bytes, pos: 0 }
+    }
+
+    /// Bytes read so far.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes after the reading position.
+    pub fn rest(&self) -> &'b [u8] {
+        self.bytes.get(self.pos..).unwrap_or(&[])
+    }
+
+    /// The next byte.
+    pub fn next(&mut self) -> Result<u8, Stop> {
+        let byte = *self.bytes.get(self.pos).ok_or(Stop::Partial)?;
+        self.pos += 1;
+        Ok(byte)
+    }
+
+    /// The next byte, which must be `expected`.
+    pub fn expect(&mut self, expected: u8) -> Result<(), Stop> {
+        if self.next()? != expected {
+            return Err(HeadStop::Malformed.into());
+        }
+        Ok(())
+    }
+
+    /// Skips empty lines (`\r\n` or `\n`) before a start line, as httparse does.
+    pub fn skip_empty_lines(&mut self) -> Result<(), Stop> {
+        loop {
+            match self.bytes.get(self.pos) {
+                Some(b'\r') => {
+                    self.pos += 1;
+                    self.expect(b'\n')?;
+                }
+                Some(b'\n') => self.pos += 1,
+                Some(_) => return Ok(()),
+                None => return Err(Stop::Partial),
+            }
+        }
+    }
+
+    /// `HTTP/1.0` or `HTTP/1.1`; returns the minor version (0 or 1).
+    pub fn version(&mut self) -> Result<u8, Stop> {
+        for &expected in b"HTTP/1." {
+            self.expect(expected)?;
+        }
+        match self.next()? {
+            minor @ (b'0' | b'1') => Ok(minor - b'0'),
+            _ => Err(HeadStop::Malformed.into()),
+        }
+    }
+
+    /// The end of a line whose first byte, `\r` or `\n`, was just read: `\r` needs its `\n`.
+    pub fn line_end(&mut self, first: u8) -> Result<(), Stop> {
+        if first == b'\r' {
+            self.expect(b'\n')?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_block_lengths_counts_and_refusals() {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        assert_eq!(parse_headers(b"A: 1\r\nB:2\r\n\r\nbody", &mut headers), Ok((13, 2)));
+        assert_eq!((headers[1].name, headers[1].value), ("B", &b"2"[..]));
+        assert_eq!(parse_headers(b"\r\n", &mut headers), Ok((2, 0)));
+        assert_eq!(parse_headers(b"A: 1\r\n", &mut headers), Err(Stop::Partial));
+        assert_eq!(parse_headers(b"A B: 1\r\n\r\n", &mut headers), Err(HeadStop::Malformed.into()));
+        let many = "X: y\r\n".repeat(MAX_HEADERS + 1) + "\r\n";
+        assert_eq!(parse_headers(many.as_bytes(), &mut headers), Err(HeadStop::TooManyHeaders.into()));
+    }
+
+    #[test]
+    fn case_insensitive_equality_is_cores() {
+        let words: [&[u8]; 8] = [b"", b"a", b"A", b"b", b"Content-Length", b"content-length", b"CONTENT-LENGTH", b"content-lengt\xc3"];
+        for a in words {
+            for b in words {
+                assert_eq!(eq_ignore_case(a, b), a.eq_ignore_ascii_case(b), "{a:?} {b:?}");
+            }
+        }
+        for x in 0..=255u8 {
+            for y in 0..=255u8 {
+                assert_eq!(eq_ignore_case(&[x], &[y]), [x].eq_ignore_ascii_case(&[y]));
+            }
+        }
+    }
+
+    #[test]
+    fn start_line_pieces() {
+        let mut line = Cursor::new(b"\r\n\nHTTP/1.0 x");
+        assert_eq!(line.skip_empty_lines(), Ok(()));
+        assert_eq!(line.version(), Ok(0));
+        assert_eq!(line.expect(b' '), Ok(()));
+        assert_eq!(line.rest(), b"x");
+        assert_eq!(line.next(), Ok(b'x'));
+        assert_eq!(line.next(), Err(Stop::Partial));
+        assert_eq!(Cursor::new(b"HTTP/1.1").version(), Ok(1));
+        assert_eq!(Cursor::new(b"HTTP/1.2").version(), Err(HeadStop::Malformed.into()));
+        assert_eq!(Cursor::new(b"HTTP/1").version(), Err(Stop::Partial));
+        assert_eq!(Cursor::new(b"HTTX").version(), Err(HeadStop::Malformed.into()));
+        assert_eq!(Cursor::new(b"\r\r").skip_empty_lines(), Err(HeadStop::Malformed.into()));
+        let mut line = Cursor::new(b"\r\n");
+        let first = line.next().unwrap();
+        assert_eq!(line.line_end(first), Ok(()));
+        assert_eq!(line.pos(), 2);
+    }
+}
