@@ -6,11 +6,9 @@
 use core::ops::Range;
 
 use crate::client::range_in;
+use crate::http::{self, eq_ignore_case, Cursor, HeadStop, Headers, Stop};
 use crate::response::Framing;
 use crate::{api, num};
-
-/// Headers we read in one request; curl sends three, SDKs about ten.
-pub const MAX_HEADERS: usize = 32;
 
 const PATH_PREFIX: &[u8] = b"/2015-03-31/functions/";
 const PATH_SUFFIX: &[u8] = b"/invocations";
@@ -40,7 +38,7 @@ pub enum Refusal {
     /// Not HTTP/1.x, a bad `Content-Length` or `Transfer-Encoding`, a chunked body that does
     /// not parse, or a trace id that is not UTF-8.
     Malformed,
-    /// A head longer than we read, or with more than [`MAX_HEADERS`] headers.
+    /// A head longer than we read, or with more than [`http::MAX_HEADERS`] headers.
     HeadTooLarge,
     /// A body over Lambda's 6 MB limit for synchronous invocations.
     TooLarge,
@@ -52,23 +50,28 @@ pub enum Refusal {
 
 /// Parses a request head from the start of `buf`. `Ok(None)`: more bytes are needed.
 pub fn parse(buf: &[u8]) -> Result<Option<Invoke>, Refusal> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut request = httparse::Request::new(&mut headers);
-    let head_len = match request.parse(buf) {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => return Err(Refusal::HeadTooLarge),
-        Err(_) => return Err(Refusal::Malformed),
+    let refused = |stop| match stop {
+        Stop::Partial => Ok(None),
+        Stop::Refused(HeadStop::TooManyHeaders) => Err(Refusal::HeadTooLarge),
+        Stop::Refused(HeadStop::Malformed) => Err(Refusal::Malformed),
     };
-    let path = request.path.unwrap_or("").as_bytes();
+    let (method, path, line_len) = match request_line(buf) {
+        Ok(line) => line,
+        Err(stop) => return refused(stop),
+    };
+    let mut headers: Headers<'_> = [httparse::EMPTY_HEADER; http::MAX_HEADERS];
+    let (block_len, count) = match http::parse_headers(buf.get(line_len..).unwrap_or(&[]), &mut headers) {
+        Ok(block) => block,
+        Err(stop) => return refused(stop),
+    };
     if !is_invoke_path(path) {
         return Err(Refusal::NotFound);
     }
-    if request.method != Some("POST") {
+    if method != b"POST" {
         return Err(Refusal::MethodNotAllowed);
     }
     let mut invoke = Invoke {
-        head_len,
+        head_len: line_len + block_len,
         framing: Framing::Length(0),
         expect_continue: false,
         trace_id: None,
@@ -76,26 +79,26 @@ pub fn parse(buf: &[u8]) -> Result<Option<Invoke>, Refusal> {
     };
     let mut length = None;
     let mut encoded = false;
-    for header in request.headers.iter() {
-        let name = header.name;
+    for header in headers.iter().take(count) {
+        let name = header.name.as_bytes();
         let value = header.value.trim_ascii();
-        if name.eq_ignore_ascii_case("content-length") {
+        if eq_ignore_case(name, b"content-length") {
             let n = num::ascii_to_u64(value).ok_or(Refusal::Malformed)?;
             if length.is_some_and(|l| l != n) {
                 return Err(Refusal::Malformed);
             }
             length = Some(n);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+        } else if eq_ignore_case(name, b"transfer-encoding") {
             // Only `chunked` alone: any other coding we could not undo.
-            if encoded || !value.eq_ignore_ascii_case(b"chunked") {
+            if encoded || !eq_ignore_case(value, b"chunked") {
                 return Err(Refusal::Malformed);
             }
             encoded = true;
-        } else if name.eq_ignore_ascii_case("expect") {
-            invoke.expect_continue = value.eq_ignore_ascii_case(b"100-continue");
-        } else if name.eq_ignore_ascii_case("x-amzn-trace-id") {
+        } else if eq_ignore_case(name, b"expect") {
+            invoke.expect_continue = eq_ignore_case(value, b"100-continue");
+        } else if eq_ignore_case(name, b"x-amzn-trace-id") {
             invoke.trace_id = Some(range_in(buf, header.value));
-        } else if name.eq_ignore_ascii_case("x-amz-client-context") {
+        } else if eq_ignore_case(name, b"x-amz-client-context") {
             invoke.client_context = Some(range_in(buf, value));
         }
     }
@@ -108,6 +111,35 @@ pub fn parse(buf: &[u8]) -> Result<Option<Invoke>, Refusal> {
         (None, false) => Framing::Length(0),
     };
     Ok(Some(invoke))
+}
+
+/// `METHOD SP target SP HTTP/1.x CRLF`, by hand (httparse's request parser would be a second
+/// copy of its header parser in the binary): the method, the target, and the line's length.
+fn request_line(buf: &[u8]) -> Result<(&[u8], &[u8], usize), Stop> {
+    let mut line = Cursor::new(buf);
+    line.skip_empty_lines()?;
+    let method = word(&mut line)?;
+    let target = word(&mut line)?;
+    line.version()?;
+    let end = line.next()?;
+    if end != b'\r' && end != b'\n' {
+        return Err(HeadStop::Malformed.into());
+    }
+    line.line_end(end)?;
+    Ok((method, target, line.pos()))
+}
+
+/// Visible ASCII up to a space (which is read too): a method or a request target.
+fn word<'b>(line: &mut Cursor<'b>) -> Result<&'b [u8], Stop> {
+    let rest = line.rest();
+    let mut len = 0;
+    loop {
+        match line.next()? {
+            b' ' if len > 0 => return Ok(rest.get(..len).unwrap_or(&[])),
+            byte if byte.is_ascii_graphic() => len += 1,
+            _ => return Err(HeadStop::Malformed.into()),
+        }
+    }
 }
 
 /// `/2015-03-31/functions/{name}/invocations`, with any query (`?Qualifier=...`) ignored.
@@ -217,8 +249,40 @@ mod tests {
     }
 
     #[test]
+    fn request_lines_are_read_as_httparse_reads_them() {
+        let texts = [
+            format!("POST {PATH} HTTP/1.1\r\nA: b\r\n\r\n"),
+            format!("\r\n\nPOST {PATH} HTTP/1.0\nA: b\n\n"),
+            format!("POST  {PATH} HTTP/1.1\r\n\r\n"),
+            format!("POST {PATH}  HTTP/1.1\r\n\r\n"),
+            format!("POST {PATH} HTTP/1.2\r\n\r\n"),
+            format!("POST {PATH} HTTP/1.1\r\r\n\r\n"),
+            format!("POST {PATH} HTTP/1.1 \r\n\r\n"),
+            format!("POST {PATH}\tx HTTP/1.1\r\n\r\n"),
+            format!(" POST {PATH} HTTP/1.1\r\n\r\n"),
+            format!("POST {PATH} http/1.1\r\n\r\n"),
+            format!("POST {PATH} HTTP/1.1\r\nA:\x01\r\n\r\n"),
+        ];
+        for text in &texts {
+            for end in 0..=text.len() {
+                let bytes = &text.as_bytes()[..end];
+                let mut headers = [httparse::EMPTY_HEADER; 8];
+                let theirs = httparse::Request::new(&mut headers).parse(bytes);
+                let ours = parse(bytes);
+                match theirs {
+                    Ok(httparse::Status::Partial) => assert_eq!(ours, Ok(None), "{bytes:?}"),
+                    Ok(httparse::Status::Complete(len)) => {
+                        assert_eq!(ours.map(|i| i.map(|i| i.head_len)), Ok(Some(len)), "{bytes:?}")
+                    }
+                    Err(_) => assert_eq!(ours, Err(Refusal::Malformed), "{bytes:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn too_many_headers() {
-        let headers = "X-A: 1\r\n".repeat(MAX_HEADERS + 1);
+        let headers = "X-A: 1\r\n".repeat(http::MAX_HEADERS + 1);
         assert_eq!(invoke(&format!("POST {PATH} HTTP/1.1\r\n{headers}\r\n")), Err(Refusal::HeadTooLarge));
     }
 }
