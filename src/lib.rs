@@ -10,10 +10,15 @@
 //! - [`json`] writes error documents; [`panic`] posts a Rust handler's panic before exiting;
 //! - [`stream`] sends a streamed response as chunks (with [`base64`] error trailers);
 //! - [`workers`] forks Managed Instances' workers and isolated invocations;
-//! - [`exec`] is exec mode's handler (`bootstrap-exec`), which runs a program per invocation.
+//! - [`exec`] is exec mode's handler (`bootstrap-exec`), which runs a program per invocation;
+//! - `local` (feature `local-mode`, on by default) is the built-in emulator: without
+//!   `AWS_LAMBDA_RUNTIME_API` it serves Lambda's Invoke API itself, its requests parsed by
+//!   `local::request`, its answers written by `local::reply`, its timeout kept by
+//!   `local::watchdog`.
 //!
-//! Everything but `net`, `fd`, `log`, `trace_env`, `workers`, `exec`'s process handling and
-//! `runtime` is sans-IO: bytes in, values out, tested without sockets.
+//! Everything but `net`, `fd`, `clock`, `log`, `trace_env`, `workers`, `exec`'s process
+//! handling, `local`'s server and watchdog, and `runtime` is sans-IO: bytes in, values out,
+//! tested without sockets.
 #![cfg_attr(not(test), no_std)]
 
 pub mod api;
