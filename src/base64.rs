@@ -34,7 +34,7 @@ pub fn decode_in_place(text: &mut [u8]) -> Option<&mut [u8]> {
     let mut len = 0;
     let mut bits = 0u32;
     for i in 0..unpadded {
-        let value = ALPHABET.iter().position(|&a| a == text[i])? as u32;
+        let value = u32::from(value(text[i])?);
         bits = bits << 6 | value;
         // Every fourth character completes three bytes; the rest are flushed after the loop.
         if i % 4 == 3 {
@@ -50,6 +50,18 @@ pub fn decode_in_place(text: &mut [u8]) -> Option<&mut [u8]> {
         len += rest - 1;
     }
     Some(&mut text[..len])
+}
+
+/// A character's value in the standard alphabet.
+fn value(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +101,13 @@ mod tests {
         }
         let mut client_context = b"eyJjdXN0b20iOnsiYSI6MX19".to_vec();
         assert_eq!(decode_in_place(&mut client_context).unwrap(), br#"{"custom":{"a":1}}"#);
+    }
+
+    #[test]
+    fn every_character_has_its_alphabet_position() {
+        for c in 0..=255u8 {
+            assert_eq!(value(c), ALPHABET.iter().position(|&a| a == c).map(|p| p as u8), "{c}");
+        }
     }
 
     #[test]

@@ -178,7 +178,8 @@ impl Caller {
     /// Sends a complete answer: 200, the request id, and `body`; with `function_error`, the
     /// `X-Amz-Function-Error` header that marks a failed invocation.
     fn send(&self, function_error: bool, body: &[&[u8]]) {
-        let _ = respond(&self.socket, b"200 OK", &self.headers(function_error), body);
+        let headers = self.headers();
+        let _ = respond(&self.socket, b"200 OK", &headers[..1 + usize::from(function_error)], body);
     }
 
     /// Sends a runtime error as Lambda words it: `RequestId: ... Error: {message}`.
@@ -186,16 +187,12 @@ impl Caller {
         let mut text: [&[u8]; 6] = [b"RequestId: ", &self.request_id, b" Error: ", b"", b"", b""];
         let count = 3 + message.len().min(3);
         text[3..count].copy_from_slice(&message[..count - 3]);
-        let _ = respond_error(&self.socket, b"200 OK", &self.headers(true), error_type, &text[..count]);
+        let _ = respond_error(&self.socket, b"200 OK", &self.headers(), error_type, &text[..count]);
     }
 
-    fn headers(&self, function_error: bool) -> heapless::Vec<(&[u8], &[u8]), 2> {
-        let mut headers = heapless::Vec::new();
-        let _ = headers.push((&b"X-Amzn-RequestId"[..], &self.request_id[..]));
-        if function_error {
-            let _ = headers.push((&b"X-Amz-Function-Error"[..], &b"Unhandled"[..]));
-        }
-        headers
+    /// `X-Amzn-RequestId`, then `X-Amz-Function-Error`, which only failed invocations send.
+    fn headers(&self) -> [(&[u8], &[u8]); 2] {
+        [(b"X-Amzn-RequestId", &self.request_id), (b"X-Amz-Function-Error", b"Unhandled")]
     }
 }
 
