@@ -92,9 +92,7 @@ struct Document<'o> {
 
 impl Document<'_> {
     fn raw(&mut self, bytes: &[u8]) {
-        if let Some(room) = self.out.get_mut(self.len..self.len + bytes.len()) {
-            room.copy_from_slice(bytes);
-        }
+        let _ = crate::bytes::put(self.out, self.len, bytes);
         self.len += bytes.len();
     }
 
@@ -132,8 +130,9 @@ fn to_utf8<'s>(bytes: &'s [u8], max: usize, scratch: &'s mut [u8]) -> &'s str {
         let replacement = if chunk.invalid().is_empty() { "" } else { "\u{FFFD}" };
         for piece in [chunk.valid(), replacement] {
             let fitted = cut(piece, limit - len);
-            scratch[len..len + fitted.len()].copy_from_slice(fitted.as_bytes());
-            len += fitted.len();
+            // Fits: `limit` is at most the scratch's length.
+            let Some(end) = crate::bytes::put(scratch, len, fitted.as_bytes()) else { break 'copy };
+            len = end;
             if fitted.len() < piece.len() {
                 break 'copy;
             }
@@ -141,7 +140,7 @@ fn to_utf8<'s>(bytes: &'s [u8], max: usize, scratch: &'s mut [u8]) -> &'s str {
     }
     let scratch: &'s [u8] = scratch;
     // Only whole `str` pieces were copied, so this cannot fail.
-    core::str::from_utf8(&scratch[..len]).unwrap_or("")
+    core::str::from_utf8(scratch.get(..len).unwrap_or_default()).unwrap_or("")
 }
 
 /// The longest prefix of `text` of at most `limit` bytes that ends on a character boundary.
