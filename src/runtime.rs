@@ -307,7 +307,7 @@ fn invoke_once(event: Option<&[u8]>, handler: HandlerFn, init: Option<InitFn>, b
     let event = match event {
         Some(event) => event,
         None => match read_stdin(&mut buffers.next) {
-            Some(len) => &buffers.next[..len],
+            Some(len) => buffers.next.get(..len).unwrap_or_default(),
             None => {
                 log::text(b"--invoke: cannot read the event from stdin (or it is over 6 MiB)");
                 return 1;
