@@ -120,15 +120,30 @@ impl Document<'_> {
 
 /// `bytes` as UTF-8, cut to `max` bytes at a character boundary. Only a message
 /// that is not valid UTF-8 is copied, into `scratch`, and cut to its size too.
+///
+/// Each invalid sequence becomes one U+FFFD, as with `utf8_chunks` (and
+/// `String::from_utf8_lossy`), found with `from_utf8`'s error: the binary needs `from_utf8`
+/// anyway, and `utf8_chunks` would bring a second UTF-8 decoder.
 fn to_utf8<'s>(bytes: &'s [u8], max: usize, scratch: &'s mut [u8]) -> &'s str {
     if let Ok(text) = core::str::from_utf8(bytes) {
         return cut(text, max);
     }
     let limit = max.min(scratch.len());
     let mut len = 0;
-    'copy: for chunk in bytes.utf8_chunks() {
-        let replacement = if chunk.invalid().is_empty() { "" } else { "\u{FFFD}" };
-        for piece in [chunk.valid(), replacement] {
+    let mut rest = bytes;
+    'copy: loop {
+        let (valid, invalid) = match core::str::from_utf8(rest) {
+            Ok(text) => (text, 0),
+            Err(e) => {
+                let valid = rest.get(..e.valid_up_to()).unwrap_or_default();
+                // The error's length, or to the end for a sequence cut short by it.
+                let invalid = e.error_len().map_or(rest.len() - valid.len(), usize::from);
+                // Valid, by the error's account: this cannot fail.
+                (core::str::from_utf8(valid).unwrap_or(""), invalid)
+            }
+        };
+        let replacement = if invalid == 0 { "" } else { "\u{FFFD}" };
+        for piece in [valid, replacement] {
             let fitted = cut(piece, limit - len);
             // Fits: `limit` is at most the scratch's length.
             let Some(end) = crate::bytes::put(scratch, len, fitted.as_bytes()) else { break 'copy };
@@ -136,6 +151,10 @@ fn to_utf8<'s>(bytes: &'s [u8], max: usize, scratch: &'s mut [u8]) -> &'s str {
             if fitted.len() < piece.len() {
                 break 'copy;
             }
+        }
+        match rest.get(valid.len() + invalid..) {
+            Some(after) if invalid != 0 => rest = after,
+            _ => break,
         }
     }
     let scratch: &'s [u8] = scratch;
