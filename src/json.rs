@@ -163,7 +163,7 @@ fn to_utf8<'s>(bytes: &'s [u8], max: usize, scratch: &'s mut [u8]) -> &'s str {
 }
 
 /// The longest prefix of `text` of at most `limit` bytes that ends on a character boundary.
-fn cut(text: &str, limit: usize) -> &str {
+pub fn cut(text: &str, limit: usize) -> &str {
     if text.len() <= limit {
         return text;
     }
