@@ -71,6 +71,7 @@ pub fn parse(value: &str) -> Result<Endpoint, EndpointError> {
     // A scheme comes before any `/`: a `://` in the path is part of the path. (`any`, not
     // `contains`: core's is a 200-byte word-at-a-time search, for a few bytes here.)
     let scheme = position(bytes, b"://").and_then(|i| bytes.split_at_checked(i));
+    #[allow(clippy::manual_contains)]
     let rest = match scheme.filter(|(scheme, _)| !scheme.iter().any(|&b| b == b'/')) {
         Some((scheme, rest)) if eq_ignore_case(scheme, b"http") => rest.get(3..).unwrap_or_default(),
         Some(_) => return Err(EndpointError::Scheme),

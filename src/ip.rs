@@ -54,6 +54,7 @@ pub fn parse_v6(text: &[u8]) -> Option<Ipv6Addr> {
 
 /// Parses `:`-separated groups into `out` and returns how many there were; an empty text is
 /// zero groups. An IPv4 literal may end the text (two groups) when `v4_allowed`.
+#[allow(clippy::manual_contains)] // see below
 fn parse_groups(text: &[u8], out: &mut [u16], v4_allowed: bool) -> Option<usize> {
     if text.is_empty() {
         return Some(0);
