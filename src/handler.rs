@@ -168,10 +168,7 @@ impl<'a> Response<'a> {
 
     /// Appends `bytes`, or writes nothing if they do not fit.
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), TooLarge> {
-        let end = self.len.checked_add(bytes.len()).filter(|&end| end <= self.buf.len());
-        let end = end.ok_or(TooLarge)?;
-        self.buf[self.len..end].copy_from_slice(bytes);
-        self.len = end;
+        self.len = crate::bytes::put(self.buf, self.len, bytes).ok_or(TooLarge)?;
         Ok(())
     }
 

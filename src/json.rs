@@ -92,9 +92,7 @@ struct Document<'o> {
 
 impl Document<'_> {
     fn raw(&mut self, bytes: &[u8]) {
-        if let Some(room) = self.out.get_mut(self.len..self.len + bytes.len()) {
-            room.copy_from_slice(bytes);
-        }
+        let _ = crate::bytes::put(self.out, self.len, bytes);
         self.len += bytes.len();
     }
 
@@ -122,30 +120,50 @@ impl Document<'_> {
 
 /// `bytes` as UTF-8, cut to `max` bytes at a character boundary. Only a message
 /// that is not valid UTF-8 is copied, into `scratch`, and cut to its size too.
+///
+/// Each invalid sequence becomes one U+FFFD, as with `utf8_chunks` (and
+/// `String::from_utf8_lossy`), found with `from_utf8`'s error: the binary needs `from_utf8`
+/// anyway, and `utf8_chunks` would bring a second UTF-8 decoder.
 fn to_utf8<'s>(bytes: &'s [u8], max: usize, scratch: &'s mut [u8]) -> &'s str {
     if let Ok(text) = core::str::from_utf8(bytes) {
         return cut(text, max);
     }
     let limit = max.min(scratch.len());
     let mut len = 0;
-    'copy: for chunk in bytes.utf8_chunks() {
-        let replacement = if chunk.invalid().is_empty() { "" } else { "\u{FFFD}" };
-        for piece in [chunk.valid(), replacement] {
+    let mut rest = bytes;
+    'copy: loop {
+        let (valid, invalid) = match core::str::from_utf8(rest) {
+            Ok(text) => (text, 0),
+            Err(e) => {
+                let valid = rest.get(..e.valid_up_to()).unwrap_or_default();
+                // The error's length, or to the end for a sequence cut short by it.
+                let invalid = e.error_len().map_or(rest.len() - valid.len(), usize::from);
+                // Valid, by the error's account: this cannot fail.
+                (core::str::from_utf8(valid).unwrap_or(""), invalid)
+            }
+        };
+        let replacement = if invalid == 0 { "" } else { "\u{FFFD}" };
+        for piece in [valid, replacement] {
             let fitted = cut(piece, limit - len);
-            scratch[len..len + fitted.len()].copy_from_slice(fitted.as_bytes());
-            len += fitted.len();
+            // Fits: `limit` is at most the scratch's length.
+            let Some(end) = crate::bytes::put(scratch, len, fitted.as_bytes()) else { break 'copy };
+            len = end;
             if fitted.len() < piece.len() {
                 break 'copy;
             }
         }
+        match rest.get(valid.len() + invalid..) {
+            Some(after) if invalid != 0 => rest = after,
+            _ => break,
+        }
     }
     let scratch: &'s [u8] = scratch;
     // Only whole `str` pieces were copied, so this cannot fail.
-    core::str::from_utf8(&scratch[..len]).unwrap_or("")
+    core::str::from_utf8(scratch.get(..len).unwrap_or_default()).unwrap_or("")
 }
 
 /// The longest prefix of `text` of at most `limit` bytes that ends on a character boundary.
-fn cut(text: &str, limit: usize) -> &str {
+pub fn cut(text: &str, limit: usize) -> &str {
     if text.len() <= limit {
         return text;
     }

@@ -23,6 +23,7 @@
 
 pub mod api;
 pub mod base64;
+pub mod bytes;
 pub mod chunked;
 pub mod client;
 pub mod clock;

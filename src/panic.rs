@@ -156,12 +156,9 @@ fn end_stream(fd: i32, message: &[u8]) {
 fn describe(info: &PanicInfo<'_>) -> heapless::String<1024> {
     let mut text = heapless::String::new();
     let mut digits = [0; num::U64_DIGITS];
+    // What fits, cut at a character boundary (a `push_str` per piece, not a `push` per char).
     let mut put = |s: &str| {
-        for c in s.chars() {
-            if text.push(c).is_err() {
-                break;
-            }
-        }
+        let _ = text.push_str(json::cut(s, text.capacity() - text.len()));
     };
     put("panicked");
     if let Some(location) = info.location() {

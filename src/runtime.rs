@@ -325,7 +325,7 @@ fn invoke_once(event: Option<&[u8]>, handler: HandlerFn, init: Option<InitFn>, b
     let event = match event {
         Some(event) => event,
         None => match read_stdin(&mut buffers.next) {
-            Some(len) => &buffers.next[..len],
+            Some(len) => buffers.next.get(..len).unwrap_or_default(),
             None => {
                 log::text(b"--invoke: cannot read the event from stdin (or it is over 6 MiB)");
                 return 1;
@@ -367,7 +367,7 @@ fn read_stdin(buf: &mut [u8]) -> Option<usize> {
         }
         // SAFETY: fd 0 stays open for the process's life; if closed, read fails with EBADF.
         let stdin = unsafe { rustix::stdio::stdin() };
-        match rustix::io::read(stdin, &mut buf[len..]) {
+        match rustix::io::read(stdin, buf.get_mut(len..).unwrap_or_default()) {
             Ok(0) => return Some(len),
             Ok(n) => len += n,
             Err(rustix::io::Errno::INTR) => {}
@@ -382,7 +382,7 @@ pub fn write_stdout(mut bytes: &[u8]) -> Result<(), rustix::io::Errno> {
         // SAFETY: fd 1 stays open for the process's life; if closed, write fails with EBADF.
         let stdout = unsafe { rustix::stdio::stdout() };
         match rustix::io::write(stdout, bytes) {
-            Ok(n) => bytes = &bytes[n..],
+            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e),
         }

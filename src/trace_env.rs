@@ -62,10 +62,12 @@ impl TraceEnv {
             }
             return;
         }
-        let value_end = ENTRY_PREFIX.len() + trace_id.len();
         self.entry[..ENTRY_PREFIX.len()].copy_from_slice(ENTRY_PREFIX);
-        self.entry[ENTRY_PREFIX.len()..value_end].copy_from_slice(trace_id);
-        self.entry[value_end] = 0;
+        // Fits, with the NUL: the id is at most MAX_TRACE_ID bytes (checked above).
+        let value_end = crate::bytes::put(self.entry, ENTRY_PREFIX.len(), trace_id).unwrap_or(ENTRY_PREFIX.len());
+        if let Some(nul) = self.entry.get_mut(value_end) {
+            *nul = 0;
+        }
         let entry = self.entry.as_mut_ptr().cast::<c_char>();
         if let Some(i) = found {
             // SAFETY: `i < count`, an entry of the table.
@@ -82,8 +84,11 @@ impl TraceEnv {
             // SAFETY: `table` has `count` entries, and ours has room for them.
             unsafe { core::ptr::copy_nonoverlapping(table, ours, count) };
         }
-        self.table[count] = entry;
-        self.table[count + 1] = core::ptr::null_mut();
+        // `get_mut`, not indexing: the check above is not one the compiler connects.
+        if let Some([slot, end]) = self.table.get_mut(count..count + 2) {
+            *slot = entry;
+            *end = core::ptr::null_mut();
+        }
         // SAFETY: as above; our table is complete and null-terminated, and static.
         unsafe { environ = ours };
     }

@@ -121,7 +121,7 @@ fn request_line(buf: &[u8]) -> Result<(&[u8], &[u8], usize), Stop> {
     let method = word(&mut line)?;
     let target = word(&mut line)?;
     line.version()?;
-    let end = line.next()?;
+    let end = line.byte()?;
     if end != b'\r' && end != b'\n' {
         return Err(HeadStop::Malformed.into());
     }
@@ -134,7 +134,7 @@ fn word<'b>(line: &mut Cursor<'b>) -> Result<&'b [u8], Stop> {
     let rest = line.rest();
     let mut len = 0;
     loop {
-        match line.next()? {
+        match line.byte()? {
             b' ' if len > 0 => return Ok(rest.get(..len).unwrap_or(&[])),
             byte if byte.is_ascii_graphic() => len += 1,
             _ => return Err(HeadStop::Malformed.into()),
