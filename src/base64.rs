@@ -34,22 +34,18 @@ pub fn decode_in_place(text: &mut [u8]) -> Option<&mut [u8]> {
     let mut len = 0;
     let mut bits = 0u32;
     for i in 0..unpadded {
-        let value = u32::from(value(text[i])?);
-        bits = bits << 6 | value;
+        bits = bits << 6 | u32::from(value(*text.get(i)?)?);
         // Every fourth character completes three bytes; the rest are flushed after the loop.
         if i % 4 == 3 {
-            text[len..len + 3].copy_from_slice(&bits.to_be_bytes()[1..]);
-            len += 3;
+            len = crate::bytes::put(text, len, bits.to_be_bytes().get(1..)?)?;
         }
     }
     let rest = unpadded % 4; // 0, 2 or 3 characters: 0, 1 or 2 bytes
     if rest > 0 {
         bits <<= 6 * (4 - rest as u32);
-        let bytes = bits.to_be_bytes();
-        text[len..len + rest - 1].copy_from_slice(&bytes[1..rest]);
-        len += rest - 1;
+        len = crate::bytes::put(text, len, bits.to_be_bytes().get(1..rest)?)?;
     }
-    Some(&mut text[..len])
+    text.get_mut(..len)
 }
 
 /// A character's value in the standard alphabet.

@@ -140,7 +140,8 @@ pub fn serve<const ISOLATE: bool>(
         }
         let mut answer = Answer { caller, watchdog: watchdog.ok(), answering: false };
         let buffers = (&mut *response, &mut *scratch, &mut *error_scratch, &mut *error_document);
-        let error_type = invoke_handler(handler, &context, &request[event.clone()], &mut answer, buffers);
+        let event = request.get(event).unwrap_or_default();
+        let error_type = invoke_handler(handler, &context, event, &mut answer, buffers);
         if let Some(watchdog) = answer.watchdog {
             watchdog.finish();
         }
@@ -184,10 +185,8 @@ impl Caller {
 
     /// Sends a runtime error as Lambda words it: `RequestId: ... Error: {message}`.
     fn send_error(&self, error_type: &[u8], message: &[&[u8]]) {
-        let mut text: [&[u8]; 6] = [b"RequestId: ", &self.request_id, b" Error: ", b"", b"", b""];
-        let count = 3 + message.len().min(3);
-        text[3..count].copy_from_slice(&message[..count - 3]);
-        let _ = respond_error(&self.socket, b"200 OK", &self.headers(), error_type, &text[..count]);
+        let (text, count) = gather::<6>(&[b"RequestId: ", &self.request_id, b" Error: "], message);
+        let _ = respond_error(&self.socket, b"200 OK", &self.headers(), error_type, text.get(..count).unwrap_or(&[]));
     }
 
     /// `X-Amzn-RequestId`, then `X-Amz-Function-Error`, which only failed invocations send.
@@ -201,10 +200,8 @@ fn respond(socket: &Socket, status: &[u8], headers: &[(&[u8], &[u8])], body: &[&
     let mut head = RequestHead::new();
     let len = body.iter().map(|part| part.len()).sum();
     reply::write_head(&mut head, status, reply::JSON, headers, Some(len));
-    let mut parts: [&[u8]; net::MAX_PARTS] = [&head; net::MAX_PARTS];
-    let count = 1 + body.len().min(net::MAX_PARTS - 1);
-    parts[1..count].copy_from_slice(&body[..count - 1]);
-    net::send_all(socket, &parts[..count])
+    let (parts, count) = gather::<{ net::MAX_PARTS }>(&[&head], body);
+    net::send_all(socket, parts.get(..count).unwrap_or(&[]))
 }
 
 /// Sends an error document of our own: `{"errorType":..., "errorMessage":...}`. The type and
@@ -216,11 +213,23 @@ fn respond_error(
     error_type: &[u8],
     message: &[&[u8]],
 ) -> Result<(), rustix::io::Errno> {
-    let mut body: [&[u8]; 10] = [b"{\"errorType\":\"", error_type, b"\",\"errorMessage\":\"", b"", b"", b"", b"", b"", b"", b""];
-    let count = 3 + message.len().min(6);
-    body[3..count].copy_from_slice(&message[..count - 3]);
-    body[count] = b"\"}";
-    respond(socket, status, headers, &body[..=count])
+    let (mut body, count) = gather::<10>(&[b"{\"errorType\":\"", error_type, b"\",\"errorMessage\":\""], message);
+    if let Some(end) = body.get_mut(count) {
+        *end = b"\"}"; // always room: messages have at most 6 parts
+    }
+    respond(socket, status, headers, body.get(..=count).unwrap_or(&[]))
+}
+
+/// `first` then `rest` in one array of `N` pieces (what does not fit is left out), and how
+/// many pieces it holds.
+fn gather<'p, const N: usize>(first: &[&'p [u8]], rest: &[&'p [u8]]) -> ([&'p [u8]; N], usize) {
+    let mut all: [&[u8]; N] = [b""; N];
+    let mut count = 0;
+    for (slot, piece) in all.iter_mut().zip(first.iter().chain(rest)) {
+        *slot = piece;
+        count += 1;
+    }
+    (all, count)
 }
 
 /// The answer to one invocation, buffered or streamed, and the watchdog that must hear of it
@@ -248,9 +257,8 @@ impl Answer {
         let mut head = RequestHead::new();
         let headers: [(&[u8], &[u8]); 1] = [(b"X-Amzn-RequestId", &self.caller.request_id)];
         reply::write_head(&mut head, b"200 OK", content_type, &headers, None);
-        let mut parts: [&[u8]; 4] = [&head, b"", b"", b""];
-        parts[1..=first.len()].copy_from_slice(first);
-        net::send_all(&self.caller.socket, &parts[..=first.len()])
+        let (parts, count) = gather::<4>(&[&head], first);
+        net::send_all(&self.caller.socket, parts.get(..count).unwrap_or(&[]))
     }
 
     /// Sends more of a streamed answer: chunks, or the last chunk and trailers.
@@ -308,12 +316,12 @@ fn read_request(socket: &Socket, buf: &mut [u8]) -> Result<(Invoke, Range<usize>
         if filled == response::MAX_HEAD_LEN {
             return Err(Some(Refusal::HeadTooLarge));
         }
-        match net::recv(socket, &mut buf[filled..response::MAX_HEAD_LEN]) {
+        match net::recv(socket, buf.get_mut(filled..response::MAX_HEAD_LEN).unwrap_or_default()) {
             Ok(0) => return Err(None),
             Ok(n) => filled += n,
             Err(e) => return Err(timed_out(e)),
         }
-        if let Some(invoke) = request::parse(&buf[..filled]).map_err(Some)? {
+        if let Some(invoke) = request::parse(buf.get(..filled).unwrap_or_default()).map_err(Some)? {
             break invoke;
         }
     };
@@ -322,7 +330,8 @@ fn read_request(socket: &Socket, buf: &mut [u8]) -> Result<(Invoke, Range<usize>
     }
     // Room for the largest event and, for a chunked one, its framing in flight.
     let limit = invoke.head_len + api::MAX_EVENT + chunked::MAX_LINE;
-    let read = client::read_body(socket, &mut buf[..limit], invoke.head_len, filled, invoke.framing);
+    let room = buf.get_mut(..limit).unwrap_or_default(); // the buffer holds the largest
+    let read = client::read_body(socket, room, invoke.head_len, filled, invoke.framing);
     let (body, _) = read.map_err(|e| match e {
         ClientError::BodyTooLarge => Some(Refusal::TooLarge),
         ClientError::Chunked(_) => Some(Refusal::Malformed),
@@ -368,23 +377,31 @@ fn context(invoke: &Invoke, buf: &mut [u8], function: &Function<'_>, request_id:
         ..RawContext::EMPTY
     };
     if let Some(range) = invoke.trace_id.clone() {
-        let value = &buf[range.clone()];
+        let value = buf.get(range.clone()).unwrap_or_default();
         if core::str::from_utf8(value).is_err() {
             return Err(Refusal::Malformed);
         }
         context.trace_id = Str::new(value);
-        buf[range.end] = 0; // was the CR ending the header line
+        terminate(buf, range.end); // was the CR ending the header line
     }
     if let Some(range) = invoke.client_context.clone() {
-        let decoded = base64::decode_in_place(&mut buf[range.clone()]).ok_or(Refusal::BadClientContext)?;
+        let value = buf.get_mut(range.clone()).unwrap_or_default();
+        let decoded = base64::decode_in_place(value).ok_or(Refusal::BadClientContext)?;
         if core::str::from_utf8(decoded).is_err() {
             return Err(Refusal::BadClientContext);
         }
-        let len = decoded.len();
-        buf[range.start + len] = 0; // within the value (decoding shrinks it), or its CR
-        context.client_context = Str::new(&buf[range.start..range.start + len]);
+        let end = range.start + decoded.len();
+        terminate(buf, end); // within the value (decoding shrinks it), or its CR
+        context.client_context = Str::new(buf.get(range.start..end).unwrap_or_default());
     }
     Ok(context)
+}
+
+/// Writes the NUL that makes a header value a C string.
+fn terminate(buf: &mut [u8], at: usize) {
+    if let Some(byte) = buf.get_mut(at) {
+        *byte = 0;
+    }
 }
 
 /// Length of a request id: a UUID in its usual text form.
@@ -402,18 +419,15 @@ fn format_uuid(mut bytes: [u8; 16], buf: &mut [u8; REQUEST_ID_LEN + 1]) -> &[u8]
     const HEX: &[u8; 16] = b"0123456789abcdef";
     bytes[6] = bytes[6] & 0x0f | 0x40; // version 4
     bytes[8] = bytes[8] & 0x3f | 0x80; // RFC 4122 variant
-    let mut at = 0;
-    for (i, byte) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            buf[at] = b'-';
-            at += 1;
-        }
-        buf[at] = HEX[usize::from(byte >> 4)];
-        buf[at + 1] = HEX[usize::from(byte & 15)];
-        at += 2;
+    let mut digits = bytes.iter().flat_map(|byte| [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+    for (at, slot) in buf.iter_mut().enumerate() {
+        *slot = match at {
+            8 | 13 | 18 | 23 => b'-',
+            REQUEST_ID_LEN => 0,
+            _ => digits.next().unwrap_or(b'0'),
+        };
     }
-    buf[at] = 0;
-    &buf[..at]
+    &buf[..REQUEST_ID_LEN]
 }
 
 /// `AWS_LAMBDA_FUNCTION_TIMEOUT`, in seconds: from 1 to 900 (Lambda's range), else 300.
@@ -436,7 +450,7 @@ fn function_arn(buf: &mut RequestHead) -> &[u8] {
     for part in [&b"arn:aws:lambda:"[..], &region, b":012345678912:function:", &name, b"\0"] {
         let _ = buf.extend_from_slice(part); // fits: at most 550 bytes
     }
-    &buf[..buf.len() - 1]
+    buf.split_last().map_or(&[], |(_nul, arn)| arn)
 }
 
 /// The variable's value, if it is set.

@@ -145,9 +145,12 @@ fn word<'b>(line: &mut Cursor<'b>) -> Result<&'b [u8], Stop> {
 /// `/2015-03-31/functions/{name}/invocations`, with any query (`?Qualifier=...`) ignored.
 fn is_invoke_path(path: &[u8]) -> bool {
     let path = path.split(|&b| b == b'?').next().unwrap_or(path);
-    let Some(rest) = path.strip_prefix(PATH_PREFIX) else { return false };
-    let Some(name) = rest.strip_suffix(PATH_SUFFIX) else { return false };
-    !name.is_empty() && !name.contains(&b'/')
+    let name_end = path.len().saturating_sub(PATH_SUFFIX.len());
+    let name = path.get(PATH_PREFIX.len()..name_end).unwrap_or_default();
+    path.starts_with(PATH_PREFIX)
+        && path.ends_with(PATH_SUFFIX)
+        && !name.is_empty()
+        && !name.iter().any(|&b| b == b'/')
 }
 
 #[cfg(test)]

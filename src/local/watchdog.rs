@@ -119,8 +119,9 @@ fn listen(channel: &Socket, until_ms: i64, heard: &mut Heard) -> bool {
         match net::recv(channel, &mut bytes) {
             Ok(0) | Err(_) => return true,
             Ok(n) => {
-                heard.answering |= bytes[..n].contains(&ANSWERING);
-                heard.done |= bytes[..n].contains(&DONE);
+                let bytes = bytes.get(..n).unwrap_or_default();
+                heard.answering |= bytes.iter().any(|&b| b == ANSWERING);
+                heard.done |= bytes.iter().any(|&b| b == DONE);
                 if heard.done {
                     return true;
                 }
