@@ -360,14 +360,17 @@ fn verdicts(results: &[RuntimeResult]) -> Vec<Verdict> {
             detail: format!("VmHWM after {} invocations of 145 B", thousands(after)),
         });
     }
+    // The default build's budget, local mode included (tests/binary.rs); the bootstrap
+    // issue's 40,960 bytes hold for the build without it (`--no-default-features`).
+    const BUDGET: u64 = 49_152;
     for id in ["ours", "ours-echo"] {
         let Some(ours) = find(id) else { continue };
         let bytes = ours.footprint.as_ref().ok().map(|f| f.binary_bytes);
         verdicts.push(Verdict {
-            target: format!("{}: binary ≤ 40,960 bytes", ours.label),
+            target: format!("{}: binary ≤ 49,152 bytes (with local mode)", ours.label),
             measured: bytes.map(|b| format!("{} B", thousands(b))).unwrap_or("–".into()),
-            met: bytes.map(|b| b <= 40_960),
-            detail: bytes.map(|b| format!("{} bytes under the budget", 40_960 - b as i64)).unwrap_or_default(),
+            met: bytes.map(|b| b <= BUDGET),
+            detail: bytes.map(|b| format!("{} bytes under the budget", BUDGET as i64 - b as i64)).unwrap_or_default(),
         });
     }
     verdicts
