@@ -374,3 +374,13 @@ fn as_process_1_it_survives_timeouts_and_crashes() {
     }
     assert!(server.process.exit_status().is_none(), "{}", server.process.diagnostics());
 }
+
+#[test]
+fn a_timeout_that_is_not_a_number_of_seconds_is_300_with_a_warning() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "3s")]);
+    let before = now_ms();
+    let text = server.invoke(b"ctx").text();
+    let deadline: u64 = text.lines().find_map(|l| l.strip_prefix("deadline_ms=")).unwrap().parse().unwrap();
+    assert!((before + 299_000..=now_ms() + 300_000).contains(&deadline), "deadline {deadline}");
+    server.wait_for_log("AWS_LAMBDA_FUNCTION_TIMEOUT is not a number of seconds from 1 to 900; using 300", 1);
+}

@@ -130,13 +130,13 @@ pub fn serve<const ISOLATE: bool>(
         let mut request_id = [0; REQUEST_ID_LEN];
         request_id.copy_from_slice(&id[..REQUEST_ID_LEN]);
         let caller = Caller { socket, request_id };
-        let isolated = ISOLATE && isolate();
-        if ISOLATE && !isolated {
+        let place = if ISOLATE { isolate() } else { Place::Here };
+        if place == Place::Elsewhere {
             continue; // served by the child; our copy of the connection closes here
         }
         let watchdog = Watchdog::start(&caller, function.timeout_s);
         if watchdog.is_err() {
-            log::line(&[b"cannot fork the timeout's watchdog; this invocation has no timeout"]);
+            log::text(b"cannot fork the timeout's watchdog; this invocation has no timeout");
         }
         let mut answer = Answer { caller, watchdog: watchdog.ok(), answering: false };
         let buffers = (&mut *response, &mut *scratch, &mut *error_scratch, &mut *error_document);
@@ -146,25 +146,36 @@ pub fn serve<const ISOLATE: bool>(
             watchdog.finish();
         }
         report(&id[..REQUEST_ID_LEN], started_us, error_type);
-        if isolated {
+        if place == Place::Child {
             crate::runtime::exit(0);
         }
     })
 }
 
-/// Forks the process of an isolated invocation. Returns `true` in the child, which serves
-/// the invocation and exits, and `false` in the parent once the child has ended. If the fork
-/// fails, the invocation is served in this process.
-fn isolate() -> bool {
+/// Where an invocation is served.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// In this process.
+    Here,
+    /// In this process, a child forked for it, which exits after answering.
+    Child,
+    /// By a child, which has ended: nothing left to do here.
+    Elsewhere,
+}
+
+/// Forks the process of an isolated invocation: in the child, [`Place::Child`]; in the
+/// parent, once the child has ended, [`Place::Elsewhere`]. If the fork fails, the invocation
+/// is served [`Place::Here`].
+fn isolate() -> Place {
     match workers::fork() {
-        Ok(None) => true,
+        Ok(None) => Place::Child,
         Ok(Some(child)) => {
             workers::wait(Some(child));
-            false
+            Place::Elsewhere
         }
         Err(_) => {
-            log::line(&[b"cannot fork for an isolated invocation; running it in this process"]);
-            true
+            log::text(b"cannot fork for an isolated invocation; running it in this process");
+            Place::Here
         }
     }
 }
@@ -436,7 +447,7 @@ fn timeout_s() -> u64 {
     match num::ascii_to_u64(value) {
         Some(seconds @ 1..=900) => seconds,
         _ => {
-            log::line(&[b"AWS_LAMBDA_FUNCTION_TIMEOUT is not a number of seconds from 1 to 900; using 300"]);
+            log::text(b"AWS_LAMBDA_FUNCTION_TIMEOUT is not a number of seconds from 1 to 900; using 300");
             DEFAULT_TIMEOUT_S
         }
     }
