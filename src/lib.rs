@@ -12,9 +12,9 @@
 //! - [`workers`] forks Managed Instances' workers and isolated invocations;
 //! - [`exec`] is exec mode's handler (`bootstrap-exec`), which runs a program per invocation;
 //! - `local` (feature `local-mode`, on by default) is the built-in emulator: without
-//!   `AWS_LAMBDA_RUNTIME_API` it serves Lambda's Invoke API itself, its requests parsed by
-//!   `local::request`, its answers written by `local::reply`, its timeout kept by
-//!   `local::watchdog`.
+//!   `AWS_LAMBDA_RUNTIME_API` it serves Lambda's Invoke API itself: `local::request` parses
+//!   requests, `local::context` makes each context, `local::answer` (over `local::reply`'s
+//!   heads) answers, and `local::watchdog` keeps the timeout.
 //!
 //! Everything but `net`, `fd`, `clock`, `log`, `trace_env`, `workers`, `exec`'s process
 //! handling, `local`'s server and watchdog, and `runtime` is sans-IO: bytes in, values out,

@@ -20,7 +20,7 @@ use rustix::event::{poll, PollFd, PollFlags};
 use rustix::process::{self, Pid, Signal};
 use rustix::time::Timespec;
 
-use super::Caller;
+use super::answer::Caller;
 use crate::clock::{now_ms, Clock};
 use crate::net::{self, Socket};
 use crate::{log, num, workers};
