@@ -106,3 +106,8 @@ fn base64_decoder_knows_rfc_4648() {
         assert_eq!(checks::base64_decode(bad.as_bytes()), None, "{bad}");
     }
 }
+
+#[test]
+fn local_request() {
+    corpus("local_request", checks::local_request);
+}

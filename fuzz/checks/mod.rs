@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use lambda_bootstrap::api::{self, NextHeaders};
 use lambda_bootstrap::chunked::{ChunkError, Dechunker, MAX_LINE, MAX_TRAILERS};
 use lambda_bootstrap::response::{self, Framing, HeadError, ResponseHead, MAX_HEADERS, MAX_HEAD_LEN};
+use lambda_bootstrap::local::request::{self as invoke_request, Invoke, Refusal};
 use lambda_bootstrap::{base64, endpoint, ip, json};
 
 /// Reads control values off the front of the input; missing bytes read as zero.
@@ -843,5 +844,101 @@ pub fn base64(data: &[u8]) {
     assert_eq!(base64::encode(data, &mut out[..len]), Some(&text[..]));
     if len > 0 {
         assert_eq!(base64::encode(data, &mut out[..len - 1]), None);
+    }
+    base64_in_place(data);
+}
+
+/// `base64::decode_in_place` on any bytes (a caller's `X-Amz-Client-Context`): no panic;
+/// whatever the strict decoder accepts, it decodes the same, and also without the padding;
+/// whatever it accepts re-encodes to the input up to padding and the unused low bits of
+/// the last character.
+fn base64_in_place(data: &[u8]) {
+    let mut text = data.to_vec();
+    let ours = base64::decode_in_place(&mut text).map(|d| d.to_vec());
+    if let Some(strict) = base64_decode(data) {
+        assert_eq!(ours.as_deref(), Some(&strict[..]), "{:?}", String::from_utf8_lossy(data));
+        let mut unpadded = data.strip_suffix(b"==").or(data.strip_suffix(b"=")).unwrap_or(data).to_vec();
+        assert_eq!(base64::decode_in_place(&mut unpadded).as_deref(), Some(&strict[..]));
+    }
+    if let Some(decoded) = ours {
+        assert_eq!(decoded.len(), data.iter().filter(|&&c| c != b'=').count() * 3 / 4);
+        let mut again = vec![0u8; base64::encoded_len(decoded.len())];
+        let again = base64::encode(&decoded, &mut again).unwrap();
+        let trimmed = |t: &[u8]| t.iter().copied().filter(|&c| c != b'=').collect::<Vec<u8>>();
+        let (ours, theirs) = (trimmed(again), trimmed(data));
+        assert_eq!(ours.len(), theirs.len());
+        let last = ours.len().saturating_sub(1);
+        assert_eq!(ours[..last], theirs[..last], "re-encodes to the input");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// local::request::parse
+
+/// Local mode's request parser (`local::request::parse`, the bytes a caller sends): no panic;
+/// every prefix parses as "need more" until it parses exactly as the whole input does; a
+/// complete head agrees with httparse's request parser on where it ends, is the invoke path
+/// with POST, and has framing and header positions its headers justify; httparse's verdict
+/// "partial" is ours too, and what httparse refuses we never accept.
+///
+/// Input: a request head (and possibly more).
+pub fn local_request(data: &[u8]) {
+    let full = invoke_request::parse(data);
+    let head_len = match &full {
+        Ok(Some(invoke)) => Some(invoke.head_len),
+        _ => None,
+    };
+    for cut in cuts(data.len(), head_len) {
+        let part = invoke_request::parse(&data[..cut]);
+        if part != Ok(None) {
+            assert_eq!(part, full, "the first {cut} bytes parse otherwise than all {}", data.len());
+        }
+    }
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut theirs = httparse::Request::new(&mut headers);
+    match theirs.parse(data) {
+        Ok(httparse::Status::Partial) => assert_eq!(full, Ok(None), "httparse wants more"),
+        Ok(httparse::Status::Complete(len)) => match &full {
+            Ok(Some(invoke)) => {
+                assert_eq!(invoke.head_len, len);
+                assert_eq!(theirs.method, Some("POST"));
+                invoke_consistent(data, invoke, theirs.headers);
+            }
+            Ok(None) => panic!("httparse read a complete head of {len} bytes"),
+            Err(_) => {}
+        },
+        Err(httparse::Error::TooManyHeaders) => assert_eq!(full, Err(Refusal::HeadTooLarge)),
+        Err(_) => assert!(!matches!(full, Ok(Some(_))), "accepted what httparse refuses"),
+    }
+}
+
+fn invoke_consistent(data: &[u8], invoke: &Invoke, headers: &[httparse::Header<'_>]) {
+    fn values<'h>(headers: &'h [httparse::Header<'h>], name: &'h str) -> impl Iterator<Item = &'h [u8]> {
+        headers.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+    }
+    let named = |name: &'static str| values(headers, name);
+    let lengths: Vec<&[u8]> = named("content-length").collect();
+    let encodings: Vec<&[u8]> = named("transfer-encoding").collect();
+    match invoke.framing {
+        Framing::Chunked => {
+            assert!(lengths.is_empty());
+            assert_eq!(encodings.len(), 1);
+            assert!(encodings[0].trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        }
+        Framing::Length(n) => {
+            assert!(encodings.is_empty());
+            assert!(n <= api::MAX_EVENT as u64);
+            let parsed: Vec<Option<u64>> =
+                lengths.iter().map(|v| std::str::from_utf8(v.trim_ascii()).ok().and_then(decimal)).collect();
+            assert!(parsed.iter().all(|l| *l == Some(n)), "Content-Length {n} from {lengths:?}");
+        }
+        Framing::UntilClose => panic!("a request is never framed until close"),
+    }
+    for (range, name) in [(&invoke.trace_id, "x-amzn-trace-id"), (&invoke.client_context, "x-amz-client-context")] {
+        if let Some(range) = range {
+            assert!(range.end < invoke.head_len);
+            let value = &data[range.clone()];
+            assert!(named(name).any(|v| v.trim_ascii() == value.trim_ascii()), "{name}");
+        }
     }
 }

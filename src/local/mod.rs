@@ -16,7 +16,7 @@
 mod answer;
 mod context;
 mod reply;
-mod request;
+pub mod request;
 mod watchdog;
 
 use core::ffi::c_int;
