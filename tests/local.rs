@@ -384,3 +384,30 @@ fn a_timeout_that_is_not_a_number_of_seconds_is_300_with_a_warning() {
     assert!((before + 299_000..=now_ms() + 300_000).contains(&deadline), "deadline {deadline}");
     server.wait_for_log("AWS_LAMBDA_FUNCTION_TIMEOUT is not a number of seconds from 1 to 900; using 300", 1);
 }
+
+/// Each invocation forks a watchdog and opens a connection: none may be left behind.
+#[test]
+fn many_invocations_leave_no_descriptors_or_processes_behind() {
+    if runner().is_some() {
+        eprintln!("SKIPPED: under an emulator /proc shows the emulator's descriptors and children");
+        return;
+    }
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    assert_eq!(server.invoke(b"warm").text(), "warm");
+    let supervisor = server.process.id();
+    let worker = || children_of(supervisor).into_iter().map(|p| p.pid).next().expect("the server process");
+    let server_pid = worker();
+    let fds = |pid: u32| std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
+    let before = fds(server_pid);
+    for i in 0..500 {
+        let event = format!("event {i}");
+        assert_eq!(server.invoke(event.as_bytes()).text(), event);
+    }
+    assert_eq!(worker(), server_pid, "the same server served them all");
+    assert_eq!(fds(server_pid), before, "descriptors after 500 invocations");
+    assert!(
+        eventually(Duration::from_secs(5), || children_of(server_pid).is_empty()),
+        "watchdogs left behind: {:?}",
+        children_of(server_pid)
+    );
+}
