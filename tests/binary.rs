@@ -41,22 +41,41 @@ fn release_binary_fits_the_size_budget() {
     assert!(size <= SIZE_BUDGET, "bootstrap is {size} bytes, over the {SIZE_BUDGET}-byte budget");
 }
 
-/// The same bootstrap built with `--no-default-features`, in a target directory of its own
-/// under `target/` (the first build there compiles the dependencies, about 20 s).
+/// Runs a nested `cargo` with `args` in the repository, in a target directory of its own under
+/// `target/` (the first build there compiles the dependencies, about 20 s). One at a time:
+/// builds with other features overwrite the same output files, so the caller holds the
+/// returned guard while it uses what was built.
+fn nested_cargo(args: &[&str]) -> (std::process::Output, PathBuf, std::sync::MutexGuard<'static, ()>) {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let target = bootstrap().ancestors().nth(3).expect("target/<triple>/release/bootstrap");
+    let build_dir = target.join("nested-builds");
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("CARGO_TARGET_DIR", &build_dir)
+        .output()
+        .expect("cargo runs");
+    (output, build_dir, turn)
+}
+
+/// The README's main job, `cargo run --release -- --invoke world`, does what it says.
+#[test]
+fn the_readme_main_job_prints_hello_world() {
+    let (output, _, _turn) = nested_cargo(&["run", "--release", "--offline", "--quiet", "--", "--invoke", "world"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "Hello: world");
+}
+
+/// The same bootstrap built with `--no-default-features`.
 #[test]
 fn the_build_without_local_mode_fits_the_original_budget() {
     if !is_release_build() {
         return;
     }
-    let target = bootstrap().ancestors().nth(3).expect("target/<triple>/release/bootstrap").to_path_buf();
     let triple = bootstrap().ancestors().nth(2).unwrap().file_name().unwrap().to_str().unwrap().to_string();
-    let build_dir = target.join("minimal-build");
-    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--offline", "--no-default-features", "--bin", "bootstrap", "--target", &triple])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("CARGO_TARGET_DIR", &build_dir)
-        .output()
-        .expect("cargo runs");
+    let args = ["build", "--release", "--offline", "--no-default-features", "--bin", "bootstrap", "--target", &triple];
+    let (output, build_dir, _turn) = nested_cargo(&args);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let minimal = build_dir.join(&triple).join("release/bootstrap");
     let size = std::fs::metadata(&minimal).unwrap().len();
