@@ -29,6 +29,7 @@ pub mod client;
 pub mod clock;
 pub mod context;
 pub mod endpoint;
+pub mod env;
 pub mod exec;
 pub mod fd;
 pub mod handler;

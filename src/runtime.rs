@@ -52,7 +52,6 @@ static BUFFERS: StaticCell<Buffers> = StaticCell::new(Buffers {
 });
 
 unsafe extern "C" {
-    fn getenv(name: *const c_char) -> *const c_char;
     fn _exit(status: c_int) -> !;
 }
 
@@ -91,15 +90,14 @@ pub unsafe fn main<const ISOLATE: bool>(
     if arg(1).is_some_and(|a| a.to_bytes() == b"--invoke") {
         return invoke_once(arg(2).map(CStr::to_bytes), handler, init, buffers);
     }
-    // SAFETY: a NUL-terminated name; the value is copied before the environment changes.
-    let address = unsafe { getenv(c"AWS_LAMBDA_RUNTIME_API".as_ptr()) };
+    let address = crate::env::var(c"AWS_LAMBDA_RUNTIME_API");
     #[cfg(not(feature = "local-mode"))]
-    if address.is_null() {
+    if address.is_none() {
         log::text(b"AWS_LAMBDA_RUNTIME_API is not set: run me on Lambda, or try `bootstrap --invoke EVENT`");
         return 1;
     }
     #[cfg(feature = "local-mode")]
-    if address.is_null() {
+    if address.is_none() {
         // Local mode: serve the emulator's invoke endpoint ourselves.
         let Buffers { next, response, post, trace_entry, environment } = buffers;
         let memory = crate::local::Memory {
@@ -111,8 +109,7 @@ pub unsafe fn main<const ISOLATE: bool>(
         };
         return crate::local::serve::<ISOLATE>(handler, init, memory, &mut TraceEnv::new(trace_entry, environment));
     }
-    // SAFETY: getenv returned a non-null C string.
-    let address = unsafe { CStr::from_ptr(address) }.to_bytes();
+    let address = address.unwrap_or_default();
     // Not UTF-8: replaced by a text the parser refuses (as a bad host).
     let address = core::str::from_utf8(address).unwrap_or("\u{FFFD}");
     let endpoint = match endpoint::parse(address) {
@@ -155,13 +152,7 @@ pub fn run_init(init: Option<InitFn>, buf: &mut [u8]) -> Option<Outcome<'_>> {
 /// `AWS_LAMBDA_MAX_CONCURRENCY`: how many invocations Lambda Managed Instances may send at
 /// once; 1 when unset or not a number from 1 to [`workers::MAX_WORKERS`].
 fn max_concurrency() -> usize {
-    // SAFETY: a NUL-terminated name; the value is read at once.
-    let value = unsafe { getenv(c"AWS_LAMBDA_MAX_CONCURRENCY".as_ptr()) };
-    if value.is_null() {
-        return 1;
-    }
-    // SAFETY: getenv returned a non-null C string.
-    let text = unsafe { CStr::from_ptr(value) }.to_bytes();
+    let Some(text) = crate::env::var(c"AWS_LAMBDA_MAX_CONCURRENCY") else { return 1 };
     match num::ascii_to_u64(text).and_then(|n| usize::try_from(n).ok()) {
         Some(n @ 1..=workers::MAX_WORKERS) => n,
         _ => {

@@ -1,7 +1,7 @@
 //! Which program exec mode runs, resolved once at init: the bootstrap's first argument (an
 //! image's `CMD`), else `$LAMBDA_TASK_ROOT/$_HANDLER`; and the checks that it can run.
 
-use core::ffi::{c_char, CStr};
+use core::ffi::CStr;
 
 use rustix::fs::{self, Access, FileType};
 use rustix::io::Errno;
@@ -60,24 +60,13 @@ pub fn resolve(source: Source<'_>, buf: &mut [u8; PATH_LEN]) -> Option<usize> {
     Some(len)
 }
 
-unsafe extern "C" {
-    fn getenv(name: *const c_char) -> *const c_char;
-}
-
-fn env(name: &CStr) -> Option<&'static [u8]> {
-    // SAFETY: a NUL-terminated name; the value is read before anything changes the environment.
-    let value = unsafe { getenv(name.as_ptr()) };
-    // SAFETY: getenv returns null or a C string, which lives as long as the environment entry.
-    (!value.is_null()).then(|| unsafe { CStr::from_ptr(value) }.to_bytes())
-}
-
 /// Finds the program and checks that it is an executable file; its path is left in `buf`.
 pub fn find(buf: &mut [u8; PATH_LEN]) -> Result<&CStr, Error> {
     let arg = |i| runtime::arg(i).map(CStr::to_bytes);
     let source = match argument(arg(1), arg(3)) {
         Some(path) => Source::Argument(path),
-        None => match env(c"_HANDLER").filter(|h| !h.is_empty()) {
-            Some(handler) => Source::Handler { task_root: env(c"LAMBDA_TASK_ROOT"), handler },
+        None => match crate::env::var(c"_HANDLER").filter(|h| !h.is_empty()) {
+            Some(handler) => Source::Handler { task_root: crate::env::var(c"LAMBDA_TASK_ROOT"), handler },
             None => {
                 return Err(Error::new(
                     HANDLER_NOT_FOUND,

@@ -2,20 +2,14 @@
 //! `AWS_LAMBDA_FUNCTION_TIMEOUT`, the function's ARN, and the caller's trace id and client
 //! context.
 
-use core::ffi::{c_char, CStr};
-
 use super::request::{Invoke, Refusal};
 use crate::clock::{now_ms, Clock};
 use crate::context::{RawContext, Str};
 use crate::request::RequestHead;
-use crate::{base64, log, num};
+use crate::{base64, env, log, num};
 
 /// The emulator's default for `AWS_LAMBDA_FUNCTION_TIMEOUT`, in seconds.
 const DEFAULT_TIMEOUT_S: u64 = 300;
-
-unsafe extern "C" {
-    fn getenv(name: *const c_char) -> *const c_char;
-}
 
 /// What every invocation's context shares.
 pub struct Function<'a> {
@@ -90,7 +84,7 @@ fn format_uuid(mut bytes: [u8; 16], buf: &mut [u8; REQUEST_ID_LEN + 1]) -> &[u8]
 
 /// `AWS_LAMBDA_FUNCTION_TIMEOUT`, in seconds: from 1 to 900 (Lambda's range), else 300.
 pub fn timeout_s() -> u64 {
-    let Some(value) = env(c"AWS_LAMBDA_FUNCTION_TIMEOUT") else { return DEFAULT_TIMEOUT_S };
+    let Some(value) = env::var(c"AWS_LAMBDA_FUNCTION_TIMEOUT") else { return DEFAULT_TIMEOUT_S };
     match num::ascii_to_u64(value) {
         Some(seconds @ 1..=900) => seconds,
         _ => {
@@ -103,21 +97,12 @@ pub fn timeout_s() -> u64 {
 /// `arn:aws:lambda:{AWS_REGION}:012345678912:function:{AWS_LAMBDA_FUNCTION_NAME}`, with the
 /// emulator's defaults (`us-east-1`, `test_function`) and account, NUL-terminated in `buf`.
 pub fn function_arn(buf: &mut RequestHead) -> &[u8] {
-    let region = log::printable::<256>(env(c"AWS_REGION").unwrap_or(b"us-east-1"));
-    let name = log::printable::<256>(env(c"AWS_LAMBDA_FUNCTION_NAME").unwrap_or(b"test_function"));
+    let region = log::printable::<256>(env::var(c"AWS_REGION").unwrap_or(b"us-east-1"));
+    let name = log::printable::<256>(env::var(c"AWS_LAMBDA_FUNCTION_NAME").unwrap_or(b"test_function"));
     for part in [&b"arn:aws:lambda:"[..], &region, b":012345678912:function:", &name, b"\0"] {
         let _ = buf.extend_from_slice(part); // fits: at most 550 bytes
     }
     buf.split_last().map_or(&[], |(_nul, arn)| arn)
-}
-
-/// The variable's value, if it is set.
-pub fn env(name: &CStr) -> Option<&'static [u8]> {
-    // SAFETY: a NUL-terminated name; the environment is not changed while the value is used
-    // (the trace id's variable is another).
-    let value = unsafe { getenv(name.as_ptr()) };
-    // SAFETY: getenv returned a non-null C string, which lives as long as the environment.
-    (!value.is_null()).then(|| unsafe { CStr::from_ptr(value) }.to_bytes())
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use core::ops::Range;
 
 pub use self::answer::Answer;
 use self::answer::{invoke_handler, refuse, Caller};
-use self::context::{context, env, function_arn, new_request_id, timeout_s, Function, REQUEST_ID_LEN};
+use self::context::{context, function_arn, new_request_id, timeout_s, Function, REQUEST_ID_LEN};
 use self::request::{Invoke, Refusal};
 use self::watchdog::Watchdog;
 use crate::client::{self, ClientError};
@@ -64,7 +64,7 @@ pub fn serve<const ISOLATE: bool>(
     memory: Memory<'_>,
     trace: &mut TraceEnv,
 ) -> c_int {
-    let address = env(c"LAMBDA_LOCAL_ADDRESS").unwrap_or(DEFAULT_ADDRESS.as_bytes());
+    let address = crate::env::var(c"LAMBDA_LOCAL_ADDRESS").unwrap_or(DEFAULT_ADDRESS.as_bytes());
     let parsed = core::str::from_utf8(address).map_err(|_| endpoint::EndpointError::BadHost);
     let listener = match parsed.and_then(endpoint::parse) {
         Ok(endpoint) => net::listen(&endpoint.addr),
