@@ -82,7 +82,10 @@ fn link_handler(dir: &Path, path: &Path) {
             (objects, archive)
         }
         "a" => (vec![path.to_path_buf()], path.to_path_buf()),
-        _ => fail(path, "expected a C source (.c), an object file (.o) or a static library (.a)"),
+        _ => fail(
+            path,
+            "expected a C source (.c), an object file (.o) or a static library (.a)",
+        ),
     };
     let defined = defined_symbols(&objects, path);
     if !defined.iter().any(|s| s == "handler") {
@@ -99,9 +102,17 @@ fn link_handler(dir: &Path, path: &Path) {
     }
     // As a library of the crate, so it comes before libc on the link line; only `bootstrap`
     // refers to `handler`, so the other binaries and the tests take nothing from it.
-    let name = archive.file_stem().and_then(|s| s.to_str()).and_then(|s| s.strip_prefix("lib"));
-    let Some(name) = name else { fail(path, "a static library must be named libNAME.a") };
-    println!("cargo:rustc-link-search=native={}", archive.parent().unwrap_or(Path::new(".")).display());
+    let name = archive
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.strip_prefix("lib"));
+    let Some(name) = name else {
+        fail(path, "a static library must be named libNAME.a")
+    };
+    println!(
+        "cargo:rustc-link-search=native={}",
+        archive.parent().unwrap_or(Path::new(".")).display()
+    );
     println!("cargo:rustc-link-lib=static={name}");
 }
 
@@ -110,12 +121,18 @@ fn link_handler(dir: &Path, path: &Path) {
 fn compiler() -> cc::Build {
     let mut build = cc::Build::new();
     let target = env::var("TARGET").unwrap_or_default();
-    if target == "x86_64-unknown-linux-musl" && env::var_os("CC_x86_64_unknown_linux_musl").is_none() {
+    if target == "x86_64-unknown-linux-musl"
+        && env::var_os("CC_x86_64_unknown_linux_musl").is_none()
+    {
         if Command::new("musl-gcc").arg("--version").output().is_ok() {
             build.compiler("musl-gcc");
         }
     }
-    build.opt_level_str("s").warnings(true).extra_warnings(true).pic(true);
+    build
+        .opt_level_str("s")
+        .warnings(true)
+        .extra_warnings(true)
+        .pic(true);
     build
 }
 
@@ -126,7 +143,10 @@ fn archive_of(build: &cc::Build, objects: &[PathBuf], out: &Path) -> PathBuf {
     let mut ar = build.get_archiver();
     let status = ar.arg("crs").arg(&archive).args(objects).status();
     if !status.is_ok_and(|s| s.success()) {
-        fail(&objects[0], "cannot make a static library of it (is `ar` installed?)");
+        fail(
+            &objects[0],
+            "cannot make a static library of it (is `ar` installed?)",
+        );
     }
     archive
 }
@@ -134,10 +154,24 @@ fn archive_of(build: &cc::Build, objects: &[PathBuf], out: &Path) -> PathBuf {
 /// The global symbols that `files` define, from `nm`.
 fn defined_symbols(files: &[PathBuf], path: &Path) -> Vec<String> {
     let nm = env::var("NM").unwrap_or_else(|_| "nm".to_string());
-    let output = match Command::new(&nm).arg("--defined-only").arg("--extern-only").args(files).output() {
+    let output = match Command::new(&nm)
+        .arg("--defined-only")
+        .arg("--extern-only")
+        .args(files)
+        .output()
+    {
         Ok(output) if output.status.success() => output,
-        Ok(output) => fail(path, &format!("`{nm}` cannot read it: {}", String::from_utf8_lossy(&output.stderr).trim())),
-        Err(e) => fail(path, &format!("`{nm}` (binutils) is needed to check the handler: {e}")),
+        Ok(output) => fail(
+            path,
+            &format!(
+                "`{nm}` cannot read it: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        ),
+        Err(e) => fail(
+            path,
+            &format!("`{nm}` (binutils) is needed to check the handler: {e}"),
+        ),
     };
     String::from_utf8_lossy(&output.stdout)
         .lines()

@@ -5,4 +5,7 @@
 #![no_std]
 #![no_main]
 
-lambda_bootstrap::main!(lambda_bootstrap::exec::handle, init = lambda_bootstrap::exec::init);
+lambda_bootstrap::main!(
+    lambda_bootstrap::exec::handle,
+    init = lambda_bootstrap::exec::init
+);

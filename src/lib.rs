@@ -1,58 +1,39 @@
 //! A tiny, allocation-free AWS Lambda custom runtime: the `bootstrap`.
 //!
-//! The data path, in the order bytes travel:
-//! - [`endpoint`] parses `AWS_LAMBDA_RUNTIME_API`;
-//! - [`runtime`] is the loop, over [`api`] (the Runtime API's requests and headers);
-//! - [`client`] runs one HTTP/1.1 exchange on a keep-alive [`net`] socket, with [`request`]
-//!   writing heads, [`response`] parsing them (over [`http`]'s header parser, which a request
-//!   parser shares) and [`chunked`] decoding bodies in place;
-//! - [`handler`] calls the C-ABI handler with a [`context`] and the runtime's response buffer;
-//! - [`json`] writes error documents; [`panic`] posts a Rust handler's panic before exiting;
-//! - [`stream`] sends a streamed response as chunks (with [`base64`] error trailers);
-//! - [`workers`] forks Managed Instances' workers and isolated invocations;
-//! - [`exec`] is exec mode's handler (`bootstrap-exec`), which runs a program per invocation;
-//! - `local` (feature `local-mode`, on by default) is the built-in emulator: without
-//!   `AWS_LAMBDA_RUNTIME_API` it serves Lambda's Invoke API itself: `local::request` parses
-//!   requests, `local::context` makes each context, `local::answer` (over `local::reply`'s
-//!   heads) answers, and `local::watchdog` keeps the timeout.
+//! The modules are layers; each uses only the ones listed before it:
+//! - [`sys`]: the process and the system (arguments, exit, environment, clocks, descriptors,
+//!   standard streams, the log, fork and wait, the statics that hold the buffers);
+//! - [`codec`]: sans-IO encodings (numbers, base64, JSON error documents);
+//! - [`contract`]: Lambda's contract: limits, error types and header names, stated once;
+//! - [`http`]: sans-IO HTTP/1.1: head parsing, response heads, chunked bodies;
+//! - [`api`]: the Runtime API client: the endpoint, the socket, one keep-alive connection,
+//!   request heads, and the API's requests and replies;
+//! - [`abi`]: the handler ABI: the context, the response buffer, streams (which write to a
+//!   [`abi::stream::Sink`] of the caller's choosing), and the C functions over them;
+//! - [`runtime`]: the loop (`GET /next`, handler, post), `--invoke`, panics, workers;
+//! - `local` (feature `local-mode`, on by default): the built-in emulator, which serves
+//!   Lambda's Invoke API when `AWS_LAMBDA_RUNTIME_API` is unset;
+//! - [`exec`]: exec mode's handler (`bootstrap-exec`), a program run per invocation.
 //!
-//! Everything but `net`, `fd`, `clock`, `log`, `trace_env`, `workers`, `exec`'s process
-//! handling, `local`'s server and watchdog, and `runtime` is sans-IO: bytes in, values out,
-//! tested without sockets.
+//! `codec`, `contract`, `http` and most of `api` and `abi` are sans-IO: bytes in, values out,
+//! tested without sockets. The I/O is in `sys`, `api::net`, `api::client`, `runtime`,
+//! `local`'s server and `exec`'s process handling.
 #![cfg_attr(not(test), no_std)]
 
+pub mod abi;
 pub mod api;
-pub mod base64;
-pub mod bytes;
-pub mod chunked;
-pub mod client;
-pub mod clock;
-pub mod context;
-pub mod endpoint;
-pub mod env;
+pub mod codec;
+pub mod contract;
 pub mod exec;
-pub mod fd;
-pub mod handler;
 pub mod http;
-pub mod ip;
-pub mod json;
 #[cfg(feature = "local-mode")]
 pub mod local;
-pub mod log;
-pub mod net;
-pub mod num;
-pub mod panic;
-pub mod request;
-pub mod response;
 pub mod runtime;
-pub mod static_buf;
-pub mod stream;
-pub mod trace_env;
-pub mod workers;
+pub mod sys;
 
-pub use context::Context;
-pub use handler::{Error, Response, TooLarge};
-pub use stream::Broken;
+pub use abi::context::Context;
+pub use abi::handler::{Error, Response, TooLarge};
+pub use abi::stream::Broken;
 
 // The bootstrap is a static musl program: musl's crt starts it and its libc serves C handlers.
 // build.rs links libc (after any C handler, which may need it).
@@ -85,13 +66,13 @@ macro_rules! main {
         $crate::main!(@extern $handler, [$($init)?], false);
     };
     (isolated $handler:path) => {
-        $crate::main!(@rust $handler, $crate::handler::no_init, true);
+        $crate::main!(@rust $handler, $crate::abi::handler::no_init, true);
     };
     (isolated $handler:path, init = $init:path) => {
         $crate::main!(@rust $handler, $init, true);
     };
     ($handler:path) => {
-        $crate::main!(@rust $handler, $crate::handler::no_init, false);
+        $crate::main!(@rust $handler, $crate::abi::handler::no_init, false);
     };
     ($handler:path, init = $init:path) => {
         $crate::main!(@rust $handler, $init, false);
@@ -103,26 +84,26 @@ macro_rules! main {
     (@extern $handler:ident, [$init:ident], $isolate:expr) => {
         $crate::main!(@declare $handler);
         unsafe extern "C" {
-            fn $init(out: *mut $crate::handler::RawResponse) -> core::ffi::c_int;
+            fn $init(out: *mut $crate::abi::handler::RawResponse) -> core::ffi::c_int;
         }
         $crate::main!(@entry $handler, Some($init), $isolate);
     };
     (@rust $handler:path, $init:path, $isolate:expr) => {
         unsafe extern "C" fn __lambda_bootstrap_handler(
-            context: *const $crate::context::RawContext,
+            context: *const $crate::abi::context::RawContext,
             event: *const u8,
             event_len: usize,
-            out: *mut $crate::handler::RawResponse,
+            out: *mut $crate::abi::handler::RawResponse,
         ) -> core::ffi::c_int {
             // SAFETY: the runtime calls this with pointers that satisfy the handler ABI.
-            unsafe { $crate::handler::call_rust($handler, context, event, event_len, out) }
+            unsafe { $crate::abi::handler::call_rust($handler, context, event, event_len, out) }
         }
 
         unsafe extern "C" fn __lambda_bootstrap_init(
-            out: *mut $crate::handler::RawResponse,
+            out: *mut $crate::abi::handler::RawResponse,
         ) -> core::ffi::c_int {
             // SAFETY: the runtime calls this with a valid response buffer.
-            unsafe { $crate::handler::call_rust_init($init, out) }
+            unsafe { $crate::abi::handler::call_rust_init($init, out) }
         }
 
         $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init), $isolate);
@@ -131,41 +112,41 @@ macro_rules! main {
         /// `int lb_stream_write(lb_response *out, const void *data, size_t len)`.
         ///
         /// # Safety
-        /// See `lambda_bootstrap::stream::c_write`.
+        /// See `lambda_bootstrap::abi::stream::c_write`.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn lb_stream_write(
-            out: *mut $crate::handler::RawResponse,
+            out: *mut $crate::abi::handler::RawResponse,
             data: *const u8,
             len: usize,
         ) -> core::ffi::c_int {
             // SAFETY: the handler calls this with the `lb_response` it was given.
-            unsafe { $crate::stream::c_write(out, data, len) }
+            unsafe { $crate::abi::stream::c_write(out, data, len) }
         }
 
         /// `int lb_stream_http_prelude(lb_response *out, int status_code, const lb_str
         /// *headers, size_t header_count, const lb_str *cookies, size_t cookie_count)`.
         ///
         /// # Safety
-        /// See `lambda_bootstrap::stream::c_http_prelude`.
+        /// See `lambda_bootstrap::abi::stream::c_http_prelude`.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn lb_stream_http_prelude(
-            out: *mut $crate::handler::RawResponse,
+            out: *mut $crate::abi::handler::RawResponse,
             status_code: core::ffi::c_int,
-            headers: *const $crate::context::Str,
+            headers: *const $crate::abi::context::Str,
             header_count: usize,
-            cookies: *const $crate::context::Str,
+            cookies: *const $crate::abi::context::Str,
             cookie_count: usize,
         ) -> core::ffi::c_int {
             // SAFETY: the handler calls this with its `lb_response` and arrays it owns.
-            unsafe { $crate::stream::c_http_prelude(out, status_code, headers, header_count, cookies, cookie_count) }
+            unsafe { $crate::abi::stream::c_http_prelude(out, status_code, headers, header_count, cookies, cookie_count) }
         }
 
         unsafe extern "C" {
             fn $handler(
-                context: *const $crate::context::RawContext,
+                context: *const $crate::abi::context::RawContext,
                 event: *const u8,
                 event_len: usize,
-                out: *mut $crate::handler::RawResponse,
+                out: *mut $crate::abi::handler::RawResponse,
             ) -> core::ffi::c_int;
         }
     };
@@ -179,7 +160,7 @@ macro_rules! main {
 
         #[panic_handler]
         fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-            $crate::panic::report(info)
+            $crate::runtime::panic::report(info)
         }
 
         /// Never called with `panic = "abort"`, but precompiled `core` refers to it in

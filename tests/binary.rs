@@ -9,8 +9,8 @@ use std::mem::{offset_of, size_of};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use lambda_bootstrap::context::{RawContext, Str};
-use lambda_bootstrap::handler::RawResponse;
+use lambda_bootstrap::abi::context::{RawContext, Str};
+use lambda_bootstrap::abi::handler::RawResponse;
 
 /// The budget of the default release binary, local mode included (issue #3 asked for the
 /// 40,960 bytes below with local mode in; it costs more than the room left: see the README).
@@ -38,17 +38,29 @@ fn release_binary_fits_the_size_budget() {
     }
     let size = std::fs::metadata(bootstrap()).unwrap().len();
     eprintln!("bootstrap: {size} bytes (budget {SIZE_BUDGET})");
-    assert!(size <= SIZE_BUDGET, "bootstrap is {size} bytes, over the {SIZE_BUDGET}-byte budget");
+    assert!(
+        size <= SIZE_BUDGET,
+        "bootstrap is {size} bytes, over the {SIZE_BUDGET}-byte budget"
+    );
 }
 
 /// Runs a nested `cargo` with `args` in the repository, in a target directory of its own under
 /// `target/` (the first build there compiles the dependencies, about 20 s). One at a time:
 /// builds with other features overwrite the same output files, so the caller holds the
 /// returned guard while it uses what was built.
-fn nested_cargo(args: &[&str]) -> (std::process::Output, PathBuf, std::sync::MutexGuard<'static, ()>) {
+fn nested_cargo(
+    args: &[&str],
+) -> (
+    std::process::Output,
+    PathBuf,
+    std::sync::MutexGuard<'static, ()>,
+) {
     static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let target = bootstrap().ancestors().nth(3).expect("target/<triple>/release/bootstrap");
+    let target = bootstrap()
+        .ancestors()
+        .nth(3)
+        .expect("target/<triple>/release/bootstrap");
     let build_dir = target.join("nested-builds");
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(args)
@@ -62,8 +74,20 @@ fn nested_cargo(args: &[&str]) -> (std::process::Output, PathBuf, std::sync::Mut
 /// The README's main job, `cargo run --release -- --invoke world`, does what it says.
 #[test]
 fn the_readme_main_job_prints_hello_world() {
-    let (output, _, _turn) = nested_cargo(&["run", "--release", "--offline", "--quiet", "--", "--invoke", "world"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let (output, _, _turn) = nested_cargo(&[
+        "run",
+        "--release",
+        "--offline",
+        "--quiet",
+        "--",
+        "--invoke",
+        "world",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&output.stdout), "Hello: world");
 }
 
@@ -73,17 +97,48 @@ fn the_build_without_local_mode_fits_the_original_budget() {
     if !is_release_build() {
         return;
     }
-    let triple = bootstrap().ancestors().nth(2).unwrap().file_name().unwrap().to_str().unwrap().to_string();
-    let args = ["build", "--release", "--offline", "--no-default-features", "--bin", "bootstrap", "--target", &triple];
+    let triple = bootstrap()
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let args = [
+        "build",
+        "--release",
+        "--offline",
+        "--no-default-features",
+        "--bin",
+        "bootstrap",
+        "--target",
+        &triple,
+    ];
     let (output, build_dir, _turn) = nested_cargo(&args);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let minimal = build_dir.join(&triple).join("release/bootstrap");
     let size = std::fs::metadata(&minimal).unwrap().len();
     eprintln!("bootstrap without local mode: {size} bytes (budget {MINIMAL_SIZE_BUDGET})");
-    assert!(size <= MINIMAL_SIZE_BUDGET, "{size} bytes, over the {MINIMAL_SIZE_BUDGET}-byte budget");
+    assert!(
+        size <= MINIMAL_SIZE_BUDGET,
+        "{size} bytes, over the {MINIMAL_SIZE_BUDGET}-byte budget"
+    );
     // It says what it is when there is no Runtime API, rather than serve.
-    let output = match std::env::var("BOOTSTRAP_RUNNER").ok().filter(|r| !r.is_empty()) {
-        Some(runner) => Command::new(runner).arg(&minimal).env_clear().output().unwrap(),
+    let output = match std::env::var("BOOTSTRAP_RUNNER")
+        .ok()
+        .filter(|r| !r.is_empty())
+    {
+        Some(runner) => Command::new(runner)
+            .arg(&minimal)
+            .env_clear()
+            .output()
+            .unwrap(),
         None => Command::new(&minimal).env_clear().output().unwrap(),
     };
     assert_eq!(output.status.code(), Some(1));
@@ -121,29 +176,48 @@ fn read_elf(path: &Path) -> Elf {
             (u32_at(at), u32_at(at + 4))
         })
         .collect();
-    Elf { kind: u16_at(0x10), segments }
+    Elf {
+        kind: u16_at(0x10),
+        segments,
+    }
 }
 
 #[test]
 fn static_pie_without_interpreter_or_writable_code() {
     let elf = read_elf(bootstrap());
     if cfg!(target_arch = "x86_64") {
-        assert_eq!(elf.kind, ET_DYN, "position-independent (ASLR): ELF type DYN");
+        assert_eq!(
+            elf.kind, ET_DYN,
+            "position-independent (ASLR): ELF type DYN"
+        );
     } else {
         // Rust's aarch64 musl target ships no rcrt1.o: static, but not position-independent.
         assert_eq!(elf.kind, ET_EXEC, "static executable");
     }
     let has = |kind| elf.segments.iter().any(|&(t, _)| t == kind);
-    assert!(!has(PT_INTERP), "no program interpreter: runs without a dynamic loader");
+    assert!(
+        !has(PT_INTERP),
+        "no program interpreter: runs without a dynamic loader"
+    );
     if elf.kind == ET_DYN {
-        assert!(has(PT_DYNAMIC), "static-pie keeps a dynamic section for its self-relocation");
+        assert!(
+            has(PT_DYNAMIC),
+            "static-pie keeps a dynamic section for its self-relocation"
+        );
     }
     for &(kind, flags) in &elf.segments {
         if kind == PT_LOAD {
-            assert!(flags & (PF_W | PF_X) != PF_W | PF_X, "a segment is both writable and executable");
+            assert!(
+                flags & (PF_W | PF_X) != PF_W | PF_X,
+                "a segment is both writable and executable"
+            );
         }
     }
-    let stack = elf.segments.iter().find(|&&(t, _)| t == PT_GNU_STACK).expect("a GNU_STACK header");
+    let stack = elf
+        .segments
+        .iter()
+        .find(|&&(t, _)| t == PT_GNU_STACK)
+        .expect("a GNU_STACK header");
     assert_eq!(stack.1 & PF_X, 0, "the stack is not executable");
 }
 
@@ -216,7 +290,15 @@ int main(void) {
     let include = concat!(env!("CARGO_MANIFEST_DIR"), "/include");
     let program = dir.join("abi");
     let compiled = Command::new("cc")
-        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", include])
+        .args([
+            "-std=c99",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-I",
+            include,
+        ])
         .arg(&source)
         .arg("-o")
         .arg(&program)
@@ -224,7 +306,16 @@ int main(void) {
         .expect("a C compiler (`cc`) is needed for this test; .ci/run installs gcc");
     assert!(compiled.success(), "the header does not compile as C99");
     let cpp = Command::new("c++")
-        .args(["-std=c++11", "-Wall", "-Werror", "-fsyntax-only", "-x", "c++", "-I", include])
+        .args([
+            "-std=c++11",
+            "-Wall",
+            "-Werror",
+            "-fsyntax-only",
+            "-x",
+            "c++",
+            "-I",
+            include,
+        ])
         .arg(&source)
         .status();
     if let Ok(status) = cpp {

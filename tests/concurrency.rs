@@ -48,7 +48,11 @@ fn invocations(prefix: &str, events: &[&str]) -> Vec<Step> {
 fn wait_for_workers(run: &mut Run, count: usize) -> Vec<u32> {
     let pid = run.process.id();
     let live = || -> Vec<u32> {
-        children_of(pid).into_iter().filter(|p| p.state != 'Z').map(|p| p.pid).collect()
+        children_of(pid)
+            .into_iter()
+            .filter(|p| p.state != 'Z')
+            .map(|p| p.pid)
+            .collect()
     };
     if !eventually(EXIT_LIMIT, || live().len() == count) {
         let found = children_of(pid);
@@ -73,7 +77,8 @@ fn n_workers_serve_n_invocations_at_once() {
     let last = posts.iter().map(|p| p.received_at).max().unwrap();
     let first = posts.iter().map(|p| p.received_at).min().unwrap();
     // Sequentially the four would take 1.2 s; overlapped, about 0.3 s.
-    if last - released >= Duration::from_millis(1000) || last - first >= Duration::from_millis(250) {
+    if last - released >= Duration::from_millis(1000) || last - first >= Duration::from_millis(250)
+    {
         run.fail(&format!(
             "the 4 invocations did not overlap: last post {:?} after the release, {:?} between first and last",
             last - released,
@@ -94,11 +99,19 @@ fn n_workers_serve_n_invocations_at_once() {
     }
     assert_eq!(ids.len(), 4, "every invocation answered once");
     if pids.len() != 4 || connections.len() != 4 {
-        run.fail(&format!("expected 4 pids over 4 connections, got pids {pids:?} over connections {connections:?}"));
+        run.fail(&format!(
+            "expected 4 pids over 4 connections, got pids {pids:?} over connections {connections:?}"
+        ));
     }
     let expected: BTreeSet<u32> = workers.into_iter().collect();
-    assert_eq!(pids, expected, "the invocations ran in the supervisor's 4 workers");
-    assert!(!pids.contains(&run.process.id()), "the supervisor itself serves nothing");
+    assert_eq!(
+        pids, expected,
+        "the invocations ran in the supervisor's 4 workers"
+    );
+    assert!(
+        !pids.contains(&run.process.id()),
+        "the supervisor itself serves nothing"
+    );
     run.assert_no_violations();
 }
 
@@ -107,13 +120,18 @@ fn every_worker_keeps_its_connection() {
     let mut run = probe_with_concurrency("2");
     wait_for_workers(&mut run, 2);
     for round in 0..3 {
-        release(&mut run, invocations(&format!("r{round}"), &["sleep:100"; 2]));
+        release(
+            &mut run,
+            invocations(&format!("r{round}"), &["sleep:100"; 2]),
+        );
         wait_posts(&mut run, 2 * (round + 1));
     }
     let posts = run.api.posts();
     let connections: BTreeSet<usize> = posts.iter().map(|p| p.connection).collect();
     if connections.len() != 2 || run.api.connections() != 2 {
-        run.fail(&format!("expected 2 kept-alive connections, posts came over {connections:?}"));
+        run.fail(&format!(
+            "expected 2 kept-alive connections, posts came over {connections:?}"
+        ));
     }
     run.assert_no_violations();
 }
@@ -128,19 +146,38 @@ fn a_crashed_worker_is_replaced() {
         run.fail(&format!("expected {stderr:?} on stderr"));
     }
     let after = wait_for_workers(&mut run, 2);
-    let replaced: Vec<u32> = after.iter().filter(|p| !before.contains(p)).copied().collect();
-    assert_eq!(replaced.len(), 1, "one new worker: before {before:?}, after {after:?}");
+    let replaced: Vec<u32> = after
+        .iter()
+        .filter(|p| !before.contains(p))
+        .copied()
+        .collect();
+    assert_eq!(
+        replaced.len(),
+        1,
+        "one new worker: before {before:?}, after {after:?}"
+    );
     // Both workers serve again: two slow invocations overlap, in two processes.
     release(&mut run, invocations("after", &["sleep:200"; 2]));
     let posts = wait_posts(&mut run, 2);
     let pids: BTreeSet<u32> = posts.iter().map(|p| pid_of(&mut run, p)).collect();
-    assert_eq!(pids, after.iter().copied().collect(), "served by the survivor and the replacement");
+    assert_eq!(
+        pids,
+        after.iter().copied().collect(),
+        "served by the survivor and the replacement"
+    );
     // The crashed invocation was never answered (its worker died with it).
-    assert!(posts.iter().all(|p| p.route != Route::Response("crash-0".into())));
+    assert!(
+        posts
+            .iter()
+            .all(|p| p.route != Route::Response("crash-0".into()))
+    );
     // And the pool keeps going.
     release(&mut run, invocations("more", &["count"; 2]));
     wait_posts(&mut run, 4);
-    assert!(run.process.exit_status().is_none(), "the supervisor is still running");
+    assert!(
+        run.process.exit_status().is_none(),
+        "the supervisor is still running"
+    );
     run.assert_no_violations();
 }
 
@@ -150,8 +187,16 @@ fn a_panicking_worker_answers_and_is_replaced() {
     wait_for_workers(&mut run, 2);
     release(&mut run, invocations("panic", &["panic"]));
     let posts = wait_posts(&mut run, 1);
-    assert_eq!(posts[0].route, Route::Error("panic-0".into()), "{}", posts[0].summary());
-    assert_eq!(posts[0].header("Lambda-Runtime-Function-Error-Type"), Some("Runtime.HandlerPanic"));
+    assert_eq!(
+        posts[0].route,
+        Route::Error("panic-0".into()),
+        "{}",
+        posts[0].summary()
+    );
+    assert_eq!(
+        posts[0].header("Lambda-Runtime-Function-Error-Type"),
+        Some("Runtime.HandlerPanic")
+    );
     let stderr = "a worker exited with status 101; starting another";
     if !eventually(WAIT_LIMIT, || run.process.stderr().contains(stderr)) {
         run.fail(&format!("expected {stderr:?} on stderr"));
@@ -169,24 +214,39 @@ fn a_500_ends_the_supervisor_and_every_worker() {
     let fatal = Invocation::new("fatal", "hello").reply_status(500);
     release(&mut run, vec![Step::Invoke(fatal)]);
     let status = run.wait_for_exit(EXIT_LIMIT);
-    assert_eq!(status.code(), Some(1), "a 500 ends the runtime with status 1");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "a 500 ends the runtime with status 1"
+    );
     // The kernel kills the other workers when the supervisor dies (PR_SET_PDEATHSIG).
     if !eventually(EXIT_LIMIT, || workers.iter().all(|&pid| !is_alive(pid))) {
-        let alive: Vec<u32> = workers.iter().copied().filter(|&pid| is_alive(pid)).collect();
+        let alive: Vec<u32> = workers
+            .iter()
+            .copied()
+            .filter(|&pid| is_alive(pid))
+            .collect();
         run.fail(&format!("workers {alive:?} outlived the supervisor"));
     }
-    assert!(children_of(supervisor).iter().all(|p| p.state == 'Z'), "nothing is left under the supervisor");
+    assert!(
+        children_of(supervisor).iter().all(|p| p.state == 'Z'),
+        "nothing is left under the supervisor"
+    );
 }
 
 #[test]
 fn a_next_error_that_means_exit_ends_everything() {
     // /next answered with 500: the worker that got it exits 1, and with it the runtime.
-    let script = Script::new().invoke(Invocation::new("a", "hello")).next_status(500);
+    let script = Script::new()
+        .invoke(Invocation::new("a", "hello"))
+        .next_status(500);
     let mut run = Run::probe_with_env(script, &[("AWS_LAMBDA_MAX_CONCURRENCY", "4")]);
     let status = run.wait_for_exit(WAIT_LIMIT);
     assert_eq!(status.code(), Some(1));
     let pid = run.process.id();
-    assert!(eventually(EXIT_LIMIT, || children_of(pid).iter().all(|p| p.state == 'Z')));
+    assert!(eventually(EXIT_LIMIT, || children_of(pid)
+        .iter()
+        .all(|p| p.state == 'Z')));
 }
 
 #[test]
@@ -194,7 +254,10 @@ fn the_trace_id_reaches_the_context_but_not_the_environment() {
     let mut run = probe_with_concurrency("2");
     wait_for_workers(&mut run, 2);
     let steps = vec![
-        Step::Invoke(Invocation::new("env", "env:_X_AMZN_TRACE_ID").header("Lambda-Runtime-Trace-Id", TRACE_ID)),
+        Step::Invoke(
+            Invocation::new("env", "env:_X_AMZN_TRACE_ID")
+                .header("Lambda-Runtime-Trace-Id", TRACE_ID),
+        ),
         Step::Invoke(Invocation::new("ctx", "ctx").header("Lambda-Runtime-Trace-Id", TRACE_ID)),
     ];
     release(&mut run, steps);
@@ -206,27 +269,51 @@ fn the_trace_id_reaches_the_context_but_not_the_environment() {
             .map(|p| p.body_text())
             .unwrap_or_else(|| panic!("no response for {id}"))
     };
-    assert_eq!(body("env"), "<unset>", "_X_AMZN_TRACE_ID is shared by concurrent invocations: not set");
-    assert!(body("ctx").contains(&format!("trace_id={TRACE_ID}\n")), "{}", body("ctx"));
+    assert_eq!(
+        body("env"),
+        "<unset>",
+        "_X_AMZN_TRACE_ID is shared by concurrent invocations: not set"
+    );
+    assert!(
+        body("ctx").contains(&format!("trace_id={TRACE_ID}\n")),
+        "{}",
+        body("ctx")
+    );
 }
 
 #[test]
 fn invalid_values_serve_one_at_a_time() {
     for value in ["0", "65", "abc", "", "-1", "4x"] {
         let script = Script::new()
-            .invocations(["count", "count", "count"].iter().enumerate().map(|(i, e)| Invocation::new(&format!("c{i}"), *e)))
-            .invoke(Invocation::new("trace", "env:_X_AMZN_TRACE_ID").header("Lambda-Runtime-Trace-Id", TRACE_ID));
+            .invocations(
+                ["count", "count", "count"]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| Invocation::new(&format!("c{i}"), *e)),
+            )
+            .invoke(
+                Invocation::new("trace", "env:_X_AMZN_TRACE_ID")
+                    .header("Lambda-Runtime-Trace-Id", TRACE_ID),
+            );
         let mut run = Run::probe_with_env(script, &[("AWS_LAMBDA_MAX_CONCURRENCY", value)]);
         let posts = run.wait_for_posts(4);
         let bodies: Vec<String> = posts.iter().map(|p| p.body_text()).collect();
         // One process served all three (its count grows), and the trace id is exported.
-        assert_eq!(bodies, ["1", "2", "3", TRACE_ID], "AWS_LAMBDA_MAX_CONCURRENCY={value:?}");
-        let message = "AWS_LAMBDA_MAX_CONCURRENCY is not a number from 1 to 64; serving one at a time";
+        assert_eq!(
+            bodies,
+            ["1", "2", "3", TRACE_ID],
+            "AWS_LAMBDA_MAX_CONCURRENCY={value:?}"
+        );
+        let message =
+            "AWS_LAMBDA_MAX_CONCURRENCY is not a number from 1 to 64; serving one at a time";
         // The line is written before the first /next, but reaches us through a pipe.
         if !eventually(EXIT_LIMIT, || run.process.stderr().contains(message)) {
             run.fail(&format!("{value:?}: expected {message:?} on stderr"));
         }
-        assert!(children_of(run.process.id()).is_empty(), "{value:?}: no workers");
+        assert!(
+            children_of(run.process.id()).is_empty(),
+            "{value:?}: no workers"
+        );
         assert_eq!(run.api.connections(), 1);
     }
 }
@@ -234,11 +321,20 @@ fn invalid_values_serve_one_at_a_time() {
 #[test]
 fn one_and_the_maximum_are_valid() {
     // 1: served in the process itself, no message.
-    let script = Script::new().invocations((0..3).map(|i| Invocation::new(&format!("c{i}"), "count")));
+    let script =
+        Script::new().invocations((0..3).map(|i| Invocation::new(&format!("c{i}"), "count")));
     let mut run = Run::probe_with_env(script, &[("AWS_LAMBDA_MAX_CONCURRENCY", "1")]);
-    let bodies: Vec<String> = run.wait_for_posts(3).iter().map(|p| p.body_text()).collect();
+    let bodies: Vec<String> = run
+        .wait_for_posts(3)
+        .iter()
+        .map(|p| p.body_text())
+        .collect();
     assert_eq!(bodies, ["1", "2", "3"]);
-    assert!(!run.process.stderr().contains("AWS_LAMBDA_MAX_CONCURRENCY"), "{}", run.process.stderr());
+    assert!(
+        !run.process.stderr().contains("AWS_LAMBDA_MAX_CONCURRENCY"),
+        "{}",
+        run.process.stderr()
+    );
     assert!(children_of(run.process.id()).is_empty());
     drop(run);
 
@@ -249,5 +345,9 @@ fn one_and_the_maximum_are_valid() {
         run.fail(&message);
     }
     assert_eq!(run.api.connections(), 64);
-    assert!(!run.process.stderr().contains("not a number"), "{}", run.process.stderr());
+    assert!(
+        !run.process.stderr().contains("not a number"),
+        "{}",
+        run.process.stderr()
+    );
 }

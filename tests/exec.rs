@@ -69,15 +69,31 @@ impl Drop for Dir {
 
 /// `bootstrap-exec` running `dir/handler` (through `_HANDLER` and `LAMBDA_TASK_ROOT`).
 fn run(dir: &Dir, handler: &str, script: Script, env: &[(&str, &str)]) -> Run {
-    let mut full_env = vec![("_HANDLER", handler), ("LAMBDA_TASK_ROOT", dir.path()), ("PATH", "/usr/bin:/bin")];
+    let mut full_env = vec![
+        ("_HANDLER", handler),
+        ("LAMBDA_TASK_ROOT", dir.path()),
+        ("PATH", "/usr/bin:/bin"),
+    ];
     full_env.extend_from_slice(env);
-    Run::start(&exec_program(), FakeApi::start(script), |addr| addr.to_string(), &full_env)
+    Run::start(
+        &exec_program(),
+        FakeApi::start(script),
+        |addr| addr.to_string(),
+        &full_env,
+    )
 }
 
 fn expect_response(run: &mut Run, post: &Request, request_id: &str, body: &[u8]) {
     if post.route != Route::Response(request_id.into()) || post.body != body {
-        let expected = if body.len() <= 200 { format!("{:?}", String::from_utf8_lossy(body)) } else { format!("{} bytes", body.len()) };
-        run.fail(&format!("expected the /response of {request_id} with {expected}, got {}", post.summary()));
+        let expected = if body.len() <= 200 {
+            format!("{:?}", String::from_utf8_lossy(body))
+        } else {
+            format!("{} bytes", body.len())
+        };
+        run.fail(&format!(
+            "expected the /response of {request_id} with {expected}, got {}",
+            post.summary()
+        ));
     }
 }
 
@@ -85,19 +101,34 @@ fn expect_response(run: &mut Run, post: &Request, request_id: &str, body: &[u8])
 fn expect_error(run: &mut Run, post: &Request, route: Route, error_type: &str) -> String {
     let header = post.header("Lambda-Runtime-Function-Error-Type");
     match parse_error_body(&post.body) {
-        Ok(error) if post.route == route && header == Some(error_type) && error.error_type == error_type => error.message,
-        _ => run.fail(&format!("expected a {route:?} post of type {error_type}, got {}", post.summary())),
+        Ok(error)
+            if post.route == route
+                && header == Some(error_type)
+                && error.error_type == error_type =>
+        {
+            error.message
+        }
+        _ => run.fail(&format!(
+            "expected a {route:?} post of type {error_type}, got {}",
+            post.summary()
+        )),
     }
 }
 
 /// A deadline `ms` from now, in Unix epoch milliseconds.
 fn deadline_in(ms: u64) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
     (now.as_millis() + u128::from(ms)).to_string()
 }
 
 fn ascii_event(len: usize, seed: u64) -> Vec<u8> {
-    Rng::new(seed).bytes(len).into_iter().map(|b| b' ' + b % 95).collect()
+    Rng::new(seed)
+        .bytes(len)
+        .into_iter()
+        .map(|b| b' ' + b % 95)
+        .collect()
 }
 
 /// Whether process `pid` is gone: no such process, or a zombie (dead, waiting for its
@@ -105,7 +136,12 @@ fn ascii_event(len: usize, seed: u64) -> Vec<u8> {
 fn is_gone(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
-        Ok(stat) => matches!(stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()), Some("Z" | "X")),
+        Ok(stat) => matches!(
+            stat.rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next()),
+            Some("Z" | "X")
+        ),
     }
 }
 
@@ -113,10 +149,17 @@ fn is_gone(pid: u32) -> bool {
 fn children_of(parent: u32) -> Vec<u32> {
     let mut children = vec![];
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
         // pid (comm) state ppid ...
-        let ppid = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1));
+        let ppid = stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().nth(1));
         if ppid == Some(parent.to_string().as_str()) {
             children.push(pid);
         }
@@ -139,7 +182,12 @@ fn the_event_is_on_stdin_and_in_the_first_argument_when_it_fits() {
     let mib = ascii_event(1024 * 1024, 3);
     let with_nul = b"binary\0event".to_vec();
     let events = [&json, &vec![], &longest, &too_long, &mib, &with_nul];
-    let script = Script::new().invocations(events.iter().enumerate().map(|(i, e)| Invocation::new(&format!("ev-{i}"), e.to_vec())));
+    let script = Script::new().invocations(
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Invocation::new(&format!("ev-{i}"), e.to_vec())),
+    );
     let mut run = run(&dir, "handler.sh", script, &[]);
     let posts = run.wait_for_posts(events.len());
     let as_argument = |event: &[u8]| [b"1\n", event, b"\n", event].concat();
@@ -159,7 +207,10 @@ fn a_response_of_exactly_6_mib_and_one_byte_more() {
         return;
     }
     let dir = Dir::new("large");
-    dir.script("handler.sh", r#"case "$1" in endless) exec cat /dev/zero ;; *) exec head -c "$1" /dev/zero ;; esac"#);
+    dir.script(
+        "handler.sh",
+        r#"case "$1" in endless) exec cat /dev/zero ;; *) exec head -c "$1" /dev/zero ;; esac"#,
+    );
     let script = Script::new()
         .invoke(Invocation::new("big-1", MAX_RESPONSE.to_string()))
         .invoke(Invocation::new("big-2", (MAX_RESPONSE + 1).to_string()))
@@ -169,8 +220,16 @@ fn a_response_of_exactly_6_mib_and_one_byte_more() {
     let posts = run.wait_for_posts(4);
     expect_response(&mut run, &posts[0], "big-1", &vec![0; MAX_RESPONSE]);
     for (post, id) in [(&posts[1], "big-2"), (&posts[2], "big-3")] {
-        let message = expect_error(&mut run, post, Route::Error(id.into()), "Runtime.ResponseTooLarge");
-        assert!(message.starts_with("wrote more than 6291456 bytes to stdout"), "{message}");
+        let message = expect_error(
+            &mut run,
+            post,
+            Route::Error(id.into()),
+            "Runtime.ResponseTooLarge",
+        );
+        assert!(
+            message.starts_with("wrote more than 6291456 bytes to stdout"),
+            "{message}"
+        );
     }
     expect_response(&mut run, &posts[3], "big-4", &[0; 5]);
     run.assert_no_violations();
@@ -202,16 +261,41 @@ esac"#,
         .invoke(Invocation::new("f-4", "after-signal"));
     let mut run = run(&dir, "handler.sh", script, &[]);
     let posts = run.wait_for_posts(4);
-    let message = expect_error(&mut run, &posts[0], Route::Error("f-1".into()), "Function.ExitStatus");
-    assert!(message.starts_with("exited with status 3; stderr (last "), "{message}");
-    assert!(message.ends_with("progress line 799\nthe last words"), "{message}");
-    assert!(!message.contains("first line") && message.len() <= 4096, "only the end fits: {message}");
+    let message = expect_error(
+        &mut run,
+        &posts[0],
+        Route::Error("f-1".into()),
+        "Function.ExitStatus",
+    );
+    assert!(
+        message.starts_with("exited with status 3; stderr (last "),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("progress line 799\nthe last words"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("first line") && message.len() <= 4096,
+        "only the end fits: {message}"
+    );
     expect_response(&mut run, &posts[1], "f-2", b"ok:after-fail");
-    let message = expect_error(&mut run, &posts[2], Route::Error("f-3".into()), "Function.Signal");
-    assert_eq!(message, "killed by signal 9 (SIGKILL); stderr: about to die");
+    let message = expect_error(
+        &mut run,
+        &posts[2],
+        Route::Error("f-3".into()),
+        "Function.Signal",
+    );
+    assert_eq!(
+        message,
+        "killed by signal 9 (SIGKILL); stderr: about to die"
+    );
     expect_response(&mut run, &posts[3], "f-4", b"ok:after-signal");
     let log = run.process.stderr();
-    assert!(log.contains("first line of stderr\nprogress line 0\n"), "all of stderr goes to the log:\n{log}");
+    assert!(
+        log.contains("first line of stderr\nprogress line 0\n"),
+        "all of stderr goes to the log:\n{log}"
+    );
     run.assert_no_violations();
 }
 
@@ -231,23 +315,45 @@ esac"#,
     );
     let started = Instant::now();
     let script = Script::new()
-        .invoke(Invocation::bare("t-1", "sleep").header("Lambda-Runtime-Deadline-Ms", &deadline_in(1500)))
+        .invoke(
+            Invocation::bare("t-1", "sleep")
+                .header("Lambda-Runtime-Deadline-Ms", &deadline_in(1500)),
+        )
         .invoke(Invocation::new("t-2", "after-timeout"));
-    let mut run = run(&dir, "handler.sh", script, &[("PID_FILE", pid_file.to_str().unwrap())]);
+    let mut run = run(
+        &dir,
+        "handler.sh",
+        script,
+        &[("PID_FILE", pid_file.to_str().unwrap())],
+    );
     let posts = run.wait_for_posts(1);
     let elapsed = started.elapsed();
-    let message = expect_error(&mut run, &posts[0], Route::Error("t-1".into()), "Function.Timeout");
-    assert!(message.starts_with("timed out: still running after "), "{message}");
+    let message = expect_error(
+        &mut run,
+        &posts[0],
+        Route::Error("t-1".into()),
+        "Function.Timeout",
+    );
+    assert!(
+        message.starts_with("timed out: still running after "),
+        "{message}"
+    );
     assert!(message.ends_with("; stderr: sleeping"), "{message}");
     assert!(
         elapsed >= Duration::from_millis(1300) && elapsed < Duration::from_millis(4500),
         "the error came {elapsed:?} after a deadline 1.5 s ahead"
     );
     let pids = std::fs::read_to_string(&pid_file).unwrap();
-    let pids: Vec<u32> = pids.split_whitespace().map(|p| p.parse().unwrap()).collect();
+    let pids: Vec<u32> = pids
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
     let gone_by = Instant::now() + Duration::from_secs(3);
     while !pids.iter().all(|&pid| is_gone(pid)) {
-        assert!(Instant::now() < gone_by, "the script or its background sleep ({pids:?}) still runs");
+        assert!(
+            Instant::now() < gone_by,
+            "the script or its background sleep ({pids:?}) still runs"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let posts = run.wait_for_posts(2);
@@ -264,24 +370,49 @@ fn a_missing_or_unrunnable_program_is_an_init_error() {
     dir.file("plain.sh", "#!/bin/sh\necho hi\n", 0o644);
     std::fs::create_dir_all(dir.0.join("folder")).unwrap();
     let cases: [(Option<&str>, &str, String); 4] = [
-        (None, "Runtime.HandlerNotFound", "no program to run: name it as the bootstrap's first argument".into()),
-        (Some("missing.sh"), "Runtime.HandlerNotFound", format!("{}/missing.sh does not exist", dir.path())),
-        (Some("plain.sh"), "Runtime.HandlerNotExecutable", format!("{}/plain.sh is not executable: ", dir.path())),
-        (Some("folder"), "Runtime.HandlerNotExecutable", format!("{}/folder is not a regular file", dir.path())),
+        (
+            None,
+            "Runtime.HandlerNotFound",
+            "no program to run: name it as the bootstrap's first argument".into(),
+        ),
+        (
+            Some("missing.sh"),
+            "Runtime.HandlerNotFound",
+            format!("{}/missing.sh does not exist", dir.path()),
+        ),
+        (
+            Some("plain.sh"),
+            "Runtime.HandlerNotExecutable",
+            format!("{}/plain.sh is not executable: ", dir.path()),
+        ),
+        (
+            Some("folder"),
+            "Runtime.HandlerNotExecutable",
+            format!("{}/folder is not a regular file", dir.path()),
+        ),
     ];
     for (handler, error_type, start) in cases {
         let script = Script::new().invoke(Invocation::new("never", "{}"));
         let env = [("LAMBDA_TASK_ROOT", dir.path())];
         let mut run = match handler {
             Some(handler) => run(&dir, handler, script, &[]),
-            None => Run::start(&exec_program(), FakeApi::start(script), |addr| addr.to_string(), &env),
+            None => Run::start(
+                &exec_program(),
+                FakeApi::start(script),
+                |addr| addr.to_string(),
+                &env,
+            ),
         };
         let posts = run.wait_for_posts(1);
         let message = expect_error(&mut run, &posts[0], Route::InitError, error_type);
         assert!(message.starts_with(&start), "{handler:?}: {message}");
         let status = run.wait_for_exit(EXIT_LIMIT);
         assert_eq!(status.code(), Some(1), "{handler:?}");
-        assert_eq!(run.api.next_count(), 0, "{handler:?}: no /next after a failed init");
+        assert_eq!(
+            run.api.next_count(),
+            0,
+            "{handler:?}: no /next after a failed init"
+        );
     }
 }
 
@@ -292,11 +423,18 @@ fn a_program_that_cannot_be_executed_fails_each_invocation_clearly() {
     }
     let dir = Dir::new("noexec");
     dir.file("handler.sh", "#!/nonexistent/interpreter\necho hi\n", 0o755);
-    let script = Script::new().invoke(Invocation::new("x-1", "a")).invoke(Invocation::new("x-2", "b"));
+    let script = Script::new()
+        .invoke(Invocation::new("x-1", "a"))
+        .invoke(Invocation::new("x-2", "b"));
     let mut run = run(&dir, "handler.sh", script, &[]);
     let posts = run.wait_for_posts(2);
     for (post, id) in posts.iter().zip(["x-1", "x-2"]) {
-        let message = expect_error(&mut run, post, Route::Error(id.into()), "Runtime.ExecFailed");
+        let message = expect_error(
+            &mut run,
+            post,
+            Route::Error(id.into()),
+            "Runtime.ExecFailed",
+        );
         assert_eq!(
             message,
             format!(
@@ -315,8 +453,17 @@ fn a_script_without_a_shebang_line_runs_with_sh() {
         return;
     }
     let dir = Dir::new("noshebang");
-    dir.file("handler", "printf 'sh ran %s with %s' \"$0\" \"$1\"\n", 0o755);
-    let mut run = run(&dir, "handler", Script::new().invoke(Invocation::new("s-1", "it")), &[]);
+    dir.file(
+        "handler",
+        "printf 'sh ran %s with %s' \"$0\" \"$1\"\n",
+        0o755,
+    );
+    let mut run = run(
+        &dir,
+        "handler",
+        Script::new().invoke(Invocation::new("s-1", "it")),
+        &[],
+    );
     let posts = run.wait_for_posts(1);
     let expected = format!("sh ran {}/handler with it", dir.path());
     expect_response(&mut run, &posts[0], "s-1", expected.as_bytes());
@@ -344,8 +491,16 @@ esac"#,
     let mut run = run(&dir, "handler.sh", script, &[]);
     let posts = run.wait_for_posts(3);
     expect_response(&mut run, &posts[0], "c-1", b"partial");
-    assert!(posts[0].received_at - started >= Duration::from_millis(300), "answered before the exit");
-    let message = expect_error(&mut run, &posts[1], Route::Error("c-2".into()), "Function.ExitStatus");
+    assert!(
+        posts[0].received_at - started >= Duration::from_millis(300),
+        "answered before the exit"
+    );
+    let message = expect_error(
+        &mut run,
+        &posts[1],
+        Route::Error("c-2".into()),
+        "Function.ExitStatus",
+    );
     assert_eq!(message, "exited with status 4; nothing on stderr");
     expect_response(&mut run, &posts[2], "c-3", b"ok:after");
     run.assert_no_violations();
@@ -388,7 +543,10 @@ fn an_event_that_does_not_fit_beside_the_environment_is_not_an_argument() {
         return;
     }
     let output = Command::new("getconf").arg("ARG_MAX").output().unwrap();
-    let arg_max: usize = String::from_utf8_lossy(&output.stdout).trim().parse().unwrap_or(0);
+    let arg_max: usize = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
     if !(1024 * 1024..=4 * 1024 * 1024).contains(&arg_max) {
         eprintln!("SKIPPED: ARG_MAX is {arg_max}; this test fills the environment up to it");
         return;
@@ -398,14 +556,23 @@ fn an_event_that_does_not_fit_beside_the_environment_is_not_an_argument() {
     // Values of 100,000 bytes up to 60,000 bytes short of the limit: the bootstrap starts,
     // but not the program with a 131,071-byte argument too.
     let value = "v".repeat(100_000);
-    let names: Vec<String> = (0..(arg_max - 60_000) / 100_010).map(|i| format!("PAD_{i:03}")).collect();
+    let names: Vec<String> = (0..(arg_max - 60_000) / 100_010)
+        .map(|i| format!("PAD_{i:03}"))
+        .collect();
     let mut env: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), value.as_str())).collect();
     env.push(("LAMBDA_TASK_ROOT", dir.path()));
     let event = ascii_event(MAX_ARG_STRLEN - 1, 6);
-    let script = Script::new().invoke(Invocation::new("e-1", event)).invoke(Invocation::new("e-2", "small"));
+    let script = Script::new()
+        .invoke(Invocation::new("e-1", event))
+        .invoke(Invocation::new("e-2", "small"));
     let mut run = run(&dir, "handler.sh", script, &env);
     let posts = run.wait_for_posts(2);
-    expect_response(&mut run, &posts[0], "e-1", format!("0 {}", MAX_ARG_STRLEN - 1).as_bytes());
+    expect_response(
+        &mut run,
+        &posts[0],
+        "e-1",
+        format!("0 {}", MAX_ARG_STRLEN - 1).as_bytes(),
+    );
     expect_response(&mut run, &posts[1], "e-2", b"1 5");
 }
 
@@ -420,20 +587,36 @@ fn the_context_reaches_the_program_as_environment_variables() {
     let full = Invocation::bare("ctx-1", "{}")
         .header("Lambda-Runtime-Deadline-Ms", &deadline)
         .header("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN)
-        .header("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
-        .header("Lambda-Runtime-Client-Context", r#"{"client":{"app_title":"t"}}"#)
-        .header("Lambda-Runtime-Cognito-Identity", r#"{"cognitoIdentityId":"id"}"#)
+        .header(
+            "Lambda-Runtime-Trace-Id",
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1",
+        )
+        .header(
+            "Lambda-Runtime-Client-Context",
+            r#"{"client":{"app_title":"t"}}"#,
+        )
+        .header(
+            "Lambda-Runtime-Cognito-Identity",
+            r#"{"cognitoIdentityId":"id"}"#,
+        )
         .header("Lambda-Runtime-Aws-Tenant-Id", "tenant-42")
         .header("Lambda-Runtime-Invocation-Id", "inv-7");
-    let script = Script::new().invoke(full).invoke(Invocation::bare("ctx-2", "{}"));
-    let env = [("LAMBDA_RUNTIME_AWS_REQUEST_ID", "stale"), ("MY_SETTING", "kept")];
+    let script = Script::new()
+        .invoke(full)
+        .invoke(Invocation::bare("ctx-2", "{}"));
+    let env = [
+        ("LAMBDA_RUNTIME_AWS_REQUEST_ID", "stale"),
+        ("MY_SETTING", "kept"),
+    ];
     let mut run = run(&dir, "handler.sh", script, &env);
     let posts = run.wait_for_posts(2);
     let variables = |post: &Request| -> HashMap<String, Vec<String>> {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
         for line in post.body_text().lines() {
             let (name, value) = line.split_once('=').unwrap_or((line, ""));
-            map.entry(name.to_string()).or_default().push(value.to_string());
+            map.entry(name.to_string())
+                .or_default()
+                .push(value.to_string());
         }
         map
     };
@@ -442,22 +625,44 @@ fn the_context_reaches_the_program_as_environment_variables() {
         ("LAMBDA_RUNTIME_AWS_REQUEST_ID", "ctx-1"),
         ("LAMBDA_RUNTIME_DEADLINE_MS", deadline.as_str()),
         ("LAMBDA_RUNTIME_INVOKED_FUNCTION_ARN", FUNCTION_ARN),
-        ("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"),
-        ("LAMBDA_RUNTIME_CLIENT_CONTEXT", r#"{"client":{"app_title":"t"}}"#),
-        ("LAMBDA_RUNTIME_COGNITO_IDENTITY", r#"{"cognitoIdentityId":"id"}"#),
+        (
+            "_X_AMZN_TRACE_ID",
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1",
+        ),
+        (
+            "LAMBDA_RUNTIME_CLIENT_CONTEXT",
+            r#"{"client":{"app_title":"t"}}"#,
+        ),
+        (
+            "LAMBDA_RUNTIME_COGNITO_IDENTITY",
+            r#"{"cognitoIdentityId":"id"}"#,
+        ),
         ("LAMBDA_RUNTIME_AWS_TENANT_ID", "tenant-42"),
         ("LAMBDA_RUNTIME_INVOCATION_ID", "inv-7"),
         ("MY_SETTING", "kept"),
         ("_HANDLER", "handler.sh"),
     ];
     for (name, value) in expected {
-        assert_eq!(first.get(name), Some(&vec![value.to_string()]), "{name} in:\n{}", posts[0].body_text());
+        assert_eq!(
+            first.get(name),
+            Some(&vec![value.to_string()]),
+            "{name} in:\n{}",
+            posts[0].body_text()
+        );
     }
     assert!(first.contains_key("AWS_LAMBDA_RUNTIME_API"));
     let second = variables(&posts[1]);
-    assert_eq!(second.get("LAMBDA_RUNTIME_AWS_REQUEST_ID"), Some(&vec!["ctx-2".to_string()]));
+    assert_eq!(
+        second.get("LAMBDA_RUNTIME_AWS_REQUEST_ID"),
+        Some(&vec!["ctx-2".to_string()])
+    );
     for (name, _) in &expected[1..8] {
-        assert_eq!(second.get(*name), None, "{name} was not sent the second time:\n{}", posts[1].body_text());
+        assert_eq!(
+            second.get(*name),
+            None,
+            "{name} was not sent the second time:\n{}",
+            posts[1].body_text()
+        );
     }
     run.assert_no_violations();
 }
@@ -478,16 +683,32 @@ background) sleep 20 & printf 'started' ;;
 esac"#,
     );
     let events = ["count", "fail", "kill", "background", "count"];
-    let script = Script::new().invocations(events.iter().enumerate().map(|(i, e)| Invocation::new(&format!("l-{i}"), *e)));
+    let script = Script::new().invocations(
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Invocation::new(&format!("l-{i}"), *e)),
+    );
     let mut run = run(&dir, "handler.sh", script, &[]);
     let posts = run.wait_for_posts(events.len());
     let first = posts[0].body_text();
     let (pid, fds) = first.split_once(' ').unwrap();
     let pid: u32 = pid.parse().unwrap();
-    assert_eq!(posts[4].body_text(), first, "the same descriptors at the first and last invocation");
-    assert!(fds.trim().parse::<u32>().unwrap() <= 10, "{fds} descriptors open during an invocation");
+    assert_eq!(
+        posts[4].body_text(),
+        first,
+        "the same descriptors at the first and last invocation"
+    );
+    assert!(
+        fds.trim().parse::<u32>().unwrap() <= 10,
+        "{fds} descriptors open during an invocation"
+    );
     expect_response(&mut run, &posts[3], "l-3", b"started");
-    assert_eq!(children_of(pid), Vec::<u32>::new(), "bootstrap {pid} has children left");
+    assert_eq!(
+        children_of(pid),
+        Vec::<u32>::new(),
+        "bootstrap {pid} has children left"
+    );
     run.assert_no_violations();
 }
 
@@ -510,7 +731,12 @@ fn the_program_can_be_the_bootstrap_argument() {
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let script = Script::new().invoke(Invocation::new("a-1", "x"));
-    let mut run = Run::start(&wrapper, FakeApi::start(script), |addr| addr.to_string(), &env);
+    let mut run = Run::start(
+        &wrapper,
+        FakeApi::start(script),
+        |addr| addr.to_string(),
+        &env,
+    );
     let posts = run.wait_for_posts(1);
     expect_response(&mut run, &posts[0], "a-1", b"cmd:x");
 }
@@ -521,9 +747,17 @@ fn a_local_call_names_the_program_after_the_event() {
         return;
     }
     let dir = Dir::new("local");
-    let program = dir.script("handler.sh", r#"printf 'local:%s:' "$1"; cat; echo "logged" >&2; [ "$1" != fail ]"#);
+    let program = dir.script(
+        "handler.sh",
+        r#"printf 'local:%s:' "$1"; cat; echo "logged" >&2; [ "$1" != fail ]"#,
+    );
     let call = |event: &str| {
-        Command::new(exec_program()).args(["--invoke", event]).arg(&program).env_clear().output().unwrap()
+        Command::new(exec_program())
+            .args(["--invoke", event])
+            .arg(&program)
+            .env_clear()
+            .output()
+            .unwrap()
     };
     let output = call("hello");
     assert_eq!(output.status.code(), Some(0));
@@ -532,5 +766,11 @@ fn a_local_call_names_the_program_after_the_event() {
     let output = call("fail");
     assert_eq!(output.status.code(), Some(1));
     let error = parse_error_body(output.stdout.trim_ascii_end()).unwrap();
-    assert_eq!((error.error_type.as_str(), error.message.as_str()), ("Function.ExitStatus", "exited with status 1; stderr: logged"));
+    assert_eq!(
+        (error.error_type.as_str(), error.message.as_str()),
+        (
+            "Function.ExitStatus",
+            "exited with status 1; stderr: logged"
+        )
+    );
 }

@@ -157,7 +157,10 @@ fn assert_faults_then_served(faults: Vec<(RawReply, &str)>) {
     // Each fault said something (some cases above name no exact text).
     let lines = run.process.stderr().lines().count();
     if lines < expected.len() {
-        run.fail(&format!("{lines} stderr lines for {} faults", expected.len()));
+        run.fail(&format!(
+            "{lines} stderr lines for {} faults",
+            expected.len()
+        ));
     }
 }
 
@@ -200,7 +203,10 @@ fn assert_cut_everywhere(whole: impl Fn(usize) -> Vec<u8>) {
     let mut run = Run::probe(script);
     assert_served(&mut run, &expected);
     // Offset 0 is an idle close, retried quietly; the others are truncated replies.
-    assert_says(&mut run, &["GET /next: the Runtime API closed the connection mid-reply"]);
+    assert_says(
+        &mut run,
+        &["GET /next: the Runtime API closed the connection mid-reply"],
+    );
     let truncations = run
         .process
         .stderr()
@@ -243,7 +249,11 @@ fn replies_byte_by_byte_and_with_long_pauses_are_served() {
             "slow-0",
             body,
         ),
-        (RawReply::new(plain.clone()).pause_at(head_len / 2, PAUSE), "slow-1", body),
+        (
+            RawReply::new(plain.clone()).pause_at(head_len / 2, PAUSE),
+            "slow-1",
+            body,
+        ),
         (
             RawReply::new(valid_reply("slow-2", body)).pause_at(head_len + 5, PAUSE),
             "slow-2",
@@ -276,7 +286,10 @@ fn garbage_status_lines_are_refused_and_the_loop_goes_on() {
     let with_id = |status_line: &str| {
         reply(
             status_line,
-            &[("Lambda-Runtime-Aws-Request-Id", "garbage-id"), ("Content-Length", "2")],
+            &[
+                ("Lambda-Runtime-Aws-Request-Id", "garbage-id"),
+                ("Content-Length", "2"),
+            ],
             b"{}",
         )
     };
@@ -286,7 +299,10 @@ fn garbage_status_lines_are_refused_and_the_loop_goes_on() {
         (RawReply::new(with_id("HTTX/1.1 200 OK")), MALFORMED),
         (RawReply::new(with_id("HTTP/2 200 OK")), MALFORMED),
         (RawReply::new(with_id("HTTP/1.1 2000 OK")), MALFORMED),
-        (RawReply::new(&b"\x00\xff\xfe binary \x01\r\n\r\n"[..]), MALFORMED),
+        (
+            RawReply::new(&b"\x00\xff\xfe binary \x01\r\n\r\n"[..]),
+            MALFORMED,
+        ),
         // Empty lines before a status line are allowed (RFC 9112 §2.2): the bootstrap waits
         // for the rest, which never comes.
         (
@@ -314,9 +330,21 @@ fn http_1_0_replies_are_served() {
     };
     let keep_alive = [("Connection", "keep-alive")];
     assert_all_served(vec![
-        (RawReply::new(head("h10-length", &[], true)), "h10-length", body),
-        (RawReply::new(head("h10-until-close", &[], false)).then_close(), "h10-until-close", body),
-        (RawReply::new(head("h10-keep-alive", &keep_alive, true)), "h10-keep-alive", body),
+        (
+            RawReply::new(head("h10-length", &[], true)),
+            "h10-length",
+            body,
+        ),
+        (
+            RawReply::new(head("h10-until-close", &[], false)).then_close(),
+            "h10-until-close",
+            body,
+        ),
+        (
+            RawReply::new(head("h10-keep-alive", &keep_alive, true)),
+            "h10-keep-alive",
+            body,
+        ),
         (
             RawReply::new(head("h10-keep-alive-no-length", &keep_alive, false)).then_close(),
             "h10-keep-alive-no-length",
@@ -380,10 +408,17 @@ fn bad_header_lines_and_oversized_heads_are_refused_and_the_loop_goes_on() {
 #[test]
 fn thirty_two_headers_are_still_served() {
     let names: Vec<String> = (0..30).map(|i| format!("X-Filler-{i}")).collect();
-    let mut headers = vec![("Lambda-Runtime-Aws-Request-Id", "many-32"), ("Content-Length", "2")];
+    let mut headers = vec![
+        ("Lambda-Runtime-Aws-Request-Id", "many-32"),
+        ("Content-Length", "2"),
+    ];
     headers.extend(names.iter().map(|n| (n.as_str(), "v")));
     assert_eq!(headers.len(), 32);
-    assert_all_served(vec![(RawReply::new(reply("HTTP/1.1 200 OK", &headers, b"{}")), "many-32", b"{}")]);
+    assert_all_served(vec![(
+        RawReply::new(reply("HTTP/1.1 200 OK", &headers, b"{}")),
+        "many-32",
+        b"{}",
+    )]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,11 +427,19 @@ fn thirty_two_headers_are_still_served() {
 
 #[test]
 fn a_non_numeric_deadline_is_served_with_deadline_zero() {
-    let bad = ["soon", "-5", "12abc", "", "99999999999999999999", "9223372036854775808"];
+    let bad = [
+        "soon",
+        "-5",
+        "12abc",
+        "",
+        "99999999999999999999",
+        "9223372036854775808",
+    ];
     let mut script = Script::new();
     for (i, deadline) in bad.iter().enumerate() {
         script = script.invoke(
-            Invocation::bare(&format!("deadline-{i}"), "ctx").header("Lambda-Runtime-Deadline-Ms", deadline),
+            Invocation::bare(&format!("deadline-{i}"), "ctx")
+                .header("Lambda-Runtime-Deadline-Ms", deadline),
         );
     }
     let mut run = Run::probe(script);
@@ -408,13 +451,28 @@ fn a_non_numeric_deadline_is_served_with_deadline_zero() {
             || !text.lines().any(|l| l == "deadline_ms=0")
             || !text.lines().any(|l| l == format!("request_id={id}"))
         {
-            run.fail(&format!("deadline {:?}: expected deadline_ms=0 for {id}, got {}", bad[i], post.summary()));
+            run.fail(&format!(
+                "deadline {:?}: expected deadline_ms=0 for {id}, got {}",
+                bad[i],
+                post.summary()
+            ));
         }
     }
-    assert_says(&mut run, &["GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)"]);
-    let count = run.process.stderr().lines().filter(|l| l.contains("Deadline-Ms is not a number")).count();
+    assert_says(
+        &mut run,
+        &["GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)"],
+    );
+    let count = run
+        .process
+        .stderr()
+        .lines()
+        .filter(|l| l.contains("Deadline-Ms is not a number"))
+        .count();
     if count != bad.len() {
-        run.fail(&format!("{count} deadline messages for {} bad deadlines", bad.len()));
+        run.fail(&format!(
+            "{count} deadline messages for {} bad deadlines",
+            bad.len()
+        ));
     }
     run.assert_no_violations();
 }
@@ -444,7 +502,11 @@ fn unusable_request_ids_are_never_posted() {
 #[test]
 fn the_longest_request_id_is_served() {
     let longest = "L".repeat(256);
-    assert_all_served(vec![(RawReply::new(valid_reply(&longest, b"{}")), &longest, b"{}")]);
+    assert_all_served(vec![(
+        RawReply::new(valid_reply(&longest, b"{}")),
+        &longest,
+        b"{}",
+    )]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -458,56 +520,110 @@ fn bad_framing_is_refused_and_the_loop_goes_on() {
     let closed = "GET /next: the Runtime API closed the connection mid-reply";
     assert_faults_then_served(vec![
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, ("Content-Length", "2"), ("Content-Length", "3")], b"{}x")),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, ("Content-Length", "2"), ("Content-Length", "3")],
+                b"{}x",
+            )),
             "GET /next: conflicting Content-Length headers",
         ),
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, ("Content-Length", "2, 3")], b"{}x")),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, ("Content-Length", "2, 3")],
+                b"{}x",
+            )),
             "GET /next: Content-Length is not a decimal number",
         ),
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, ("Content-Length", "-1")], b"{}")),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, ("Content-Length", "-1")],
+                b"{}",
+            )),
             "GET /next: Content-Length is not a decimal number",
         ),
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, ("Content-Length", "99999999999999999999")], b"{}")),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, ("Content-Length", "99999999999999999999")],
+                b"{}",
+            )),
             "GET /next: Content-Length is not a decimal number",
         ),
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, ("Content-Length", "7"), chunked], b"2\r\n{}\r\n0\r\n\r\n")),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, ("Content-Length", "7"), chunked],
+                b"2\r\n{}\r\n0\r\n\r\n",
+            )),
             "GET /next: both Content-Length and Transfer-Encoding",
         ),
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, chunked, ("Content-Length", "7")], b"2\r\n{}\r\n0\r\n\r\n")),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, chunked, ("Content-Length", "7")],
+                b"2\r\n{}\r\n0\r\n\r\n",
+            )),
             "GET /next: both Content-Length and Transfer-Encoding",
         ),
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, ("Transfer-Encoding", "gzip")], b"{}")),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, ("Transfer-Encoding", "gzip")],
+                b"{}",
+            )),
             "GET /next: unsupported Transfer-Encoding (only chunked)",
         ),
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, chunked], b"zz\r\n{}\r\n0\r\n\r\n")),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, chunked],
+                b"zz\r\n{}\r\n0\r\n\r\n",
+            )),
             "GET /next: malformed chunk size line",
         ),
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, chunked], b"-2\r\n{}\r\n0\r\n\r\n")),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, chunked],
+                b"-2\r\n{}\r\n0\r\n\r\n",
+            )),
             "GET /next: malformed chunk size line",
         ),
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, chunked], b"10000000000000000\r\n{}\r\n0\r\n\r\n")),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, chunked],
+                b"10000000000000000\r\n{}\r\n0\r\n\r\n",
+            )),
             "GET /next: chunk size overflows 64 bits",
         ),
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, chunked], b"2\r\n{}X\r\n0\r\n\r\n")),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, chunked],
+                b"2\r\n{}X\r\n0\r\n\r\n",
+            )),
             "GET /next: chunk data not followed by CRLF",
         ),
         // Bodies shorter than announced, then the server closes.
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, ("Content-Length", "100")], b"{\"short\":1}")).then_close(),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, ("Content-Length", "100")],
+                b"{\"short\":1}",
+            ))
+            .then_close(),
             closed,
         ),
         (
-            RawReply::new(reply("HTTP/1.1 200 OK", &[id, chunked], b"64\r\n{\"short\":1}")).then_close(),
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, chunked],
+                b"64\r\n{\"short\":1}",
+            ))
+            .then_close(),
             closed,
         ),
         (
@@ -533,7 +649,10 @@ fn an_absurd_chunk_size_is_answered_as_event_too_large() {
         .invoke(good("good-0"))
         .raw(RawReply::new(reply(
             "HTTP/1.1 200 OK",
-            &[("Lambda-Runtime-Aws-Request-Id", "huge-length"), ("Content-Length", &huge_length)],
+            &[
+                ("Lambda-Runtime-Aws-Request-Id", "huge-length"),
+                ("Content-Length", &huge_length),
+            ],
             b"{}",
         )))
         .invoke(good("good-1"));
@@ -551,7 +670,10 @@ fn an_absurd_chunk_size_is_answered_as_event_too_large() {
     }
     for post in [&posts[0], &posts[2]] {
         if post.header("Lambda-Runtime-Function-Error-Type") != Some("Runtime.EventTooLarge") {
-            run.fail(&format!("expected Runtime.EventTooLarge, got {}", post.summary()));
+            run.fail(&format!(
+                "expected Runtime.EventTooLarge, got {}",
+                post.summary()
+            ));
         }
     }
     for (post, id) in [(&posts[1], "good-0"), (&posts[3], "good-1")] {
@@ -559,7 +681,13 @@ fn an_absurd_chunk_size_is_answered_as_event_too_large() {
             run.fail(&format!("wrong echo: {}", post.summary()));
         }
     }
-    assert_says(&mut run, &["request huge-chunk: the event is larger", "request huge-length: the event is larger"]);
+    assert_says(
+        &mut run,
+        &[
+            "request huge-chunk: the event is larger",
+            "request huge-length: the event is larger",
+        ],
+    );
     run.assert_no_violations();
 }
 
@@ -569,18 +697,28 @@ fn an_absurd_chunk_size_is_answered_as_event_too_large() {
 
 /// A loopback port nothing listens on (bound, then closed).
 fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
 fn an_api_that_starts_listening_late_is_reached_after_backoff() {
     let port = closed_port();
     let address = format!("127.0.0.1:{port}");
-    let process = Process::spawn(&support::probe_program(), &[("AWS_LAMBDA_RUNTIME_API", &address)]);
+    let process = Process::spawn(
+        &support::probe_program(),
+        &[("AWS_LAMBDA_RUNTIME_API", &address)],
+    );
     thread::sleep(Duration::from_millis(150));
     let api = FakeApi::start_on(&address, Script::new().invoke(good("late-1")));
     let mut run = Run { process, api };
-    assert_served(&mut run, &vec![("late-1".into(), b"event of late-1".to_vec())]);
+    assert_served(
+        &mut run,
+        &vec![("late-1".into(), b"event of late-1".to_vec())],
+    );
     assert_says(&mut run, &["GET /next: cannot connect to the Runtime API"]);
 }
 
@@ -588,15 +726,34 @@ fn an_api_that_starts_listening_late_is_reached_after_backoff() {
 fn an_api_that_never_listens_ends_the_bootstrap_with_status_1() {
     let address = format!("127.0.0.1:{}", closed_port());
     let started = Instant::now();
-    let mut process = Process::spawn(&support::probe_program(), &[("AWS_LAMBDA_RUNTIME_API", &address)]);
+    let mut process = Process::spawn(
+        &support::probe_program(),
+        &[("AWS_LAMBDA_RUNTIME_API", &address)],
+    );
     let status = process.wait_for_exit(Duration::from_secs(6));
     let elapsed = started.elapsed();
     let stderr = process.stderr();
-    assert_eq!(status.and_then(|s| s.code()), Some(1), "exit within 6 s with status 1; after {elapsed:?}: {status:?}\n{stderr}");
-    assert!(elapsed >= Duration::from_secs(4), "gave up after only {elapsed:?} (the back-off is about 4.3 s)\n{stderr}");
-    assert!(stderr.contains("bootstrap: GET /next: cannot connect to the Runtime API"), "{stderr}");
-    assert!(stderr.contains("bootstrap: GET /next failed 10 times in a row; exiting"), "{stderr}");
-    assert!(stderr.lines().all(|l| l.starts_with("bootstrap: ")), "{stderr}");
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(1),
+        "exit within 6 s with status 1; after {elapsed:?}: {status:?}\n{stderr}"
+    );
+    assert!(
+        elapsed >= Duration::from_secs(4),
+        "gave up after only {elapsed:?} (the back-off is about 4.3 s)\n{stderr}"
+    );
+    assert!(
+        stderr.contains("bootstrap: GET /next: cannot connect to the Runtime API"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("bootstrap: GET /next failed 10 times in a row; exiting"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.lines().all(|l| l.starts_with("bootstrap: ")),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -606,14 +763,20 @@ fn an_api_that_goes_away_and_comes_back_is_reached_again() {
         let run = Run::probe(script);
         let address = run.api.addr().to_string();
         let mut run = run;
-        assert_served(&mut run, &vec![("before-1".into(), b"event of before-1".to_vec())]);
+        assert_served(
+            &mut run,
+            &vec![("before-1".into(), b"event of before-1".to_vec())],
+        );
         // Gone: the held /next is closed unanswered and the listener closed.
         let Run { process, api } = run;
         drop(api);
         thread::sleep(Duration::from_millis(if round == 0 { 50 } else { 800 }));
         let api = FakeApi::start_on(&address, Script::new().invoke(good("after-1")));
         let mut run = Run { process, api };
-        assert_served(&mut run, &vec![("after-1".into(), b"event of after-1".to_vec())]);
+        assert_served(
+            &mut run,
+            &vec![("after-1".into(), b"event of after-1".to_vec())],
+        );
         if round == 1 {
             assert_says(&mut run, &["GET /next: cannot connect to the Runtime API"]);
         }

@@ -11,7 +11,9 @@ use std::path::Path;
 
 /// Runs `check` on each file of the target's corpus, naming the file that fails.
 fn corpus(target: &str, check: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
     let mut files = Vec::new();
     walk(&dir, &mut files);
     files.sort();
@@ -19,7 +21,11 @@ fn corpus(target: &str, check: fn(&[u8])) {
     for path in &files {
         let data = std::fs::read(path).unwrap();
         let outcome = std::panic::catch_unwind(|| check(&data));
-        assert!(outcome.is_ok(), "{} fails its check (above)", path.strip_prefix(&dir).unwrap().display());
+        assert!(
+            outcome.is_ok(),
+            "{} fails its check (above)",
+            path.strip_prefix(&dir).unwrap().display()
+        );
     }
     eprintln!("{target}: {} inputs", files.len());
 }
@@ -84,23 +90,53 @@ fn base64() {
 /// The reference decoder the chunked checks trust, on known cases.
 #[test]
 fn reference_dechunk_knows_the_grammar() {
-    use checks::{reference_dechunk, Dechunked};
-    use lambda_bootstrap::chunked::ChunkError;
-    let done = |body: &[u8], consumed| Dechunked::Done { body: body.to_vec(), consumed };
-    assert_eq!(reference_dechunk(b"3\r\nabc\r\n0\r\n\r\n", 100), done(b"abc", 13));
-    assert_eq!(reference_dechunk(b"3;x=y\nabc\n0\nT: 1\n\nrest", 100), done(b"abc", 18));
+    use checks::{Dechunked, reference_dechunk};
+    use lambda_bootstrap::http::chunked::ChunkError;
+    let done = |body: &[u8], consumed| Dechunked::Done {
+        body: body.to_vec(),
+        consumed,
+    };
+    assert_eq!(
+        reference_dechunk(b"3\r\nabc\r\n0\r\n\r\n", 100),
+        done(b"abc", 13)
+    );
+    assert_eq!(
+        reference_dechunk(b"3;x=y\nabc\n0\nT: 1\n\nrest", 100),
+        done(b"abc", 18)
+    );
     assert_eq!(reference_dechunk(b"3\r\nab", 100), Dechunked::Incomplete);
-    assert_eq!(reference_dechunk(b"4\r\nabcd\r\n", 3), Dechunked::Error(ChunkError::TooLarge));
-    assert_eq!(reference_dechunk(b"g\r\n", 100), Dechunked::Error(ChunkError::BadSize));
-    assert_eq!(reference_dechunk(b"10000000000000000\r\n", 100), Dechunked::Error(ChunkError::SizeOverflow));
-    assert_eq!(reference_dechunk(b"1\r\nab\r\n", 100), Dechunked::Error(ChunkError::BadDataEnd));
+    assert_eq!(
+        reference_dechunk(b"4\r\nabcd\r\n", 3),
+        Dechunked::Error(ChunkError::TooLarge)
+    );
+    assert_eq!(
+        reference_dechunk(b"g\r\n", 100),
+        Dechunked::Error(ChunkError::BadSize)
+    );
+    assert_eq!(
+        reference_dechunk(b"10000000000000000\r\n", 100),
+        Dechunked::Error(ChunkError::SizeOverflow)
+    );
+    assert_eq!(
+        reference_dechunk(b"1\r\nab\r\n", 100),
+        Dechunked::Error(ChunkError::BadDataEnd)
+    );
 }
 
 /// And the base64 decoder the round trip trusts.
 #[test]
 fn base64_decoder_knows_rfc_4648() {
-    for (text, bytes) in [("", ""), ("Zg==", "f"), ("Zm8=", "fo"), ("Zm9v", "foo"), ("Zm9vYmFy", "foobar")] {
-        assert_eq!(checks::base64_decode(text.as_bytes()).as_deref(), Some(bytes.as_bytes()));
+    for (text, bytes) in [
+        ("", ""),
+        ("Zg==", "f"),
+        ("Zm8=", "fo"),
+        ("Zm9v", "foo"),
+        ("Zm9vYmFy", "foobar"),
+    ] {
+        assert_eq!(
+            checks::base64_decode(text.as_bytes()).as_deref(),
+            Some(bytes.as_bytes())
+        );
     }
     for bad in ["Zg=", "Z===", "Zh==", "Zg==Zg==", "Zm9*"] {
         assert_eq!(checks::base64_decode(bad.as_bytes()), None, "{bad}");

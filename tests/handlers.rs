@@ -40,7 +40,10 @@ fn repository() -> &'static Path {
 /// `target/handler-builds`, next to the outer build's own directory.
 fn build_dir() -> PathBuf {
     let bootstrap = bootstrap_program();
-    let target = bootstrap.ancestors().nth(3).expect("target/<triple>/release/bootstrap");
+    let target = bootstrap
+        .ancestors()
+        .nth(3)
+        .expect("target/<triple>/release/bootstrap");
     target.join("handler-builds")
 }
 
@@ -63,7 +66,10 @@ fn cargo_build_with_handler(handler: &Path) -> Output {
 fn bootstrap_with(handler: &Path) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
     let built = BUILT.get_or_init(Default::default);
-    if let Some(path) = built.lock().unwrap().get(handler) {
+    // Held through the build and the copy: builds share one target directory, and a copy
+    // taken while another handler's build is linking finds no binary (or the wrong one).
+    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = built.get(handler) {
         return path.clone();
     }
     let output = cargo_build_with_handler(handler);
@@ -75,11 +81,18 @@ fn bootstrap_with(handler: &Path) -> PathBuf {
     );
     let stem = handler.file_stem().unwrap().to_string_lossy();
     let copy = build_dir().join(format!("bootstrap-{stem}"));
-    std::fs::copy(build_dir().join("x86_64-unknown-linux-musl/release/bootstrap"), &copy).unwrap();
+    std::fs::copy(
+        build_dir().join("x86_64-unknown-linux-musl/release/bootstrap"),
+        &copy,
+    )
+    .unwrap();
     let size = std::fs::metadata(&copy).unwrap().len();
     eprintln!("bootstrap with {}: {size} bytes", handler.display());
-    assert!(size <= HANDLER_SIZE_BUDGET, "{size} bytes, over {HANDLER_SIZE_BUDGET}");
-    built.lock().unwrap().insert(handler.to_path_buf(), copy.clone());
+    assert!(
+        size <= HANDLER_SIZE_BUDGET,
+        "{size} bytes, over {HANDLER_SIZE_BUDGET}"
+    );
+    built.insert(handler.to_path_buf(), copy.clone());
     copy
 }
 
@@ -108,12 +121,20 @@ fn cpp_bootstrap() -> PathBuf {
 }
 
 fn run(program: &Path, script: Script, env: &[(&str, &str)]) -> Run {
-    Run::start(program, FakeApi::start(script), |addr| addr.to_string(), env)
+    Run::start(
+        program,
+        FakeApi::start(script),
+        |addr| addr.to_string(),
+        env,
+    )
 }
 
 fn expect_response(run: &mut Run, post: &Request, request_id: &str, body: &str) {
     if post.route != Route::Response(request_id.into()) || post.body != body.as_bytes() {
-        run.fail(&format!("expected the /response of {request_id} with {body:?}, got {}", post.summary()));
+        run.fail(&format!(
+            "expected the /response of {request_id} with {body:?}, got {}",
+            post.summary()
+        ));
     }
 }
 
@@ -122,10 +143,17 @@ fn expect_error(run: &mut Run, post: &Request, route: Route, error_type: &str) -
     let header = post.header("Lambda-Runtime-Function-Error-Type");
     let body = parse_error_body(&post.body);
     match body {
-        Ok(error) if post.route == route && header == Some(error_type) && error.error_type == error_type => {
+        Ok(error)
+            if post.route == route
+                && header == Some(error_type)
+                && error.error_type == error_type =>
+        {
             error.message
         }
-        _ => run.fail(&format!("expected a {route:?} post of type {error_type}, got {}", post.summary())),
+        _ => run.fail(&format!(
+            "expected a {route:?} post of type {error_type}, got {}",
+            post.summary()
+        )),
     }
 }
 
@@ -137,13 +165,31 @@ fn c_handler_answers_and_fails_with_its_own_error_type() {
     let script = Script::new()
         .invoke(Invocation::new("c-1", r#"{"name":"Ada"}"#))
         .invoke(Invocation::new("c-2", r#"{"nom":"Ada"}"#))
-        .invoke(Invocation::new("c-3", r#"{"id":7, "name" : "Grace Hopper"}"#));
+        .invoke(Invocation::new(
+            "c-3",
+            r#"{"id":7, "name" : "Grace Hopper"}"#,
+        ));
     let mut run = run(&c_bootstrap(), script, &[]);
     let posts = run.wait_for_posts(3);
-    expect_response(&mut run, &posts[0], "c-1", r#"{"greeting":"Hello, Ada!","requestId":"c-1"}"#);
-    let message = expect_error(&mut run, &posts[1], Route::Error("c-2".into()), "Function.MissingName");
+    expect_response(
+        &mut run,
+        &posts[0],
+        "c-1",
+        r#"{"greeting":"Hello, Ada!","requestId":"c-1"}"#,
+    );
+    let message = expect_error(
+        &mut run,
+        &posts[1],
+        Route::Error("c-2".into()),
+        "Function.MissingName",
+    );
     assert_eq!(message, r#"the event has no "name" string"#);
-    expect_response(&mut run, &posts[2], "c-3", r#"{"greeting":"Hello, Grace Hopper!","requestId":"c-3"}"#);
+    expect_response(
+        &mut run,
+        &posts[2],
+        "c-3",
+        r#"{"greeting":"Hello, Grace Hopper!","requestId":"c-3"}"#,
+    );
     run.assert_no_violations();
 }
 
@@ -155,7 +201,12 @@ fn c_handler_init_hook_runs_first() {
     let script = Script::new().invoke(Invocation::new("c-4", r#"{"name":"Ada"}"#));
     let mut run = run(&c_bootstrap(), script, &[("GREETING", "Bonjour")]);
     let posts = run.wait_for_posts(1);
-    expect_response(&mut run, &posts[0], "c-4", r#"{"greeting":"Bonjour, Ada!","requestId":"c-4"}"#);
+    expect_response(
+        &mut run,
+        &posts[0],
+        "c-4",
+        r#"{"greeting":"Bonjour, Ada!","requestId":"c-4"}"#,
+    );
 }
 
 #[test]
@@ -166,7 +217,12 @@ fn c_handler_init_failure_goes_to_init_error_then_exits() {
     let script = Script::new().invoke(Invocation::new("never", "{}"));
     let mut run = run(&c_bootstrap(), script, &[("GREET_REFUSE_INIT", "1")]);
     let posts = run.wait_for_posts(1);
-    let message = expect_error(&mut run, &posts[0], Route::InitError, "Function.InitRefused");
+    let message = expect_error(
+        &mut run,
+        &posts[0],
+        Route::InitError,
+        "Function.InitRefused",
+    );
     assert_eq!(message, "GREET_REFUSE_INIT is set");
     let status = run.wait_for_exit(Duration::from_secs(10));
     assert_eq!(status.code(), Some(1));
@@ -189,7 +245,12 @@ fn cpp_handler_answers_and_fails() {
         "cpp-1",
         r#"{"bytes":16,"letters":11,"digits":2,"spaces":2,"other":1,"requestId":"cpp-1"}"#,
     );
-    let message = expect_error(&mut run, &posts[1], Route::Error("cpp-2".into()), "Function.EmptyEvent");
+    let message = expect_error(
+        &mut run,
+        &posts[1],
+        Route::Error("cpp-2".into()),
+        "Function.EmptyEvent",
+    );
     assert_eq!(message, "an empty event has no statistics");
     run.assert_no_violations();
 }
@@ -204,12 +265,19 @@ fn mistaken_handlers_fail_the_build_clearly() {
     let cases = [
         (dir.join("missing.c"), "no such file"),
         (no_handler, "defines no `handler` function"),
-        (repository().join("README.md"), "expected a C source (.c), an object file (.o) or a static library (.a)"),
+        (
+            repository().join("README.md"),
+            "expected a C source (.c), an object file (.o) or a static library (.a)",
+        ),
     ];
     for (handler, message) in cases {
         let output = cargo_build_with_handler(&handler);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{} built", handler.display());
-        assert!(stderr.contains(message), "{}: no {message:?} in:\n{stderr}", handler.display());
+        assert!(
+            stderr.contains(message),
+            "{}: no {message:?} in:\n{stderr}",
+            handler.display()
+        );
     }
 }

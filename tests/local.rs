@@ -19,8 +19,13 @@ fn is_uuid(id: &str) -> bool {
 fn assert_error(answer: &Answer, error_type: &str, message: &str) {
     let json = answer.json();
     assert_eq!(json["errorType"], error_type, "{json}");
-    let text = json["errorMessage"].as_str().unwrap_or_else(|| panic!("no errorMessage: {json}"));
-    assert!(text.contains(message), "{text:?} should contain {message:?}");
+    let text = json["errorMessage"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no errorMessage: {json}"));
+    assert!(
+        text.contains(message),
+        "{text:?} should contain {message:?}"
+    );
 }
 
 #[test]
@@ -35,9 +40,18 @@ fn the_default_handler_answers_with_a_request_id_and_a_log_line() {
     assert!(is_uuid(&id), "{id}");
     let log = server.wait_for_log("REPORT RequestId: ", 1);
     let line = log.lines().find(|l| l.contains("REPORT")).unwrap();
-    assert!(line.contains(&format!("RequestId: {id} Duration: ")), "{line}");
+    assert!(
+        line.contains(&format!("RequestId: {id} Duration: ")),
+        "{line}"
+    );
     assert!(line.ends_with(" ms Status: 200"), "{line}");
-    assert!(log.contains(&format!("invoke with POST http://{}{INVOKE_PATH}", server.addr)), "{log}");
+    assert!(
+        log.contains(&format!(
+            "invoke with POST http://{}{INVOKE_PATH}",
+            server.addr
+        )),
+        "{log}"
+    );
 }
 
 #[test]
@@ -46,7 +60,11 @@ fn every_invocation_gets_a_new_request_id_and_state_stays_warm() {
     let mut ids = std::collections::HashSet::new();
     for expected in 1..=5 {
         let answer = server.invoke(b"count");
-        assert_eq!(answer.text(), expected.to_string(), "warm: one process serves them all");
+        assert_eq!(
+            answer.text(),
+            expected.to_string(),
+            "warm: one process serves them all"
+        );
         assert!(ids.insert(answer.header("x-amzn-requestid").unwrap().to_string()));
     }
 }
@@ -58,33 +76,60 @@ fn the_context_is_as_lambda_gives_it() {
     let encoded = "eyJjdXN0b20iOnsiYSI6MX0sImVudiI6eyJiIjoiYyJ9fQ==";
     let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
     let before = now_ms();
-    let answer = server.invoke_with(&[("X-Amzn-Trace-Id", trace), ("X-Amz-Client-Context", encoded)], b"ctx");
+    let answer = server.invoke_with(
+        &[
+            ("X-Amzn-Trace-Id", trace),
+            ("X-Amz-Client-Context", encoded),
+        ],
+        b"ctx",
+    );
     let after = now_ms();
     let text = answer.text();
     let field = |key: &str| {
         let prefix = format!("{key}=");
-        text.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no {key}: {text}")).to_string()
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {key}: {text}"))
+            .to_string()
     };
-    assert_eq!(field("request_id"), answer.header("x-amzn-requestid").unwrap());
-    assert_eq!(field("invoked_function_arn"), "arn:aws:lambda:us-east-1:012345678912:function:test_function");
+    assert_eq!(
+        field("request_id"),
+        answer.header("x-amzn-requestid").unwrap()
+    );
+    assert_eq!(
+        field("invoked_function_arn"),
+        "arn:aws:lambda:us-east-1:012345678912:function:test_function"
+    );
     assert_eq!(field("trace_id"), trace);
     assert_eq!(field("client_context"), client_context);
     let deadline: u64 = field("deadline_ms").parse().unwrap();
-    assert!((before + 7000..=after + 7000).contains(&deadline), "deadline {deadline} not 7 s after the call");
+    assert!(
+        (before + 7000..=after + 7000).contains(&deadline),
+        "deadline {deadline} not 7 s after the call"
+    );
     // The trace id also reaches code that reads the environment.
     let answer = server.invoke_with(&[("X-Amzn-Trace-Id", trace)], b"env:_X_AMZN_TRACE_ID");
     assert_eq!(answer.text(), trace);
     let answer = server.invoke(b"env:_X_AMZN_TRACE_ID");
-    assert_eq!(answer.text(), "<unset>", "cleared when the caller sends none");
+    assert_eq!(
+        answer.text(),
+        "<unset>",
+        "cleared when the caller sends none"
+    );
 }
 
 #[test]
 fn the_arn_names_the_function_and_region() {
-    let env = [("AWS_LAMBDA_FUNCTION_NAME", "my-function"), ("AWS_REGION", "eu-west-1")];
+    let env = [
+        ("AWS_LAMBDA_FUNCTION_NAME", "my-function"),
+        ("AWS_REGION", "eu-west-1"),
+    ];
     let mut server = LocalServer::start(&probe_program(), &env);
     let answer = server.invoke(b"ctx");
     assert!(
-        answer.text().contains("invoked_function_arn=arn:aws:lambda:eu-west-1:012345678912:function:my-function\n"),
+        answer.text().contains(
+            "invoked_function_arn=arn:aws:lambda:eu-west-1:012345678912:function:my-function\n"
+        ),
         "{}",
         answer.text()
     );
@@ -107,12 +152,23 @@ fn an_overrunning_handler_is_stopped_and_the_next_request_is_served() {
     let started = Instant::now();
     let answer = server.invoke(b"sleep:20000");
     let took = started.elapsed();
-    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(10), "answered after {took:?}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(10),
+        "answered after {took:?}"
+    );
     assert_eq!(answer.status, 200);
     assert_eq!(answer.header("x-amz-function-error"), Some("Unhandled"));
-    assert_error(&answer, "Sandbox.Timedout", "Task timed out after 1.00 seconds");
+    assert_error(
+        &answer,
+        "Sandbox.Timedout",
+        "Task timed out after 1.00 seconds",
+    );
     let id = answer.header("x-amzn-requestid").unwrap();
-    assert_error(&answer, "Sandbox.Timedout", &format!("RequestId: {id} Error: "));
+    assert_error(
+        &answer,
+        "Sandbox.Timedout",
+        &format!("RequestId: {id} Error: "),
+    );
     // A fresh process from the state init left: the count starts again.
     assert_eq!(server.invoke(b"count").text(), "1");
     assert_eq!(server.invoke(b"count").text(), "2");
@@ -126,7 +182,11 @@ fn a_crash_or_a_panic_is_answered_and_the_server_goes_on() {
         let answer = server.invoke(event);
         assert_eq!(answer.status, 200);
         assert_eq!(answer.header("x-amz-function-error"), Some("Unhandled"));
-        assert_error(&answer, "Runtime.ExitError", "Runtime exited without answering");
+        assert_error(
+            &answer,
+            "Runtime.ExitError",
+            "Runtime exited without answering",
+        );
         assert_eq!(server.invoke(b"echo").text(), "echo");
     }
     server.wait_for_log("panicked at", 1);
@@ -136,25 +196,80 @@ fn a_crash_or_a_panic_is_answered_and_the_server_goes_on() {
 fn wrong_requests_get_json_errors_and_the_server_keeps_serving() {
     let mut server = LocalServer::start(&bootstrap_program(), &[]);
     let cases: [(&str, String, u16, &str); 8] = [
-        ("wrong path", "POST /2015-03-31/functions/function/invoke HTTP/1.1\r\nContent-Length: 0\r\n\r\n".into(), 404, "ResourceNotFoundException"),
-        ("root", "GET / HTTP/1.1\r\n\r\n".into(), 404, "ResourceNotFoundException"),
-        ("wrong method", format!("GET {INVOKE_PATH} HTTP/1.1\r\n\r\n"), 405, "MethodNotAllowed"),
-        ("not HTTP", "HELLO\r\n\r\n".into(), 400, "InvalidRequestContentException"),
-        ("two lengths", format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"), 400, "InvalidRequestContentException"),
-        ("length and chunked", format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"), 400, "InvalidRequestContentException"),
-        ("bad chunk", format!("POST {INVOKE_PATH} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), 400, "InvalidRequestContentException"),
-        ("client context", format!("POST {INVOKE_PATH} HTTP/1.1\r\nX-Amz-Client-Context: not base64!\r\nContent-Length: 0\r\n\r\n"), 400, "InvalidRequestContentException"),
+        (
+            "wrong path",
+            "POST /2015-03-31/functions/function/invoke HTTP/1.1\r\nContent-Length: 0\r\n\r\n"
+                .into(),
+            404,
+            "ResourceNotFoundException",
+        ),
+        (
+            "root",
+            "GET / HTTP/1.1\r\n\r\n".into(),
+            404,
+            "ResourceNotFoundException",
+        ),
+        (
+            "wrong method",
+            format!("GET {INVOKE_PATH} HTTP/1.1\r\n\r\n"),
+            405,
+            "MethodNotAllowed",
+        ),
+        (
+            "not HTTP",
+            "HELLO\r\n\r\n".into(),
+            400,
+            "InvalidRequestContentException",
+        ),
+        (
+            "two lengths",
+            format!(
+                "POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"
+            ),
+            400,
+            "InvalidRequestContentException",
+        ),
+        (
+            "length and chunked",
+            format!(
+                "POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ),
+            400,
+            "InvalidRequestContentException",
+        ),
+        (
+            "bad chunk",
+            format!("POST {INVOKE_PATH} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+            400,
+            "InvalidRequestContentException",
+        ),
+        (
+            "client context",
+            format!(
+                "POST {INVOKE_PATH} HTTP/1.1\r\nX-Amz-Client-Context: not base64!\r\nContent-Length: 0\r\n\r\n"
+            ),
+            400,
+            "InvalidRequestContentException",
+        ),
     ];
     for (what, request, status, error_type) in cases {
         let answer = server.send_raw(request.as_bytes());
         assert_eq!(answer.status, status, "{what}");
-        assert_eq!(answer.header("content-type"), Some("application/json"), "{what}");
+        assert_eq!(
+            answer.header("content-type"),
+            Some("application/json"),
+            "{what}"
+        );
         assert_eq!(answer.json()["errorType"], error_type, "{what}");
         assert!(answer.json()["errorMessage"].is_string(), "{what}");
         if status == 405 {
             assert_eq!(answer.header("allow"), Some("POST"));
         }
-        assert_eq!(server.invoke(what.as_bytes()).text(), format!("Hello: {what}"), "served after {what}");
+        assert_eq!(
+            server.invoke(what.as_bytes()).text(),
+            format!("Hello: {what}"),
+            "served after {what}"
+        );
     }
 }
 
@@ -169,11 +284,15 @@ fn a_body_over_six_megabytes_is_413_with_or_without_expect() {
     assert_eq!(answer.status, 413);
     assert_error(&answer, "RequestEntityTooLargeException", "6291456 bytes");
     // With Expect: 100-continue the body is never sent.
-    let head = format!("POST {INVOKE_PATH} HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n", big.len());
+    let head = format!(
+        "POST {INVOKE_PATH} HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        big.len()
+    );
     let answer = server.send_raw(head.as_bytes());
     assert_eq!(answer.status, 413);
     // Chunked, over the limit.
-    let mut chunked = format!("POST {INVOKE_PATH} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").into_bytes();
+    let mut chunked =
+        format!("POST {INVOKE_PATH} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").into_bytes();
     for _ in 0..7 {
         chunked.extend_from_slice(b"100000\r\n");
         chunked.extend_from_slice(&vec![b'b'; 0x100000]);
@@ -194,10 +313,14 @@ fn chunked_bodies_and_expect_continue_are_read() {
     let request = format!(
         "POST {INVOKE_PATH} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n"
     );
-    assert_eq!(server.send_raw(request.as_bytes()).text(), "Hello: hello world");
+    assert_eq!(
+        server.send_raw(request.as_bytes()).text(),
+        "Hello: hello world"
+    );
     // The client waits for 100 Continue before sending the body.
     let mut stream = server.connect();
-    let head = format!("POST {INVOKE_PATH} HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+    let head =
+        format!("POST {INVOKE_PATH} HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
     stream.write_all(head.as_bytes()).unwrap();
     let mut interim = [0u8; 25];
     stream.read_exact(&mut interim).unwrap();
@@ -215,8 +338,11 @@ fn overlapping_requests_are_queued_and_served_one_at_a_time() {
         .map(|_| {
             thread::spawn(move || {
                 let mut stream = std::net::TcpStream::connect(addr).unwrap();
-                stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-                let request = format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 9\r\n\r\nsleep:300");
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(30)))
+                    .unwrap();
+                let request =
+                    format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 9\r\n\r\nsleep:300");
                 stream.write_all(request.as_bytes()).unwrap();
                 let mut bytes = Vec::new();
                 stream.read_to_end(&mut bytes).unwrap();
@@ -228,17 +354,29 @@ fn overlapping_requests_are_queued_and_served_one_at_a_time() {
     let took = started.elapsed();
     for answer in &answers {
         assert_eq!(answer.status, 200, "{}", answer.text());
-        assert_eq!(answer.text(), answers[0].text(), "one process served them all");
+        assert_eq!(
+            answer.text(),
+            answers[0].text(),
+            "one process served them all"
+        );
     }
-    assert!(took >= Duration::from_millis(1200), "four 300 ms calls took {took:?}: they overlapped");
-    assert_eq!(server.wait_for_log("REPORT", 4).matches("REPORT").count(), 4);
+    assert!(
+        took >= Duration::from_millis(1200),
+        "four 300 ms calls took {took:?}: they overlapped"
+    );
+    assert_eq!(
+        server.wait_for_log("REPORT", 4).matches("REPORT").count(),
+        4
+    );
 }
 
 #[test]
 fn a_caller_who_stops_sending_gets_408_and_does_not_hold_the_server() {
     let mut server = LocalServer::start(&bootstrap_program(), &[]);
     let mut stalled = server.connect();
-    stalled.write_all(format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Le").as_bytes()).unwrap();
+    stalled
+        .write_all(format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Le").as_bytes())
+        .unwrap();
     let started = Instant::now();
     let answer = server.invoke(b"next");
     assert_eq!(answer.text(), "Hello: next");
@@ -254,7 +392,8 @@ fn streamed_responses_pass_through_as_they_come() {
     let mut server = LocalServer::start(&probe_program(), &[]);
     // Pieces arrive before the handler has finished.
     let mut stream = server.connect();
-    let request = format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 17\r\n\r\nstream-pause:2000");
+    let request =
+        format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 17\r\n\r\nstream-pause:2000");
     stream.write_all(request.as_bytes()).unwrap();
     let started = Instant::now();
     let mut seen = Vec::new();
@@ -264,14 +403,20 @@ fn streamed_responses_pass_through_as_they_come() {
         assert!(n > 0, "closed before the first piece");
         seen.extend_from_slice(&buf[..n]);
     }
-    assert!(started.elapsed() < Duration::from_millis(1500), "the first piece waited for the handler");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "the first piece waited for the handler"
+    );
     let mut rest = Vec::new();
     stream.read_to_end(&mut rest).unwrap();
     seen.extend_from_slice(&rest);
     let answer = Answer::parse(&seen).unwrap();
     assert!(answer.chunked);
     assert_eq!(answer.text(), "firstsecond");
-    assert_eq!(answer.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/octet-stream")
+    );
 
     // 10 MiB, beyond the 6 MiB buffer, byte for byte.
     let total = 10 * 1024 * 1024;
@@ -279,7 +424,14 @@ fn streamed_responses_pass_through_as_they_come() {
     assert!(answer.chunked);
     assert_eq!(answer.header("content-type"), Some("text/plain"));
     assert_eq!(answer.body.len(), total);
-    assert!(answer.body.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8), "pattern");
+    assert!(
+        answer
+            .body
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == (i % 251) as u8),
+        "pattern"
+    );
     assert!(answer.trailers.is_empty());
 }
 
@@ -289,13 +441,24 @@ fn a_failure_mid_stream_ends_it_with_the_error_trailers() {
     let answer = server.invoke(b"stream-fail:100");
     assert!(answer.chunked);
     assert_eq!(answer.body.len(), 100);
-    assert_eq!(answer.trailer("Lambda-Runtime-Function-Error-Type"), Some("Function.StreamProbe"));
-    let error = parse_error_trailer(answer.trailer("Lambda-Runtime-Function-Error-Body").unwrap()).unwrap();
+    assert_eq!(
+        answer.trailer("Lambda-Runtime-Function-Error-Type"),
+        Some("Function.StreamProbe")
+    );
+    let error = parse_error_trailer(
+        answer
+            .trailer("Lambda-Runtime-Function-Error-Body")
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(error.error_type, "Function.StreamProbe");
     assert_eq!(error.message, "failed mid-stream");
     // The prelude of an HTTP-integration response, byte for byte.
     let answer = server.invoke(b"prelude");
-    assert_eq!(answer.header("content-type"), Some("application/vnd.awslambda.http-integration-response"));
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/vnd.awslambda.http-integration-response")
+    );
     let prelude = br#"{"statusCode":201,"headers":{"Content-Type":"text/html","X-Probe":"yes"},"cookies":["a=1","b=2; Path=/"]}"#;
     assert_eq!(answer.body, [&prelude[..], &[0u8; 8], b"hi"].concat());
 }
@@ -312,42 +475,98 @@ fn ipv6_loopback_works() {
 
 #[test]
 fn a_bad_address_or_a_taken_port_ends_the_bootstrap_with_a_message() {
-    let mut bad = Process::spawn(&bootstrap_program(), &[("LAMBDA_LOCAL_ADDRESS", "example.com:80")]);
-    assert_eq!(bad.wait_for_exit(EXIT_LIMIT).and_then(|s| s.code()), Some(1));
-    assert!(bad.stderr().contains("LAMBDA_LOCAL_ADDRESS=\"example.com:80\""), "{}", bad.stderr());
+    let mut bad = Process::spawn(
+        &bootstrap_program(),
+        &[("LAMBDA_LOCAL_ADDRESS", "example.com:80")],
+    );
+    assert_eq!(
+        bad.wait_for_exit(EXIT_LIMIT).and_then(|s| s.code()),
+        Some(1)
+    );
+    assert!(
+        bad.stderr()
+            .contains("LAMBDA_LOCAL_ADDRESS=\"example.com:80\""),
+        "{}",
+        bad.stderr()
+    );
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();
     let mut busy = Process::spawn(&bootstrap_program(), &[("LAMBDA_LOCAL_ADDRESS", &address)]);
-    assert_eq!(busy.wait_for_exit(EXIT_LIMIT).and_then(|s| s.code()), Some(1));
-    assert!(busy.stderr().contains(&format!("cannot listen on {address}")), "{}", busy.stderr());
+    assert_eq!(
+        busy.wait_for_exit(EXIT_LIMIT).and_then(|s| s.code()),
+        Some(1)
+    );
+    assert!(
+        busy.stderr()
+            .contains(&format!("cannot listen on {address}")),
+        "{}",
+        busy.stderr()
+    );
 }
 
 #[test]
 fn a_failed_init_ends_the_bootstrap_with_its_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let address = format!("127.0.0.1:{port}");
-    let mut process = Process::spawn(&probe_program(), &[("PROBE_INIT_FAIL", "1"), ("LAMBDA_LOCAL_ADDRESS", &address)]);
-    assert_eq!(process.wait_for_exit(EXIT_LIMIT).and_then(|s| s.code()), Some(1));
-    assert!(process.stderr().contains("init failed: Function.InitProbe: init failed on purpose"), "{}", process.stderr());
+    let mut process = Process::spawn(
+        &probe_program(),
+        &[("PROBE_INIT_FAIL", "1"), ("LAMBDA_LOCAL_ADDRESS", &address)],
+    );
+    assert_eq!(
+        process.wait_for_exit(EXIT_LIMIT).and_then(|s| s.code()),
+        Some(1)
+    );
+    assert!(
+        process
+            .stderr()
+            .contains("init failed: Function.InitProbe: init failed on purpose"),
+        "{}",
+        process.stderr()
+    );
 }
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
 #[test]
 fn isolated_bootstraps_run_each_invocation_in_a_child_and_time_out_only_that_child() {
-    let mut server = LocalServer::start(&probe_isolated_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let mut server = LocalServer::start(
+        &probe_isolated_program(),
+        &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")],
+    );
     for _ in 0..3 {
-        assert_eq!(server.invoke(b"count").text(), "1", "every invocation starts from init's state");
+        assert_eq!(
+            server.invoke(b"count").text(),
+            "1",
+            "every invocation starts from init's state"
+        );
     }
     let answer = server.invoke(b"sleep:20000");
-    assert_error(&answer, "Sandbox.Timedout", "Task timed out after 1.00 seconds");
+    assert_error(
+        &answer,
+        "Sandbox.Timedout",
+        "Task timed out after 1.00 seconds",
+    );
     let answer = server.invoke(b"crash");
-    assert_error(&answer, "Runtime.ExitError", "Runtime exited without answering");
+    assert_error(
+        &answer,
+        "Runtime.ExitError",
+        "Runtime exited without answering",
+    );
     assert_eq!(server.invoke(b"count").text(), "1");
     let log = server.process.stderr();
-    assert!(!log.contains("a worker was"), "the server itself was never replaced:\n{log}");
+    assert!(
+        !log.contains("a worker was"),
+        "the server itself was never replaced:\n{log}"
+    );
 }
 
 /// In a container the bootstrap is process 1: orphans (a watchdog whose server it killed)
@@ -356,23 +575,41 @@ fn isolated_bootstraps_run_each_invocation_in_a_child_and_time_out_only_that_chi
 fn as_process_1_it_survives_timeouts_and_crashes() {
     const PID_1: [&str; 4] = ["unshare", "--pid", "--fork", "--kill-child"];
     let usable = runner().is_none()
-        && std::process::Command::new(PID_1[0]).args(&PID_1[1..]).arg("true").output().is_ok_and(|o| o.status.success());
+        && std::process::Command::new(PID_1[0])
+            .args(&PID_1[1..])
+            .arg("true")
+            .output()
+            .is_ok_and(|o| o.status.success());
     if !usable {
-        eprintln!("SKIPPED: cannot start a process in a new PID namespace here (unshare --pid, as root)");
+        eprintln!(
+            "SKIPPED: cannot start a process in a new PID namespace here (unshare --pid, as root)"
+        );
         return;
     }
     let env = [("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")];
     let mut server = LocalServer::start_wrapped(&PID_1, "127.0.0.1", &probe_program(), &env);
     for _ in 0..2 {
         let answer = server.invoke(b"sleep:20000");
-        assert_error(&answer, "Sandbox.Timedout", "Task timed out after 1.00 seconds");
+        assert_error(
+            &answer,
+            "Sandbox.Timedout",
+            "Task timed out after 1.00 seconds",
+        );
         let answer = server.invoke(b"crash");
-        assert_error(&answer, "Runtime.ExitError", "Runtime exited without answering");
+        assert_error(
+            &answer,
+            "Runtime.ExitError",
+            "Runtime exited without answering",
+        );
         // Orphaned watchdogs have ended by now, reaped by process 1.
         thread::sleep(Duration::from_millis(200));
         assert_eq!(server.invoke(b"count").text(), "1");
     }
-    assert!(server.process.exit_status().is_none(), "{}", server.process.diagnostics());
+    assert!(
+        server.process.exit_status().is_none(),
+        "{}",
+        server.process.diagnostics()
+    );
 }
 
 #[test]
@@ -380,9 +617,20 @@ fn a_timeout_that_is_not_a_number_of_seconds_is_300_with_a_warning() {
     let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "3s")]);
     let before = now_ms();
     let text = server.invoke(b"ctx").text();
-    let deadline: u64 = text.lines().find_map(|l| l.strip_prefix("deadline_ms=")).unwrap().parse().unwrap();
-    assert!((before + 299_000..=now_ms() + 300_000).contains(&deadline), "deadline {deadline}");
-    server.wait_for_log("AWS_LAMBDA_FUNCTION_TIMEOUT is not a number of seconds from 1 to 900; using 300", 1);
+    let deadline: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("deadline_ms="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (before + 299_000..=now_ms() + 300_000).contains(&deadline),
+        "deadline {deadline}"
+    );
+    server.wait_for_log(
+        "AWS_LAMBDA_FUNCTION_TIMEOUT is not a number of seconds from 1 to 900; using 300",
+        1,
+    );
 }
 
 /// Each invocation forks a watchdog and opens a connection: none may be left behind.
@@ -395,9 +643,19 @@ fn many_invocations_leave_no_descriptors_or_processes_behind() {
     let mut server = LocalServer::start(&probe_program(), &[]);
     assert_eq!(server.invoke(b"warm").text(), "warm");
     let supervisor = server.process.id();
-    let worker = || children_of(supervisor).into_iter().map(|p| p.pid).next().expect("the server process");
+    let worker = || {
+        children_of(supervisor)
+            .into_iter()
+            .map(|p| p.pid)
+            .next()
+            .expect("the server process")
+    };
     let server_pid = worker();
-    let fds = |pid: u32| std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
+    let fds = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .count()
+    };
     let before = fds(server_pid);
     for i in 0..500 {
         let event = format!("event {i}");
@@ -406,7 +664,8 @@ fn many_invocations_leave_no_descriptors_or_processes_behind() {
     assert_eq!(worker(), server_pid, "the same server served them all");
     assert_eq!(fds(server_pid), before, "descriptors after 500 invocations");
     assert!(
-        eventually(Duration::from_secs(5), || children_of(server_pid).is_empty()),
+        eventually(Duration::from_secs(5), || children_of(server_pid)
+            .is_empty()),
         "watchdogs left behind: {:?}",
         children_of(server_pid)
     );

@@ -35,7 +35,10 @@ fn bootstrap() -> &'static Path {
 
 /// `target/`, the outer build's own directory (`target/<triple>/release/bootstrap`).
 fn target_dir() -> &'static Path {
-    bootstrap().ancestors().nth(3).expect("target/<triple>/release/bootstrap")
+    bootstrap()
+        .ancestors()
+        .nth(3)
+        .expect("target/<triple>/release/bootstrap")
 }
 
 /// A fresh directory for one test's output.
@@ -48,15 +51,26 @@ fn scratch_dir(name: &str) -> PathBuf {
 
 /// The architecture the bootstrap under test is built for: Lambda's name and the OCI name.
 fn arch() -> (&'static str, &'static str) {
-    if cfg!(target_arch = "aarch64") { ("arm64", "arm64") } else { ("x86_64", "amd64") }
+    if cfg!(target_arch = "aarch64") {
+        ("arm64", "arm64")
+    } else {
+        ("x86_64", "amd64")
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn host_triple() -> String {
-    let output = Command::new("rustc").arg("-vV").current_dir(repository()).output().expect("rustc runs");
+    let output = Command::new("rustc")
+        .arg("-vV")
+        .current_dir(repository())
+        .output()
+        .expect("rustc runs");
     let text = String::from_utf8_lossy(&output.stdout);
     text.lines()
         .find_map(|line| line.strip_prefix("host: "))
@@ -72,7 +86,13 @@ fn tool() -> &'static Path {
         let host = host_triple();
         let dir = target_dir().join("package-tool");
         let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--release", "--offline", "--manifest-path", "tools/package/Cargo.toml"])
+            .args([
+                "build",
+                "--release",
+                "--offline",
+                "--manifest-path",
+                "tools/package/Cargo.toml",
+            ])
             .args(["--target", &host])
             .current_dir(repository())
             .env("CARGO_TARGET_DIR", &dir)
@@ -108,12 +128,21 @@ struct Packages {
 }
 
 fn package(binary: &Path, extra: &[&str], out: &Path) -> Packages {
-    let mut args = vec!["--bootstrap", binary.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "--bootstrap",
+        binary.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     std::fs::create_dir_all(out).unwrap();
     let output = run_tool(&args, out);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "lambda-package {args:?} failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "lambda-package {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     eprint!("{stdout}");
     let digest = stdout
         .split_whitespace()
@@ -168,11 +197,25 @@ impl Layout {
             assert_eq!(header.gid().unwrap(), 0, "{name}");
             assert_eq!(header.mtime().unwrap(), EPOCH, "{name}");
             assert_eq!(header.username().unwrap(), Some(""), "{name}");
-            assert_eq!(header.mode().unwrap(), if directory { 0o755 } else { 0o644 }, "{name}");
-            let kind = if directory { tar::EntryType::Directory } else { tar::EntryType::Regular };
+            assert_eq!(
+                header.mode().unwrap(),
+                if directory { 0o755 } else { 0o644 },
+                "{name}"
+            );
+            let kind = if directory {
+                tar::EntryType::Directory
+            } else {
+                tar::EntryType::Regular
+            };
             assert_eq!(header.entry_type(), kind, "{name}");
         }
-        Layout(entries.into_iter().filter(|(name, ..)| !name.ends_with('/')).map(|(n, _, d)| (n, d)).collect())
+        Layout(
+            entries
+                .into_iter()
+                .filter(|(name, ..)| !name.ends_with('/'))
+                .map(|(n, _, d)| (n, d))
+                .collect(),
+        )
     }
 
     fn json(&self, name: &str) -> Value {
@@ -184,9 +227,16 @@ impl Layout {
         assert_eq!(descriptor["mediaType"], media_type, "{descriptor}");
         let digest = descriptor["digest"].as_str().unwrap();
         let hex = digest.strip_prefix("sha256:").unwrap();
-        let blob = self.0.get(&format!("blobs/sha256/{hex}")).unwrap_or_else(|| panic!("no blob {digest}"));
+        let blob = self
+            .0
+            .get(&format!("blobs/sha256/{hex}"))
+            .unwrap_or_else(|| panic!("no blob {digest}"));
         assert_eq!(sha256_hex(blob), hex);
-        assert_eq!(descriptor["size"].as_u64(), Some(blob.len() as u64), "{descriptor}");
+        assert_eq!(
+            descriptor["size"].as_u64(),
+            Some(blob.len() as u64),
+            "{descriptor}"
+        );
         blob
     }
 }
@@ -194,35 +244,70 @@ impl Layout {
 /// Checks an OCI archive of `binary` for `oci_arch`; returns the manifest's digest.
 fn check_oci_archive(archive: &[u8], binary: &[u8], oci_arch: &str, name: &str) -> String {
     let layout = Layout::read(archive);
-    let blobs = layout.0.keys().filter(|name| name.starts_with("blobs/sha256/")).count();
-    assert_eq!(blobs, 3, "a manifest, a config and a layer: {:?}", layout.0.keys());
-    assert_eq!(layout.0.len(), 5, "blobs, index.json, oci-layout: {:?}", layout.0.keys());
+    let blobs = layout
+        .0
+        .keys()
+        .filter(|name| name.starts_with("blobs/sha256/"))
+        .count();
+    assert_eq!(
+        blobs,
+        3,
+        "a manifest, a config and a layer: {:?}",
+        layout.0.keys()
+    );
+    assert_eq!(
+        layout.0.len(),
+        5,
+        "blobs, index.json, oci-layout: {:?}",
+        layout.0.keys()
+    );
     for (path, blob) in &layout.0 {
         if let Some(hex) = path.strip_prefix("blobs/sha256/") {
             assert_eq!(sha256_hex(blob), hex, "{path} is named by its digest");
         }
     }
-    assert_eq!(layout.json("oci-layout"), serde_json::json!({ "imageLayoutVersion": "1.0.0" }));
+    assert_eq!(
+        layout.json("oci-layout"),
+        serde_json::json!({ "imageLayoutVersion": "1.0.0" })
+    );
 
     let index = layout.json("index.json");
     assert_eq!(index["schemaVersion"], 2);
     let manifests = index["manifests"].as_array().unwrap();
     assert_eq!(manifests.len(), 1, "one image: {index}");
     let entry = &manifests[0];
-    assert_eq!(entry["platform"], serde_json::json!({ "architecture": oci_arch, "os": "linux" }));
-    assert_eq!(entry["annotations"]["org.opencontainers.image.ref.name"], name);
+    assert_eq!(
+        entry["platform"],
+        serde_json::json!({ "architecture": oci_arch, "os": "linux" })
+    );
+    assert_eq!(
+        entry["annotations"]["org.opencontainers.image.ref.name"],
+        name
+    );
     let manifest_bytes = layout.blob(entry, MANIFEST_MEDIA_TYPE);
     let manifest: Value = serde_json::from_slice(manifest_bytes).unwrap();
     assert_eq!(manifest["schemaVersion"], 2);
-    assert_eq!(manifest["mediaType"], MANIFEST_MEDIA_TYPE, "a single-platform image manifest, not an index");
+    assert_eq!(
+        manifest["mediaType"], MANIFEST_MEDIA_TYPE,
+        "a single-platform image manifest, not an index"
+    );
 
-    let config: Value =
-        serde_json::from_slice(layout.blob(&manifest["config"], "application/vnd.oci.image.config.v1+json")).unwrap();
+    let config: Value = serde_json::from_slice(layout.blob(
+        &manifest["config"],
+        "application/vnd.oci.image.config.v1+json",
+    ))
+    .unwrap();
     assert_eq!(config["architecture"], oci_arch);
     assert_eq!(config["os"], "linux");
-    assert_eq!(config["config"]["Entrypoint"], serde_json::json!(["/bootstrap"]));
+    assert_eq!(
+        config["config"]["Entrypoint"],
+        serde_json::json!(["/bootstrap"])
+    );
     assert!(config["config"].get("Cmd").is_none());
-    assert_eq!(config["config"]["ExposedPorts"], serde_json::json!({ "8080/tcp": {} }));
+    assert_eq!(
+        config["config"]["ExposedPorts"],
+        serde_json::json!({ "8080/tcp": {} })
+    );
     assert_eq!(config["rootfs"]["type"], "layers");
 
     let layers = manifest["layers"].as_array().unwrap();
@@ -232,7 +317,9 @@ fn check_oci_archive(archive: &[u8], binary: &[u8], oci_arch: &str, name: &str) 
     assert_eq!(&layer[4..8], &[0; 4], "no time in the gzip header");
     assert_eq!(layer[9], 255, "no OS in the gzip header");
     let mut layer_tar = Vec::new();
-    flate2::read::GzDecoder::new(layer).read_to_end(&mut layer_tar).unwrap();
+    flate2::read::GzDecoder::new(layer)
+        .read_to_end(&mut layer_tar)
+        .unwrap();
     let diff_id = format!("sha256:{}", sha256_hex(&layer_tar));
     assert_eq!(config["rootfs"]["diff_ids"], serde_json::json!([diff_id]));
     let files = tar_entries(&layer_tar);
@@ -256,9 +343,20 @@ fn zip_holds_the_bootstrap_alone_mode_0755() {
     let mut entry = zip.by_index(0).unwrap();
     assert_eq!(entry.name(), "bootstrap", "at the root");
     assert!(entry.is_file());
-    assert_eq!(entry.unix_mode(), Some(0o100755), "a regular file, rwxr-xr-x");
-    assert_eq!(entry.last_modified(), Some(zip::DateTime::default()), "1980-01-01 00:00:00");
-    assert!(entry.extra_data().is_none_or(|extra| extra.is_empty()), "no extra fields (times, uids)");
+    assert_eq!(
+        entry.unix_mode(),
+        Some(0o100755),
+        "a regular file, rwxr-xr-x"
+    );
+    assert_eq!(
+        entry.last_modified(),
+        Some(zip::DateTime::default()),
+        "1980-01-01 00:00:00"
+    );
+    assert!(
+        entry.extra_data().is_none_or(|extra| extra.is_empty()),
+        "no extra fields (times, uids)"
+    );
     let mut data = Vec::new();
     entry.read_to_end(&mut data).unwrap();
     assert!(data == binary, "the zip's bootstrap is the binary");
@@ -269,7 +367,10 @@ fn oci_archive_is_one_single_platform_image_of_the_bootstrap() {
     let packages = packages();
     let binary = std::fs::read(bootstrap()).unwrap();
     let digest = check_oci_archive(&packages.image, &binary, arch().1, DEFAULT_NAME);
-    assert_eq!(digest, packages.digest, "the digest printed is the manifest's");
+    assert_eq!(
+        digest, packages.digest,
+        "the digest printed is the manifest's"
+    );
 }
 
 /// The same binary, copied elsewhere with another time and packaged again in another
@@ -281,8 +382,14 @@ fn packages_are_byte_for_byte_reproducible() {
     let copy = dir.join("copied-bootstrap");
     std::fs::copy(bootstrap(), &copy).unwrap();
     let again = package(&copy, &["--arch", arch().0], &dir.join("out"));
-    assert!(first.zip == again.zip, "bootstrap.zip differs between two runs");
-    assert!(first.image == again.image, "bootstrap-image.tar differs between two runs");
+    assert!(
+        first.zip == again.zip,
+        "bootstrap.zip differs between two runs"
+    );
+    assert!(
+        first.image == again.image,
+        "bootstrap-image.tar differs between two runs"
+    );
     assert_eq!(first.digest, again.digest);
 }
 
@@ -290,8 +397,11 @@ fn packages_are_byte_for_byte_reproducible() {
 /// a binary of it (the tool reads the architecture from the header).
 #[test]
 fn the_other_architecture_is_packaged_as_such() {
-    let (other, other_oci, machine): (&str, &str, u16) =
-        if arch().0 == "x86_64" { ("arm64", "arm64", 183) } else { ("x86_64", "amd64", 62) };
+    let (other, other_oci, machine): (&str, &str, u16) = if arch().0 == "x86_64" {
+        ("arm64", "arm64", 183)
+    } else {
+        ("x86_64", "amd64", 62)
+    };
     let dir = scratch_dir("other-arch");
     let mut binary = std::fs::read(bootstrap()).unwrap();
     binary[18..20].copy_from_slice(&machine.to_le_bytes());
@@ -307,11 +417,24 @@ fn the_other_architecture_is_packaged_as_such() {
 fn mistakes_are_refused_with_a_clear_message() {
     let dir = scratch_dir("mistakes");
     let bootstrap = bootstrap().to_str().unwrap();
-    let other = if arch().0 == "x86_64" { "arm64" } else { "x86_64" };
+    let other = if arch().0 == "x86_64" {
+        "arm64"
+    } else {
+        "x86_64"
+    };
     let cases: [(&[&str], &str); 5] = [
-        (&["--bootstrap", bootstrap, "--arch", other], "not for --arch"),
-        (&[], "target/x86_64-unknown-linux-musl/release/bootstrap does not exist: build it first with `cargo build --release`"),
-        (&["--arch", "arm64"], "build it first with `cargo build --release --target aarch64-unknown-linux-musl`"),
+        (
+            &["--bootstrap", bootstrap, "--arch", other],
+            "not for --arch",
+        ),
+        (
+            &[],
+            "target/x86_64-unknown-linux-musl/release/bootstrap does not exist: build it first with `cargo build --release`",
+        ),
+        (
+            &["--arch", "arm64"],
+            "build it first with `cargo build --release --target aarch64-unknown-linux-musl`",
+        ),
         (&["--bootstrap", "Cargo.toml"], "is not an ELF executable"),
         (&["--arch", "mips"], "unknown architecture"),
     ];
@@ -320,7 +443,10 @@ fn mistakes_are_refused_with_a_clear_message() {
         let output = run_tool(args, &dir);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{args:?} succeeded");
-        assert!(stderr.contains(message), "{args:?}: no {message:?} in:\n{stderr}");
+        assert!(
+            stderr.contains(message),
+            "{args:?}: no {message:?} in:\n{stderr}"
+        );
     }
     assert!(!dir.join("target").exists(), "nothing written");
 }
@@ -333,8 +459,15 @@ fn skopeo_reads_the_archive() {
     }
     let packages = packages();
     let reference = format!("oci-archive:{}", packages.image_path.display());
-    let output = Command::new("skopeo").args(["inspect", &reference]).output().unwrap();
-    assert!(output.status.success(), "skopeo inspect: {}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new("skopeo")
+        .args(["inspect", &reference])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "skopeo inspect: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let inspect: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(inspect["Digest"], packages.digest.as_str());
     assert_eq!(inspect["Architecture"], arch().1);
@@ -344,7 +477,10 @@ fn skopeo_reads_the_archive() {
 // ---- podman: the images run and answer in local mode ----
 
 fn podman(args: &[&str]) -> Output {
-    Command::new("podman").args(args).output().expect("podman runs")
+    Command::new("podman")
+        .args(args)
+        .output()
+        .expect("podman runs")
 }
 
 fn podman_ok(args: &[&str]) -> String {
@@ -378,7 +514,11 @@ impl Drop for Cleanup {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// One `POST` of `event` to the emulator's path on 127.0.0.1:port: the status and body.
@@ -394,7 +534,8 @@ fn invoke(port: u16, event: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
     stream.write_all(event)?;
     let mut reply = Vec::new();
     let mut buffer = [0u8; 4096];
-    let broken = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
+    let broken =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
     // The head, then as much body as Content-Length says (or up to the close).
     let (head_end, length) = loop {
         let n = stream.read(&mut buffer)?;
@@ -407,7 +548,12 @@ fn invoke(port: u16, event: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
             let length = head
                 .lines()
                 .find_map(|line| line.strip_prefix("content-length:"))
-                .map(|value| value.trim().parse::<usize>().map_err(|_| broken("bad Content-Length")))
+                .map(|value| {
+                    value
+                        .trim()
+                        .parse::<usize>()
+                        .map_err(|_| broken("bad Content-Length"))
+                })
                 .transpose()?;
             break (end + 4, length);
         }
@@ -438,8 +584,17 @@ fn run_and_invoke(image: &str, cleanup: &mut Cleanup) {
     // This machine's podman needs runc and these limits (shared/build-notes.md). No --rm: the
     // container's log stays readable if it fails; Cleanup removes it.
     let container = podman_ok(&[
-        "run", "-d", "--runtime", "runc", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768",
-        "-p", &publish, image,
+        "run",
+        "-d",
+        "--runtime",
+        "runc",
+        "--ulimit",
+        "nofile=20000:20000",
+        "--ulimit",
+        "nproc=32768:32768",
+        "-p",
+        &publish,
+        image,
     ]);
     cleanup.containers.push(container.clone());
     let event = br#"{"from":"podman"}"#;
@@ -459,7 +614,8 @@ fn run_and_invoke(image: &str, cleanup: &mut Cleanup) {
         std::thread::sleep(Duration::from_millis(100));
     }
     let logs = podman(&["logs", &container]);
-    let logs = String::from_utf8_lossy(&logs.stderr).into_owned() + &String::from_utf8_lossy(&logs.stdout);
+    let logs =
+        String::from_utf8_lossy(&logs.stderr).into_owned() + &String::from_utf8_lossy(&logs.stdout);
     match last {
         Some(Ok((status, body))) => {
             let expected = [&b"Hello: "[..], event].concat();
@@ -469,19 +625,31 @@ fn run_and_invoke(image: &str, cleanup: &mut Cleanup) {
                 String::from_utf8_lossy(&expected),
                 String::from_utf8_lossy(&body)
             );
-            eprintln!("{image}: 200 {:?} after {:?}", String::from_utf8_lossy(&body), start.elapsed());
+            eprintln!(
+                "{image}: 200 {:?} after {:?}",
+                String::from_utf8_lossy(&body),
+                start.elapsed()
+            );
         }
-        other => panic!("{image} on 127.0.0.1:{port} gave no answer ({other:?}); container log:\n{logs}"),
+        other => {
+            panic!("{image} on 127.0.0.1:{port} gave no answer ({other:?}); container log:\n{logs}")
+        }
     }
 }
 
 #[test]
 fn podman_runs_the_dockerfile_image_and_the_archive_and_they_answer() {
     if !cfg!(target_arch = "x86_64") {
-        eprintln!("SKIPPED: the podman test runs the x86_64 images only (this machine runs no arm64 containers)");
+        eprintln!(
+            "SKIPPED: the podman test runs the x86_64 images only (this machine runs no arm64 containers)"
+        );
         return;
     }
-    if !Command::new("podman").arg("--version").output().is_ok_and(|o| o.status.success()) {
+    if !Command::new("podman")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         eprintln!("SKIPPED: podman is not installed (apt-get install podman runc)");
         return;
     }
@@ -503,7 +671,15 @@ fn podman_runs_the_dockerfile_image_and_the_archive_and_they_answer() {
         (context, Some("BOOTSTRAP=bootstrap"))
     };
     let dockerfile = repository().join("scratch.Dockerfile");
-    let mut args = vec!["build", "--quiet", "--layers=false", "-f", dockerfile.to_str().unwrap(), "-t", &built];
+    let mut args = vec![
+        "build",
+        "--quiet",
+        "--layers=false",
+        "-f",
+        dockerfile.to_str().unwrap(),
+        "-t",
+        &built,
+    ];
     if let Some(arg) = build_arg {
         args.extend(["--build-arg", arg]);
     }
@@ -513,16 +689,32 @@ fn podman_runs_the_dockerfile_image_and_the_archive_and_they_answer() {
 
     // The archive, named for this test so that it replaces no one's image.
     let loaded = format!("localhost/{unique}:oci");
-    let packages = package(bootstrap(), &["--name", &loaded], &scratch_dir("podman-archive"));
+    let packages = package(
+        bootstrap(),
+        &["--name", &loaded],
+        &scratch_dir("podman-archive"),
+    );
     cleanup.images.push(loaded.clone());
     let said = podman_ok(&["load", "--input", packages.image_path.to_str().unwrap()]);
-    assert!(said.contains(&loaded), "podman load named it otherwise: {said}");
+    assert!(
+        said.contains(&loaded),
+        "podman load named it otherwise: {said}"
+    );
     let digest = podman_ok(&["image", "inspect", "--format", "{{.Digest}}", &loaded]);
-    assert_eq!(digest, packages.digest, "podman keeps the archive's manifest");
+    assert_eq!(
+        digest, packages.digest,
+        "podman keeps the archive's manifest"
+    );
 
     for image in [&built, &loaded] {
         let size = podman_ok(&["image", "inspect", "--format", "{{.Size}}", image]);
-        let config = podman_ok(&["image", "inspect", "--format", "{{.Architecture}} {{.Config.Entrypoint}}", image]);
+        let config = podman_ok(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Architecture}} {{.Config.Entrypoint}}",
+            image,
+        ]);
         eprintln!("{image}: {size} bytes, {config}");
         assert_eq!(config, "amd64 [/bootstrap]");
         run_and_invoke(image, &mut cleanup);

@@ -9,15 +9,21 @@
 //! everywhere `cargo test` does.
 
 use lambda_bootstrap::api::NextHeaders;
-use lambda_bootstrap::chunked::{ChunkError, Dechunker, MAX_LINE};
-use lambda_bootstrap::json;
-use lambda_bootstrap::response::{self, Framing, HeadError, ResponseHead, MAX_HEADERS};
+use lambda_bootstrap::codec::json;
+use lambda_bootstrap::http::chunked::{ChunkError, Dechunker, MAX_LINE};
+use lambda_bootstrap::http::response::{self, Framing, HeadError, MAX_HEADERS, ResponseHead};
 use proptest::prelude::*;
 
 /// `cases` cases, or `PROPTEST_CASES` when set (for a longer run).
 fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(cases);
-    ProptestConfig { cases, ..ProptestConfig::default() }
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -42,7 +48,8 @@ fn size_line_style() -> impl Strategy<Value = SizeLine> {
         (1usize..20).prop_map(SizeLine::LeadingZeros),
         Just(SizeLine::Space),
         Just(SizeLine::Tab),
-        "(;[a-z]{1,8}(=([a-z0-9]{0,8}|\"[ -~&&[^\"\\\\]]{0,12}\"))?){1,3}".prop_map(SizeLine::Extension),
+        "(;[a-z]{1,8}(=([a-z0-9]{0,8}|\"[ -~&&[^\"\\\\]]{0,12}\"))?){1,3}"
+            .prop_map(SizeLine::Extension),
         Just(SizeLine::LfOnly),
     ]
 }
@@ -61,7 +68,12 @@ fn size_line(n: usize, style: &SizeLine) -> String {
 
 /// `event` as a chunked body: chunk sizes and size-line styles taken in turn, then the last
 /// chunk (styled too), the trailers and the blank line.
-fn chunked_wire(event: &[u8], sizes: &[usize], styles: &[SizeLine], trailers: &[String]) -> Vec<u8> {
+fn chunked_wire(
+    event: &[u8],
+    sizes: &[usize],
+    styles: &[SizeLine],
+    trailers: &[String],
+) -> Vec<u8> {
     let mut wire = Vec::new();
     let mut rest = event;
     let mut i = 0;
@@ -69,7 +81,11 @@ fn chunked_wire(event: &[u8], sizes: &[usize], styles: &[SizeLine], trailers: &[
         let n = sizes[i % sizes.len()].min(rest.len());
         wire.extend_from_slice(size_line(n, &styles[i % styles.len()]).as_bytes());
         wire.extend_from_slice(&rest[..n]);
-        wire.extend_from_slice(if matches!(styles[i % styles.len()], SizeLine::LfOnly) { b"\n" } else { b"\r\n" });
+        wire.extend_from_slice(if matches!(styles[i % styles.len()], SizeLine::LfOnly) {
+            b"\n"
+        } else {
+            b"\r\n"
+        });
         rest = &rest[n..];
         i += 1;
     }
@@ -106,18 +122,30 @@ fn any_event() -> impl Strategy<Value = Vec<u8>> {
 /// Feeds `wire` (the body) to a `Dechunker` whose body starts at `head` in a buffer of `cap`
 /// bytes, in reads of the `reads` sizes in turn, as the socket layer does; returns the body
 /// and the count of bytes received past the message.
-fn dechunk(wire: &[u8], head: usize, cap: usize, reads: &[usize]) -> Result<(Vec<u8>, usize), ChunkError> {
+fn dechunk(
+    wire: &[u8],
+    head: usize,
+    cap: usize,
+    reads: &[usize],
+) -> Result<(Vec<u8>, usize), ChunkError> {
     let mut buf = vec![0xA5u8; cap];
     let mut d = Dechunker::new(head, head);
     let mut sent = 0;
     for i in 0.. {
         let at = d.fill_at();
         let n = reads[i % reads.len()].min(cap - at).min(wire.len() - sent);
-        assert!(n > 0 || i == 0, "the decoder wants more than the message ({sent} of {} bytes)", wire.len());
+        assert!(
+            n > 0 || i == 0,
+            "the decoder wants more than the message ({sent} of {} bytes)",
+            wire.len()
+        );
         buf[at..at + n].copy_from_slice(&wire[sent..sent + n]);
         sent += n;
         if d.decode(&mut buf, n)? {
-            assert!(buf[..head].iter().all(|&b| b == 0xA5), "the decoder wrote before the body");
+            assert!(
+                buf[..head].iter().all(|&b| b == 0xA5),
+                "the decoder wrote before the body"
+            );
             return Ok((buf[d.body()].to_vec(), d.excess()));
         }
     }
@@ -268,7 +296,10 @@ fn nasty_byte() -> impl Strategy<Value = u8> {
     prop_oneof![
         any::<u8>(),
         0u8..0x20,
-        proptest::sample::select(vec![b'"', b'\\', b'/', 0x7f, 0xc3, 0xa9, 0xe2, 0x98, 0x83, 0xf0, 0x9d, 0x84, 0x9e, 0xff, 0xed, 0xa0, 0x80]),
+        proptest::sample::select(vec![
+            b'"', b'\\', b'/', 0x7f, 0xc3, 0xa9, 0xe2, 0x98, 0x83, 0xf0, 0x9d, 0x84, 0x9e, 0xff,
+            0xed, 0xa0, 0x80
+        ]),
         Just(b'a'),
     ]
 }
@@ -330,7 +361,13 @@ fn parse(buf: &[u8]) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let parsed = response::parse_head(buf, &mut headers)?;
     Ok(parsed.map(|(head, count)| {
-        (head, headers[..count].iter().map(|h| (h.name.to_string(), h.value.to_vec())).collect())
+        (
+            head,
+            headers[..count]
+                .iter()
+                .map(|h| (h.name.to_string(), h.value.to_vec()))
+                .collect(),
+        )
     }))
 }
 
@@ -338,26 +375,66 @@ fn parse(buf: &[u8]) -> Parsed {
 /// CRLF or LF lines), then maybe one byte changed, inserted or removed.
 fn head_text() -> impl Strategy<Value = Vec<u8>> {
     let status = proptest::sample::select(vec![
-        "HTTP/1.1 200 OK", "HTTP/1.1 202 Accepted", "HTTP/1.0 200 OK", "HTTP/1.1 204 No Content", "HTTP/1.1 304 Not Modified",
-        "HTTP/1.1 100 Continue", "HTTP/1.1 410 Gone", "HTTP/1.1 500 Internal Server Error", "HTTP/1.1 200", "HTTP/2 200 OK",
-        "HTTX/1.1 200 OK", "HTTP/1.1 abc OK", "HTTP/1.1 099 Low",
+        "HTTP/1.1 200 OK",
+        "HTTP/1.1 202 Accepted",
+        "HTTP/1.0 200 OK",
+        "HTTP/1.1 204 No Content",
+        "HTTP/1.1 304 Not Modified",
+        "HTTP/1.1 100 Continue",
+        "HTTP/1.1 410 Gone",
+        "HTTP/1.1 500 Internal Server Error",
+        "HTTP/1.1 200",
+        "HTTP/2 200 OK",
+        "HTTX/1.1 200 OK",
+        "HTTP/1.1 abc OK",
+        "HTTP/1.1 099 Low",
     ]);
     let name = proptest::sample::select(vec![
-        "Content-Length", "content-length", "Transfer-Encoding", "TRANSFER-ENCODING", "Connection", "Lambda-Runtime-Aws-Request-Id",
-        "Lambda-Runtime-Deadline-Ms", "Content-Type", "X-Other", "Bad Name", "",
+        "Content-Length",
+        "content-length",
+        "Transfer-Encoding",
+        "TRANSFER-ENCODING",
+        "Connection",
+        "Lambda-Runtime-Aws-Request-Id",
+        "Lambda-Runtime-Deadline-Ms",
+        "Content-Type",
+        "X-Other",
+        "Bad Name",
+        "",
     ]);
     let value = prop_oneof![
         proptest::sample::select(vec![
-            "0", "5", "13", " 7 ", "-1", "99999999999999999999", "18446744073709551615", "", "chunked", "gzip, chunked",
-            "chunked, gzip", "CHUNKED", "close", "keep-alive", "Keep-Alive, close", "keep-alive ,  upgrade",
-        ]).prop_map(str::to_string),
+            "0",
+            "5",
+            "13",
+            " 7 ",
+            "-1",
+            "99999999999999999999",
+            "18446744073709551615",
+            "",
+            "chunked",
+            "gzip, chunked",
+            "chunked, gzip",
+            "CHUNKED",
+            "close",
+            "keep-alive",
+            "Keep-Alive, close",
+            "keep-alive ,  upgrade",
+        ])
+        .prop_map(str::to_string),
         "[ -~]{0,20}",
     ];
     let header = (name, value);
     let line_end = proptest::sample::select(vec!["\r\n", "\n"]);
     let edit = proptest::option::of((any::<proptest::sample::Index>(), 0u8..3, any::<u8>()));
-    (status, proptest::collection::vec(header, 0..8), line_end, proptest::collection::vec(any::<u8>(), 0..16), edit).prop_map(
-        |(status, headers, end, body, edit)| {
+    (
+        status,
+        proptest::collection::vec(header, 0..8),
+        line_end,
+        proptest::collection::vec(any::<u8>(), 0..16),
+        edit,
+    )
+        .prop_map(|(status, headers, end, body, edit)| {
             let mut text = format!("{status}{end}");
             for (name, value) in headers {
                 text += &format!("{name}: {value}{end}");
@@ -377,8 +454,7 @@ fn head_text() -> impl Strategy<Value = Vec<u8>> {
                 }
             }
             bytes
-        },
-    )
+        })
 }
 
 proptest! {

@@ -51,11 +51,17 @@ fn event(i: usize) -> String {
 fn wait_for_posts(run: &mut Run, count: usize, limit: Duration) {
     let deadline = Instant::now() + limit;
     loop {
-        if run.api.wait_for_posts(count, Duration::from_millis(100)).is_ok() {
+        if run
+            .api
+            .wait_for_posts(count, Duration::from_millis(100))
+            .is_ok()
+        {
             return;
         }
         if let Some(status) = run.process.exit_status() {
-            run.fail(&format!("the bootstrap exited ({status}) before {count} posts"));
+            run.fail(&format!(
+                "the bootstrap exited ({status}) before {count} posts"
+            ));
         }
         if Instant::now() > deadline {
             run.fail(&format!("fewer than {count} posts within {limit:?}"));
@@ -88,7 +94,9 @@ fn check_posts(run: &mut Run, from: usize) -> usize {
             || request.body != format!("Hello: {}", event(i)).as_bytes()
         {
             let got = request.summary();
-            run.fail(&format!("post {i}: expected the /response of {id}, got {got}"));
+            run.fail(&format!(
+                "post {i}: expected the /response of {id}, got {got}"
+            ));
         }
         i += 1;
     }
@@ -107,7 +115,8 @@ fn measure(run: &mut Run) -> (u64, usize) {
 
 fn push(run: &Run, range: std::ops::Range<usize>) {
     for i in range {
-        run.api.push(Step::Invoke(Invocation::new(&request_id(i), event(i))));
+        run.api
+            .push(Step::Invoke(Invocation::new(&request_id(i), event(i))));
     }
 }
 
@@ -153,7 +162,9 @@ fn small_invocations_keep_memory_and_descriptors_flat() {
     }
     if run.api.connections() != 1 {
         let connections = run.api.connections();
-        run.fail(&format!("{connections} connections (keep-alive expected: one)"));
+        run.fail(&format!(
+            "{connections} connections (keep-alive expected: one)"
+        ));
     }
     run.assert_no_violations();
     if runner().is_some() {
@@ -166,6 +177,8 @@ fn small_invocations_keep_memory_and_descriptors_flat() {
         ));
     }
     if fds_end != fds_start {
-        run.fail(&format!("open descriptors went from {fds_start} to {fds_end}"));
+        run.fail(&format!(
+            "open descriptors went from {fds_start} to {fds_end}"
+        ));
     }
 }

@@ -24,9 +24,9 @@
 //!
 //! With `PROBE_INIT_FAIL` set, the init hook fails with type `Function.InitProbe`.
 //! Built twice: `probe` (examples/probe/main.rs) and `probe-isolated`.
-use core::ffi::{c_char, CStr};
+use core::ffi::{CStr, c_char};
 
-use lambda_bootstrap::{num, Context, Error, Response};
+use lambda_bootstrap::{Context, Error, Response, codec::num};
 
 unsafe extern "C" {
     fn getenv(name: *const c_char) -> *const c_char;
@@ -63,13 +63,22 @@ pub fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<
     }
     if let Some(ms) = event.strip_prefix(b"sleep:") {
         let ms = num::ascii_to_u64(ms).unwrap_or(0);
-        let pause = rustix::time::Timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ };
+        let pause = rustix::time::Timespec {
+            tv_sec: (ms / 1000) as _,
+            tv_nsec: ((ms % 1000) * 1_000_000) as _,
+        };
         let _ = rustix::thread::nanosleep(&pause);
-        out.write(num::u64_to_ascii(rustix::process::getpid().as_raw_nonzero().get() as u64, &mut digits))?;
+        out.write(num::u64_to_ascii(
+            rustix::process::getpid().as_raw_nonzero().get() as u64,
+            &mut digits,
+        ))?;
         return Ok(());
     }
     if let Some(message) = event.strip_prefix(b"error:") {
-        return Err(Error::new("Function.Probe", core::str::from_utf8(message).unwrap_or("?")));
+        return Err(Error::new(
+            "Function.Probe",
+            core::str::from_utf8(message).unwrap_or("?"),
+        ));
     }
     if event == b"panic" {
         panic!("probe panic");
@@ -90,8 +99,14 @@ pub fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<
             (b"deadline_ms", deadline),
             (b"invoked_function_arn", ctx.invoked_function_arn.as_bytes()),
             (b"trace_id", ctx.trace_id.unwrap_or("").as_bytes()),
-            (b"client_context", ctx.client_context.unwrap_or("").as_bytes()),
-            (b"cognito_identity", ctx.cognito_identity.unwrap_or("").as_bytes()),
+            (
+                b"client_context",
+                ctx.client_context.unwrap_or("").as_bytes(),
+            ),
+            (
+                b"cognito_identity",
+                ctx.cognito_identity.unwrap_or("").as_bytes(),
+            ),
             (b"tenant_id", ctx.tenant_id.unwrap_or("").as_bytes()),
             (b"invocation_id", ctx.invocation_id.unwrap_or("").as_bytes()),
         ];
@@ -135,7 +150,10 @@ pub fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<
     if let Some(ms) = event.strip_prefix(b"stream-pause:") {
         out.stream(b"first")?;
         let ms = num::ascii_to_u64(ms).unwrap_or(0);
-        let pause = rustix::time::Timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ };
+        let pause = rustix::time::Timespec {
+            tv_sec: (ms / 1000) as _,
+            tv_nsec: ((ms % 1000) * 1_000_000) as _,
+        };
         let _ = rustix::thread::nanosleep(&pause);
         out.stream(b"second")?;
         return Ok(());
@@ -185,7 +203,12 @@ fn pattern(offset: usize, len: usize) -> &'static [u8] {
 }
 
 /// Streams pattern bytes `from..to` in pieces of `piece`.
-fn stream_pattern(out: &mut Response<'_>, from: usize, to: usize, piece: usize) -> Result<(), Error> {
+fn stream_pattern(
+    out: &mut Response<'_>,
+    from: usize,
+    to: usize,
+    piece: usize,
+) -> Result<(), Error> {
     let mut offset = from;
     while offset < to {
         let len = piece.min(to - offset);
@@ -194,4 +217,3 @@ fn stream_pattern(out: &mut Response<'_>, from: usize, to: usize, piece: usize) 
     }
     Ok(())
 }
-

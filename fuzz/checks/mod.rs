@@ -13,10 +13,12 @@
 use std::collections::BTreeMap;
 
 use lambda_bootstrap::api::{self, NextHeaders};
-use lambda_bootstrap::chunked::{ChunkError, Dechunker, MAX_LINE, MAX_TRAILERS};
-use lambda_bootstrap::response::{self, Framing, HeadError, ResponseHead, MAX_HEADERS, MAX_HEAD_LEN};
+use lambda_bootstrap::http::chunked::{ChunkError, Dechunker, MAX_LINE, MAX_TRAILERS};
+use lambda_bootstrap::http::response::{
+    self, Framing, HeadError, MAX_HEAD_LEN, MAX_HEADERS, ResponseHead,
+};
 use lambda_bootstrap::local::request::{self as invoke_request, Invoke, Refusal};
-use lambda_bootstrap::{base64, endpoint, ip, json};
+use lambda_bootstrap::{api::endpoint, api::ip, codec::base64, codec::json};
 
 /// Reads control values off the front of the input; missing bytes read as zero.
 pub struct Input<'a>(&'a [u8]);
@@ -54,7 +56,10 @@ pub struct Reads {
 
 impl Reads {
     pub fn new(seed: u32, max: usize) -> Self {
-        Reads { state: u64::from(seed) << 1 | 1, max: max.max(1) }
+        Reads {
+            state: u64::from(seed) << 1 | 1,
+            max: max.max(1),
+        }
     }
 
     /// From a control byte: which of a few maximum sizes, 1 (byte by byte) to everything.
@@ -69,7 +74,11 @@ impl Reads {
         self.state ^= self.state << 25;
         self.state ^= self.state >> 27;
         let r = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D);
-        if self.max == usize::MAX { usize::MAX } else { 1 + (r % self.max as u64) as usize }
+        if self.max == usize::MAX {
+            usize::MAX
+        } else {
+            1 + (r % self.max as u64) as usize
+        }
     }
 }
 
@@ -84,7 +93,10 @@ fn parse_owned(buf: &[u8]) -> Parsed {
     let parsed = response::parse_head(buf, &mut headers)?;
     Ok(parsed.map(|(head, count)| {
         assert!(count <= MAX_HEADERS);
-        let list = headers[..count].iter().map(|h| (h.name.to_string(), h.value.to_vec())).collect();
+        let list = headers[..count]
+            .iter()
+            .map(|h| (h.name.to_string(), h.value.to_vec()))
+            .collect();
         (head, list)
     }))
 }
@@ -97,7 +109,12 @@ fn cuts(len: usize, head: Option<usize>) -> Vec<usize> {
     }
     let mut cuts: Vec<usize> = (0..=200).map(|i| i * len / 200).collect();
     if let Some(h) = head {
-        cuts.extend([h.saturating_sub(2), h.saturating_sub(1), h, (h + 1).min(len)]);
+        cuts.extend([
+            h.saturating_sub(2),
+            h.saturating_sub(1),
+            h,
+            (h + 1).min(len),
+        ]);
     }
     cuts.sort_unstable();
     cuts.dedup();
@@ -120,25 +137,49 @@ pub fn response_head(data: &[u8]) {
     for cut in cuts(data.len(), head_len) {
         let part = parse_owned(&data[..cut]);
         if part != Ok(None) {
-            assert_eq!(part, full, "the first {cut} bytes parse otherwise than all {}", data.len());
+            assert_eq!(
+                part,
+                full,
+                "the first {cut} bytes parse otherwise than all {}",
+                data.len()
+            );
         }
     }
 }
 
 fn head_consistent(data: &[u8], head: &ResponseHead, headers: &[(String, Vec<u8>)]) {
     assert!(head.len <= data.len());
-    assert!(data[..head.len].ends_with(b"\n"), "a head ends with its blank line");
+    assert!(
+        data[..head.len].ends_with(b"\n"),
+        "a head ends with its blank line"
+    );
     assert!(!(100..200).contains(&head.status), "1xx is refused");
-    fn values<'h>(headers: &'h [(String, Vec<u8>)], name: &'h str) -> impl Iterator<Item = &'h Vec<u8>> {
-        headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    fn values<'h>(
+        headers: &'h [(String, Vec<u8>)],
+        name: &'h str,
+    ) -> impl Iterator<Item = &'h Vec<u8>> {
+        headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     }
     let named = |name: &'static str| values(headers, name);
-    let lengths: Vec<Option<u64>> =
-        named("content-length").map(|v| std::str::from_utf8(v.trim_ascii()).ok().and_then(decimal)).collect();
+    let lengths: Vec<Option<u64>> = named("content-length")
+        .map(|v| std::str::from_utf8(v.trim_ascii()).ok().and_then(decimal))
+        .collect();
     let encodings: Vec<&Vec<u8>> = named("transfer-encoding").collect();
-    assert!(lengths.iter().all(Option::is_some), "a bad Content-Length is refused");
-    assert!(lengths.windows(2).all(|w| w[0] == w[1]), "conflicting lengths are refused");
-    assert!(lengths.is_empty() || encodings.is_empty(), "Content-Length with Transfer-Encoding is refused");
+    assert!(
+        lengths.iter().all(Option::is_some),
+        "a bad Content-Length is refused"
+    );
+    assert!(
+        lengths.windows(2).all(|w| w[0] == w[1]),
+        "conflicting lengths are refused"
+    );
+    assert!(
+        lengths.is_empty() || encodings.is_empty(),
+        "Content-Length with Transfer-Encoding is refused"
+    );
     match head.framing {
         Framing::Chunked => {
             let last = encodings.last().expect("chunked needs Transfer-Encoding");
@@ -156,12 +197,19 @@ fn head_consistent(data: &[u8], head: &ResponseHead, headers: &[(String, Vec<u8>
         Framing::UntilClose => {
             assert!(encodings.is_empty() && lengths.is_empty());
             assert!(head.status != 204 && head.status != 304);
-            assert!(!head.keep_alive, "a body until close cannot keep the connection");
+            assert!(
+                !head.keep_alive,
+                "a body until close cannot keep the connection"
+            );
         }
     }
     if head.keep_alive {
         for value in named("connection") {
-            assert!(!value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close")));
+            assert!(
+                !value
+                    .split(|&b| b == b',')
+                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
+            );
         }
     }
 }
@@ -181,7 +229,10 @@ fn decimal(text: &str) -> Option<u64> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dechunked {
     /// The body, and how many bytes of the input the message took.
-    Done { body: Vec<u8>, consumed: usize },
+    Done {
+        body: Vec<u8>,
+        consumed: usize,
+    },
     /// The input ended before the message did.
     Incomplete,
     Error(ChunkError),
@@ -215,7 +266,7 @@ pub fn reference_dechunk(wire: &[u8], room: usize) -> Dechunked {
                 Ok(None) => return Dechunked::Incomplete,
                 Err(e) => return Dechunked::Error(e),
             }
-        }
+        };
     }
     loop {
         let size_line = line_or_return!();
@@ -244,7 +295,10 @@ pub fn reference_dechunk(wire: &[u8], room: usize) -> Dechunked {
     loop {
         let trailer = line_or_return!();
         if trailer.is_empty() {
-            return Dechunked::Done { body, consumed: pos };
+            return Dechunked::Done {
+                body,
+                consumed: pos,
+            };
         }
         trailers += trailer.len() + 2;
         if trailers > MAX_TRAILERS {
@@ -259,15 +313,22 @@ fn chunk_size(line: &[u8]) -> Result<u64, ChunkError> {
     while let [b' ' | b'\t' | b'\r' | b'\n' | b'\x0c', tail @ ..] = rest {
         rest = tail;
     }
-    let extensions_ok = rest.is_empty() || (rest[0] == b';' && rest.iter().all(|&b| b >= 0x20 || b == b'\t'));
+    let extensions_ok =
+        rest.is_empty() || (rest[0] == b';' && rest.iter().all(|&b| b >= 0x20 || b == b'\t'));
     if digits == 0 || !extensions_ok {
         return Err(ChunkError::BadSize);
     }
-    let hex = std::str::from_utf8(&line[..digits]).unwrap().trim_start_matches('0');
+    let hex = std::str::from_utf8(&line[..digits])
+        .unwrap()
+        .trim_start_matches('0');
     if hex.len() > 16 {
         return Err(ChunkError::SizeOverflow);
     }
-    Ok(if hex.is_empty() { 0 } else { u64::from_str_radix(hex, 16).unwrap() })
+    Ok(if hex.is_empty() {
+        0
+    } else {
+        u64::from_str_radix(hex, 16).unwrap()
+    })
 }
 
 /// Feeds `wire` to a `Dechunker` whose body starts at `head` in a buffer of `cap` bytes, in
@@ -281,9 +342,18 @@ pub fn feed_dechunker(wire: &[u8], head: usize, cap: usize, reads: &mut Reads) -
     let mut first = true;
     loop {
         let at = d.fill_at();
-        assert!(at >= head && at <= cap, "fill_at {at} outside {head}..={cap}");
+        assert!(
+            at >= head && at <= cap,
+            "fill_at {at} outside {head}..={cap}"
+        );
         let room = cap - at;
-        let n = if first { reads.next() - 1 } else { reads.next() }.min(room).min(wire.len() - sent);
+        let n = if first {
+            reads.next() - 1
+        } else {
+            reads.next()
+        }
+        .min(room)
+        .min(wire.len() - sent);
         if n == 0 && !first {
             // No room left is reported by decode as TooLarge, so this is the end of the input.
             assert!(room > 0, "decode left a full buffer without an error");
@@ -299,13 +369,22 @@ pub fn feed_dechunker(wire: &[u8], head: usize, cap: usize, reads: &mut Reads) -
         let body = d.body();
         assert!(body.start == head && body.end <= d.fill_at() && d.fill_at() <= cap);
         assert!(d.excess() <= d.fill_at() - body.end);
-        assert!(buf[..head].iter().all(|&b| b == FILL), "the decoder wrote before the body");
+        assert!(
+            buf[..head].iter().all(|&b| b == FILL),
+            "the decoder wrote before the body"
+        );
         if done {
             assert!(d.is_done());
             // The bytes after the message are the last `excess` bytes received.
             let consumed = sent - d.excess();
-            assert_eq!(&buf[d.fill_at() - d.excess()..d.fill_at()], &wire[consumed..sent]);
-            return Dechunked::Done { body: buf[body].to_vec(), consumed };
+            assert_eq!(
+                &buf[d.fill_at() - d.excess()..d.fill_at()],
+                &wire[consumed..sent]
+            );
+            return Dechunked::Done {
+                body: buf[body].to_vec(),
+                consumed,
+            };
         }
     }
 }
@@ -333,7 +412,11 @@ pub fn chunked(data: &[u8]) {
     assert_eq!(got, want, "big buffer, reads class {class}");
     // And byte by byte, the hardest case for the line handling.
     if wire.len() <= 2048 {
-        assert_eq!(feed_dechunker(wire, head, big_cap, &mut Reads::new(seed, 1)), want, "byte by byte");
+        assert_eq!(
+            feed_dechunker(wire, head, big_cap, &mut Reads::new(seed, 1)),
+            want,
+            "byte by byte"
+        );
     }
 
     // A buffer of any size: the same, or TooLarge where the body may not fit.
@@ -341,9 +424,17 @@ pub fn chunked(data: &[u8]) {
     let want = reference_dechunk(wire, small_room);
     let got = feed_dechunker(wire, head, small_cap, &mut Reads::from_control(seed, class));
     if got != want {
-        assert_eq!(got, Dechunked::Error(ChunkError::TooLarge), "small buffer ({small_room}), expected {want:?}");
+        assert_eq!(
+            got,
+            Dechunked::Error(ChunkError::TooLarge),
+            "small buffer ({small_room}), expected {want:?}"
+        );
         if let Dechunked::Done { body, .. } = &want {
-            assert!(small_room <= body.len() + MAX_LINE, "TooLarge for a body of {} in {small_room}", body.len());
+            assert!(
+                small_room <= body.len() + MAX_LINE,
+                "TooLarge for a body of {} in {small_room}",
+                body.len()
+            );
         }
     }
 }
@@ -379,7 +470,11 @@ struct FakeSocket<'w> {
 
 impl FakeSocket<'_> {
     fn recv(&mut self, buf: &mut [u8]) -> usize {
-        let n = self.reads.next().min(buf.len()).min(self.wire.len() - self.sent);
+        let n = self
+            .reads
+            .next()
+            .min(buf.len())
+            .min(self.wire.len() - self.sent);
         buf[..n].copy_from_slice(&self.wire[self.sent..self.sent + n]);
         self.sent += n;
         n
@@ -398,7 +493,11 @@ impl FakeSocket<'_> {
 /// head: the Lambda headers captured when the head is parsed must still read the same, and
 /// be NUL-terminated without touching the body, once the body is in.
 pub fn read_reply(wire: &[u8], cap: usize, reads: Reads) -> Result<Reply, ReplyError> {
-    let mut socket = FakeSocket { wire, sent: 0, reads };
+    let mut socket = FakeSocket {
+        wire,
+        sent: 0,
+        reads,
+    };
     let mut buf = vec![0u8; cap];
     let mut filled = 0;
     let (head, captured) = loop {
@@ -413,7 +512,9 @@ pub fn read_reply(wire: &[u8], cap: usize, reads: Reads) -> Result<Reply, ReplyE
                 let found = NextHeaders::capture(&buf, &headers[..count]);
                 break (head, found);
             }
-            Ok(None) if filled >= MAX_HEAD_LEN || filled == buf.len() => return Err(ReplyError::HeadTooLong),
+            Ok(None) if filled >= MAX_HEAD_LEN || filled == buf.len() => {
+                return Err(ReplyError::HeadTooLong);
+            }
             Ok(None) => {}
             Err(e) => return Err(ReplyError::Head(e)),
         }
@@ -457,12 +558,25 @@ pub fn read_reply(wire: &[u8], cap: usize, reads: Reads) -> Result<Reply, ReplyE
         }
     };
     assert!(head.len <= body.start && body.end <= buf.len());
-    assert_eq!(captured_values(&buf, &captured), values, "decoding the body overwrote the head");
+    assert_eq!(
+        captured_values(&buf, &captured),
+        values,
+        "decoding the body overwrote the head"
+    );
     let body_bytes = buf[body.clone()].to_vec();
     captured.terminate(&mut buf);
-    assert_eq!(buf[body].to_vec(), body_bytes, "NUL-terminating the headers touched the body");
+    assert_eq!(
+        buf[body].to_vec(),
+        body_bytes,
+        "NUL-terminating the headers touched the body"
+    );
     let keep_alive = head.keep_alive && excess == 0;
-    Ok(Reply { head, body: body_bytes, excess, keep_alive })
+    Ok(Reply {
+        head,
+        body: body_bytes,
+        excess,
+        keep_alive,
+    })
 }
 
 fn captured_values(buf: &[u8], found: &NextHeaders) -> Vec<Option<Vec<u8>>> {
@@ -476,7 +590,9 @@ fn captured_values(buf: &[u8], found: &NextHeaders) -> Vec<Option<Vec<u8>>> {
         &found.tenant_id,
         &found.invocation_id,
     ];
-    all.iter().map(|r| r.as_ref().map(|r| buf[r.clone()].to_vec())).collect()
+    all.iter()
+        .map(|r| r.as_ref().map(|r| buf[r.clone()].to_vec()))
+        .collect()
 }
 
 /// What the reply is, from the whole wire at once: the head as `parse_head` reads it, then the
@@ -514,7 +630,12 @@ pub fn reference_reply(wire: &[u8], cap: usize) -> Result<Reply, ReplyError> {
         }
     };
     let excess = rest.len() - consumed;
-    Ok(Reply { head, body, excess, keep_alive: head.keep_alive && excess == 0 })
+    Ok(Reply {
+        head,
+        body,
+        excess,
+        keep_alive: head.keep_alive && excess == 0,
+    })
 }
 
 /// The reply read in any pieces, into a buffer of any size, is the reply the whole wire says
@@ -531,7 +652,10 @@ pub fn reply(data: &[u8]) {
     let size = usize::from(input.u16());
     let wire = input.rest();
     let roomy = wire.len() + MAX_LINE + 1;
-    let mut runs = vec![(if size == 0 { roomy } else { size }, Reads::from_control(seed, class))];
+    let mut runs = vec![(
+        if size == 0 { roomy } else { size },
+        Reads::from_control(seed, class),
+    )];
     if wire.len() <= 1024 {
         // Byte by byte; longer heads would take quadratic time (each read parses the head again).
         runs.push((roomy, Reads::new(seed, 1)));
@@ -572,10 +696,17 @@ pub fn request_id_is_safe(id: &[u8]) {
     if api::is_valid_request_id(id) {
         assert!(!id.is_empty() && id.len() <= api::MAX_REQUEST_ID, "{id:?}");
         assert!(id != b"." && id != b"..", "{id:?}");
-        assert!(id.iter().all(|&b| b.is_ascii_graphic() && !b"/?#%\\\"<>[]^`{|}".contains(&b)), "{id:?}");
+        assert!(
+            id.iter()
+                .all(|&b| b.is_ascii_graphic() && !b"/?#%\\\"<>[]^`{|}".contains(&b)),
+            "{id:?}"
+        );
     }
     if api::is_valid_invocation_id(id) {
-        assert!(id.len() <= api::MAX_REQUEST_ID && id.iter().all(u8::is_ascii_graphic), "{id:?}");
+        assert!(
+            id.len() <= api::MAX_REQUEST_ID && id.iter().all(u8::is_ascii_graphic),
+            "{id:?}"
+        );
     }
 }
 
@@ -587,13 +718,19 @@ pub fn request_id_is_safe(id: &[u8]) {
 pub fn next_headers(data: &[u8]) {
     request_id_is_safe(data);
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let Ok(Some((head, count))) = response::parse_head(data, &mut headers) else { return };
+    let Ok(Some((head, count))) = response::parse_head(data, &mut headers) else {
+        return;
+    };
     let headers = &headers[..count];
     let found = NextHeaders::capture(data, headers);
     let got = captured_values(data, &found);
     for (i, suffix) in LAMBDA_HEADERS.iter().enumerate() {
         let name = format!("lambda-runtime-{suffix}");
-        let want = headers.iter().rev().find(|h| h.name.eq_ignore_ascii_case(&name)).map(|h| h.value.to_vec());
+        let want = headers
+            .iter()
+            .rev()
+            .find(|h| h.name.eq_ignore_ascii_case(&name))
+            .map(|h| h.value.to_vec());
         assert_eq!(got[i], want, "{name}");
     }
     let all = [
@@ -607,11 +744,19 @@ pub fn next_headers(data: &[u8]) {
         &found.invocation_id,
     ];
     for range in all.into_iter().flatten() {
-        assert!(range.end < head.len, "a value at {range:?} runs to the end of a head of {}", head.len);
+        assert!(
+            range.end < head.len,
+            "a value at {range:?} runs to the end of a head of {}",
+            head.len
+        );
     }
     let mut buf = data.to_vec();
     found.terminate(&mut buf);
-    assert_eq!(buf[head.len..], data[head.len..], "terminate wrote past the head");
+    assert_eq!(
+        buf[head.len..],
+        data[head.len..],
+        "terminate wrote past the head"
+    );
     for value in got.into_iter().flatten() {
         request_id_is_safe(&value);
     }
@@ -632,17 +777,35 @@ pub fn endpoint(data: &[u8]) {
         Ok(e) => {
             let host = e.host.as_str();
             let prefix = e.prefix.as_str();
-            assert!(!host.is_empty() && host.is_ascii() && text.contains(host), "{text:?}");
-            assert!(prefix.is_empty() || (prefix.starts_with('/') && !prefix.ends_with('/')), "{prefix:?}");
-            assert!(prefix.bytes().all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#'), "{prefix:?}");
+            assert!(
+                !host.is_empty() && host.is_ascii() && text.contains(host),
+                "{text:?}"
+            );
+            assert!(
+                prefix.is_empty() || (prefix.starts_with('/') && !prefix.ends_with('/')),
+                "{prefix:?}"
+            );
+            assert!(
+                prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#'),
+                "{prefix:?}"
+            );
             assert_ne!(e.addr.port(), 0);
-            assert_eq!(endpoint::parse(&format!("{host}{prefix}")).as_ref(), Ok(e), "{text:?}");
+            assert_eq!(
+                endpoint::parse(&format!("{host}{prefix}")).as_ref(),
+                Ok(e),
+                "{text:?}"
+            );
             let with_scheme = format!("http://{host}{prefix}/");
             if with_scheme.len() <= endpoint::MAX_LEN {
                 assert_eq!(endpoint::parse(&with_scheme).as_ref(), Ok(e), "{text:?}");
             }
             if host.len() > 9 && host[..9].eq_ignore_ascii_case("localhost") {
-                assert_eq!(e.addr, std::net::SocketAddr::from(([127, 0, 0, 1], e.addr.port())));
+                assert_eq!(
+                    e.addr,
+                    std::net::SocketAddr::from(([127, 0, 0, 1], e.addr.port()))
+                );
             } else {
                 assert_eq!(host.parse::<std::net::SocketAddr>(), Ok(e.addr), "{text:?}");
             }
@@ -714,9 +877,27 @@ pub fn error_document(data: &[u8]) {
         Some(nul) => (&payload[..nul], &payload[nul + 1..]),
         None => (&b""[..], payload),
     };
-    let limit = if mode & 1 != 0 { limit } else { json::MAX_MESSAGE };
-    let mut scratch = vec![0u8; if mode & 2 != 0 { small } else { json::SCRATCH_LEN }];
-    let mut out = vec![0u8; if mode & 4 != 0 { small * 4 } else { json::BODY_LEN }];
+    let limit = if mode & 1 != 0 {
+        limit
+    } else {
+        json::MAX_MESSAGE
+    };
+    let mut scratch = vec![
+        0u8;
+        if mode & 2 != 0 {
+            small
+        } else {
+            json::SCRATCH_LEN
+        }
+    ];
+    let mut out = vec![
+        0u8;
+        if mode & 4 != 0 {
+            small * 4
+        } else {
+            json::BODY_LEN
+        }
+    ];
     let doc = if mode & 1 != 0 {
         json::error_document_cut(error_type, message, limit, &mut scratch, &mut out).to_vec()
     } else {
@@ -727,11 +908,18 @@ pub fn error_document(data: &[u8]) {
     let object = value.as_object().expect("an object");
     assert_eq!(object.len(), 3, "{object:?}");
     assert_eq!(value["stackTrace"], serde_json::json!([]));
-    if value["errorMessage"] == "error document too large" && value["errorType"] == "Runtime.Unknown" {
+    if value["errorMessage"] == "error document too large"
+        && value["errorType"] == "Runtime.Unknown"
+    {
         // The fallback: only when the document did not fit.
         let mut big = vec![0u8; json::BODY_LEN];
         let full = json::error_document_cut(error_type, message, limit, &mut scratch, &mut big);
-        assert!(full.len() > out.len() || full == doc, "fell back although {} bytes fit in {}", full.len(), out.len());
+        assert!(
+            full.len() > out.len() || full == doc,
+            "fell back although {} bytes fit in {}",
+            full.len(),
+            out.len()
+        );
         return;
     }
     let mut limit = limit.min(json::MAX_MESSAGE);
@@ -740,8 +928,14 @@ pub fn error_document(data: &[u8]) {
         limit = limit.min(scratch.len());
     }
     assert_eq!(value["errorMessage"], expected_message(message, limit));
-    assert_eq!(value["errorType"], std::str::from_utf8(error_type).unwrap_or("Function.Error"));
-    assert!(doc.iter().all(|&b| b >= 0x20), "raw control bytes in the document");
+    assert_eq!(
+        value["errorType"],
+        std::str::from_utf8(error_type).unwrap_or("Function.Error")
+    );
+    assert!(
+        doc.iter().all(|&b| b >= 0x20),
+        "raw control bytes in the document"
+    );
 }
 
 /// The HTTP-integration prelude is valid JSON with the status, the headers (last one wins, as
@@ -760,31 +954,46 @@ pub fn http_prelude(data: &[u8]) {
     let lines: Vec<String> = if payload.is_empty() {
         Vec::new()
     } else {
-        payload.split(|&b| b == b'\n').map(|l| String::from_utf8_lossy(l).into_owned()).collect()
+        payload
+            .split(|&b| b == b'\n')
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect()
     };
     let split = (2 * pairs).min(lines.len() / 2 * 2);
-    let headers: Vec<(&str, &str)> = lines[..split].chunks(2).map(|p| (p[0].as_str(), p[1].as_str())).collect();
+    let headers: Vec<(&str, &str)> = lines[..split]
+        .chunks(2)
+        .map(|p| (p[0].as_str(), p[1].as_str()))
+        .collect();
     let cookies: Vec<&str> = lines[split..].iter().map(String::as_str).collect();
 
     let mut big = vec![0u8; 6 * payload.len() + 64 * (lines.len() + 1)];
-    let prelude = json::http_prelude(status, &headers, &cookies, &mut big).expect("fits a big buffer").to_vec();
+    let prelude = json::http_prelude(status, &headers, &cookies, &mut big)
+        .expect("fits a big buffer")
+        .to_vec();
     let (text, nuls) = prelude.split_at(prelude.len() - 8);
     assert_eq!(nuls, [0; 8]);
-    let value: serde_json::Value =
-        serde_json::from_slice(text).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(text)));
+    let value: serde_json::Value = serde_json::from_slice(text)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(text)));
     assert_eq!(value.as_object().map(|o| o.len()), Some(3));
     assert_eq!(value["statusCode"], u64::from(status));
     let mut want = BTreeMap::new();
     for (name, value) in &headers {
         want.insert(name.to_string(), serde_json::Value::from(*value));
     }
-    assert_eq!(value["headers"], serde_json::Value::Object(want.into_iter().collect()));
+    assert_eq!(
+        value["headers"],
+        serde_json::Value::Object(want.into_iter().collect())
+    );
     assert_eq!(value["cookies"], serde_json::json!(cookies));
 
     let mut out = vec![0u8; size];
     match json::http_prelude(status, &headers, &cookies, &mut out) {
         Some(got) => assert_eq!(got, prelude),
-        None => assert!(prelude.len() > size, "None although {} bytes fit in {size}", prelude.len()),
+        None => assert!(
+            prelude.len() > size,
+            "None although {} bytes fit in {size}",
+            prelude.len()
+        ),
     }
 }
 
@@ -837,10 +1046,20 @@ pub fn base64(data: &[u8]) {
     let len = base64::encoded_len(data.len());
     assert_eq!(len, data.len().div_ceil(3) * 4);
     let mut out = vec![0u8; len + 7];
-    let text = base64::encode(data, &mut out).expect("room for encoded_len").to_vec();
+    let text = base64::encode(data, &mut out)
+        .expect("room for encoded_len")
+        .to_vec();
     assert_eq!(text.len(), len);
-    assert_eq!(text.iter().filter(|&&c| c == b'=').count(), (3 - data.len() % 3) % 3);
-    assert_eq!(base64_decode(&text).as_deref(), Some(data), "{}", String::from_utf8_lossy(&text));
+    assert_eq!(
+        text.iter().filter(|&&c| c == b'=').count(),
+        (3 - data.len() % 3) % 3
+    );
+    assert_eq!(
+        base64_decode(&text).as_deref(),
+        Some(data),
+        "{}",
+        String::from_utf8_lossy(&text)
+    );
     assert_eq!(base64::encode(data, &mut out[..len]), Some(&text[..]));
     if len > 0 {
         assert_eq!(base64::encode(data, &mut out[..len - 1]), None);
@@ -856,15 +1075,35 @@ fn base64_in_place(data: &[u8]) {
     let mut text = data.to_vec();
     let ours = base64::decode_in_place(&mut text).map(|d| d.to_vec());
     if let Some(strict) = base64_decode(data) {
-        assert_eq!(ours.as_deref(), Some(&strict[..]), "{:?}", String::from_utf8_lossy(data));
-        let mut unpadded = data.strip_suffix(b"==").or(data.strip_suffix(b"=")).unwrap_or(data).to_vec();
-        assert_eq!(base64::decode_in_place(&mut unpadded).as_deref(), Some(&strict[..]));
+        assert_eq!(
+            ours.as_deref(),
+            Some(&strict[..]),
+            "{:?}",
+            String::from_utf8_lossy(data)
+        );
+        let mut unpadded = data
+            .strip_suffix(b"==")
+            .or(data.strip_suffix(b"="))
+            .unwrap_or(data)
+            .to_vec();
+        assert_eq!(
+            base64::decode_in_place(&mut unpadded).as_deref(),
+            Some(&strict[..])
+        );
     }
     if let Some(decoded) = ours {
-        assert_eq!(decoded.len(), data.iter().filter(|&&c| c != b'=').count() * 3 / 4);
+        assert_eq!(
+            decoded.len(),
+            data.iter().filter(|&&c| c != b'=').count() * 3 / 4
+        );
         let mut again = vec![0u8; base64::encoded_len(decoded.len())];
         let again = base64::encode(&decoded, &mut again).unwrap();
-        let trimmed = |t: &[u8]| t.iter().copied().filter(|&c| c != b'=').collect::<Vec<u8>>();
+        let trimmed = |t: &[u8]| {
+            t.iter()
+                .copied()
+                .filter(|&c| c != b'=')
+                .collect::<Vec<u8>>()
+        };
         let (ours, theirs) = (trimmed(again), trimmed(data));
         assert_eq!(ours.len(), theirs.len());
         let last = ours.len().saturating_sub(1);
@@ -891,7 +1130,12 @@ pub fn local_request(data: &[u8]) {
     for cut in cuts(data.len(), head_len) {
         let part = invoke_request::parse(&data[..cut]);
         if part != Ok(None) {
-            assert_eq!(part, full, "the first {cut} bytes parse otherwise than all {}", data.len());
+            assert_eq!(
+                part,
+                full,
+                "the first {cut} bytes parse otherwise than all {}",
+                data.len()
+            );
         }
     }
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -908,13 +1152,22 @@ pub fn local_request(data: &[u8]) {
             Err(_) => {}
         },
         Err(httparse::Error::TooManyHeaders) => assert_eq!(full, Err(Refusal::HeadTooLarge)),
-        Err(_) => assert!(!matches!(full, Ok(Some(_))), "accepted what httparse refuses"),
+        Err(_) => assert!(
+            !matches!(full, Ok(Some(_))),
+            "accepted what httparse refuses"
+        ),
     }
 }
 
 fn invoke_consistent(data: &[u8], invoke: &Invoke, headers: &[httparse::Header<'_>]) {
-    fn values<'h>(headers: &'h [httparse::Header<'h>], name: &'h str) -> impl Iterator<Item = &'h [u8]> {
-        headers.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+    fn values<'h>(
+        headers: &'h [httparse::Header<'h>],
+        name: &'h str,
+    ) -> impl Iterator<Item = &'h [u8]> {
+        headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
     }
     let named = |name: &'static str| values(headers, name);
     let lengths: Vec<&[u8]> = named("content-length").collect();
@@ -928,17 +1181,28 @@ fn invoke_consistent(data: &[u8], invoke: &Invoke, headers: &[httparse::Header<'
         Framing::Length(n) => {
             assert!(encodings.is_empty());
             assert!(n <= api::MAX_EVENT as u64);
-            let parsed: Vec<Option<u64>> =
-                lengths.iter().map(|v| std::str::from_utf8(v.trim_ascii()).ok().and_then(decimal)).collect();
-            assert!(parsed.iter().all(|l| *l == Some(n)), "Content-Length {n} from {lengths:?}");
+            let parsed: Vec<Option<u64>> = lengths
+                .iter()
+                .map(|v| std::str::from_utf8(v.trim_ascii()).ok().and_then(decimal))
+                .collect();
+            assert!(
+                parsed.iter().all(|l| *l == Some(n)),
+                "Content-Length {n} from {lengths:?}"
+            );
         }
         Framing::UntilClose => panic!("a request is never framed until close"),
     }
-    for (range, name) in [(&invoke.trace_id, "x-amzn-trace-id"), (&invoke.client_context, "x-amz-client-context")] {
+    for (range, name) in [
+        (&invoke.trace_id, "x-amzn-trace-id"),
+        (&invoke.client_context, "x-amz-client-context"),
+    ] {
         if let Some(range) = range {
             assert!(range.end < invoke.head_len);
             let value = &data[range.clone()];
-            assert!(named(name).any(|v| v.trim_ascii() == value.trim_ascii()), "{name}");
+            assert!(
+                named(name).any(|v| v.trim_ascii() == value.trim_ascii()),
+                "{name}"
+            );
         }
     }
 }

@@ -31,9 +31,15 @@ mod tests {
     fn events_up_to_the_limit_without_nul_are_arguments() {
         let mut buf = [0xFF; MAX_ARG_STRLEN];
         assert_eq!(as_argument(b"", &mut buf), Some(c""));
-        assert_eq!(as_argument(b"{\"a\": 1}\n", &mut buf), Some(c"{\"a\": 1}\n"));
+        assert_eq!(
+            as_argument(b"{\"a\": 1}\n", &mut buf),
+            Some(c"{\"a\": 1}\n")
+        );
         let longest = vec![b'x'; MAX_ARG_STRLEN - 1];
-        assert_eq!(as_argument(&longest, &mut buf).map(|a| a.to_bytes().len()), Some(MAX_ARG_STRLEN - 1));
+        assert_eq!(
+            as_argument(&longest, &mut buf).map(|a| a.to_bytes().len()),
+            Some(MAX_ARG_STRLEN - 1)
+        );
         assert!(!fits(&vec![b'x'; MAX_ARG_STRLEN]));
         assert!(!fits(b"binary\0event"));
         assert_eq!(as_argument(b"a\0", &mut buf), None);

@@ -4,10 +4,10 @@
 //! Nothing is allocated: the `NAME=value` strings are written into a static block and the
 //! table of pointers into a static array; inherited entries are pointed at where they are.
 
-use core::ffi::{c_char, CStr};
+use core::ffi::{CStr, c_char};
 
-use crate::context::Context;
-use crate::log;
+use crate::abi::context::Context;
+use crate::sys::log;
 
 /// `Lambda-Runtime-Aws-Request-Id`.
 pub const REQUEST_ID: &[u8] = b"LAMBDA_RUNTIME_AWS_REQUEST_ID";
@@ -39,13 +39,16 @@ pub const NAMES: [&[u8]; 8] = [
 ];
 
 /// Room for the context's entries: its values come from one response head (at most 64 KiB).
-pub const BLOCK_LEN: usize = crate::response::MAX_HEAD_LEN + 512;
+pub const BLOCK_LEN: usize = crate::http::response::MAX_HEAD_LEN + 512;
 /// Room for the table: the most variables the runtime handles, ours, and the final null.
-pub const TABLE_LEN: usize = crate::trace_env::MAX_VARIABLES + NAMES.len() + 1;
+pub const TABLE_LEN: usize = crate::runtime::trace_env::MAX_VARIABLES + NAMES.len() + 1;
 
 /// The context's variables as (name, value), `None` when absent; `deadline` is
 /// `ctx.deadline_ms` in decimal.
-pub fn context_variables<'a>(ctx: &Context<'a>, deadline: &'a [u8]) -> [(&'static [u8], Option<&'a [u8]>); 8] {
+pub fn context_variables<'a>(
+    ctx: &Context<'a>,
+    deadline: &'a [u8],
+) -> [(&'static [u8], Option<&'a [u8]>); 8] {
     let present = |s: &'a str| Some(s.as_bytes()).filter(|s| !s.is_empty());
     [
         (REQUEST_ID, present(ctx.request_id)),
@@ -61,7 +64,11 @@ pub fn context_variables<'a>(ctx: &Context<'a>, deadline: &'a [u8]) -> [(&'stati
 
 /// Whether an inherited `NAME=value` entry has one of our names (ours replace it).
 pub fn is_context_entry(entry: &[u8]) -> bool {
-    NAMES.iter().any(|name| entry.strip_prefix(*name).is_some_and(|rest| rest.first() == Some(&b'=')))
+    NAMES.iter().any(|name| {
+        entry
+            .strip_prefix(*name)
+            .is_some_and(|rest| rest.first() == Some(&b'='))
+    })
 }
 
 /// `NAME=value\0` entries written one after another into a buffer.
@@ -110,17 +117,28 @@ unsafe extern "C" {
 ///
 /// The table points into `block` and into the process environment: it is valid until either
 /// changes (the runtime changes the environment only between invocations).
-pub fn build(ctx: &Context<'_>, block: &mut [u8], table: &mut [*const c_char; TABLE_LEN]) -> *const *const c_char {
-    let mut digits = [0; crate::num::U64_DIGITS];
-    let deadline = crate::num::u64_to_ascii(ctx.deadline_ms.max(0) as u64, &mut digits);
+pub fn build(
+    ctx: &Context<'_>,
+    block: &mut [u8],
+    table: &mut [*const c_char; TABLE_LEN],
+) -> *const *const c_char {
+    let mut digits = [0; crate::codec::num::U64_DIGITS];
+    let deadline = crate::codec::num::u64_to_ascii(ctx.deadline_ms.max(0) as u64, &mut digits);
     let mut starts = [None; NAMES.len()];
     let block_start = block.as_ptr();
     let mut entries = Block::new(block);
-    for ((name, value), start) in context_variables(ctx, deadline).into_iter().zip(&mut starts) {
+    for ((name, value), start) in context_variables(ctx, deadline)
+        .into_iter()
+        .zip(&mut starts)
+    {
         if let Some(value) = value {
             *start = entries.push(name, value);
             if start.is_none() {
-                log::line(&[b"exec: ", name, b" left out of the program's environment (too long)"]);
+                log::line(&[
+                    b"exec: ",
+                    name,
+                    b" left out of the program's environment (too long)",
+                ]);
             }
         }
     }
@@ -179,20 +197,32 @@ mod tests {
     fn only_present_context_values_become_variables() {
         let ctx = context();
         let vars = context_variables(&ctx, b"1700000000123");
-        let present: Vec<(&[u8], &[u8])> = vars.iter().filter_map(|&(n, v)| Some((n, v?))).collect();
+        let present: Vec<(&[u8], &[u8])> =
+            vars.iter().filter_map(|&(n, v)| Some((n, v?))).collect();
         assert_eq!(
             present,
             [
                 (REQUEST_ID, &b"req-1"[..]),
                 (DEADLINE_MS, b"1700000000123"),
-                (INVOKED_FUNCTION_ARN, b"arn:aws:lambda:eu-west-1:1:function:f"),
+                (
+                    INVOKED_FUNCTION_ARN,
+                    b"arn:aws:lambda:eu-west-1:1:function:f"
+                ),
                 (TRACE_ID, b"Root=1-2-3"),
                 (TENANT_ID, b"tenant-7"),
             ]
         );
-        let bare = Context { deadline_ms: 0, invoked_function_arn: "", ..ctx };
+        let bare = Context {
+            deadline_ms: 0,
+            invoked_function_arn: "",
+            ..ctx
+        };
         let vars = context_variables(&bare, b"0");
-        assert_eq!(vars.iter().filter(|(_, v)| v.is_some()).count(), 3, "no deadline, no ARN");
+        assert_eq!(
+            vars.iter().filter(|(_, v)| v.is_some()).count(),
+            3,
+            "no deadline, no ARN"
+        );
     }
 
     #[test]
@@ -222,7 +252,12 @@ mod tests {
         static mut BLOCK: [u8; BLOCK_LEN] = [0; BLOCK_LEN];
         static mut TABLE: [*const c_char; TABLE_LEN] = [core::ptr::null(); TABLE_LEN];
         // SAFETY: only this test touches these statics.
-        let (block, table) = unsafe { (&mut *core::ptr::addr_of_mut!(BLOCK), &mut *core::ptr::addr_of_mut!(TABLE)) };
+        let (block, table) = unsafe {
+            (
+                &mut *core::ptr::addr_of_mut!(BLOCK),
+                &mut *core::ptr::addr_of_mut!(TABLE),
+            )
+        };
         let ctx = context();
         let envp = build(&ctx, block, table);
         let mut entries = Vec::new();
@@ -233,9 +268,17 @@ mod tests {
                 break;
             }
             // SAFETY: entries are C strings.
-            entries.push(unsafe { CStr::from_ptr(entry) }.to_str().unwrap().to_string());
+            entries.push(
+                unsafe { CStr::from_ptr(entry) }
+                    .to_str()
+                    .unwrap()
+                    .to_string(),
+            );
         }
-        let ours: Vec<&String> = entries.iter().filter(|e| is_context_entry(e.as_bytes())).collect();
+        let ours: Vec<&String> = entries
+            .iter()
+            .filter(|e| is_context_entry(e.as_bytes()))
+            .collect();
         assert_eq!(
             ours,
             [
@@ -246,7 +289,9 @@ mod tests {
                 "LAMBDA_RUNTIME_AWS_TENANT_ID=tenant-7",
             ]
         );
-        let inherited = std::env::vars().filter(|(k, _)| !is_context_entry(format!("{k}=").as_bytes())).count();
+        let inherited = std::env::vars()
+            .filter(|(k, _)| !is_context_entry(format!("{k}=").as_bytes()))
+            .count();
         assert_eq!(entries.len(), inherited + 5);
     }
 }

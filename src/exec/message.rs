@@ -3,8 +3,8 @@
 //! A message is at most [`MAX_RUST_ERROR_MESSAGE`] bytes (4 KiB, the Rust handler API's limit),
 //! so it carries the end of the program's stderr that fits; the whole stream is in the log.
 
-use crate::handler::{Error, MAX_RUST_ERROR_MESSAGE};
-use crate::num;
+use crate::abi::handler::{Error, MAX_RUST_ERROR_MESSAGE};
+use crate::codec::num;
 
 /// The program exited with a status other than 0.
 pub const EXIT_STATUS: &str = "Function.ExitStatus";
@@ -66,7 +66,9 @@ pub fn failure(failure: Failure, stderr_tail: &[u8], stderr_total: u64) -> Error
         Failure::TooLarge { limit } => {
             text.push(b"wrote more than ");
             text.number(limit as u64);
-            text.push(b" bytes to stdout, the most a response can be; killed with its process group");
+            text.push(
+                b" bytes to stdout, the most a response can be; killed with its process group",
+            );
             RESPONSE_TOO_LARGE
         }
     };
@@ -106,7 +108,9 @@ struct Text {
 
 impl Text {
     fn new() -> Self {
-        Text { text: heapless::String::new() }
+        Text {
+            text: heapless::String::new(),
+        }
     }
 
     fn room(&self) -> usize {
@@ -138,7 +142,9 @@ impl Text {
     fn path(&mut self, path: &[u8]) {
         if path.len() > MAX_QUOTED_PATH {
             self.push(b"...");
-            self.push(skip_continuation_bytes(&path[path.len() - MAX_QUOTED_PATH..]));
+            self.push(skip_continuation_bytes(
+                &path[path.len() - MAX_QUOTED_PATH..],
+            ));
         } else {
             self.push(path);
         }
@@ -149,7 +155,11 @@ impl Text {
         let whole = total == tail.len() as u64;
         let tail = trim_end(tail);
         if tail.is_empty() {
-            self.push(if total == 0 { b"; nothing on stderr" } else { b"; stderr: blank" });
+            self.push(if total == 0 {
+                b"; nothing on stderr"
+            } else {
+                b"; stderr: blank"
+            });
             return;
         }
         // Room for the longest label: "; stderr (last 18446744073709551615 bytes): ".
@@ -168,18 +178,28 @@ impl Text {
     }
 
     fn into_error(self, error_type: &'static str) -> Error {
-        Error { error_type, message: self.text }
+        Error {
+            error_type,
+            message: self.text,
+        }
     }
 }
 
 fn trim_end(bytes: &[u8]) -> &[u8] {
-    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
     &bytes[..end]
 }
 
 /// Drops the continuation bytes of a character cut at the start (at most three).
 fn skip_continuation_bytes(bytes: &[u8]) -> &[u8] {
-    let skip = bytes.iter().take(3).take_while(|&&b| b & 0xC0 == 0x80).count();
+    let skip = bytes
+        .iter()
+        .take(3)
+        .take_while(|&&b| b & 0xC0 == 0x80)
+        .count();
     &bytes[skip..]
 }
 
@@ -187,9 +207,9 @@ fn skip_continuation_bytes(bytes: &[u8]) -> &[u8] {
 pub fn signal_name(signal: i32) -> Option<&'static [u8]> {
     const NAMES: [&[u8]; 31] = [
         b"HUP", b"INT", b"QUIT", b"ILL", b"TRAP", b"ABRT", b"BUS", b"FPE", b"KILL", b"USR1",
-        b"SEGV", b"USR2", b"PIPE", b"ALRM", b"TERM", b"STKFLT", b"CHLD", b"CONT", b"STOP",
-        b"TSTP", b"TTIN", b"TTOU", b"URG", b"XCPU", b"XFSZ", b"VTALRM", b"PROF", b"WINCH", b"IO",
-        b"PWR", b"SYS",
+        b"SEGV", b"USR2", b"PIPE", b"ALRM", b"TERM", b"STKFLT", b"CHLD", b"CONT", b"STOP", b"TSTP",
+        b"TTIN", b"TTOU", b"URG", b"XCPU", b"XFSZ", b"VTALRM", b"PROF", b"WINCH", b"IO", b"PWR",
+        b"SYS",
     ];
     let index = usize::try_from(signal).ok()?.checked_sub(1)?;
     NAMES.get(index).copied()
@@ -203,14 +223,20 @@ mod tests {
     fn exit_status_with_all_of_stderr() {
         let error = failure(Failure::Exited(3), b"something broke\n", 16);
         assert_eq!(error.error_type, EXIT_STATUS);
-        assert_eq!(error.message.as_str(), "exited with status 3; stderr: something broke");
+        assert_eq!(
+            error.message.as_str(),
+            "exited with status 3; stderr: something broke"
+        );
     }
 
     #[test]
     fn signal_with_its_name_and_empty_stderr() {
         let error = failure(Failure::Signaled(9), b"", 0);
         assert_eq!(error.error_type, SIGNAL);
-        assert_eq!(error.message.as_str(), "killed by signal 9 (SIGKILL); nothing on stderr");
+        assert_eq!(
+            error.message.as_str(),
+            "killed by signal 9 (SIGKILL); nothing on stderr"
+        );
         let error = failure(Failure::Signaled(64), b" \n", 2);
         assert_eq!(error.message.as_str(), "killed by signal 64; stderr: blank");
         assert_eq!(signal_name(11), Some(&b"SEGV"[..]));
@@ -222,11 +248,27 @@ mod tests {
     fn timeout_and_too_large() {
         let error = failure(Failure::TimedOut { ran_ms: 1480 }, b"working...\n", 11);
         assert_eq!(error.error_type, TIMEOUT);
-        assert!(error.message.starts_with("timed out: still running after 1480 ms"), "{}", error.message);
-        assert!(error.message.ends_with("; stderr: working..."), "{}", error.message);
+        assert!(
+            error
+                .message
+                .starts_with("timed out: still running after 1480 ms"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.ends_with("; stderr: working..."),
+            "{}",
+            error.message
+        );
         let error = failure(Failure::TooLarge { limit: 6_291_456 }, b"", 0);
         assert_eq!(error.error_type, RESPONSE_TOO_LARGE);
-        assert!(error.message.starts_with("wrote more than 6291456 bytes to stdout"), "{}", error.message);
+        assert!(
+            error
+                .message
+                .starts_with("wrote more than 6291456 bytes to stdout"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -238,24 +280,47 @@ mod tests {
         stderr.extend_from_slice(b"the last words\n");
         let error = failure(Failure::Exited(1), &stderr, stderr.len() as u64);
         let message = error.message.as_str();
-        assert!(message.len() <= MAX_RUST_ERROR_MESSAGE && message.len() > 3900, "{}", message.len());
-        assert!(message.starts_with("exited with status 1; stderr (last "), "{message}");
+        assert!(
+            message.len() <= MAX_RUST_ERROR_MESSAGE && message.len() > 3900,
+            "{}",
+            message.len()
+        );
+        assert!(
+            message.starts_with("exited with status 1; stderr (last "),
+            "{message}"
+        );
         assert!(message.ends_with("line 499\nthe last words"), "{message}");
-        let shown: usize = message.split("(last ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
-        assert!(message.ends_with(std::str::from_utf8(&stderr[stderr.len() - 1 - shown..stderr.len() - 1]).unwrap()));
+        let shown: usize = message
+            .split("(last ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(message.ends_with(
+            std::str::from_utf8(&stderr[stderr.len() - 1 - shown..stderr.len() - 1]).unwrap()
+        ));
     }
 
     #[test]
     fn a_tail_shorter_than_the_stream_says_so() {
         // The ring kept only the end of a longer stream.
         let error = failure(Failure::Exited(2), b"end of it", 100_000);
-        assert_eq!(error.message.as_str(), "exited with status 2; stderr (last 9 bytes): end of it");
+        assert_eq!(
+            error.message.as_str(),
+            "exited with status 2; stderr (last 9 bytes): end of it"
+        );
     }
 
     #[test]
     fn invalid_utf8_and_cut_characters_become_valid_text() {
         let error = failure(Failure::Exited(1), b"bad \xff byte \xe2\x82", 13);
-        assert_eq!(error.message.as_str(), "exited with status 1; stderr: bad ? byte ??");
+        assert_eq!(
+            error.message.as_str(),
+            "exited with status 1; stderr: bad ? byte ??"
+        );
         // A tail that starts inside a character drops the character's remains.
         let mut stderr = "é".repeat(600).into_bytes();
         stderr.push(b'!');
@@ -266,14 +331,22 @@ mod tests {
 
     #[test]
     fn exec_failures_and_init_errors_quote_the_path() {
-        let error = exec_failed(b"cannot execute", b"/var/task/run.sh", b"No such file or directory", b" (or its #! interpreter)");
+        let error = exec_failed(
+            b"cannot execute",
+            b"/var/task/run.sh",
+            b"No such file or directory",
+            b" (or its #! interpreter)",
+        );
         assert_eq!(error.error_type, EXEC_FAILED);
         assert_eq!(
             error.message.as_str(),
             "cannot execute /var/task/run.sh: No such file or directory (or its #! interpreter)"
         );
         let error = exec_failed(b"cannot create a pipe", b"", b"Too many open files", b"");
-        assert_eq!(error.message.as_str(), "cannot create a pipe: Too many open files");
+        assert_eq!(
+            error.message.as_str(),
+            "cannot create a pipe: Too many open files"
+        );
         let long = [b'a'; 5000];
         let error = about_program(HANDLER_NOT_FOUND, &long, &[b" does not exist"]);
         assert_eq!(error.message.len(), 3 + MAX_QUOTED_PATH + 15);

@@ -27,17 +27,17 @@ pub mod spawn;
 pub mod tail;
 
 use core::cell::UnsafeCell;
-use core::ffi::{c_char, CStr};
+use core::ffi::{CStr, c_char};
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::context::Context;
-use crate::handler::{Error, Response, MAX_RUST_ERROR_MESSAGE};
-use crate::log;
+use crate::abi::context::Context;
+use crate::abi::handler::{Error, MAX_RUST_ERROR_MESSAGE, Response};
+use crate::sys::log;
 use argument::MAX_ARG_STRLEN;
 use message::Failure;
 use program::PATH_LEN;
 use run::{Budget, Ending, Exit};
-use spawn::{SpawnError, Stack, STACK_LEN};
+use spawn::{STACK_LEN, SpawnError, Stack};
 pub use tail::Tail;
 
 /// Bytes of stderr kept for error messages: as much as a message can hold.
@@ -102,7 +102,11 @@ pub fn init() -> Result<(), Error> {
         spawn::prepare_process();
         let path = program::find(&mut state.program)?;
         state.program_len = path.to_bytes().len();
-        log::line(&[b"exec mode: running ", &log::printable::<512>(path.to_bytes()), b" per invocation"]);
+        log::line(&[
+            b"exec mode: running ",
+            &log::printable::<512>(path.to_bytes()),
+            b" per invocation",
+        ]);
         Ok(())
     })
 }
@@ -113,22 +117,39 @@ pub fn handle(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result
 }
 
 impl State {
-    fn invoke(&mut self, ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), Error> {
+    fn invoke(
+        &mut self,
+        ctx: &Context<'_>,
+        event: &[u8],
+        out: &mut Response<'_>,
+    ) -> Result<(), Error> {
         let program = match CStr::from_bytes_with_nul(&self.program[..=self.program_len]) {
             Ok(program) if self.program_len > 0 => program,
-            _ => return Err(Error::new(message::HANDLER_NOT_FOUND, "no program: exec mode's init did not run")),
+            _ => {
+                return Err(Error::new(
+                    message::HANDLER_NOT_FOUND,
+                    "no program: exec mode's init did not run",
+                ));
+            }
         };
-        let started = crate::clock::now_ms(crate::clock::Clock::Monotonic).max(0) as u64;
-        let limit = match run::budget(ctx.deadline_ms, crate::clock::now_ms(crate::clock::Clock::Realtime)) {
+        let started = crate::sys::clock::now_ms(crate::sys::clock::Clock::Monotonic).max(0) as u64;
+        let limit = match run::budget(
+            ctx.deadline_ms,
+            crate::sys::clock::now_ms(crate::sys::clock::Clock::Realtime),
+        ) {
             Budget::Unlimited => None,
             Budget::Ms(ms) => Some(started.saturating_add(ms)),
             Budget::Expired => {
-                return Err(Error::new(message::TIMEOUT, "the invocation's deadline had passed before the program could start"));
+                return Err(Error::new(
+                    message::TIMEOUT,
+                    "the invocation's deadline had passed before the program could start",
+                ));
             }
         };
         let argument = argument::as_argument(event, &mut self.argument);
         let envp = env::build(ctx, &mut self.env_block, &mut self.env_table);
-        let child = spawn::spawn(program, argument, envp, &mut self.stack).map_err(|e| spawn_error(e, program))?;
+        let child = spawn::spawn(program, argument, envp, &mut self.stack)
+            .map_err(|e| spawn_error(e, program))?;
         self.tail.clear();
         let ending = run::supervise(child, event, out, limit, &mut self.chunk, &mut self.tail);
         run::reap_orphans();
@@ -137,15 +158,26 @@ impl State {
             Ending::Exited(Exit::Status(status)) => Failure::Exited(status),
             Ending::Exited(Exit::Signal(signal)) => Failure::Signaled(signal),
             Ending::Exited(Exit::Unknown) => {
-                return Err(Error::new(message::EXEC_FAILED, "lost track of the program: it could not be reaped"));
+                return Err(Error::new(
+                    message::EXEC_FAILED,
+                    "lost track of the program: it could not be reaped",
+                ));
             }
             Ending::TimedOut => {
-                let now = crate::clock::now_ms(crate::clock::Clock::Monotonic).max(0) as u64;
-                Failure::TimedOut { ran_ms: now.saturating_sub(started) }
+                let now =
+                    crate::sys::clock::now_ms(crate::sys::clock::Clock::Monotonic).max(0) as u64;
+                Failure::TimedOut {
+                    ran_ms: now.saturating_sub(started),
+                }
             }
             Ending::TooLarge => Failure::TooLarge { limit: out.len() },
             Ending::Broken(e) => {
-                return Err(message::exec_failed(b"cannot watch the program: poll failed", b"", spawn::describe(e), b""));
+                return Err(message::exec_failed(
+                    b"cannot watch the program: poll failed",
+                    b"",
+                    spawn::describe(e),
+                    b"",
+                ));
             }
         };
         let mut tail = [0; TAIL_LEN];
@@ -156,14 +188,26 @@ impl State {
 
 fn spawn_error(error: SpawnError, program: &CStr) -> Error {
     match error {
-        SpawnError::Pipe(e) => message::exec_failed(b"cannot make the program's pipes", b"", spawn::describe(e), b""),
-        SpawnError::Clone(e) => message::exec_failed(b"cannot start a process", b"", spawn::describe(e), b""),
+        SpawnError::Pipe(e) => message::exec_failed(
+            b"cannot make the program's pipes",
+            b"",
+            spawn::describe(e),
+            b"",
+        ),
+        SpawnError::Clone(e) => {
+            message::exec_failed(b"cannot start a process", b"", spawn::describe(e), b"")
+        }
         SpawnError::Exec(e) => {
             let hint: &[u8] = match e {
                 rustix::io::Errno::NOENT => b" (the program, or the interpreter its #! line names)",
                 _ => b"",
             };
-            message::exec_failed(b"cannot execute", program.to_bytes(), spawn::describe(e), hint)
+            message::exec_failed(
+                b"cannot execute",
+                program.to_bytes(),
+                spawn::describe(e),
+                hint,
+            )
         }
     }
 }

@@ -3,17 +3,16 @@
 //! `poll` with its exit and the deadline. Whatever happens, the program's process group is
 //! killed and the program reaped before this returns.
 
-
-use rustix::event::{poll, PollFd, PollFlags};
+use rustix::event::{PollFd, PollFlags, poll};
 use rustix::io::Errno;
 use rustix::process::{self, Pid, Signal, WaitId, WaitIdOptions, WaitOptions};
 use rustix::time::Timespec;
 
-use super::spawn::{Child, Fd};
 use super::Tail;
-use crate::clock::{now_ms, Clock};
-use crate::handler::Response;
-use crate::log;
+use super::spawn::{Child, Fd};
+use crate::abi::handler::Response;
+use crate::sys::clock::{Clock, now_ms};
+use crate::sys::log;
 
 /// The program is killed this long before the invocation's deadline, so that the timeout
 /// error reaches the Runtime API before Lambda's own timeout ends the sandbox.
@@ -39,7 +38,10 @@ pub fn budget(deadline_ms: i64, now_ms: i64) -> Budget {
     if deadline_ms <= 0 {
         return Budget::Unlimited;
     }
-    match deadline_ms.saturating_sub(DEADLINE_MARGIN_MS).saturating_sub(now_ms) {
+    match deadline_ms
+        .saturating_sub(DEADLINE_MARGIN_MS)
+        .saturating_sub(now_ms)
+    {
         left if left <= 0 => Budget::Expired,
         left => Budget::Ms(left as u64),
     }
@@ -72,7 +74,13 @@ pub fn supervise<const N: usize>(
     chunk: &mut [u8],
     tail: &mut Tail<N>,
 ) -> Ending {
-    let Child { pid, mut pidfd, stdin, stdout, stderr } = child;
+    let Child {
+        pid,
+        mut pidfd,
+        stdin,
+        stdout,
+        stderr,
+    } = child;
     // An empty event is written at once: by closing the pipe.
     let mut stdin = (!event.is_empty()).then_some(stdin);
     let mut stdout = Some(stdout);
@@ -91,8 +99,10 @@ pub fn supervise<const N: usize>(
         };
         if now >= until {
             if status.is_some() {
-                log::text(b"exec: the program has exited but its stdout or stderr is still open \
-                    (a process outside its group?); not waiting for it");
+                log::text(
+                    b"exec: the program has exited but its stdout or stderr is still open \
+                    (a process outside its group?); not waiting for it",
+                );
                 break;
             }
             stop(pid);
@@ -164,17 +174,31 @@ const STDERR: usize = 2;
 const EXIT: usize = 3;
 
 /// Polls whichever of the four are still open for up to `wait_ms`; which are ready.
-fn wait(stdin: &Option<Fd>, stdout: &Option<Fd>, stderr: &Option<Fd>, pidfd: &Option<Fd>, wait_ms: u64) -> Result<[bool; 4], Errno> {
+fn wait(
+    stdin: &Option<Fd>,
+    stdout: &Option<Fd>,
+    stderr: &Option<Fd>,
+    pidfd: &Option<Fd>,
+    wait_ms: u64,
+) -> Result<[bool; 4], Errno> {
     let mut fds = heapless::Vec::<PollFd<'_>, 4>::new();
     let mut slots = [0usize; 4];
-    let wanted = [(stdin, PollFlags::OUT), (stdout, PollFlags::IN), (stderr, PollFlags::IN), (pidfd, PollFlags::IN)];
+    let wanted = [
+        (stdin, PollFlags::OUT),
+        (stdout, PollFlags::IN),
+        (stderr, PollFlags::IN),
+        (pidfd, PollFlags::IN),
+    ];
     for (slot, (fd, flags)) in wanted.iter().enumerate() {
         if let Some(fd) = fd {
             slots[fds.len()] = slot;
             let _ = fds.push(PollFd::new(fd, *flags)); // fits: at most four
         }
     }
-    let timeout = Timespec { tv_sec: (wait_ms / 1000) as _, tv_nsec: ((wait_ms % 1000) * 1_000_000) as _ };
+    let timeout = Timespec {
+        tv_sec: (wait_ms / 1000) as _,
+        tv_nsec: ((wait_ms % 1000) * 1_000_000) as _,
+    };
     let mut ready = [false; 4];
     match poll(&mut fds, Some(&timeout)) {
         Ok(_) | Err(Errno::INTR) => {}
@@ -250,7 +274,10 @@ fn write_log(mut bytes: &[u8]) {
 /// Whether the program has exited, without reaping it.
 fn has_exited(pid: Pid) -> bool {
     let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
-    matches!(process::waitid(WaitId::Pid(pid), options), Ok(Some(_)) | Err(Errno::CHILD))
+    matches!(
+        process::waitid(WaitId::Pid(pid), options),
+        Ok(Some(_)) | Err(Errno::CHILD)
+    )
 }
 
 /// How the program ended.
@@ -295,7 +322,10 @@ mod tests {
     fn the_budget_is_the_time_to_the_deadline_less_the_margin() {
         assert_eq!(budget(0, 1_000), Budget::Unlimited);
         assert_eq!(budget(-5, 1_000), Budget::Unlimited);
-        assert_eq!(budget(10_000, 1_000), Budget::Ms(9_000 - DEADLINE_MARGIN_MS as u64));
+        assert_eq!(
+            budget(10_000, 1_000),
+            Budget::Ms(9_000 - DEADLINE_MARGIN_MS as u64)
+        );
         assert_eq!(budget(1_000 + DEADLINE_MARGIN_MS + 1, 1_000), Budget::Ms(1));
         assert_eq!(budget(1_000 + DEADLINE_MARGIN_MS, 1_000), Budget::Expired);
         assert_eq!(budget(500, 1_000), Budget::Expired);

@@ -8,7 +8,7 @@
 //! `clone` (`CLONE_VFORK`), as musl's `posix_spawn` does; `CLONE_PIDFD` gives us a descriptor
 //! that becomes readable when the program exits, to poll beside its pipes.
 
-use core::ffi::{c_char, c_int, c_void, CStr};
+use core::ffi::{CStr, c_char, c_int, c_void};
 use core::sync::atomic::{AtomicI32, Ordering};
 
 use rustix::fd::{BorrowedFd, RawFd};
@@ -21,7 +21,7 @@ pub const STACK_LEN: usize = 16 * 1024;
 #[repr(C, align(16))]
 pub struct Stack(pub [u8; STACK_LEN]);
 
-pub use crate::fd::Fd;
+pub use crate::sys::fd::Fd;
 
 /// A started program: its pid (also its process group), and our ends of its pipes, which are
 /// non-blocking.
@@ -61,8 +61,15 @@ const ENOEXEC: c_int = 8;
 unsafe extern "C" {
     fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
     fn open(path: *const c_char, flags: c_int, ...) -> c_int;
-    fn clone(func: extern "C" fn(*mut c_void) -> c_int, stack: *mut c_void, flags: c_int, arg: *mut c_void, ...) -> c_int;
-    fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char) -> c_int;
+    fn clone(
+        func: extern "C" fn(*mut c_void) -> c_int,
+        stack: *mut c_void,
+        flags: c_int,
+        arg: *mut c_void,
+        ...
+    ) -> c_int;
+    fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char)
+    -> c_int;
     fn signal(signal: c_int, handler: usize) -> usize;
     fn strerror(errno: c_int) -> *const c_char;
     fn __errno_location() -> *mut c_int;
@@ -136,8 +143,12 @@ pub fn spawn(
     for ours in [&stdin_write, &stdout_read, &stderr_read] {
         rustix::io::ioctl_fionbio(ours, true).map_err(SpawnError::Pipe)?;
     }
-    let mut argv: [*const c_char; 4] =
-        [c"/bin/sh".as_ptr(), path.as_ptr(), argument.map_or(core::ptr::null(), CStr::as_ptr), core::ptr::null()];
+    let mut argv: [*const c_char; 4] = [
+        c"/bin/sh".as_ptr(),
+        path.as_ptr(),
+        argument.map_or(core::ptr::null(), CStr::as_ptr),
+        core::ptr::null(),
+    ];
     let setup = Setup {
         path: path.as_ptr(),
         argv: argv.as_mut_ptr(),
@@ -158,9 +169,18 @@ pub fn spawn(
     // process is single-threaded and installs no signal handlers, so no handler can run on
     // the child's stack. CLONE_PIDFD writes the pidfd through the pointer given as `ptid`.
     let start = |flags: c_int, pidfd: *mut c_int| unsafe {
-        clone(child, top, flags, (&raw const setup).cast_mut().cast(), pidfd)
+        clone(
+            child,
+            top,
+            flags,
+            (&raw const setup).cast_mut().cast(),
+            pidfd,
+        )
     };
-    let mut pid = start(CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &raw mut pidfd);
+    let mut pid = start(
+        CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+        &raw mut pidfd,
+    );
     if pid < 0 && errno() == Errno::INVAL.raw_os_error() {
         // No CLONE_PIDFD (kernels before 5.2, and qemu's user-mode emulation, which the arm64
         // tests run under): the run loop then checks for the exit itself.
@@ -180,7 +200,13 @@ pub fn spawn(
         let _ = process::waitpid(Some(pid), WaitOptions::empty());
         return Err(SpawnError::Exec(Errno::from_raw_os_error(failed)));
     }
-    Ok(Child { pid, pidfd, stdin: stdin_write, stdout: stdout_read, stderr: stderr_read })
+    Ok(Child {
+        pid,
+        pidfd,
+        stdin: stdin_write,
+        stdout: stdout_read,
+        stderr: stderr_read,
+    })
 }
 
 /// The child, between `clone` and `execve`: shares the parent's memory, so it only makes
@@ -189,7 +215,14 @@ extern "C" fn child(arg: *mut c_void) -> c_int {
     // SAFETY: `spawn` passed its `Setup`, valid until we exec or exit (it waits in `clone`).
     let setup = unsafe { &*arg.cast::<Setup>() };
     let fail = |error: c_int| {
-        setup.error.store(if error == 0 { Errno::INVAL.raw_os_error() } else { error }, Ordering::Release);
+        setup.error.store(
+            if error == 0 {
+                Errno::INVAL.raw_os_error()
+            } else {
+                error
+            },
+            Ordering::Release,
+        );
         127
     };
     if let Err(e) = process::setpgid(None, None) {
@@ -198,7 +231,11 @@ extern "C" fn child(arg: *mut c_void) -> c_int {
     // SAFETY: the pipes' child ends, open in the parent and so in our copy of its descriptor
     // table; each is at least 3 (see `prepare_process`), so no `dup2` overwrites another.
     let (stdin, stdout, stderr) = unsafe {
-        (BorrowedFd::borrow_raw(setup.stdin), BorrowedFd::borrow_raw(setup.stdout), BorrowedFd::borrow_raw(setup.stderr))
+        (
+            BorrowedFd::borrow_raw(setup.stdin),
+            BorrowedFd::borrow_raw(setup.stdout),
+            BorrowedFd::borrow_raw(setup.stderr),
+        )
     };
     let redirected = rustix::stdio::dup2_stdin(stdin)
         .and_then(|()| rustix::stdio::dup2_stdout(stdout))

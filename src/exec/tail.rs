@@ -10,7 +10,10 @@ pub struct Tail<const N: usize> {
 
 impl<const N: usize> Tail<N> {
     pub const fn new() -> Self {
-        Tail { buf: [0; N], total: 0 }
+        Tail {
+            buf: [0; N],
+            total: 0,
+        }
     }
 
     pub fn clear(&mut self) {

@@ -4,12 +4,12 @@
 use super::reply;
 use super::request::Refusal;
 use super::watchdog::Watchdog;
-use crate::context::RawContext;
-use crate::handler::{self, HandlerFn, Outcome};
-use crate::net::{self, Socket};
-use crate::request::RequestHead;
-use crate::stream::{Ending, Stream};
-use crate::{api, json, log};
+use crate::abi::context::RawContext;
+use crate::abi::handler::{self, HandlerFn, Outcome};
+use crate::abi::stream::{Ending, Stream};
+use crate::api::net::{self, Socket};
+use crate::api::request::RequestHead;
+use crate::{api, codec::json, sys::log};
 
 use super::context::REQUEST_ID_LEN;
 
@@ -24,23 +24,42 @@ impl Caller {
     /// `X-Amz-Function-Error` header that marks a failed invocation.
     fn send(&self, function_error: bool, body: &[&[u8]]) {
         let headers = self.headers();
-        let _ = respond(&self.socket, b"200 OK", &headers[..1 + usize::from(function_error)], body);
+        let _ = respond(
+            &self.socket,
+            b"200 OK",
+            &headers[..1 + usize::from(function_error)],
+            body,
+        );
     }
 
     /// Sends a runtime error as Lambda words it: `RequestId: ... Error: {message}`.
     pub fn send_error(&self, error_type: &[u8], message: &[&[u8]]) {
         let (text, count) = gather::<6>(&[b"RequestId: ", &self.request_id, b" Error: "], message);
-        let _ = respond_error(&self.socket, b"200 OK", &self.headers(), error_type, text.get(..count).unwrap_or(&[]));
+        let _ = respond_error(
+            &self.socket,
+            b"200 OK",
+            &self.headers(),
+            error_type,
+            text.get(..count).unwrap_or(&[]),
+        );
     }
 
     /// `X-Amzn-RequestId`, then `X-Amz-Function-Error`, which only failed invocations send.
     fn headers(&self) -> [(&[u8], &[u8]); 2] {
-        [(b"X-Amzn-RequestId", &self.request_id), (b"X-Amz-Function-Error", b"Unhandled")]
+        [
+            (b"X-Amzn-RequestId", &self.request_id),
+            (b"X-Amz-Function-Error", b"Unhandled"),
+        ]
     }
 }
 
 /// Sends a whole response: `status`, `headers`, and a JSON body in parts.
-fn respond(socket: &Socket, status: &[u8], headers: &[(&[u8], &[u8])], body: &[&[u8]]) -> Result<(), rustix::io::Errno> {
+fn respond(
+    socket: &Socket,
+    status: &[u8],
+    headers: &[(&[u8], &[u8])],
+    body: &[&[u8]],
+) -> Result<(), rustix::io::Errno> {
     let mut head = RequestHead::new();
     let len = body.iter().map(|part| part.len()).sum();
     reply::write_head(&mut head, status, reply::JSON, headers, Some(len));
@@ -57,7 +76,10 @@ fn respond_error(
     error_type: &[u8],
     message: &[&[u8]],
 ) -> Result<(), rustix::io::Errno> {
-    let (mut body, count) = gather::<10>(&[b"{\"errorType\":\"", error_type, b"\",\"errorMessage\":\""], message);
+    let (mut body, count) = gather::<10>(
+        &[b"{\"errorType\":\"", error_type, b"\",\"errorMessage\":\""],
+        message,
+    );
     if let Some(end) = body.get_mut(count) {
         *end = b"\"}"; // always room: messages have at most 6 parts
     }
@@ -86,7 +108,11 @@ pub struct Answer {
 
 impl Answer {
     pub fn new(caller: Caller, watchdog: Option<Watchdog>) -> Answer {
-        Answer { caller, watchdog, answering: false }
+        Answer {
+            caller,
+            watchdog,
+            answering: false,
+        }
     }
 
     /// The invocation is answered: its watchdog ends.
@@ -107,7 +133,11 @@ impl Answer {
 
     /// Starts a streamed answer: its head, declaring the error trailers, and `first` (the
     /// first chunk, framed by the caller).
-    pub fn stream_start(&mut self, content_type: &[u8], first: &[&[u8]]) -> Result<(), rustix::io::Errno> {
+    pub fn stream_start(
+        &mut self,
+        content_type: &[u8],
+        first: &[&[u8]],
+    ) -> Result<(), rustix::io::Errno> {
         self.begin();
         let mut head = RequestHead::new();
         let headers: [(&[u8], &[u8]); 1] = [(b"X-Amzn-RequestId", &self.caller.request_id)];
@@ -141,9 +171,17 @@ pub fn invoke_handler<'b>(
     let outcome = handler::call(handler, context, event, response, &mut stream);
     let (remainder, error) = match outcome {
         Outcome::Success(rest) => (rest, None),
-        Outcome::Failure { error_type, message } => (&b""[..], Some((error_type, message))),
+        Outcome::Failure {
+            error_type,
+            message,
+        } => (&b""[..], Some((error_type, message))),
     };
-    let ending = Ending { remainder, error, scratch: &mut *error_scratch, document: &mut *error_document };
+    let ending = Ending {
+        remainder,
+        error,
+        scratch: &mut *error_scratch,
+        document: &mut *error_document,
+    };
     if stream.end(ending).is_some() {
         return error.map(|(error_type, _)| error_type);
     }
@@ -154,7 +192,10 @@ pub fn invoke_handler<'b>(
             answer.caller.send(false, &[body]);
             None
         }
-        Outcome::Failure { error_type, message } => {
+        Outcome::Failure {
+            error_type,
+            message,
+        } => {
             let document = json::error_document(error_type, message, error_scratch, error_document);
             answer.caller.send(true, &[document]);
             Some(error_type)
@@ -168,7 +209,14 @@ pub fn invoke_handler<'b>(
 pub fn refuse(socket: &Socket, refusal: Refusal, scratch: &mut [u8]) {
     let (error_type, message) = refusal.error();
     log::line(&[b"refused a request: ", refusal.status()]);
-    if respond_error(socket, refusal.status(), refusal.headers(), error_type, &[message]).is_err()
+    if respond_error(
+        socket,
+        refusal.status(),
+        refusal.headers(),
+        error_type,
+        &[message],
+    )
+    .is_err()
         || refusal == Refusal::Timeout
     {
         return;

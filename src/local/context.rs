@@ -3,10 +3,10 @@
 //! context.
 
 use super::request::{Invoke, Refusal};
-use crate::clock::{now_ms, Clock};
-use crate::context::{RawContext, Str};
-use crate::request::RequestHead;
-use crate::{base64, env, log, num};
+use crate::abi::context::{RawContext, Str};
+use crate::api::request::RequestHead;
+use crate::sys::clock::{Clock, now_ms};
+use crate::{codec::base64, codec::num, sys::env, sys::log};
 
 /// The emulator's default for `AWS_LAMBDA_FUNCTION_TIMEOUT`, in seconds.
 const DEFAULT_TIMEOUT_S: u64 = 300;
@@ -21,7 +21,12 @@ pub struct Function<'a> {
 /// The invocation's context: a new request id, the deadline, the function's ARN, and the
 /// caller's trace id and client context (decoded in place). Header values are
 /// NUL-terminated in `buf`, for C handlers.
-pub fn context(invoke: &Invoke, buf: &mut [u8], function: &Function<'_>, request_id: &[u8]) -> Result<RawContext, Refusal> {
+pub fn context(
+    invoke: &Invoke,
+    buf: &mut [u8],
+    function: &Function<'_>,
+    request_id: &[u8],
+) -> Result<RawContext, Refusal> {
     let mut context = RawContext {
         request_id: Str::new(request_id),
         deadline_ms: now_ms(Clock::Realtime).saturating_add((function.timeout_s * 1000) as i64),
@@ -71,7 +76,9 @@ fn format_uuid(mut bytes: [u8; 16], buf: &mut [u8; REQUEST_ID_LEN + 1]) -> &[u8]
     const HEX: &[u8; 16] = b"0123456789abcdef";
     bytes[6] = bytes[6] & 0x0f | 0x40; // version 4
     bytes[8] = bytes[8] & 0x3f | 0x80; // RFC 4122 variant
-    let mut digits = bytes.iter().flat_map(|byte| [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+    let mut digits = bytes
+        .iter()
+        .flat_map(|byte| [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
     for (at, slot) in buf.iter_mut().enumerate() {
         *slot = match at {
             8 | 13 | 18 | 23 => b'-',
@@ -84,11 +91,15 @@ fn format_uuid(mut bytes: [u8; 16], buf: &mut [u8; REQUEST_ID_LEN + 1]) -> &[u8]
 
 /// `AWS_LAMBDA_FUNCTION_TIMEOUT`, in seconds: from 1 to 900 (Lambda's range), else 300.
 pub fn timeout_s() -> u64 {
-    let Some(value) = env::var(c"AWS_LAMBDA_FUNCTION_TIMEOUT") else { return DEFAULT_TIMEOUT_S };
+    let Some(value) = env::var(c"AWS_LAMBDA_FUNCTION_TIMEOUT") else {
+        return DEFAULT_TIMEOUT_S;
+    };
     match num::ascii_to_u64(value) {
         Some(seconds @ 1..=900) => seconds,
         _ => {
-            log::text(b"AWS_LAMBDA_FUNCTION_TIMEOUT is not a number of seconds from 1 to 900; using 300");
+            log::text(
+                b"AWS_LAMBDA_FUNCTION_TIMEOUT is not a number of seconds from 1 to 900; using 300",
+            );
             DEFAULT_TIMEOUT_S
         }
     }
@@ -98,8 +109,15 @@ pub fn timeout_s() -> u64 {
 /// emulator's defaults (`us-east-1`, `test_function`) and account, NUL-terminated in `buf`.
 pub fn function_arn(buf: &mut RequestHead) -> &[u8] {
     let region = log::printable::<256>(env::var(c"AWS_REGION").unwrap_or(b"us-east-1"));
-    let name = log::printable::<256>(env::var(c"AWS_LAMBDA_FUNCTION_NAME").unwrap_or(b"test_function"));
-    for part in [&b"arn:aws:lambda:"[..], &region, b":012345678912:function:", &name, b"\0"] {
+    let name =
+        log::printable::<256>(env::var(c"AWS_LAMBDA_FUNCTION_NAME").unwrap_or(b"test_function"));
+    for part in [
+        &b"arn:aws:lambda:"[..],
+        &region,
+        b":012345678912:function:",
+        &name,
+        b"\0",
+    ] {
         let _ = buf.extend_from_slice(part); // fits: at most 550 bytes
     }
     buf.split_last().map_or(&[], |(_nul, arn)| arn)

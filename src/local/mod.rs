@@ -23,17 +23,20 @@ use core::ffi::c_int;
 use core::ops::Range;
 
 pub use self::answer::Answer;
-use self::answer::{invoke_handler, refuse, Caller};
-use self::context::{context, function_arn, new_request_id, timeout_s, Function, REQUEST_ID_LEN};
+use self::answer::{Caller, invoke_handler, refuse};
+use self::context::{Function, REQUEST_ID_LEN, context, function_arn, new_request_id, timeout_s};
 use self::request::{Invoke, Refusal};
 use self::watchdog::Watchdog;
-use crate::client::{self, ClientError};
-use crate::clock::{now_us, Clock};
-use crate::handler::{HandlerFn, InitFn, Outcome};
-use crate::net::{self, Socket};
-use crate::request::RequestHead;
-use crate::trace_env::TraceEnv;
-use crate::{api, chunked, endpoint, log, num, response, workers};
+use crate::abi::handler::{HandlerFn, InitFn, Outcome};
+use crate::api::client::{self, ClientError};
+use crate::api::net::{self, Socket};
+use crate::api::request::RequestHead;
+use crate::runtime::trace_env::TraceEnv;
+use crate::sys::clock::{Clock, now_us};
+use crate::sys::process;
+use crate::{
+    api, api::endpoint, codec::num, http::chunked, http::response, runtime::workers, sys::log,
+};
 
 /// Where local mode listens unless `LAMBDA_LOCAL_ADDRESS` says otherwise.
 pub const DEFAULT_ADDRESS: &str = "0.0.0.0:8080";
@@ -64,78 +67,108 @@ pub fn serve<const ISOLATE: bool>(
     memory: Memory<'_>,
     trace: &mut TraceEnv,
 ) -> c_int {
-    let address = crate::env::var(c"LAMBDA_LOCAL_ADDRESS").unwrap_or(DEFAULT_ADDRESS.as_bytes());
+    let address =
+        crate::sys::env::var(c"LAMBDA_LOCAL_ADDRESS").unwrap_or(DEFAULT_ADDRESS.as_bytes());
     let parsed = core::str::from_utf8(address).map_err(|_| endpoint::EndpointError::BadHost);
     let listener = match parsed.and_then(endpoint::parse) {
         Ok(endpoint) => net::listen(&endpoint.addr),
         Err(e) => {
             let shown = log::printable::<256>(address);
-            log::line(&[b"LAMBDA_LOCAL_ADDRESS=\"", &shown, b"\" ", e.message().as_bytes()]);
+            log::line(&[
+                b"LAMBDA_LOCAL_ADDRESS=\"",
+                &shown,
+                b"\" ",
+                e.message().as_bytes(),
+            ]);
             return 1;
         }
     };
     let Ok(listener) = listener else {
-        log::line(&[b"local mode: cannot listen on ", address, b" (in use, or not allowed); set LAMBDA_LOCAL_ADDRESS"]);
+        log::line(&[
+            b"local mode: cannot listen on ",
+            address,
+            b" (in use, or not allowed); set LAMBDA_LOCAL_ADDRESS",
+        ]);
         return 1;
     };
-    if let Some(Outcome::Failure { error_type, message }) = crate::runtime::run_init(init, memory.response) {
+    if let Some(Outcome::Failure {
+        error_type,
+        message,
+    }) = crate::runtime::run_init(init, memory.response)
+    {
         let shown = log::printable::<512>(message);
         log::line(&[b"init failed: ", error_type, b": ", &shown]);
         return 1;
     }
     let mut arn = RequestHead::new();
-    let function = Function { timeout_s: timeout_s(), arn: function_arn(&mut arn) };
+    let function = Function {
+        timeout_s: timeout_s(),
+        arn: function_arn(&mut arn),
+    };
     log::line(&[
         b"local mode (AWS_LAMBDA_RUNTIME_API is not set): invoke with POST http://",
         address,
         b"/2015-03-31/functions/function/invocations",
     ]);
-    let Memory { request, response, scratch, error_scratch, error_document } = memory;
-    workers::supervise(1, || loop {
-        let Ok(socket) = net::accept(&listener, RECV_TIMEOUT_S) else {
-            // Out of descriptors, or the caller left the queue already: try the next.
-            workers::pause_ms(10);
-            continue;
-        };
-        let started_us = now_us(Clock::Monotonic);
-        let read = read_request(&socket, request);
-        let (invoke, event) = match read {
-            Ok(read) => read,
-            Err(None) => continue, // the caller left before its request was complete
-            Err(Some(refusal)) => {
-                refuse(&socket, refusal, request);
+    let Memory {
+        request,
+        response,
+        scratch,
+        error_scratch,
+        error_document,
+    } = memory;
+    workers::supervise(1, || {
+        loop {
+            let Ok(socket) = net::accept(&listener, RECV_TIMEOUT_S) else {
+                // Out of descriptors, or the caller left the queue already: try the next.
+                crate::sys::sleep_ms(10);
                 continue;
+            };
+            let started_us = now_us(Clock::Monotonic);
+            let read = read_request(&socket, request);
+            let (invoke, event) = match read {
+                Ok(read) => read,
+                Err(None) => continue, // the caller left before its request was complete
+                Err(Some(refusal)) => {
+                    refuse(&socket, refusal, request);
+                    continue;
+                }
+            };
+            let mut id = [0u8; REQUEST_ID_LEN + 1];
+            let context = match context(&invoke, request, &function, new_request_id(&mut id)) {
+                Ok(context) => context,
+                Err(refusal) => {
+                    refuse(&socket, refusal, request);
+                    continue;
+                }
+            };
+            // SAFETY: the trace id points into `request`, which outlives this invocation.
+            trace.set(unsafe { context.trace_id.as_bytes() });
+            let mut request_id = [0; REQUEST_ID_LEN];
+            request_id.copy_from_slice(&id[..REQUEST_ID_LEN]);
+            let caller = Caller { socket, request_id };
+            let place = if ISOLATE { isolate() } else { Place::Here };
+            if place == Place::Elsewhere {
+                continue; // served by the child; our copy of the connection closes here
             }
-        };
-        let mut id = [0u8; REQUEST_ID_LEN + 1];
-        let context = match context(&invoke, request, &function, new_request_id(&mut id)) {
-            Ok(context) => context,
-            Err(refusal) => {
-                refuse(&socket, refusal, request);
-                continue;
+            let watchdog = Watchdog::start(&caller, function.timeout_s);
+            if watchdog.is_err() {
+                log::text(b"cannot fork the timeout's watchdog; this invocation has no timeout");
             }
-        };
-        // SAFETY: the trace id points into `request`, which outlives this invocation.
-        trace.set(unsafe { context.trace_id.as_bytes() });
-        let mut request_id = [0; REQUEST_ID_LEN];
-        request_id.copy_from_slice(&id[..REQUEST_ID_LEN]);
-        let caller = Caller { socket, request_id };
-        let place = if ISOLATE { isolate() } else { Place::Here };
-        if place == Place::Elsewhere {
-            continue; // served by the child; our copy of the connection closes here
-        }
-        let watchdog = Watchdog::start(&caller, function.timeout_s);
-        if watchdog.is_err() {
-            log::text(b"cannot fork the timeout's watchdog; this invocation has no timeout");
-        }
-        let mut answer = Answer::new(caller, watchdog.ok());
-        let buffers = (&mut *response, &mut *scratch, &mut *error_scratch, &mut *error_document);
-        let event = request.get(event).unwrap_or_default();
-        let error_type = invoke_handler(handler, &context, event, &mut answer, buffers);
-        answer.finish();
-        report(&id[..REQUEST_ID_LEN], started_us, error_type);
-        if place == Place::Child {
-            crate::runtime::exit(0);
+            let mut answer = Answer::new(caller, watchdog.ok());
+            let buffers = (
+                &mut *response,
+                &mut *scratch,
+                &mut *error_scratch,
+                &mut *error_document,
+            );
+            let event = request.get(event).unwrap_or_default();
+            let error_type = invoke_handler(handler, &context, event, &mut answer, buffers);
+            answer.finish();
+            report(&id[..REQUEST_ID_LEN], started_us, error_type);
+            if place == Place::Child {
+                crate::sys::exit(0);
+            }
         }
     })
 }
@@ -155,10 +188,10 @@ enum Place {
 /// parent, once the child has ended, [`Place::Elsewhere`]. If the fork fails, the invocation
 /// is served [`Place::Here`].
 fn isolate() -> Place {
-    match workers::fork() {
+    match process::fork() {
         Ok(None) => Place::Child,
         Ok(Some(child)) => {
-            workers::wait(Some(child));
+            process::wait(Some(child));
             Place::Elsewhere
         }
         Err(_) => {
@@ -170,14 +203,27 @@ fn isolate() -> Place {
 
 /// Reads a request into `buf`: its head, checked, then its body. `Err(None)`: the caller
 /// left, and there is no one to answer.
-fn read_request(socket: &Socket, buf: &mut [u8]) -> Result<(Invoke, Range<usize>), Option<Refusal>> {
-    let timed_out = |e| if e == rustix::io::Errno::AGAIN { Some(Refusal::Timeout) } else { None };
+fn read_request(
+    socket: &Socket,
+    buf: &mut [u8],
+) -> Result<(Invoke, Range<usize>), Option<Refusal>> {
+    let timed_out = |e| {
+        if e == rustix::io::Errno::AGAIN {
+            Some(Refusal::Timeout)
+        } else {
+            None
+        }
+    };
     let mut filled = 0;
     let invoke = loop {
         if filled == response::MAX_HEAD_LEN {
             return Err(Some(Refusal::HeadTooLarge));
         }
-        match net::recv(socket, buf.get_mut(filled..response::MAX_HEAD_LEN).unwrap_or_default()) {
+        match net::recv(
+            socket,
+            buf.get_mut(filled..response::MAX_HEAD_LEN)
+                .unwrap_or_default(),
+        ) {
             Ok(0) => return Err(None),
             Ok(n) => filled += n,
             Err(e) => return Err(timed_out(e)),
@@ -210,16 +256,33 @@ fn read_request(socket: &Socket, buf: &mut [u8]) -> Result<(Invoke, Range<usize>
 fn report(request_id: &[u8], started_us: i64, error_type: Option<&[u8]>) {
     let mut whole = [0; num::U64_DIGITS];
     let mut hundredths = [0; num::U64_DIGITS];
-    let (ms, fraction) = duration_ms(now_us(Clock::Monotonic) - started_us, &mut whole, &mut hundredths);
+    let (ms, fraction) = duration_ms(
+        now_us(Clock::Monotonic) - started_us,
+        &mut whole,
+        &mut hundredths,
+    );
     let (label, error_type) = match error_type {
         Some(error_type) => (&b" Error: "[..], error_type),
         None => (&b""[..], &b""[..]),
     };
-    log::line(&[b"REPORT RequestId: ", request_id, b" Duration: ", ms, fraction, b" ms Status: 200", label, error_type]);
+    log::line(&[
+        b"REPORT RequestId: ",
+        request_id,
+        b" Duration: ",
+        ms,
+        fraction,
+        b" ms Status: 200",
+        label,
+        error_type,
+    ]);
 }
 
 /// Microseconds as milliseconds with two decimals: the whole part, and `.` with the decimals.
-fn duration_ms<'d>(us: i64, whole: &'d mut [u8; num::U64_DIGITS], hundredths: &'d mut [u8; num::U64_DIGITS]) -> (&'d [u8], &'d [u8]) {
+fn duration_ms<'d>(
+    us: i64,
+    whole: &'d mut [u8; num::U64_DIGITS],
+    hundredths: &'d mut [u8; num::U64_DIGITS],
+) -> (&'d [u8], &'d [u8]) {
     let us = us.max(0) as u64;
     // `1xx`, whose 1 keeps the leading zero of the decimals and then becomes the point.
     num::u64_to_ascii(100 + us % 1000 / 10, hundredths);
@@ -234,7 +297,14 @@ mod tests {
 
     #[test]
     fn durations_in_milliseconds_with_two_decimals() {
-        for (us, text) in [(0, "0.00"), (1_234, "1.23"), (9, "0.00"), (10, "0.01"), (3_000_000, "3000.00"), (-5, "0.00")] {
+        for (us, text) in [
+            (0, "0.00"),
+            (1_234, "1.23"),
+            (9, "0.00"),
+            (10, "0.01"),
+            (3_000_000, "3000.00"),
+            (-5, "0.00"),
+        ] {
             let (mut whole, mut hundredths) = ([0; num::U64_DIGITS], [0; num::U64_DIGITS]);
             let (ms, fraction) = duration_ms(us, &mut whole, &mut hundredths);
             assert_eq!([ms, fraction].concat(), text.as_bytes(), "{us} µs");

@@ -4,8 +4,8 @@
 //! that kept its connection open would hold back every other caller queued behind it.
 
 use super::request::Refusal;
-use crate::num;
-use crate::request::RequestHead;
+use crate::api::request::RequestHead;
+use crate::codec::num;
 
 /// The content type of buffered answers and errors, as Lambda's Invoke API sends.
 pub const JSON: &[u8] = b"application/json";
@@ -25,14 +25,24 @@ pub fn write_head(
     head.clear();
     let mut digits = [0; num::U64_DIGITS];
     let framing: [&[u8]; 3] = match content_length {
-        Some(len) => [b"Content-Length: ", num::u64_to_ascii(len as u64, &mut digits), b"\r\n"],
+        Some(len) => [
+            b"Content-Length: ",
+            num::u64_to_ascii(len as u64, &mut digits),
+            b"\r\n",
+        ],
         None => [
             b"Transfer-Encoding: chunked\r\n",
             b"Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n",
             b"",
         ],
     };
-    let start: [&[u8]; 5] = [b"HTTP/1.1 ", status, b"\r\nConnection: close\r\nContent-Type: ", content_type, b"\r\n"];
+    let start: [&[u8]; 5] = [
+        b"HTTP/1.1 ",
+        status,
+        b"\r\nConnection: close\r\nContent-Type: ",
+        content_type,
+        b"\r\n",
+    ];
     let mut put = |bytes: &[u8]| {
         // Fits: status lines, content types and ids are short (see the callers).
         let _ = head.extend_from_slice(bytes);
@@ -70,10 +80,14 @@ impl Refusal {
             ),
             Refusal::MethodNotAllowed => (b"MethodNotAllowed", b"only POST invokes the function"),
             Refusal::Malformed => (b"InvalidRequestContentException", b"malformed HTTP request"),
-            Refusal::BadClientContext => {
-                (b"InvalidRequestContentException", b"X-Amz-Client-Context is not base64 of UTF-8")
-            }
-            Refusal::HeadTooLarge => (b"RequestHeaderFieldsTooLarge", b"request head over 64 KiB or 32 headers"),
+            Refusal::BadClientContext => (
+                b"InvalidRequestContentException",
+                b"X-Amz-Client-Context is not base64 of UTF-8",
+            ),
+            Refusal::HeadTooLarge => (
+                b"RequestHeaderFieldsTooLarge",
+                b"request head over 64 KiB or 32 headers",
+            ),
             Refusal::TooLarge => (
                 b"RequestEntityTooLargeException",
                 b"Request must be smaller than 6291456 bytes for the InvokeFunction operation",
@@ -104,7 +118,14 @@ mod tests {
     #[test]
     fn a_buffered_answer() {
         assert_eq!(
-            head(b"200 OK", &[(b"X-Amzn-RequestId", b"id-1"), (b"X-Amz-Function-Error", b"Unhandled")], Some(17)),
+            head(
+                b"200 OK",
+                &[
+                    (b"X-Amzn-RequestId", b"id-1"),
+                    (b"X-Amz-Function-Error", b"Unhandled")
+                ],
+                Some(17)
+            ),
             "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\n\
              X-Amzn-RequestId: id-1\r\nX-Amz-Function-Error: Unhandled\r\nContent-Length: 17\r\n\r\n"
         );
@@ -123,7 +144,15 @@ mod tests {
     #[test]
     fn every_refusal_has_a_4xx_status_and_an_error() {
         use Refusal::*;
-        for refusal in [NotFound, MethodNotAllowed, Malformed, HeadTooLarge, TooLarge, BadClientContext, Timeout] {
+        for refusal in [
+            NotFound,
+            MethodNotAllowed,
+            Malformed,
+            HeadTooLarge,
+            TooLarge,
+            BadClientContext,
+            Timeout,
+        ] {
             let status = refusal.status();
             assert!(status.starts_with(b"4"), "{refusal:?}");
             let (error_type, message) = refusal.error();

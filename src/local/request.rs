@@ -5,10 +5,10 @@
 
 use core::ops::Range;
 
-use crate::client::range_in;
-use crate::http::{self, eq_ignore_case, Cursor, HeadStop, Headers, Stop};
-use crate::response::Framing;
-use crate::{api, num};
+use crate::api::client::range_in;
+use crate::http::response::Framing;
+use crate::http::{self, Cursor, HeadStop, Headers, Stop, eq_ignore_case};
+use crate::{api, codec::num};
 
 const PATH_PREFIX: &[u8] = b"/2015-03-31/functions/";
 const PATH_SUFFIX: &[u8] = b"/invocations";
@@ -64,10 +64,11 @@ pub fn parse(buf: &[u8]) -> Result<Option<Invoke>, Refusal> {
         Err(stop) => return refused(stop),
     };
     let mut headers: Headers<'_> = [httparse::EMPTY_HEADER; http::MAX_HEADERS];
-    let (block_len, count) = match http::parse_headers(buf.get(line_len..).unwrap_or(&[]), &mut headers) {
-        Ok(block) => block,
-        Err(stop) => return refused(stop),
-    };
+    let (block_len, count) =
+        match http::parse_headers(buf.get(line_len..).unwrap_or(&[]), &mut headers) {
+            Ok(block) => block,
+            Err(stop) => return refused(stop),
+        };
     if !is_invoke_path(path) {
         return Err(Refusal::NotFound);
     }
@@ -207,7 +208,9 @@ mod tests {
 
     #[test]
     fn without_a_body_the_event_is_empty() {
-        let got = invoke(&format!("POST {PATH} HTTP/1.0\r\n\r\n")).unwrap().unwrap();
+        let got = invoke(&format!("POST {PATH} HTTP/1.0\r\n\r\n"))
+            .unwrap()
+            .unwrap();
         assert_eq!(got.framing, Framing::Length(0));
     }
 
@@ -223,7 +226,11 @@ mod tests {
             "/2015-03-31/functions/function",
             "/2018-06-01/runtime/invocation/next",
         ] {
-            assert_eq!(invoke(&format!("POST {path} HTTP/1.1\r\n\r\n")), Err(Refusal::NotFound), "{path}");
+            assert_eq!(
+                invoke(&format!("POST {path} HTTP/1.1\r\n\r\n")),
+                Err(Refusal::NotFound),
+                "{path}"
+            );
         }
     }
 
@@ -249,15 +256,25 @@ mod tests {
             assert_eq!(invoke(&text), Err(Refusal::Malformed), "{headers:?}");
         }
         assert_eq!(invoke("POST\r\n\r\n"), Err(Refusal::Malformed));
-        assert_eq!(parse(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), Err(Refusal::Malformed), "TLS");
+        assert_eq!(
+            parse(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
+            Err(Refusal::Malformed),
+            "TLS"
+        );
     }
 
     #[test]
     fn a_body_over_six_megabytes_is_too_large() {
         let max = api::MAX_EVENT;
         let at_limit = format!("POST {PATH} HTTP/1.1\r\nContent-Length: {max}\r\n\r\n");
-        assert_eq!(invoke(&at_limit).unwrap().unwrap().framing, Framing::Length(max as u64));
-        let over = format!("POST {PATH} HTTP/1.1\r\nContent-Length: {}\r\n\r\n", max + 1);
+        assert_eq!(
+            invoke(&at_limit).unwrap().unwrap().framing,
+            Framing::Length(max as u64)
+        );
+        let over = format!(
+            "POST {PATH} HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            max + 1
+        );
         assert_eq!(invoke(&over), Err(Refusal::TooLarge));
     }
 
@@ -291,7 +308,11 @@ mod tests {
                 match theirs {
                     Ok(httparse::Status::Partial) => assert_eq!(ours, Ok(None), "{bytes:?}"),
                     Ok(httparse::Status::Complete(len)) => {
-                        assert_eq!(ours.map(|i| i.map(|i| i.head_len)), Ok(Some(len)), "{bytes:?}")
+                        assert_eq!(
+                            ours.map(|i| i.map(|i| i.head_len)),
+                            Ok(Some(len)),
+                            "{bytes:?}"
+                        )
                     }
                     Err(_) => assert_eq!(ours, Err(Refusal::Malformed), "{bytes:?}"),
                 }
@@ -302,6 +323,9 @@ mod tests {
     #[test]
     fn too_many_headers() {
         let headers = "X-A: 1\r\n".repeat(http::MAX_HEADERS + 1);
-        assert_eq!(invoke(&format!("POST {PATH} HTTP/1.1\r\n{headers}\r\n")), Err(Refusal::HeadTooLarge));
+        assert_eq!(
+            invoke(&format!("POST {PATH} HTTP/1.1\r\n{headers}\r\n")),
+            Err(Refusal::HeadTooLarge)
+        );
     }
 }

@@ -16,14 +16,15 @@
 
 use core::ffi::c_int;
 
-use rustix::event::{poll, PollFd, PollFlags};
+use rustix::event::{PollFd, PollFlags, poll};
 use rustix::process::{self, Pid, Signal};
 use rustix::time::Timespec;
 
 use super::answer::Caller;
-use crate::clock::{now_ms, Clock};
-use crate::net::{self, Socket};
-use crate::{log, num, workers};
+
+use crate::api::net::{self, Socket};
+use crate::sys::clock::{Clock, now_ms};
+use crate::{codec::num, sys::log};
 
 /// Sent by the server before the first byte of its answer.
 const ANSWERING: u8 = b'A';
@@ -45,7 +46,7 @@ impl Watchdog {
         let (ours, theirs) = net::socket_pair()?;
         let server = process::getpid();
         let ours_raw = ours.raw();
-        let pid = workers::start(|| {
+        let pid = crate::sys::process::start(|| {
             // Our end must be open in the server only, so that its death ends the channel.
             // SAFETY: this is the child's copy of the descriptor, owned by the parent's `ours`,
             // whose drop never runs here (the child exits from `start`).
@@ -64,7 +65,7 @@ impl Watchdog {
     pub fn finish(self) {
         let _ = net::send_all(&self.channel, &[&[DONE]]);
         drop(self.channel);
-        workers::wait(Some(self.pid));
+        crate::sys::process::wait(Some(self.pid));
     }
 }
 
@@ -81,22 +82,42 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64) -> c_in
     let deadline = now_ms(Clock::Monotonic).saturating_add(timeout_s.saturating_mul(1000) as i64);
     if listen(channel, deadline, &mut heard) {
         if !heard.done && !heard.answering {
-            log::line(&[b"request ", &caller.request_id, b": the function's process ended without answering"]);
-            caller.send_error(b"Runtime.ExitError", &[b"Runtime exited without answering; see the log"]);
+            log::line(&[
+                b"request ",
+                &caller.request_id,
+                b": the function's process ended without answering",
+            ]);
+            caller.send_error(
+                b"Runtime.ExitError",
+                &[b"Runtime exited without answering; see the log"],
+            );
         }
         return 0;
     }
     let _ = process::kill_process(server, Signal::KILL);
     // Everything it sent is in the channel once it is dead.
-    listen(channel, now_ms(Clock::Monotonic) + DEATH_WAIT_MS, &mut heard);
+    listen(
+        channel,
+        now_ms(Clock::Monotonic) + DEATH_WAIT_MS,
+        &mut heard,
+    );
     if heard.done {
         return 0; // it finished as the time ran out
     }
     let mut digits = [0; num::U64_DIGITS];
     let seconds = num::u64_to_ascii(timeout_s, &mut digits);
-    log::line(&[b"request ", &caller.request_id, b": timed out after ", seconds, b" s; the function's process was killed"]);
+    log::line(&[
+        b"request ",
+        &caller.request_id,
+        b": timed out after ",
+        seconds,
+        b" s; the function's process was killed",
+    ]);
     if !heard.answering {
-        caller.send_error(b"Sandbox.Timedout", &[b"Task timed out after ", seconds, b".00 seconds"]);
+        caller.send_error(
+            b"Sandbox.Timedout",
+            &[b"Task timed out after ", seconds, b".00 seconds"],
+        );
     }
     // Else the caller got part of an answer, now cut off: closing the connection says so.
     0
@@ -110,7 +131,10 @@ fn listen(channel: &Socket, until_ms: i64, heard: &mut Heard) -> bool {
         if left <= 0 {
             return false;
         }
-        let wait = Timespec { tv_sec: (left / 1000) as _, tv_nsec: ((left % 1000) * 1_000_000) as _ };
+        let wait = Timespec {
+            tv_sec: (left / 1000) as _,
+            tv_nsec: ((left % 1000) * 1_000_000) as _,
+        };
         let mut fds = [PollFd::new(channel, PollFlags::IN)];
         if !matches!(poll(&mut fds, Some(&wait)), Ok(1..)) {
             continue; // the time is up, or a signal came: look at the clock

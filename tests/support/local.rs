@@ -34,7 +34,12 @@ impl LocalServer {
     }
 
     /// As [`LocalServer::start_on`], through `wrapper` (see [`Process::spawn_wrapped`]).
-    pub fn start_wrapped(wrapper: &[&str], host: &str, program: &Path, env: &[(&str, &str)]) -> LocalServer {
+    pub fn start_wrapped(
+        wrapper: &[&str],
+        host: &str,
+        program: &Path,
+        env: &[(&str, &str)],
+    ) -> LocalServer {
         let port = free_port(host);
         let address = format!("{host}:{port}");
         let mut all = vec![("LAMBDA_LOCAL_ADDRESS", address.as_str())];
@@ -44,7 +49,10 @@ impl LocalServer {
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             if process.exit_status().is_some() || Instant::now() > deadline {
-                panic!("local mode did not start listening on {address}\n{}", process.diagnostics());
+                panic!(
+                    "local mode did not start listening on {address}\n{}",
+                    process.diagnostics()
+                );
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -71,7 +79,9 @@ impl LocalServer {
     /// Sends `raw` bytes as they are and reads the answer.
     pub fn send_raw(&mut self, raw: &[u8]) -> Answer {
         let mut stream = self.connect();
-        stream.write_all(raw).unwrap_or_else(|e| self.fail(&format!("sending the request: {e}")));
+        stream
+            .write_all(raw)
+            .unwrap_or_else(|e| self.fail(&format!("sending the request: {e}")));
         self.read_answer(stream)
     }
 
@@ -87,9 +97,17 @@ impl LocalServer {
     pub fn read_answer(&mut self, mut stream: TcpStream) -> Answer {
         let mut bytes = Vec::new();
         if let Err(e) = stream.read_to_end(&mut bytes) {
-            self.fail(&format!("reading the answer (after {} bytes): {e}", bytes.len()));
+            self.fail(&format!(
+                "reading the answer (after {} bytes): {e}",
+                bytes.len()
+            ));
         }
-        Answer::parse(&bytes).unwrap_or_else(|e| self.fail(&format!("bad answer: {e}\n{:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(2000)]))))
+        Answer::parse(&bytes).unwrap_or_else(|e| {
+            self.fail(&format!(
+                "bad answer: {e}\n{:?}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(2000)])
+            ))
+        })
     }
 
     pub fn fail(&mut self, message: &str) -> ! {
@@ -131,12 +149,18 @@ pub struct Answer {
 
 impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
-        let found = self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
+        let found = self
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name));
         found.map(|(_, v)| v.as_str())
     }
 
     pub fn trailer(&self, name: &str) -> Option<&str> {
-        let found = self.trailers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
+        let found = self
+            .trailers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name));
         found.map(|(_, v)| v.as_str())
     }
 
@@ -146,7 +170,8 @@ impl Answer {
 
     /// The body as JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
     }
 
     /// Parses a complete answer, which must end exactly where its framing says.
@@ -169,14 +194,25 @@ impl Answer {
             }
             let mut headers = Vec::new();
             for line in lines {
-                let (name, value) = line.split_once(':').ok_or(format!("bad header line {line:?}"))?;
+                let (name, value) = line
+                    .split_once(':')
+                    .ok_or(format!("bad header line {line:?}"))?;
                 headers.push((name.to_string(), value.trim().to_string()));
             }
-            let mut answer = Answer { status, headers, body: Vec::new(), chunked: false, trailers: Vec::new() };
+            let mut answer = Answer {
+                status,
+                headers,
+                body: Vec::new(),
+                chunked: false,
+                trailers: Vec::new(),
+            };
             if let Some(length) = answer.header("content-length") {
                 let length: usize = length.parse().map_err(|_| "bad Content-Length")?;
                 if rest.len() != length {
-                    return Err(format!("Content-Length {length} but {} body bytes", rest.len()));
+                    return Err(format!(
+                        "Content-Length {length} but {} body bytes",
+                        rest.len()
+                    ));
                 }
                 answer.body = rest.to_vec();
             } else if answer.header("transfer-encoding") == Some("chunked") {
@@ -213,8 +249,12 @@ fn decode_chunked(mut rest: &[u8], answer: &mut Answer) -> Result<(), String> {
             break;
         }
         let line = std::str::from_utf8(&rest[..end]).map_err(|e| e.to_string())?;
-        let (name, value) = line.split_once(':').ok_or(format!("bad trailer {line:?}"))?;
-        answer.trailers.push((name.to_string(), value.trim().to_string()));
+        let (name, value) = line
+            .split_once(':')
+            .ok_or(format!("bad trailer {line:?}"))?;
+        answer
+            .trailers
+            .push((name.to_string(), value.trim().to_string()));
         rest = &rest[end + 2..];
     }
     if !rest.is_empty() {

@@ -135,7 +135,11 @@ impl Process {
         if self.exit_status().is_some() {
             return None;
         }
-        Some(std::fs::read_dir(format!("/proc/{}/fd", self.id())).ok()?.count())
+        Some(
+            std::fs::read_dir(format!("/proc/{}/fd", self.id()))
+                .ok()?
+                .count(),
+        )
     }
 
     pub fn stderr(&self) -> String {

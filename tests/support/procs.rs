@@ -25,7 +25,9 @@ pub fn proc_entry(pid: u32) -> Option<ProcEntry> {
 
 /// Every process whose parent is `pid`, zombies included.
 pub fn children_of(pid: u32) -> Vec<ProcEntry> {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return vec![] };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
     dir.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(proc_entry)
         .filter(|p| p.parent == pid)

@@ -9,12 +9,12 @@ use std::thread;
 use std::time::Instant;
 
 use super::body::BodyRecorder;
-use super::raw::write_raw;
 use super::chunked::ChunkedDecoder;
 use super::http::{
     BodyFraming, RequestHead, find, invocation_reply, parse_request_head, reason_phrase,
     request_framing, write_paced,
 };
+use super::raw::write_raw;
 use super::{IDLE_LIMIT, MAX_HEAD, MAX_STREAMED_BODY, POLL, Shared, WRITE_TIMEOUT};
 use crate::support::request::{Request, Route, route_of};
 use crate::support::script::{AfterReply, PostReply, Step, WhenDone};

@@ -42,10 +42,16 @@ impl FakeApi {
 
     /// Waits until at least `count` posts have arrived, whatever is held meanwhile; returns
     /// all posts in arrival order.
-    pub fn wait_for_posts_while_held(&self, count: usize, limit: Duration) -> Result<Vec<Request>, String> {
+    pub fn wait_for_posts_while_held(
+        &self,
+        count: usize,
+        limit: Duration,
+    ) -> Result<Vec<Request>, String> {
         let posts = self.wait_until(limit, |state| state.posts >= count).posts;
         if posts < count {
-            return Err(format!("expected {count} posts within {limit:?}, got {posts}"));
+            return Err(format!(
+                "expected {count} posts within {limit:?}, got {posts}"
+            ));
         }
         Ok(self.posts())
     }

@@ -12,7 +12,12 @@ use crate::support::script::RawReply;
 /// reply was cut short, or the script says so).
 pub(super) fn write_raw(stream: &mut TcpStream, raw: &RawReply) -> io::Result<bool> {
     let end = raw.cut_at.unwrap_or(raw.bytes.len()).min(raw.bytes.len());
-    let mut pauses: Vec<_> = raw.pauses.iter().filter(|(at, _)| *at < end).copied().collect();
+    let mut pauses: Vec<_> = raw
+        .pauses
+        .iter()
+        .filter(|(at, _)| *at < end)
+        .copied()
+        .collect();
     pauses.sort_by_key(|(at, _)| *at);
     let mut written = 0;
     for (at, pause) in pauses {

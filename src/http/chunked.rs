@@ -82,7 +82,14 @@ pub struct Dechunker {
 impl Dechunker {
     /// A body that starts at `start` in the buffer, of which `buf[start..end]` has arrived.
     pub fn new(start: usize, end: usize) -> Self {
-        Self { state: State::Size, start, out: start, pos: start, end, trailer_bytes: 0 }
+        Self {
+            state: State::Size,
+            start,
+            out: start,
+            pos: start,
+            end,
+            trailer_bytes: 0,
+        }
     }
 
     /// Where the next received bytes must be written: `buf[fill_at()..]`.
@@ -113,7 +120,9 @@ impl Dechunker {
         loop {
             match self.state {
                 State::Size => {
-                    let Some(line) = self.take_line(buf)? else { break };
+                    let Some(line) = self.take_line(buf)? else {
+                        break;
+                    };
                     let size = parse_size_line(line)?;
                     if size == 0 {
                         self.state = State::Trailers;
@@ -135,17 +144,25 @@ impl Dechunker {
                     self.out += n;
                     self.pos += n;
                     let remaining = remaining - n as u64;
-                    self.state = if remaining == 0 { State::DataEnd } else { State::Data(remaining) };
+                    self.state = if remaining == 0 {
+                        State::DataEnd
+                    } else {
+                        State::Data(remaining)
+                    };
                 }
                 State::DataEnd => {
-                    let Some(line) = self.take_line(buf)? else { break };
+                    let Some(line) = self.take_line(buf)? else {
+                        break;
+                    };
                     if !line.is_empty() {
                         return Err(ChunkError::BadDataEnd);
                     }
                     self.state = State::Size;
                 }
                 State::Trailers => {
-                    let Some(line) = self.take_line(buf)? else { break };
+                    let Some(line) = self.take_line(buf)? else {
+                        break;
+                    };
                     if line.is_empty() {
                         self.state = State::Done;
                         return Ok(true);
@@ -176,7 +193,11 @@ impl Dechunker {
     fn take_line<'b>(&mut self, buf: &'b [u8]) -> Result<Option<&'b [u8]>, ChunkError> {
         let pending = buf.get(self.pos..self.end).unwrap_or_default();
         let Some(lf) = pending.iter().position(|&b| b == b'\n') else {
-            return if pending.len() > MAX_LINE { Err(ChunkError::LineTooLong) } else { Ok(None) };
+            return if pending.len() > MAX_LINE {
+                Err(ChunkError::LineTooLong)
+            } else {
+                Ok(None)
+            };
         };
         if lf > MAX_LINE {
             return Err(ChunkError::LineTooLong);
@@ -194,8 +215,16 @@ impl Dechunker {
 /// panic paths and their locations (and indices that would pull in core's number formatting);
 /// the cursors keep every range in bounds, and one that were not would move nothing.
 fn move_down(buf: &mut [u8], from: Range<usize>, to: usize) {
-    let Some(region) = buf.get_mut(to..from.end) else { return };
-    let Some(offset) = from.start.checked_sub(to).filter(|&offset| offset <= region.len()) else { return };
+    let Some(region) = buf.get_mut(to..from.end) else {
+        return;
+    };
+    let Some(offset) = from
+        .start
+        .checked_sub(to)
+        .filter(|&offset| offset <= region.len())
+    else {
+        return;
+    };
     let count = region.len() - offset;
     // SAFETY: `region` is `buf[to..from.end]`, in bounds (checked by `get_mut`); the source,
     // its last `count` bytes, and the destination, its first `count`, lie inside it, and
@@ -216,7 +245,9 @@ fn parse_size_line(line: &[u8]) -> Result<u64, ChunkError> {
     }
     hex.iter().try_fold(0u64, |size, &b| {
         let digit = (b as char).to_digit(16).unwrap_or(0) as u64;
-        size.checked_mul(16).map(|s| s + digit).ok_or(ChunkError::SizeOverflow)
+        size.checked_mul(16)
+            .map(|s| s + digit)
+            .ok_or(ChunkError::SizeOverflow)
     })
 }
 
@@ -263,7 +294,13 @@ mod tests {
 
     /// Feeds `wire` into a buffer of `cap` bytes (with `head` bytes before the body) in reads of
     /// random sizes, the way the socket layer does, and returns the decoded body.
-    fn decode_in_reads(wire: &[u8], head: usize, cap: usize, rng: &mut Rng, max_read: usize) -> Result<Vec<u8>, ChunkError> {
+    fn decode_in_reads(
+        wire: &[u8],
+        head: usize,
+        cap: usize,
+        rng: &mut Rng,
+        max_read: usize,
+    ) -> Result<Vec<u8>, ChunkError> {
         let mut buf = vec![0xEEu8; cap];
         let mut d = Dechunker::new(head, head);
         let mut sent = 0;
@@ -327,10 +364,17 @@ mod tests {
         // The buffer needs room for the data plus one partial line.
         let got = decode_in_reads(&wire, 0, 1000 + MAX_LINE + 8, &mut Rng(3), 64).unwrap();
         assert_eq!(got, data);
-        let wire = b"3e9\r\n".iter().chain(&vec![0u8; 1001]).copied().collect::<Vec<_>>();
+        let wire = b"3e9\r\n"
+            .iter()
+            .chain(&vec![0u8; 1001])
+            .copied()
+            .collect::<Vec<_>>();
         let mut buf = vec![0u8; 1000];
         buf[..wire.len().min(1000)].copy_from_slice(&wire[..1000]);
-        assert_eq!(Dechunker::new(0, 0).decode(&mut buf, 1000), Err(ChunkError::TooLarge));
+        assert_eq!(
+            Dechunker::new(0, 0).decode(&mut buf, 1000),
+            Err(ChunkError::TooLarge)
+        );
     }
 
     #[test]
@@ -347,7 +391,11 @@ mod tests {
         for (wire, want) in &cases[..6] {
             let mut buf = vec![0u8; 1 << 16];
             buf[..wire.len()].copy_from_slice(wire);
-            assert_eq!(Dechunker::new(0, 0).decode(&mut buf, wire.len()), Err(*want), "{wire:?}");
+            assert_eq!(
+                Dechunker::new(0, 0).decode(&mut buf, wire.len()),
+                Err(*want),
+                "{wire:?}"
+            );
         }
         // Endless trailers stop at MAX_TRAILERS.
         let mut buf = vec![0u8; 1 << 20];
@@ -356,10 +404,16 @@ mod tests {
             wire.extend_from_slice(b"X-Trailer: some value here\r\n");
         }
         buf[..wire.len()].copy_from_slice(&wire);
-        assert_eq!(Dechunker::new(0, 0).decode(&mut buf, wire.len()), Err(cases[6].1));
+        assert_eq!(
+            Dechunker::new(0, 0).decode(&mut buf, wire.len()),
+            Err(cases[6].1)
+        );
         // An endless size line stops at MAX_LINE.
         let mut buf = vec![b'1'; MAX_LINE + 10];
-        assert_eq!(Dechunker::new(0, 0).decode(&mut buf, MAX_LINE + 2), Err(ChunkError::LineTooLong));
+        assert_eq!(
+            Dechunker::new(0, 0).decode(&mut buf, MAX_LINE + 2),
+            Err(ChunkError::LineTooLong)
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub const MAX_MESSAGE: usize = 64 * 1024;
 /// Scratch room for a lossily converted message: each invalid byte may become 3.
 pub const SCRATCH_LEN: usize = MAX_MESSAGE + 4;
 /// Room for any error document: every byte escaped as `\u00XX`, plus the type and keys.
-pub const BODY_LEN: usize = 6 * (MAX_MESSAGE + crate::handler::MAX_ERROR_TYPE) + 64;
+pub const BODY_LEN: usize = 6 * (MAX_MESSAGE + crate::abi::handler::MAX_ERROR_TYPE) + 64;
 
 const TOO_LARGE: &[u8] =
     b"{\"errorMessage\":\"error document too large\",\"errorType\":\"Runtime.Unknown\",\"stackTrace\":[]}";
@@ -54,7 +54,8 @@ pub fn error_document_cut<'o>(
 }
 
 /// The content type of a streamed response for a function URL or an HTTP integration.
-pub const HTTP_INTEGRATION_CONTENT_TYPE: &[u8] = b"application/vnd.awslambda.http-integration-response";
+pub const HTTP_INTEGRATION_CONTENT_TYPE: &[u8] =
+    b"application/vnd.awslambda.http-integration-response";
 
 /// The prelude of such a response: `{"statusCode":..,"headers":{..},"cookies":[..]}` and the
 /// eight NUL bytes that separate it from the body. `None` if it does not fit in `out`.
@@ -64,10 +65,13 @@ pub fn http_prelude<'o>(
     cookies: &[&str],
     out: &'o mut [u8],
 ) -> Option<&'o [u8]> {
-    let mut digits = [0; crate::num::U64_DIGITS];
+    let mut digits = [0; crate::codec::num::U64_DIGITS];
     let mut doc = Document { out, len: 0 };
     doc.raw(b"{\"statusCode\":");
-    doc.raw(crate::num::u64_to_ascii(status_code.into(), &mut digits));
+    doc.raw(crate::codec::num::u64_to_ascii(
+        status_code.into(),
+        &mut digits,
+    ));
     doc.raw(b",\"headers\":{");
     for (i, (name, value)) in headers.iter().enumerate() {
         doc.raw(if i == 0 { b"" } else { b"," });
@@ -92,7 +96,7 @@ struct Document<'o> {
 
 impl Document<'_> {
     fn raw(&mut self, bytes: &[u8]) {
-        let _ = crate::bytes::put(self.out, self.len, bytes);
+        let _ = crate::codec::bytes::put(self.out, self.len, bytes);
         self.len += bytes.len();
     }
 
@@ -110,7 +114,14 @@ impl Document<'_> {
                 b'\t' => self.raw(b"\\t"),
                 0x08 => self.raw(b"\\b"),
                 0x0c => self.raw(b"\\f"),
-                0..0x20 => self.raw(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]),
+                0..0x20 => self.raw(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 15)],
+                ]),
                 _ => self.raw(&[b]),
             }
         }
@@ -146,7 +157,9 @@ fn to_utf8<'s>(bytes: &'s [u8], max: usize, scratch: &'s mut [u8]) -> &'s str {
         for piece in [valid, replacement] {
             let fitted = cut(piece, limit - len);
             // Fits: `limit` is at most the scratch's length.
-            let Some(end) = crate::bytes::put(scratch, len, fitted.as_bytes()) else { break 'copy };
+            let Some(end) = crate::codec::bytes::put(scratch, len, fitted.as_bytes()) else {
+                break 'copy;
+            };
             len = end;
             if fitted.len() < piece.len() {
                 break 'copy;
@@ -199,7 +212,9 @@ mod tests {
         let doc = document("T", b"a\"b\\c\nd\re\tf\x00g\x1fh\x7fi");
         assert_eq!(
             doc,
-            r#"{"errorMessage":"a\"b\\c\nd\re\tf\u0000g\u001Fh"#.to_owned() + "\u{7f}" + r#"i","errorType":"T","stackTrace":[]}"#
+            r#"{"errorMessage":"a\"b\\c\nd\re\tf\u0000g\u001Fh"#.to_owned()
+                + "\u{7f}"
+                + r#"i","errorType":"T","stackTrace":[]}"#
         );
     }
 
@@ -220,12 +235,18 @@ mod tests {
                     state ^= state >> 7;
                     state ^= state << 17;
                     // Mostly controls, quotes, backslashes and high bytes.
-                    [0u8, 0x1f, b'"', b'\\', b'\n', 0x7f, 0xc3, 0xa9, 0xff, b'a', 0xe2, 0x98, 0x83][(state % 13) as usize]
+                    [
+                        0u8, 0x1f, b'"', b'\\', b'\n', 0x7f, 0xc3, 0xa9, 0xff, b'a', 0xe2, 0x98,
+                        0x83,
+                    ][(state % 13) as usize]
                 })
                 .collect();
             let doc = document("Function.T\"x", &message);
             let value: serde_json::Value = serde_json::from_str(&doc).expect(&doc);
-            assert_eq!(value["errorMessage"], String::from_utf8_lossy(&message).as_ref());
+            assert_eq!(
+                value["errorMessage"],
+                String::from_utf8_lossy(&message).as_ref()
+            );
             assert_eq!(value["errorType"], "Function.T\"x");
             assert_eq!(value["stackTrace"], serde_json::json!([]));
         }
@@ -235,9 +256,16 @@ mod tests {
     fn valid_messages_are_not_limited_by_the_scratch_buffer() {
         let mut out = vec![0; 256];
         let doc = error_document(b"T", b"a long enough message", &mut [0; 4], &mut out);
-        assert!(std::str::from_utf8(doc).unwrap().contains("\"a long enough message\""));
+        assert!(
+            std::str::from_utf8(doc)
+                .unwrap()
+                .contains("\"a long enough message\"")
+        );
         let doc = error_document(b"T", b"ab\xffcdef", &mut [0; 4], &mut out);
-        assert!(std::str::from_utf8(doc).unwrap().contains("\"ab\""), "invalid ones are cut to it, at a character");
+        assert!(
+            std::str::from_utf8(doc).unwrap().contains("\"ab\""),
+            "invalid ones are cut to it, at a character"
+        );
     }
 
     #[test]
@@ -252,9 +280,13 @@ mod tests {
         .unwrap();
         let expected: &[u8] = b"{\"statusCode\":201,\"headers\":{\"Content-Type\":\"text/html\",\"X-Quote\":\"say \\\"hi\\\"\"},\"cookies\":[\"a=1; Path=/\",\"b=2\"]}\0\0\0\0\0\0\0\0";
         assert_eq!(prelude, expected);
-        let json: serde_json::Value = serde_json::from_slice(&prelude[..prelude.len() - 8]).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&prelude[..prelude.len() - 8]).unwrap();
         assert_eq!(json["headers"]["X-Quote"], "say \"hi\"");
-        assert_eq!(http_prelude(200, &[], &[], &mut out).unwrap(), b"{\"statusCode\":200,\"headers\":{},\"cookies\":[]}\0\0\0\0\0\0\0\0");
+        assert_eq!(
+            http_prelude(200, &[], &[], &mut out).unwrap(),
+            b"{\"statusCode\":200,\"headers\":{},\"cookies\":[]}\0\0\0\0\0\0\0\0"
+        );
         assert_eq!(http_prelude(200, &[], &[], &mut [0; 20]), None);
     }
 
@@ -266,7 +298,11 @@ mod tests {
         assert!(!doc.contains(&"é".repeat(MAX_MESSAGE / 2 + 1)));
         let controls = vec![1u8; MAX_MESSAGE * 2];
         let doc = document("T", &controls);
-        assert_eq!(doc.matches("\\u0001").count(), MAX_MESSAGE, "worst-case escaping fits");
+        assert_eq!(
+            doc.matches("\\u0001").count(),
+            MAX_MESSAGE,
+            "worst-case escaping fits"
+        );
         let invalid = vec![0xffu8; MAX_MESSAGE];
         let doc = document("T", &invalid);
         assert_eq!(doc.matches('\u{FFFD}').count(), MAX_MESSAGE / 3);

@@ -38,7 +38,13 @@ pub fn printable<const N: usize>(bytes: &[u8]) -> heapless::Vec<u8, N> {
     bytes
         .iter()
         .take(N)
-        .map(|&b| if b == b' ' || b.is_ascii_graphic() { b } else { b'?' })
+        .map(|&b| {
+            if b == b' ' || b.is_ascii_graphic() {
+                b
+            } else {
+                b'?'
+            }
+        })
         .collect()
 }
 

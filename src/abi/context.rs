@@ -15,11 +15,17 @@ pub struct Str {
 }
 
 impl Str {
-    pub const EMPTY: Str = Str { ptr: c"".as_ptr(), len: 0 };
+    pub const EMPTY: Str = Str {
+        ptr: c"".as_ptr(),
+        len: 0,
+    };
 
     /// `bytes` must be followed by a NUL in memory (the caller wrote one).
     pub fn new(bytes: &[u8]) -> Str {
-        Str { ptr: bytes.as_ptr().cast(), len: bytes.len() }
+        Str {
+            ptr: bytes.as_ptr().cast(),
+            len: bytes.len(),
+        }
     }
 
     /// # Safety

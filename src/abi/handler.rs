@@ -8,8 +8,8 @@
 
 use core::ffi::{c_int, c_void};
 
-use crate::context::{Context, RawContext, Str};
-use crate::stream::{Broken, Stream};
+use crate::abi::context::{Context, RawContext, Str};
+use crate::abi::stream::{Broken, Stream};
 
 /// `lb_response` in C.
 #[repr(C)]
@@ -52,7 +52,10 @@ const RESPONSE_TOO_LARGE_MESSAGE: &[u8] =
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome<'a> {
     Success(&'a [u8]),
-    Failure { error_type: &'a [u8], message: &'a [u8] },
+    Failure {
+        error_type: &'a [u8],
+        message: &'a [u8],
+    },
 }
 
 /// Calls `handler` with the runtime's `buf` as its response buffer and reads back what it
@@ -65,7 +68,7 @@ pub fn call<'a>(
     stream: &mut Stream<'_>,
 ) -> Outcome<'a> {
     let mut raw = RawResponse::new(buf);
-    raw.stream = crate::stream::as_ptr(stream);
+    raw.stream = crate::abi::stream::as_ptr(stream);
     // SAFETY: the context's strings and `event` are valid for the call, and `raw` describes
     // `buf`, which we own mutably; this is the ABI contract the handler was written to.
     let status = unsafe { handler(context, event.as_ptr(), event.len(), &mut raw) };
@@ -98,7 +101,10 @@ impl RawResponse {
 
 fn outcome<'a>(status: c_int, raw: &RawResponse, buf: &'a [u8]) -> Outcome<'a> {
     if raw.len > buf.len() || raw.len > MAX_RESPONSE {
-        return Outcome::Failure { error_type: RESPONSE_TOO_LARGE, message: RESPONSE_TOO_LARGE_MESSAGE };
+        return Outcome::Failure {
+            error_type: RESPONSE_TOO_LARGE,
+            message: RESPONSE_TOO_LARGE_MESSAGE,
+        };
     }
     let written = &buf[..raw.len];
     if status == 0 {
@@ -111,8 +117,15 @@ fn outcome<'a>(status: c_int, raw: &RawResponse, buf: &'a [u8]) -> Outcome<'a> {
     } else {
         &[]
     };
-    let error_type = if is_valid_error_type(error_type) { error_type } else { DEFAULT_ERROR_TYPE };
-    Outcome::Failure { error_type, message: written }
+    let error_type = if is_valid_error_type(error_type) {
+        error_type
+    } else {
+        DEFAULT_ERROR_TYPE
+    };
+    Outcome::Failure {
+        error_type,
+        message: written,
+    }
 }
 
 /// Error types become a header value: visible ASCII only, no spaces.
@@ -138,7 +151,12 @@ pub struct TooLarge;
 
 impl<'a> Response<'a> {
     pub fn new(buf: &'a mut [u8]) -> Self {
-        Response { buf, len: 0, stream: core::ptr::null_mut(), content_type: "" }
+        Response {
+            buf,
+            len: 0,
+            stream: core::ptr::null_mut(),
+            content_type: "",
+        }
     }
 
     /// The `Content-Type` of a streamed response; set it before the first
@@ -160,7 +178,12 @@ impl<'a> Response<'a> {
 
     /// Starts a streamed response for a function URL or an HTTP integration: the status,
     /// headers and cookies the caller gets. The body follows with [`Response::stream`].
-    pub fn stream_http_prelude(&mut self, status_code: u16, headers: &[(&str, &str)], cookies: &[&str]) -> Result<(), Broken> {
+    pub fn stream_http_prelude(
+        &mut self,
+        status_code: u16,
+        headers: &[(&str, &str)],
+        cookies: &[&str],
+    ) -> Result<(), Broken> {
         // SAFETY: as in `stream`.
         let stream = unsafe { self.stream.cast::<Stream<'_>>().as_mut() }.ok_or(Broken)?;
         stream.http_prelude(status_code, headers, cookies)
@@ -168,7 +191,7 @@ impl<'a> Response<'a> {
 
     /// Appends `bytes`, or writes nothing if they do not fit.
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), TooLarge> {
-        self.len = crate::bytes::put(self.buf, self.len, bytes).ok_or(TooLarge)?;
+        self.len = crate::codec::bytes::put(self.buf, self.len, bytes).ok_or(TooLarge)?;
         Ok(())
     }
 
@@ -196,7 +219,11 @@ impl<'a> Response<'a> {
 
     /// Marks `n` more bytes of [`Response::spare`] as written.
     pub fn advance(&mut self, n: usize) -> Result<(), TooLarge> {
-        self.len = self.len.checked_add(n).filter(|&l| l <= self.buf.len()).ok_or(TooLarge)?;
+        self.len = self
+            .len
+            .checked_add(n)
+            .filter(|&l| l <= self.buf.len())
+            .ok_or(TooLarge)?;
         Ok(())
     }
 }
@@ -221,19 +248,28 @@ impl Error {
         let mut text = heapless::String::new();
         // Fits: cut to capacity above. `get` cannot panic (see json::cut).
         let _ = text.push_str(message.get(..cut).unwrap_or(""));
-        Error { error_type, message: text }
+        Error {
+            error_type,
+            message: text,
+        }
     }
 }
 
 impl From<Broken> for Error {
     fn from(_: Broken) -> Self {
-        Error::new("Runtime.StreamBroken", "the streamed response could not be sent")
+        Error::new(
+            "Runtime.StreamBroken",
+            "the streamed response could not be sent",
+        )
     }
 }
 
 impl From<TooLarge> for Error {
     fn from(_: TooLarge) -> Self {
-        Error::new("Runtime.ResponseTooLarge", "the response does not fit in 6 MiB")
+        Error::new(
+            "Runtime.ResponseTooLarge",
+            "the response does not fit in 6 MiB",
+        )
     }
 }
 
@@ -251,7 +287,11 @@ pub unsafe fn call_rust(
     // SAFETY: per the ABI all pointers are valid for the call, the context's strings are
     // UTF-8, and `out` describes a buffer nobody else touches while the handler runs.
     let (context, event, out) = unsafe {
-        let event = if event_len == 0 { &[][..] } else { core::slice::from_raw_parts(event, event_len) };
+        let event = if event_len == 0 {
+            &[][..]
+        } else {
+            core::slice::from_raw_parts(event, event_len)
+        };
         (Context::from_raw(&*context), event, &mut *out)
     };
     // SAFETY: as above.
@@ -284,7 +324,10 @@ fn finish(result: Result<(), Error>, len: usize, out: &mut RawResponse) -> c_int
             // SAFETY: `out.ptr` has `out.cap` writable bytes and `n <= out.cap`.
             unsafe { core::ptr::copy_nonoverlapping(message.as_ptr(), out.ptr, n) };
             out.len = n;
-            out.error_type = Str { ptr: error.error_type.as_ptr().cast(), len: error.error_type.len() };
+            out.error_type = Str {
+                ptr: error.error_type.as_ptr().cast(),
+                len: error.error_type.len(),
+            };
             1
         }
     }
@@ -308,20 +351,40 @@ mod tests {
         Err(Error::new("Function.Refused", ctx.request_id))
     }
 
-    unsafe extern "C" fn echo_abi(c: *const RawContext, e: *const u8, n: usize, o: *mut RawResponse) -> c_int {
+    unsafe extern "C" fn echo_abi(
+        c: *const RawContext,
+        e: *const u8,
+        n: usize,
+        o: *mut RawResponse,
+    ) -> c_int {
         unsafe { call_rust(echo, c, e, n, o) }
     }
 
-    unsafe extern "C" fn refuse_abi(c: *const RawContext, e: *const u8, n: usize, o: *mut RawResponse) -> c_int {
+    unsafe extern "C" fn refuse_abi(
+        c: *const RawContext,
+        e: *const u8,
+        n: usize,
+        o: *mut RawResponse,
+    ) -> c_int {
         unsafe { call_rust(refuse, c, e, n, o) }
     }
 
-    unsafe extern "C" fn claims_too_much(_: *const RawContext, _: *const u8, _: usize, o: *mut RawResponse) -> c_int {
+    unsafe extern "C" fn claims_too_much(
+        _: *const RawContext,
+        _: *const u8,
+        _: usize,
+        o: *mut RawResponse,
+    ) -> c_int {
         unsafe { (*o).len = (*o).cap + 1 };
         0
     }
 
-    unsafe extern "C" fn bad_error_type(_: *const RawContext, _: *const u8, _: usize, o: *mut RawResponse) -> c_int {
+    unsafe extern "C" fn bad_error_type(
+        _: *const RawContext,
+        _: *const u8,
+        _: usize,
+        o: *mut RawResponse,
+    ) -> c_int {
         unsafe {
             *(*o).ptr = b'm';
             (*o).len = 1;
@@ -333,26 +396,56 @@ mod tests {
     #[test]
     fn rust_handler_success_through_the_abi() {
         let mut buf = [0u8; 16];
-        let outcome = call(echo_abi, &RawContext::EMPTY, b"hello", &mut buf, &mut Stream::to_stdout(&mut []));
+        let outcome = call(
+            echo_abi,
+            &RawContext::EMPTY,
+            b"hello",
+            &mut buf,
+            &mut Stream::to_stdout(&mut []),
+        );
         assert_eq!(outcome, Outcome::Success(b"hello"));
     }
 
     #[test]
     fn rust_handler_error_through_the_abi() {
         let id = b"req-9\0";
-        let ctx = RawContext { request_id: Str::new(&id[..5]), ..RawContext::EMPTY };
+        let ctx = RawContext {
+            request_id: Str::new(&id[..5]),
+            ..RawContext::EMPTY
+        };
         let mut buf = [0u8; 64];
-        let outcome = call(refuse_abi, &ctx, b"", &mut buf, &mut Stream::to_stdout(&mut []));
-        assert_eq!(outcome, Outcome::Failure { error_type: b"Function.Refused", message: b"req-9" });
+        let outcome = call(
+            refuse_abi,
+            &ctx,
+            b"",
+            &mut buf,
+            &mut Stream::to_stdout(&mut []),
+        );
+        assert_eq!(
+            outcome,
+            Outcome::Failure {
+                error_type: b"Function.Refused",
+                message: b"req-9"
+            }
+        );
     }
 
     #[test]
     fn overflowing_writes_fail_without_writing() {
         let mut buf = [0u8; 4];
-        let outcome = call(echo_abi, &RawContext::EMPTY, b"hello", &mut buf, &mut Stream::to_stdout(&mut []));
+        let outcome = call(
+            echo_abi,
+            &RawContext::EMPTY,
+            b"hello",
+            &mut buf,
+            &mut Stream::to_stdout(&mut []),
+        );
         assert_eq!(
             outcome,
-            Outcome::Failure { error_type: b"Runtime.ResponseTooLarge", message: b"the " },
+            Outcome::Failure {
+                error_type: b"Runtime.ResponseTooLarge",
+                message: b"the "
+            },
             "the message is cut to the buffer"
         );
         let mut response = Response::new(&mut buf);
@@ -368,7 +461,13 @@ mod tests {
     #[test]
     fn a_length_beyond_the_buffer_is_reported_not_read() {
         let mut buf = [0u8; 8];
-        match call(claims_too_much, &RawContext::EMPTY, b"", &mut buf, &mut Stream::to_stdout(&mut [])) {
+        match call(
+            claims_too_much,
+            &RawContext::EMPTY,
+            b"",
+            &mut buf,
+            &mut Stream::to_stdout(&mut []),
+        ) {
             Outcome::Failure { error_type, .. } => assert_eq!(error_type, RESPONSE_TOO_LARGE),
             other => panic!("{other:?}"),
         }
@@ -377,8 +476,20 @@ mod tests {
     #[test]
     fn invalid_error_types_become_the_default() {
         let mut buf = [0u8; 8];
-        let outcome = call(bad_error_type, &RawContext::EMPTY, b"", &mut buf, &mut Stream::to_stdout(&mut []));
-        assert_eq!(outcome, Outcome::Failure { error_type: DEFAULT_ERROR_TYPE, message: b"m" });
+        let outcome = call(
+            bad_error_type,
+            &RawContext::EMPTY,
+            b"",
+            &mut buf,
+            &mut Stream::to_stdout(&mut []),
+        );
+        assert_eq!(
+            outcome,
+            Outcome::Failure {
+                error_type: DEFAULT_ERROR_TYPE,
+                message: b"m"
+            }
+        );
         assert!(is_valid_error_type(b"Function.MyError"));
         assert!(!is_valid_error_type(b""));
         assert!(!is_valid_error_type(&[b'a'; MAX_ERROR_TYPE + 1]));
@@ -391,6 +502,9 @@ mod tests {
         let error = Error::new("T", &long);
         assert_eq!(error.message.len(), MAX_RUST_ERROR_MESSAGE);
         let odd = format!("x{long}");
-        assert_eq!(Error::new("T", &odd).message.len(), MAX_RUST_ERROR_MESSAGE - 1);
+        assert_eq!(
+            Error::new("T", &odd).message.len(),
+            MAX_RUST_ERROR_MESSAGE - 1
+        );
     }
 }

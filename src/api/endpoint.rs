@@ -9,7 +9,7 @@
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crate::http::eq_ignore_case;
-use crate::{ip, num};
+use crate::{api::ip, codec::num};
 
 /// Longest address we keep; real values are ~15 bytes, prefixed ones well under 100.
 pub const MAX_LEN: usize = 256;
@@ -73,21 +73,30 @@ pub fn parse(value: &str) -> Result<Endpoint, EndpointError> {
     let scheme = position(bytes, b"://").and_then(|i| bytes.split_at_checked(i));
     #[allow(clippy::manual_contains)]
     let rest = match scheme.filter(|(scheme, _)| !scheme.iter().any(|&b| b == b'/')) {
-        Some((scheme, rest)) if eq_ignore_case(scheme, b"http") => rest.get(3..).unwrap_or_default(),
+        Some((scheme, rest)) if eq_ignore_case(scheme, b"http") => {
+            rest.get(3..).unwrap_or_default()
+        }
         Some(_) => return Err(EndpointError::Scheme),
         None => bytes,
     };
     let slash = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
     let (authority, path) = rest.split_at_checked(slash).unwrap_or((rest, b""));
     let addr = parse_authority(authority)?;
-    if !path.iter().all(|&b| b.is_ascii_graphic() && b != b'?' && b != b'#') {
+    if !path
+        .iter()
+        .all(|&b| b.is_ascii_graphic() && b != b'?' && b != b'#')
+    {
         return Err(EndpointError::BadPath);
     }
     let mut prefix = path;
     while let [rest @ .., b'/'] = prefix {
         prefix = rest;
     }
-    let mut endpoint = Endpoint { addr, host: heapless::String::new(), prefix: heapless::String::new() };
+    let mut endpoint = Endpoint {
+        addr,
+        host: heapless::String::new(),
+        prefix: heapless::String::new(),
+    };
     // Both are ASCII (checked above, or by parse_authority) and fit: each is a part of
     // `value`, which is at most MAX_LEN bytes.
     let _ = endpoint.host.push_str(text(authority));
@@ -97,20 +106,36 @@ pub fn parse(value: &str) -> Result<Endpoint, EndpointError> {
 
 fn parse_authority(authority: &[u8]) -> Result<SocketAddr, EndpointError> {
     let (ip, port) = if let [b'[', bracketed @ ..] = authority {
-        let end = bracketed.iter().position(|&b| b == b']').ok_or(EndpointError::BadHost)?;
-        let (host, after) = bracketed.split_at_checked(end).ok_or(EndpointError::BadHost)?;
-        let [b']', b':', port @ ..] = after else { return Err(EndpointError::MissingPort) };
+        let end = bracketed
+            .iter()
+            .position(|&b| b == b']')
+            .ok_or(EndpointError::BadHost)?;
+        let (host, after) = bracketed
+            .split_at_checked(end)
+            .ok_or(EndpointError::BadHost)?;
+        let [b']', b':', port @ ..] = after else {
+            return Err(EndpointError::MissingPort);
+        };
         let ip = ip::parse_v6(host).ok_or(EndpointError::BadHost)?;
         (IpAddr::V6(ip), port)
     } else {
-        let colon = authority.iter().rposition(|&b| b == b':').ok_or(EndpointError::MissingPort)?;
-        let (host, port) = authority.split_at_checked(colon).ok_or(EndpointError::MissingPort)?;
+        let colon = authority
+            .iter()
+            .rposition(|&b| b == b':')
+            .ok_or(EndpointError::MissingPort)?;
+        let (host, port) = authority
+            .split_at_checked(colon)
+            .ok_or(EndpointError::MissingPort)?;
         let port = port.get(1..).unwrap_or_default();
         let ip = if eq_ignore_case(host, b"localhost") {
             Ipv4Addr::LOCALHOST
         } else if let Some(ip) = ip::parse_v4(host) {
             ip
-        } else if !host.is_empty() && host.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+        } else if !host.is_empty()
+            && host
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
             return Err(EndpointError::Hostname);
         } else {
             return Err(EndpointError::BadHost);
@@ -132,7 +157,9 @@ fn parse_port(port: &[u8]) -> Result<u16, EndpointError> {
 
 /// Where `needle` first occurs in `haystack`.
 fn position(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 /// Bytes known to be ASCII as `str`; anything else reads as empty, which no caller accepts.
@@ -181,7 +208,10 @@ mod tests {
 
     #[test]
     fn path_prefix_loses_trailing_slashes() {
-        assert_eq!(ok("http://127.0.0.1:9000/.rt/fn").prefix.as_str(), "/.rt/fn");
+        assert_eq!(
+            ok("http://127.0.0.1:9000/.rt/fn").prefix.as_str(),
+            "/.rt/fn"
+        );
         assert_eq!(ok("127.0.0.1:9000/.rt/fn/").prefix.as_str(), "/.rt/fn");
         assert_eq!(ok("127.0.0.1:9000/").prefix.as_str(), "");
     }
@@ -191,7 +221,10 @@ mod tests {
         // Found by fuzzing: with the scheme it was accepted, without it refused as a scheme.
         assert_eq!(ok("http://127.0.0.1:9001/a://b").prefix.as_str(), "/a://b");
         assert_eq!(ok("127.0.0.1:9001/a://b").prefix.as_str(), "/a://b");
-        assert_eq!(parse("x/y://127.0.0.1:9001"), Err(EndpointError::MissingPort));
+        assert_eq!(
+            parse("x/y://127.0.0.1:9001"),
+            Err(EndpointError::MissingPort)
+        );
     }
 
     #[test]

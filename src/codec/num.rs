@@ -49,7 +49,16 @@ mod tests {
         assert_eq!(ascii_to_u64(b"0"), Some(0));
         assert_eq!(ascii_to_u64(b"1700000000123"), Some(1_700_000_000_123));
         assert_eq!(ascii_to_u64(b"18446744073709551615"), Some(u64::MAX));
-        for bad in [&b""[..], b"18446744073709551616", b"+1", b"-1", b" 1", b"1 ", b"0x10", b"1e3"] {
+        for bad in [
+            &b""[..],
+            b"18446744073709551616",
+            b"+1",
+            b"-1",
+            b" 1",
+            b"1 ",
+            b"0x10",
+            b"1e3",
+        ] {
             assert_eq!(ascii_to_u64(bad), None, "{bad:?}");
         }
     }

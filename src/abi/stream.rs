@@ -14,13 +14,13 @@
 
 use core::ffi::{c_int, c_void};
 
+use crate::abi::context::Str;
+use crate::abi::handler::RawResponse;
 use crate::api::{Ids, MustExit, RuntimeApi};
-use crate::chunked::{self, SIZE_LINE_LEN};
-use crate::context::Str;
-use crate::handler::RawResponse;
+use crate::http::chunked::{self, SIZE_LINE_LEN};
 #[cfg(feature = "local-mode")]
 use crate::local::Answer;
-use crate::{base64, json, log, panic, runtime};
+use crate::{codec::base64, codec::json, runtime::panic, sys::log};
 
 /// Longest `Content-Type` we send; it goes into the head.
 pub const MAX_CONTENT_TYPE: usize = 128;
@@ -46,7 +46,10 @@ enum State {
 }
 
 enum Sink<'a> {
-    Api { api: &'a mut RuntimeApi, ids: Ids<'a> },
+    Api {
+        api: &'a mut RuntimeApi,
+        ids: Ids<'a>,
+    },
     /// Local mode: the pieces go to the HTTP caller as a chunked response.
     #[cfg(feature = "local-mode")]
     Caller(&'a mut Answer),
@@ -82,18 +85,33 @@ impl<'a> Stream<'a> {
     /// A stream to the Runtime API for the invocation `ids`; `scratch` (the reply buffer,
     /// idle while the handler runs) holds an HTTP prelude.
     pub fn to_api(api: &'a mut RuntimeApi, ids: Ids<'a>, scratch: &'a mut [u8]) -> Self {
-        Stream { sink: Sink::Api { api, ids }, state: State::NotStarted, end: None, scratch }
+        Stream {
+            sink: Sink::Api { api, ids },
+            state: State::NotStarted,
+            end: None,
+            scratch,
+        }
     }
 
     /// A stream to local mode's caller; `scratch` as for [`Stream::to_api`].
     #[cfg(feature = "local-mode")]
     pub fn to_caller(answer: &'a mut Answer, scratch: &'a mut [u8]) -> Self {
-        Stream { sink: Sink::Caller(answer), state: State::NotStarted, end: None, scratch }
+        Stream {
+            sink: Sink::Caller(answer),
+            state: State::NotStarted,
+            end: None,
+            scratch,
+        }
     }
 
     /// A stream to stdout, for `--invoke`.
     pub fn to_stdout(scratch: &'a mut [u8]) -> Self {
-        Stream { sink: Sink::Stdout, state: State::NotStarted, end: None, scratch }
+        Stream {
+            sink: Sink::Stdout,
+            state: State::NotStarted,
+            end: None,
+            scratch,
+        }
     }
 
     /// Whether the handler has streamed (then the response was sent, or broke, that way).
@@ -106,7 +124,11 @@ impl<'a> Stream<'a> {
     pub fn write(&mut self, content_type: &[u8], data: &[u8]) -> Result<(), Broken> {
         let mut size = [0; SIZE_LINE_LEN];
         let chunk: [&[u8]; 3] = [chunked::size_line(data.len(), &mut size), data, b"\r\n"];
-        let chunk = if data.is_empty() { &chunk[..0] } else { &chunk[..] };
+        let chunk = if data.is_empty() {
+            &chunk[..0]
+        } else {
+            &chunk[..]
+        };
         let sent = match (&mut self.sink, self.state) {
             (_, State::Broken) => return Err(Broken),
             (Sink::Api { api, ids }, State::NotStarted) => {
@@ -119,12 +141,16 @@ impl<'a> Stream<'a> {
             }
             (Sink::Api { api, .. }, State::Open) => api.stream_send(chunk).map_err(|e| e.message()),
             #[cfg(feature = "local-mode")]
-            (Sink::Caller(answer), State::NotStarted) => {
-                answer.stream_start(valid_content_type(content_type), chunk).map_err(|_| CALLER_GONE)
-            }
+            (Sink::Caller(answer), State::NotStarted) => answer
+                .stream_start(valid_content_type(content_type), chunk)
+                .map_err(|_| CALLER_GONE),
             #[cfg(feature = "local-mode")]
-            (Sink::Caller(answer), State::Open) => answer.stream_send(chunk).map_err(|_| CALLER_GONE),
-            (Sink::Stdout, _) => runtime::write_stdout(data).map_err(|_| "cannot write to stdout"),
+            (Sink::Caller(answer), State::Open) => {
+                answer.stream_send(chunk).map_err(|_| CALLER_GONE)
+            }
+            (Sink::Stdout, _) => {
+                crate::sys::stdio::write_stdout(data).map_err(|_| "cannot write to stdout")
+            }
         };
         self.end = Some(end_stream);
         match sent {
@@ -144,7 +170,12 @@ impl<'a> Stream<'a> {
 
     /// Starts a function-URL / HTTP-integration response: its content type, then the JSON
     /// prelude (`statusCode`, `headers`, `cookies`) and eight NUL bytes as the first chunk.
-    pub fn http_prelude(&mut self, status_code: u16, headers: &[(&str, &str)], cookies: &[&str]) -> Result<(), Broken> {
+    pub fn http_prelude(
+        &mut self,
+        status_code: u16,
+        headers: &[(&str, &str)],
+        cookies: &[&str],
+    ) -> Result<(), Broken> {
         if self.is_started() {
             log::text(b"an HTTP prelude must come first in a stream; it was not sent");
             return Err(Broken);
@@ -175,12 +206,29 @@ fn end_stream(stream: &mut Stream<'_>, ending: Ending<'_>) -> Result<(), MustExi
         return Ok(());
     }
     let mut size = [0; SIZE_LINE_LEN];
-    let last: [&[u8]; 3] = [chunked::size_line(ending.remainder.len(), &mut size), ending.remainder, b"\r\n"];
-    let last = if ending.remainder.is_empty() { &last[..0] } else { &last[..] };
+    let last: [&[u8]; 3] = [
+        chunked::size_line(ending.remainder.len(), &mut size),
+        ending.remainder,
+        b"\r\n",
+    ];
+    let last = if ending.remainder.is_empty() {
+        &last[..0]
+    } else {
+        &last[..]
+    };
     let error = ending.error.map(|(error_type, message)| {
-        let document = json::error_document_cut(error_type, message, TRAILER_MESSAGE, ending.scratch, ending.document);
+        let document = json::error_document_cut(
+            error_type,
+            message,
+            TRAILER_MESSAGE,
+            ending.scratch,
+            ending.document,
+        );
         // Fits: the scratch holds TRAILER_BODY_LEN bytes (see Ending).
-        (error_type, base64::encode(document, ending.scratch).unwrap_or(b""))
+        (
+            error_type,
+            base64::encode(document, ending.scratch).unwrap_or(b""),
+        )
     });
     let mut parts: [&[u8]; 9] = [b""; 9];
     parts[..last.len()].copy_from_slice(last);
@@ -192,19 +240,31 @@ fn end_stream(stream: &mut Stream<'_>, ending: Ending<'_>) -> Result<(), MustExi
         #[cfg(feature = "local-mode")]
         Sink::Caller(answer) => {
             if answer.stream_send(parts).is_err() {
-                log::line(&[b"streamed response for request ", answer.request_id(), b" broke: ", CALLER_GONE.as_bytes()]);
+                log::line(&[
+                    b"streamed response for request ",
+                    answer.request_id(),
+                    b" broke: ",
+                    CALLER_GONE.as_bytes(),
+                ]);
             }
             return Ok(());
         }
         // --invoke: the runtime prints an error document itself.
-        Sink::Stdout => return runtime::write_stdout(ending.remainder).map_err(|_| MustExit),
+        Sink::Stdout => {
+            return crate::sys::stdio::write_stdout(ending.remainder).map_err(|_| MustExit);
+        }
     };
     let sent = api.stream_send(parts);
     panic::leave_stream();
     match sent {
         Ok(()) => api.stream_reply(ids.request_id, stream.scratch),
         Err(e) => {
-            log::line(&[b"streamed response for request ", ids.request_id, b" broke: ", e.message().as_bytes()]);
+            log::line(&[
+                b"streamed response for request ",
+                ids.request_id,
+                b" broke: ",
+                e.message().as_bytes(),
+            ]);
             Ok(())
         }
     }
@@ -230,8 +290,14 @@ pub fn trailers<'e>(error: Option<(&'e [u8], &'e [u8])>) -> heapless::Vec<&'e [u
 fn valid_content_type(content_type: &[u8]) -> &[u8] {
     let valid = !content_type.is_empty()
         && content_type.len() <= MAX_CONTENT_TYPE
-        && content_type.iter().all(|&b| b == b' ' || b.is_ascii_graphic());
-    if valid { content_type } else { DEFAULT_CONTENT_TYPE }
+        && content_type
+            .iter()
+            .all(|&b| b == b' ' || b.is_ascii_graphic());
+    if valid {
+        content_type
+    } else {
+        DEFAULT_CONTENT_TYPE
+    }
 }
 
 /// `lb_stream_write` for C handlers (defined by [`crate::main!`]).
@@ -243,7 +309,11 @@ pub unsafe fn c_write(out: *mut RawResponse, data: *const u8, len: usize) -> c_i
     // SAFETY: per the contract, `out` is the runtime's, and its `stream` a live `Stream`.
     let (out, stream) = unsafe { (&*out, &mut *(*out).stream.cast::<Stream<'_>>()) };
     // SAFETY: per the contract.
-    let data = if len == 0 { &[][..] } else { unsafe { core::slice::from_raw_parts(data, len) } };
+    let data = if len == 0 {
+        &[][..]
+    } else {
+        unsafe { core::slice::from_raw_parts(data, len) }
+    };
     // SAFETY: the handler set `content_type`, a string it keeps alive (a literal, normally);
     // the length is checked before it is read.
     let content_type = bounded(&out.content_type);
@@ -327,9 +397,18 @@ mod tests {
 
     #[test]
     fn content_types_that_cannot_be_a_header_value_become_the_default() {
-        assert_eq!(valid_content_type(b"text/plain; charset=utf-8"), b"text/plain; charset=utf-8");
+        assert_eq!(
+            valid_content_type(b"text/plain; charset=utf-8"),
+            b"text/plain; charset=utf-8"
+        );
         assert_eq!(valid_content_type(b""), DEFAULT_CONTENT_TYPE);
-        assert_eq!(valid_content_type(b"text/plain\r\nX-Evil: 1"), DEFAULT_CONTENT_TYPE);
-        assert_eq!(valid_content_type(&[b'a'; MAX_CONTENT_TYPE + 1]), DEFAULT_CONTENT_TYPE);
+        assert_eq!(
+            valid_content_type(b"text/plain\r\nX-Evil: 1"),
+            DEFAULT_CONTENT_TYPE
+        );
+        assert_eq!(
+            valid_content_type(&[b'a'; MAX_CONTENT_TYPE + 1]),
+            DEFAULT_CONTENT_TYPE
+        );
     }
 }

@@ -11,7 +11,7 @@
 
 use core::ffi::c_char;
 
-use crate::log;
+use crate::sys::log;
 
 const ENTRY_PREFIX: &[u8] = b"_X_AMZN_TRACE_ID=";
 
@@ -36,7 +36,10 @@ pub struct TraceEnv {
 
 impl TraceEnv {
     /// `entry` and `table` become part of the process environment, so they must outlive it.
-    pub fn new(entry: &'static mut [u8; ENTRY_LEN], table: &'static mut [*mut c_char; MAX_VARIABLES]) -> Self {
+    pub fn new(
+        entry: &'static mut [u8; ENTRY_LEN],
+        table: &'static mut [*mut c_char; MAX_VARIABLES],
+    ) -> Self {
         TraceEnv { entry, table }
     }
 
@@ -64,7 +67,8 @@ impl TraceEnv {
         }
         self.entry[..ENTRY_PREFIX.len()].copy_from_slice(ENTRY_PREFIX);
         // Fits, with the NUL: the id is at most MAX_TRACE_ID bytes (checked above).
-        let value_end = crate::bytes::put(self.entry, ENTRY_PREFIX.len(), trace_id).unwrap_or(ENTRY_PREFIX.len());
+        let value_end = crate::codec::bytes::put(self.entry, ENTRY_PREFIX.len(), trace_id)
+            .unwrap_or(ENTRY_PREFIX.len());
         if let Some(nul) = self.entry.get_mut(value_end) {
             *nul = 0;
         }

@@ -4,8 +4,8 @@
 //! shift the body boundary: a `Content-Length` next to `Transfer-Encoding`, or two lengths
 //! that disagree, are errors rather than guesses.
 
-use crate::http::{self, eq_ignore_case, Cursor, HeadStop, Headers, Stop};
-use crate::num;
+use crate::codec::num;
+use crate::http::{self, Cursor, HeadStop, Headers, Stop, eq_ignore_case};
 
 pub use crate::http::MAX_HEADERS;
 
@@ -75,7 +75,8 @@ pub fn parse_head<'b>(
         Ok(line) => line,
         Err(stop) => return stopped(stop),
     };
-    let (block_len, count) = match http::parse_headers(buf.get(line_len..).unwrap_or(&[]), headers) {
+    let (block_len, count) = match http::parse_headers(buf.get(line_len..).unwrap_or(&[]), headers)
+    {
         Ok(block) => block,
         Err(stop) => return stopped(stop),
     };
@@ -125,7 +126,15 @@ pub fn parse_head<'b>(
         }
     };
     let keep_alive = !close && (http11 || keep_alive_token) && framing != Framing::UntilClose;
-    Ok(Some((ResponseHead { status, len, framing, keep_alive }, count)))
+    Ok(Some((
+        ResponseHead {
+            status,
+            len,
+            framing,
+            keep_alive,
+        },
+        count,
+    )))
 }
 
 /// The status line, `HTTP/1.x NNN reason` (the reason may be missing) and its line end, with
@@ -228,18 +237,23 @@ mod tests {
 
     #[test]
     fn header_names_match_in_any_case() {
-        let head = complete(b"HTTP/1.1 200 OK\r\ntRaNsFeR-eNcOdInG: CHUNKED\r\ncOnNeCtIoN: Close\r\n\r\n");
+        let head =
+            complete(b"HTTP/1.1 200 OK\r\ntRaNsFeR-eNcOdInG: CHUNKED\r\ncOnNeCtIoN: Close\r\n\r\n");
         assert_eq!(head.framing, Framing::Chunked);
         assert!(!head.keep_alive);
     }
 
     #[test]
     fn connection_tokens() {
-        let head = complete(b"HTTP/1.1 202 Accepted\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n");
+        let head = complete(
+            b"HTTP/1.1 202 Accepted\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n",
+        );
         assert!(!head.keep_alive);
         let head = complete(b"HTTP/1.0 202 Accepted\r\nContent-Length: 2\r\n\r\n");
         assert!(!head.keep_alive, "HTTP/1.0 closes by default");
-        let head = complete(b"HTTP/1.0 202 Accepted\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\n");
+        let head = complete(
+            b"HTTP/1.0 202 Accepted\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\n",
+        );
         assert!(head.keep_alive);
     }
 
@@ -252,19 +266,43 @@ mod tests {
 
     #[test]
     fn no_body_statuses() {
-        assert_eq!(complete(b"HTTP/1.1 204 No Content\r\n\r\n").framing, Framing::Length(0));
+        assert_eq!(
+            complete(b"HTTP/1.1 204 No Content\r\n\r\n").framing,
+            Framing::Length(0)
+        );
     }
 
     #[test]
     fn framing_conflicts_are_refused() {
         let cases: [(&[u8], HeadError); 9] = [
-            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", HeadError::ConflictingLength),
-            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", HeadError::LengthAndChunked),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", HeadError::UnsupportedEncoding),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", HeadError::UnsupportedEncoding),
-            (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", HeadError::BadLength),
-            (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", HeadError::BadLength),
-            (b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", HeadError::BadLength),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+                HeadError::ConflictingLength,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+                HeadError::LengthAndChunked,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+                HeadError::UnsupportedEncoding,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+                HeadError::UnsupportedEncoding,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+                HeadError::BadLength,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+                HeadError::BadLength,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
+                HeadError::BadLength,
+            ),
             (b"HTTP/1.1 100 Continue\r\n\r\n", HeadError::Interim),
             (b"HTTX/1.1 200 OK\r\n\r\n", HeadError::Malformed),
         ];
@@ -285,7 +323,10 @@ mod tests {
     #[test]
     fn garbage_and_header_lines_without_colon() {
         assert_eq!(parse(b"garbage\r\n\r\n"), Err(HeadError::Malformed));
-        assert_eq!(parse(b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"), Err(HeadError::Malformed));
+        assert_eq!(
+            parse(b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"),
+            Err(HeadError::Malformed)
+        );
         assert_eq!(parse(b"HTTP/1.1 abc OK\r\n\r\n"), Err(HeadError::Malformed));
     }
 
@@ -295,9 +336,12 @@ mod tests {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut headers);
         match response.parse(buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                Ok((response.code.unwrap(), response.version == Some(1), len, response.headers.len()))
-            }
+            Ok(httparse::Status::Complete(len)) => Ok((
+                response.code.unwrap(),
+                response.version == Some(1),
+                len,
+                response.headers.len(),
+            )),
             Ok(httparse::Status::Partial) => Err(Stop::Partial),
             Err(httparse::Error::TooManyHeaders) => Err(HeadStop::TooManyHeaders.into()),
             Err(_) => Err(HeadStop::Malformed.into()),
@@ -351,7 +395,12 @@ mod tests {
         for text in &cases {
             for cut in 0..=text.len() {
                 let part = &text[..cut];
-                assert_eq!(by_us(part), by_httparse(part), "{:?}", String::from_utf8_lossy(part));
+                assert_eq!(
+                    by_us(part),
+                    by_httparse(part),
+                    "{:?}",
+                    String::from_utf8_lossy(part)
+                );
             }
         }
     }

@@ -7,6 +7,9 @@
 //! alike. The start-line rules are httparse's, byte for byte (the tests of `response` compare
 //! the two on many inputs).
 
+pub mod chunked;
+pub mod response;
+
 /// Headers we accept in one head. The Runtime API sends about ten.
 pub const MAX_HEADERS: usize = 32;
 
@@ -42,7 +45,10 @@ impl From<HeadStop> for Stop {
 /// The one call of `httparse`'s header parser in the crate: request and response parsers both
 /// come here. Never inlined, so that it stays one copy.
 #[inline(never)]
-pub fn parse_headers<'b>(block: &'b [u8], headers: &mut Headers<'b>) -> Result<(usize, usize), Stop> {
+pub fn parse_headers<'b>(
+    block: &'b [u8],
+    headers: &mut Headers<'b>,
+) -> Result<(usize, usize), Stop> {
     match httparse::parse_headers(block, headers) {
         Ok(httparse::Status::Complete((len, parsed))) => Ok((len, parsed.len())),
         Ok(httparse::Status::Partial) => Err(Stop::Partial),
@@ -57,7 +63,10 @@ pub fn parse_headers<'b>(block: &'b [u8], headers: &mut Headers<'b>) -> Result<(
 #[inline(never)]
 #[allow(clippy::manual_ignore_case_cmp)] // core's is what this avoids
 pub fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == y.to_ascii_lowercase())
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.to_ascii_lowercase() == y.to_ascii_lowercase())
 }
 
 /// A reading position in a head's start line. Running out of bytes is [`Stop::Partial`],
@@ -139,21 +148,43 @@ mod tests {
     #[test]
     fn header_block_lengths_counts_and_refusals() {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        assert_eq!(parse_headers(b"A: 1\r\nB:2\r\n\r\nbody", &mut headers), Ok((13, 2)));
+        assert_eq!(
+            parse_headers(b"A: 1\r\nB:2\r\n\r\nbody", &mut headers),
+            Ok((13, 2))
+        );
         assert_eq!((headers[1].name, headers[1].value), ("B", &b"2"[..]));
         assert_eq!(parse_headers(b"\r\n", &mut headers), Ok((2, 0)));
         assert_eq!(parse_headers(b"A: 1\r\n", &mut headers), Err(Stop::Partial));
-        assert_eq!(parse_headers(b"A B: 1\r\n\r\n", &mut headers), Err(HeadStop::Malformed.into()));
+        assert_eq!(
+            parse_headers(b"A B: 1\r\n\r\n", &mut headers),
+            Err(HeadStop::Malformed.into())
+        );
         let many = "X: y\r\n".repeat(MAX_HEADERS + 1) + "\r\n";
-        assert_eq!(parse_headers(many.as_bytes(), &mut headers), Err(HeadStop::TooManyHeaders.into()));
+        assert_eq!(
+            parse_headers(many.as_bytes(), &mut headers),
+            Err(HeadStop::TooManyHeaders.into())
+        );
     }
 
     #[test]
     fn case_insensitive_equality_is_cores() {
-        let words: [&[u8]; 8] = [b"", b"a", b"A", b"b", b"Content-Length", b"content-length", b"CONTENT-LENGTH", b"content-lengt\xc3"];
+        let words: [&[u8]; 8] = [
+            b"",
+            b"a",
+            b"A",
+            b"b",
+            b"Content-Length",
+            b"content-length",
+            b"CONTENT-LENGTH",
+            b"content-lengt\xc3",
+        ];
         for a in words {
             for b in words {
-                assert_eq!(eq_ignore_case(a, b), a.eq_ignore_ascii_case(b), "{a:?} {b:?}");
+                assert_eq!(
+                    eq_ignore_case(a, b),
+                    a.eq_ignore_ascii_case(b),
+                    "{a:?} {b:?}"
+                );
             }
         }
         for x in 0..=255u8 {
@@ -173,10 +204,19 @@ mod tests {
         assert_eq!(line.byte(), Ok(b'x'));
         assert_eq!(line.byte(), Err(Stop::Partial));
         assert_eq!(Cursor::new(b"HTTP/1.1").version(), Ok(1));
-        assert_eq!(Cursor::new(b"HTTP/1.2").version(), Err(HeadStop::Malformed.into()));
+        assert_eq!(
+            Cursor::new(b"HTTP/1.2").version(),
+            Err(HeadStop::Malformed.into())
+        );
         assert_eq!(Cursor::new(b"HTTP/1").version(), Err(Stop::Partial));
-        assert_eq!(Cursor::new(b"HTTX").version(), Err(HeadStop::Malformed.into()));
-        assert_eq!(Cursor::new(b"\r\r").skip_empty_lines(), Err(HeadStop::Malformed.into()));
+        assert_eq!(
+            Cursor::new(b"HTTX").version(),
+            Err(HeadStop::Malformed.into())
+        );
+        assert_eq!(
+            Cursor::new(b"\r\r").skip_empty_lines(),
+            Err(HeadStop::Malformed.into())
+        );
         let mut line = Cursor::new(b"\r\n");
         let first = line.byte().unwrap();
         assert_eq!(line.line_end(first), Ok(()));

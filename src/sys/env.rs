@@ -1,7 +1,7 @@
 //! Reading environment variables, through musl's `getenv`: the runtime never changes them,
 //! except `_X_AMZN_TRACE_ID`, whose entry `trace_env` replaces without touching the others.
 
-use core::ffi::{c_char, CStr};
+use core::ffi::{CStr, c_char};
 
 unsafe extern "C" {
     fn getenv(name: *const c_char) -> *const c_char;

@@ -14,7 +14,7 @@ pub fn parse_v4(text: &[u8]) -> Option<Ipv4Addr> {
         if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
             return None;
         }
-        *octet = u8::try_from(crate::num::ascii_to_u64(part)?).ok()?;
+        *octet = u8::try_from(crate::codec::num::ascii_to_u64(part)?).ok()?;
     }
     if parts.next().is_some() {
         return None;
@@ -44,7 +44,11 @@ pub fn parse_v6(text: &[u8]) -> Option<Ipv6Addr> {
             let room = 7usize.checked_sub(head_len)?;
             let tail_len = parse_groups(tail, &mut rest[..room], true)?;
             // The tail's groups end the address (without indexing, which has panic paths).
-            for (group, &value) in groups.iter_mut().rev().zip(rest.get(..tail_len)?.iter().rev()) {
+            for (group, &value) in groups
+                .iter_mut()
+                .rev()
+                .zip(rest.get(..tail_len)?.iter().rev())
+            {
                 *group = value;
             }
         }
@@ -89,22 +93,69 @@ mod tests {
     use super::*;
 
     fn same_as_core(text: &str) {
-        assert_eq!(parse_v4(text.as_bytes()), text.parse::<Ipv4Addr>().ok(), "v4 {text:?}");
-        assert_eq!(parse_v6(text.as_bytes()), text.parse::<Ipv6Addr>().ok(), "v6 {text:?}");
+        assert_eq!(
+            parse_v4(text.as_bytes()),
+            text.parse::<Ipv4Addr>().ok(),
+            "v4 {text:?}"
+        );
+        assert_eq!(
+            parse_v6(text.as_bytes()),
+            text.parse::<Ipv6Addr>().ok(),
+            "v6 {text:?}"
+        );
     }
 
     #[test]
     fn known_forms() {
         let cases = [
-            "127.0.0.1", "0.0.0.0", "255.255.255.255", "169.254.100.1", "256.0.0.1", "1.2.3",
-            "1.2.3.4.5", "01.2.3.4", "1..2.3", "1.2.3.", "+1.2.3.4", "1.2.3.4 ", "",
-            "::", "::1", "1::", "fe80::1", "2001:db8::8a2e:370:7334", "2001:0db8:0000:0000:0000:ff00:0042:8329",
-            "::ffff:192.0.2.128", "64:ff9b::1.2.3.4", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8",
-            "1:2:3:4:5:6:7:8:9", "1::2::3", ":::", ":1::", "1:::2", "12345::", "g::", "1:2:3:4:5:6:1.2.3.4",
-            "1:2:3:4:5:6:7:1.2.3.4", "::1.2.3.4", "1.2.3.4::", "::1.2.3", "1:2:3:4:5:6:7", ":", "::ffff:1.2.3.4:5",
-            "FE80::ABCD", "1::1.2.3.4", "1:2:3:4:5::1.2.3.4", "1:2:3:4:5:6::1.2.3.4", "[::1]",
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "169.254.100.1",
+            "256.0.0.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1..2.3",
+            "1.2.3.",
+            "+1.2.3.4",
+            "1.2.3.4 ",
+            "",
+            "::",
+            "::1",
+            "1::",
+            "fe80::1",
+            "2001:db8::8a2e:370:7334",
+            "2001:0db8:0000:0000:0000:ff00:0042:8329",
+            "::ffff:192.0.2.128",
+            "64:ff9b::1.2.3.4",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8:9",
+            "1::2::3",
+            ":::",
+            ":1::",
+            "1:::2",
+            "12345::",
+            "g::",
+            "1:2:3:4:5:6:1.2.3.4",
+            "1:2:3:4:5:6:7:1.2.3.4",
+            "::1.2.3.4",
+            "1.2.3.4::",
+            "::1.2.3",
+            "1:2:3:4:5:6:7",
+            ":",
+            "::ffff:1.2.3.4:5",
+            "FE80::ABCD",
+            "1::1.2.3.4",
+            "1:2:3:4:5::1.2.3.4",
+            "1:2:3:4:5:6::1.2.3.4",
+            "[::1]",
             // Eight groups before `::` (found by fuzzing: it used to overflow `7 - 8`).
-            "1:2:3:4:5:6:7:8::", "1:2:3:4:5:6:7:8::1", "1:2:3:4:5:6:1:234::::57:8",
+            "1:2:3:4:5:6:7:8::",
+            "1:2:3:4:5:6:7:8::1",
+            "1:2:3:4:5:6:1:234::::57:8",
         ];
         for text in cases {
             same_as_core(text);

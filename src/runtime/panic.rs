@@ -10,10 +10,10 @@ use core::cell::UnsafeCell;
 use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 
-use crate::api::{Ids, RuntimeApi, MAX_REQUEST_ID};
-use crate::client::Connection;
-use crate::endpoint::{self, Endpoint};
-use crate::{json, log, net, num, runtime};
+use crate::api::client::Connection;
+use crate::api::endpoint::{self, Endpoint};
+use crate::api::{Ids, MAX_REQUEST_ID, RuntimeApi};
+use crate::{api::net, codec::json, codec::num, sys::log};
 
 /// The error type callers see for a panic.
 pub const HANDLER_PANIC: &[u8] = b"Runtime.HandlerPanic";
@@ -105,7 +105,7 @@ pub fn report(info: &PanicInfo<'_>) -> ! {
     let phase = PHASE.swap(REPORTING, Ordering::SeqCst);
     if phase == REPORTING {
         // A panic while reporting one: give up at once rather than loop.
-        runtime::exit(EXIT_STATUS);
+        crate::sys::exit(EXIT_STATUS);
     }
     let message = describe(info);
     log::line(&[message.as_bytes()]);
@@ -117,12 +117,19 @@ pub fn report(info: &PanicInfo<'_>) -> ! {
         if phase == IN_INVOCATION && stream_fd >= 0 {
             end_stream(stream_fd, message.as_bytes());
         } else if let Ok(endpoint) = endpoint::parse(&slot.address) {
-            let ids = Ids { request_id: &slot.request_id, invocation_id: &slot.invocation_id };
-            let ids = if phase == IN_INVOCATION { Some(&ids) } else { None };
+            let ids = Ids {
+                request_id: &slot.request_id,
+                invocation_id: &slot.invocation_id,
+            };
+            let ids = if phase == IN_INVOCATION {
+                Some(&ids)
+            } else {
+                None
+            };
             post(endpoint, ids, message.as_bytes());
         }
     }
-    runtime::exit(EXIT_STATUS)
+    crate::sys::exit(EXIT_STATUS)
 }
 
 fn post(endpoint: Endpoint, ids: Option<&Ids<'_>>, message: &[u8]) {
@@ -142,9 +149,10 @@ fn end_stream(fd: i32, message: &[u8]) {
     let socket = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
     let mut document = [0u8; 8 * 1024];
     let mut body = [0u8; 11 * 1024];
-    let document = json::error_document_cut(HANDLER_PANIC, message, 1024, &mut [0u8; 4], &mut document);
-    let body = crate::base64::encode(document, &mut body).unwrap_or(b"");
-    let ending = crate::stream::trailers(Some((HANDLER_PANIC, body)));
+    let document =
+        json::error_document_cut(HANDLER_PANIC, message, 1024, &mut [0u8; 4], &mut document);
+    let body = crate::codec::base64::encode(document, &mut body).unwrap_or(b"");
+    let ending = crate::abi::stream::trailers(Some((HANDLER_PANIC, body)));
     if net::send_all(socket, &ending).is_ok() {
         let mut reply = [0u8; 512];
         let _ = net::recv(socket, &mut reply);
@@ -165,12 +173,21 @@ fn describe(info: &PanicInfo<'_>) -> heapless::String<1024> {
         put(" at ");
         put(location.file());
         put(":");
-        put(ascii(num::u64_to_ascii(location.line().into(), &mut digits)));
+        put(ascii(num::u64_to_ascii(
+            location.line().into(),
+            &mut digits,
+        )));
         put(":");
-        put(ascii(num::u64_to_ascii(location.column().into(), &mut digits)));
+        put(ascii(num::u64_to_ascii(
+            location.column().into(),
+            &mut digits,
+        )));
     }
     put(": ");
-    put(info.message().as_str().unwrap_or("(a message with arguments, not formatted)"));
+    put(info
+        .message()
+        .as_str()
+        .unwrap_or("(a message with arguments, not formatted)"));
     text
 }
 

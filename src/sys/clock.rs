@@ -31,8 +31,13 @@ pub fn now_ms(clock: Clock) -> i64 {
 /// its vDSO lookup (650 bytes) to save a fraction of a microsecond on a call made a few
 /// times per invocation, and rustix's asserts with `assert_eq!`, which links `core::fmt`.
 pub fn now_us(clock: Clock) -> i64 {
-    let mut now = Timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut now = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes one `struct timespec` (two 64-bit fields on Linux) at `now`.
     unsafe { syscall(SYS_CLOCK_GETTIME, clock as c_int, &mut now as *mut Timespec) };
-    now.tv_sec.saturating_mul(1_000_000).saturating_add(now.tv_nsec / 1000)
+    now.tv_sec
+        .saturating_mul(1_000_000)
+        .saturating_add(now.tv_nsec / 1000)
 }

@@ -1,15 +1,21 @@
 //! The Runtime API: its four requests, the `/next` headers that make an invocation's context,
 //! and what each reply status means for the loop.
 
+pub mod client;
+pub mod endpoint;
+pub mod ip;
+pub mod net;
+pub mod request;
+
 use core::ops::Range;
 
-use crate::client::{range_in, ClientError, Connection, Reply};
-use crate::context::{RawContext, Str};
+use crate::abi::context::{RawContext, Str};
+use crate::api::client::{ClientError, Connection, Reply, range_in};
+use crate::api::request::{RequestHead, write_head};
+use crate::codec::num;
 use crate::http::eq_ignore_case;
-use crate::log;
-use crate::num;
-use crate::request::{write_head, RequestHead};
-use crate::response::ResponseHead;
+use crate::http::response::ResponseHead;
+use crate::sys::log;
 
 /// Longest request id we accept. Lambda's are 36-byte UUIDs.
 pub const MAX_REQUEST_ID: usize = 256;
@@ -19,7 +25,7 @@ pub const MAX_EVENT: usize = 6 * 1024 * 1024;
 
 /// The `/next` receive buffer: a full head and the largest event, plus room for chunk framing.
 pub const NEXT_BUFFER_LEN: usize =
-    crate::response::MAX_HEAD_LEN + MAX_EVENT + crate::chunked::MAX_LINE + 64;
+    crate::http::response::MAX_HEAD_LEN + MAX_EVENT + crate::http::chunked::MAX_LINE + 64;
 
 /// Receive buffer for replies to posts: `{"status":"OK"}` or a short error document.
 pub const REPLY_BUFFER_LEN: usize = 16 * 1024;
@@ -45,7 +51,9 @@ impl NextHeaders {
         let mut found = NextHeaders::default();
         for header in headers {
             let name = header.name.as_bytes();
-            let Some(suffix) = name.strip_prefix_ignore_case(b"lambda-runtime-") else { continue };
+            let Some(suffix) = name.strip_prefix_ignore_case(b"lambda-runtime-") else {
+                continue;
+            };
             let slot = match suffix {
                 n if eq_ignore_case(n, b"aws-request-id") => &mut found.request_id,
                 n if eq_ignore_case(n, b"deadline-ms") => &mut found.deadline_ms,
@@ -107,7 +115,10 @@ pub fn is_valid_request_id(id: &[u8]) -> bool {
         && id != b".."
         && id.iter().all(|&b| {
             b.is_ascii_alphanumeric()
-                || matches!(b, b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')')
+                || matches!(
+                    b,
+                    b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')'
+                )
                 || matches!(b, b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@')
         })
 }
@@ -138,7 +149,11 @@ pub struct Invocation<'b> {
 pub enum Next<'b> {
     Invocation(Invocation<'b>),
     /// An invocation we cannot run: answer it with this error.
-    Refuse { ids: Ids<'b>, error_type: &'static [u8], message: &'static [u8] },
+    Refuse {
+        ids: Ids<'b>,
+        error_type: &'static [u8],
+        message: &'static [u8],
+    },
     /// Nothing to answer (the reason was logged); ask again.
     Skip,
 }
@@ -163,7 +178,10 @@ pub struct RuntimeApi {
 
 impl RuntimeApi {
     pub fn new(conn: Connection) -> Self {
-        RuntimeApi { conn, head: RequestHead::new() }
+        RuntimeApi {
+            conn,
+            head: RequestHead::new(),
+        }
     }
 
     /// `GET /runtime/invocation/next`: waits (without a timeout: the sandbox may be frozen
@@ -176,10 +194,15 @@ impl RuntimeApi {
         let _ = write_head(&mut self.head, "GET", endpoint, &path, &[], None);
         let mut headers = NextHeaders::default();
         let mut status = 0;
-        let result = self.conn.exchange(&self.head, &[], buf, Some(&mut |buf, head: &ResponseHead, raw| {
-            status = head.status;
-            headers = NextHeaders::capture(buf, raw);
-        }));
+        let result = self.conn.exchange(
+            &self.head,
+            &[],
+            buf,
+            Some(&mut |buf, head: &ResponseHead, raw| {
+                status = head.status;
+                headers = NextHeaders::capture(buf, raw);
+            }),
+        );
         let body = match result {
             Ok(reply) if reply.head.status == 200 => reply.body,
             Ok(reply) => return Err(status_error(b"GET /next", reply.head.status)),
@@ -202,24 +225,46 @@ impl RuntimeApi {
         };
         headers.terminate(buf);
         let buf: &'b [u8] = buf;
-        let Some(ids) = ids(buf, &headers) else { return Ok(Next::Skip) };
+        let Some(ids) = ids(buf, &headers) else {
+            return Ok(Next::Skip);
+        };
         let context = context(buf, &headers);
-        Ok(Next::Invocation(Invocation { ids, context, event: buf.get(body).unwrap_or_default() }))
+        Ok(Next::Invocation(Invocation {
+            ids,
+            context,
+            event: buf.get(body).unwrap_or_default(),
+        }))
     }
 
     /// `POST /runtime/invocation/{id}/response` with the buffered response.
-    pub fn post_response(&mut self, ids: &Ids<'_>, body: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
+    pub fn post_response(
+        &mut self,
+        ids: &Ids<'_>,
+        body: &[u8],
+        reply: &mut [u8],
+    ) -> Result<(), MustExit> {
         let endpoint = self.conn.endpoint();
         let path: [&[u8]; 3] = [b"/runtime/invocation/", ids.request_id, b"/response"];
         let invocation: [(&str, &[u8]); 1] = [("Lambda-Runtime-Invocation-Id", ids.invocation_id)];
-        let headers = if ids.invocation_id.is_empty() { &invocation[..0] } else { &invocation[..] };
+        let headers = if ids.invocation_id.is_empty() {
+            &invocation[..0]
+        } else {
+            &invocation[..]
+        };
         // Cannot fail: request and invocation ids are checked to be at most 256 bytes.
-        let _ = write_head(&mut self.head, "POST", endpoint, &path, headers, Some(body.len()));
+        let _ = write_head(
+            &mut self.head,
+            "POST",
+            endpoint,
+            &path,
+            headers,
+            Some(body.len()),
+        );
         self.post(b"POST /response", ids.request_id, body, reply)
     }
 
     /// `POST /runtime/invocation/{id}/error`, or `POST /runtime/init/error` without ids, with
-    /// an error document from [`crate::json::error_document`].
+    /// an error document from [`crate::codec::json::error_document`].
     pub fn post_error(
         &mut self,
         ids: Option<&Ids<'_>>,
@@ -237,37 +282,69 @@ impl RuntimeApi {
             Some(ids) => {
                 headers[2].1 = ids.invocation_id;
                 let count = if ids.invocation_id.is_empty() { 2 } else { 3 };
-                ([b"/runtime/invocation/", ids.request_id, b"/error"], count, b"POST /error")
+                (
+                    [b"/runtime/invocation/", ids.request_id, b"/error"],
+                    count,
+                    b"POST /error",
+                )
             }
             None => ([b"/runtime/init/error", b"", b""], 2, b"POST /init/error"),
         };
         // Cannot fail: ids and error type are checked to be at most 256 and 128 bytes.
-        let _ = write_head(&mut self.head, "POST", endpoint, &path, &headers[..count], Some(document.len()));
+        let _ = write_head(
+            &mut self.head,
+            "POST",
+            endpoint,
+            &path,
+            &headers[..count],
+            Some(document.len()),
+        );
         let request_id = ids.map_or(&b"(init)"[..], |ids| ids.request_id);
         self.post(what, request_id, document, reply)
     }
 
-    fn post(&mut self, what: &[u8], request_id: &[u8], body: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
+    fn post(
+        &mut self,
+        what: &[u8],
+        request_id: &[u8],
+        body: &[u8],
+        reply: &mut [u8],
+    ) -> Result<(), MustExit> {
         let result = self.conn.exchange(&self.head, body, reply, None);
         judge_reply(what, request_id, result)
     }
 
     /// Starts a streamed `POST /runtime/invocation/{id}/response`: its head, which declares
     /// the error trailers, and `first` (the first chunk, framed by the caller).
-    pub fn stream_start(&mut self, ids: &Ids<'_>, content_type: &[u8], first: &[&[u8]]) -> Result<(), ClientError> {
+    pub fn stream_start(
+        &mut self,
+        ids: &Ids<'_>,
+        content_type: &[u8],
+        first: &[&[u8]],
+    ) -> Result<(), ClientError> {
         let endpoint = self.conn.endpoint();
         let path: [&[u8]; 3] = [b"/runtime/invocation/", ids.request_id, b"/response"];
         let headers: [(&str, &[u8]); 5] = [
             ("Lambda-Runtime-Function-Response-Mode", b"streaming"),
             ("Transfer-Encoding", b"chunked"),
             ("Content-Type", content_type),
-            ("Trailer", b"Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"),
+            (
+                "Trailer",
+                b"Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+            ),
             ("Lambda-Runtime-Invocation-Id", ids.invocation_id),
         ];
         let count = if ids.invocation_id.is_empty() { 4 } else { 5 };
         // Cannot fail: ids are at most 256 bytes and the content type is checked to be at most
         // 128 (stream::MAX_CONTENT_TYPE).
-        let _ = write_head(&mut self.head, "POST", endpoint, &path, &headers[..count], None);
+        let _ = write_head(
+            &mut self.head,
+            "POST",
+            endpoint,
+            &path,
+            &headers[..count],
+            None,
+        );
         let mut parts: [&[u8]; 4] = [&self.head, b"", b"", b""];
         parts[1..=first.len()].copy_from_slice(first);
         self.conn.start(&parts[..=first.len()])
@@ -298,18 +375,39 @@ impl RuntimeApi {
 
 /// What a post's reply means: 2xx fine; other statuses logged with the request id, and 5xx
 /// end the runtime; a failed exchange logged (the loop goes on: `/next` will tell).
-fn judge_reply(what: &[u8], request_id: &[u8], result: Result<Reply, ClientError>) -> Result<(), MustExit> {
+fn judge_reply(
+    what: &[u8],
+    request_id: &[u8],
+    result: Result<Reply, ClientError>,
+) -> Result<(), MustExit> {
     match result {
         Ok(r) if (200..300).contains(&r.head.status) => Ok(()),
         Ok(r) => {
             let mut digits = [0; num::U64_DIGITS];
             let status = num::u64_to_ascii(r.head.status.into(), &mut digits);
             let meaning = status_meaning(r.head.status);
-            log::line(&[what, b" for request ", request_id, b": status ", status, meaning]);
-            if r.head.status >= 500 { Err(MustExit) } else { Ok(()) }
+            log::line(&[
+                what,
+                b" for request ",
+                request_id,
+                b": status ",
+                status,
+                meaning,
+            ]);
+            if r.head.status >= 500 {
+                Err(MustExit)
+            } else {
+                Ok(())
+            }
         }
         Err(e) => {
-            log::line(&[what, b" for request ", request_id, b" failed: ", e.message().as_bytes()]);
+            log::line(&[
+                what,
+                b" for request ",
+                request_id,
+                b" failed: ",
+                e.message().as_bytes(),
+            ]);
             Ok(())
         }
     }
@@ -322,38 +420,57 @@ fn ids<'b>(buf: &'b [u8], headers: &NextHeaders) -> Option<Ids<'b>> {
     };
     if !is_valid_request_id(request_id) {
         let shown = log::printable::<64>(request_id);
-        log::line(&[b"GET /next: unusable request id \"", &shown, b"\" (empty, too long, or not plain URL characters); skipped"]);
+        log::line(&[
+            b"GET /next: unusable request id \"",
+            &shown,
+            b"\" (empty, too long, or not plain URL characters); skipped",
+        ]);
         return None;
     }
     let invocation_id = value(buf, &headers.invocation_id).unwrap_or_default();
     let invocation_id = if is_valid_invocation_id(invocation_id) {
         invocation_id
     } else {
-        log::line(&[b"GET /next: request ", request_id, b": unusable Lambda-Runtime-Invocation-Id; not echoed"]);
+        log::line(&[
+            b"GET /next: request ",
+            request_id,
+            b": unusable Lambda-Runtime-Invocation-Id; not echoed",
+        ]);
         b""
     };
-    Some(Ids { request_id, invocation_id })
+    Some(Ids {
+        request_id,
+        invocation_id,
+    })
 }
 
 /// The context for a handler, from captured headers (already NUL-terminated in `buf`).
 fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
     let text = |range: &Option<Range<usize>>, name: &[u8]| -> Str {
-        let Some(value) = value(buf, range) else { return Str::EMPTY };
+        let Some(value) = value(buf, range) else {
+            return Str::EMPTY;
+        };
         if core::str::from_utf8(value).is_err() {
-            log::line(&[b"GET /next: header Lambda-Runtime-", name, b" is not UTF-8; ignored"]);
+            log::line(&[
+                b"GET /next: header Lambda-Runtime-",
+                name,
+                b" is not UTF-8; ignored",
+            ]);
             return Str::EMPTY;
         }
         Str::new(value)
     };
     let deadline_ms = match value(buf, &headers.deadline_ms) {
         None => 0,
-        Some(digits) => match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
-            Some(ms) => ms,
-            None => {
-                log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)");
-                0
+        Some(digits) => {
+            match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
+                Some(ms) => ms,
+                None => {
+                    log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)");
+                    0
+                }
             }
-        },
+        }
     };
     RawContext {
         request_id: text(&headers.request_id, b"Aws-Request-Id"),
@@ -377,7 +494,11 @@ fn status_error(what: &[u8], status: u16) -> NextError {
     let mut digits = [0; num::U64_DIGITS];
     let shown = num::u64_to_ascii(status.into(), &mut digits);
     log::line(&[what, b": status ", shown, status_meaning(status)]);
-    if status >= 500 { NextError::Exit } else { NextError::Retry }
+    if status >= 500 {
+        NextError::Exit
+    } else {
+        NextError::Retry
+    }
 }
 
 fn status_meaning(status: u16) -> &'static [u8] {
@@ -398,7 +519,7 @@ pub fn log_client_error(what: &[u8], error: ClientError) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::response;
+    use crate::http::response;
 
     fn capture(text: &[u8]) -> (Vec<u8>, NextHeaders) {
         let mut headers = [httparse::EMPTY_HEADER; response::MAX_HEADERS];
@@ -429,11 +550,17 @@ mod tests {
         assert_eq!(ids.invocation_id, b"inv-1");
         let raw = context(&buf, &headers);
         // SAFETY: the context points into `buf`, alive here.
-        let ctx = unsafe { crate::context::Context::from_raw(&raw) };
+        let ctx = unsafe { crate::abi::context::Context::from_raw(&raw) };
         assert_eq!(ctx.request_id, "8476a536-e9f4-11e8-9739-2dfe598c3fcd");
         assert_eq!(ctx.deadline_ms, 1_542_409_706_888);
-        assert_eq!(ctx.invoked_function_arn, "arn:aws:lambda:us-east-2:123456789012:function:custom-runtime");
-        assert_eq!(ctx.trace_id, Some("Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1"));
+        assert_eq!(
+            ctx.invoked_function_arn,
+            "arn:aws:lambda:us-east-2:123456789012:function:custom-runtime"
+        );
+        assert_eq!(
+            ctx.trace_id,
+            Some("Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1")
+        );
         assert_eq!(ctx.client_context, Some("{\"custom\":{}}"));
         assert_eq!(ctx.cognito_identity, Some("{\"cognitoIdentityId\":\"x\"}"));
         assert_eq!(ctx.tenant_id, Some("tenant-7"));
@@ -446,8 +573,16 @@ mod tests {
 
     #[test]
     fn only_the_request_id_is_required() {
-        let (buf, headers) = capture(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nContent-Length: 0\r\n\r\n");
-        assert_eq!(ids(&buf, &headers).unwrap(), Ids { request_id: b"abc", invocation_id: b"" });
+        let (buf, headers) = capture(
+            b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nContent-Length: 0\r\n\r\n",
+        );
+        assert_eq!(
+            ids(&buf, &headers).unwrap(),
+            Ids {
+                request_id: b"abc",
+                invocation_id: b""
+            }
+        );
         let raw = context(&buf, &headers);
         assert_eq!(raw.deadline_ms, 0);
         assert_eq!(raw.trace_id.len, 0);
@@ -463,11 +598,14 @@ mod tests {
 
     #[test]
     fn the_longest_possible_heads_fit() {
-        use crate::request::{write_head, RequestHead};
-        let address = format!("http://[1111:2222:3333:4444:5555:6666:7777:8888]:65535/{}", "p".repeat(200));
-        let endpoint = crate::endpoint::parse(&address).unwrap();
+        use crate::api::request::{RequestHead, write_head};
+        let address = format!(
+            "http://[1111:2222:3333:4444:5555:6666:7777:8888]:65535/{}",
+            "p".repeat(200)
+        );
+        let endpoint = crate::api::endpoint::parse(&address).unwrap();
         let id = [b'i'; MAX_REQUEST_ID];
-        let error_type = [b't'; crate::handler::MAX_ERROR_TYPE];
+        let error_type = [b't'; crate::abi::handler::MAX_ERROR_TYPE];
         let path: [&[u8]; 3] = [b"/runtime/invocation/", &id, b"/response"];
         let headers: [(&str, &[u8]); 3] = [
             ("Lambda-Runtime-Function-Error-Type", &error_type),
@@ -475,14 +613,37 @@ mod tests {
             ("Lambda-Runtime-Invocation-Id", &id),
         ];
         let mut head = RequestHead::new();
-        assert_eq!(write_head(&mut head, "POST", &endpoint, &path, &headers, Some(usize::MAX)), Ok(()));
+        assert_eq!(
+            write_head(
+                &mut head,
+                "POST",
+                &endpoint,
+                &path,
+                &headers,
+                Some(usize::MAX)
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn request_ids_that_could_bend_a_request_line_are_refused() {
         assert!(is_valid_request_id(b"8476a536-e9f4-11e8-9739-2dfe598c3fcd"));
         assert!(is_valid_request_id(b"A.b_c~1"));
-        for bad in [&b""[..], b"a/b", b"a b", b"a?b", b"a#b", b"a%2fb", b"a\rb", b"a\nb", b"a\x00b", b"\xc3\xa9", b".", b".."] {
+        for bad in [
+            &b""[..],
+            b"a/b",
+            b"a b",
+            b"a?b",
+            b"a#b",
+            b"a%2fb",
+            b"a\rb",
+            b"a\nb",
+            b"a\x00b",
+            b"\xc3\xa9",
+            b".",
+            b"..",
+        ] {
             assert!(!is_valid_request_id(bad), "{bad:?}");
         }
         assert!(!is_valid_request_id(&[b'a'; MAX_REQUEST_ID + 1]));

@@ -13,7 +13,7 @@ use rustix::net::{self, RecvFlags, SendFlags};
 pub const MAX_PARTS: usize = 12;
 
 /// A TCP socket, closed on drop.
-pub type Socket = crate::fd::Fd;
+pub type Socket = crate::sys::fd::Fd;
 
 unsafe extern "C" {
     fn socket(domain: c_int, kind: c_int, protocol: c_int) -> c_int;
@@ -69,7 +69,16 @@ pub fn listen(addr: &SocketAddr) -> Result<Socket, Errno> {
 /// once) and a receive timeout, so that a caller who stops sending cannot hold the server.
 pub fn accept(listener: &Socket, recv_timeout_s: u64) -> Result<Socket, Errno> {
     // SAFETY: null address and length are allowed (the peer's address is not wanted).
-    let socket = retry_interrupted(|| owned(unsafe { accept4(listener.raw(), core::ptr::null_mut(), core::ptr::null_mut(), SOCK_CLOEXEC) }))?;
+    let socket = retry_interrupted(|| {
+        owned(unsafe {
+            accept4(
+                listener.raw(),
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                SOCK_CLOEXEC,
+            )
+        })
+    })?;
     net::sockopt::set_tcp_nodelay(&socket, true)?;
     let timeout = core::time::Duration::from_secs(recv_timeout_s);
     net::sockopt::set_socket_timeout(&socket, net::sockopt::Timeout::Recv, Some(timeout))?;
@@ -112,7 +121,8 @@ pub fn send_all(socket: impl AsFd, parts: &[&[u8]]) -> Result<(), Errno> {
         }
         let slices = slices.get(..count).unwrap_or_default();
         let mut control = net::SendAncillaryBuffer::default();
-        let sent = retry_interrupted(|| net::sendmsg(&socket, slices, &mut control, SendFlags::NOSIGNAL))?;
+        let sent =
+            retry_interrupted(|| net::sendmsg(&socket, slices, &mut control, SendFlags::NOSIGNAL))?;
         skip += sent;
     }
 }

@@ -13,10 +13,10 @@ use core::ops::Range;
 
 use rustix::io::Errno;
 
-use crate::chunked::{ChunkError, Dechunker};
-use crate::endpoint::Endpoint;
-use crate::net::{self, Socket};
-use crate::response::{self, Framing, HeadError, ResponseHead};
+use crate::api::endpoint::Endpoint;
+use crate::api::net::{self, Socket};
+use crate::http::chunked::{ChunkError, Dechunker};
+use crate::http::response::{self, Framing, HeadError, ResponseHead};
 
 /// Why an exchange failed. The connection is closed after any of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,10 @@ enum ReadError {
 
 impl Connection {
     pub fn new(endpoint: Endpoint) -> Self {
-        Self { endpoint, socket: None }
+        Self {
+            endpoint,
+            socket: None,
+        }
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -182,7 +185,11 @@ impl Connection {
 }
 
 /// Reads one reply. Returns it and whether the connection may be used again.
-fn read_reply(socket: &Socket, buf: &mut [u8], inspect: Option<&mut Inspect<'_>>) -> Result<(Reply, bool), ReadError> {
+fn read_reply(
+    socket: &Socket,
+    buf: &mut [u8],
+    inspect: Option<&mut Inspect<'_>>,
+) -> Result<(Reply, bool), ReadError> {
     let mut filled = 0;
     let head = loop {
         let n = match net::recv(socket, rest(buf, filled)) {
@@ -210,7 +217,8 @@ fn read_reply(socket: &Socket, buf: &mut [u8], inspect: Option<&mut Inspect<'_>>
             Err(e) => return Err(ReadError::Fatal(ClientError::Head(e))),
         }
     };
-    let (body, excess) = read_body(socket, buf, head.len, filled, head.framing).map_err(ReadError::Fatal)?;
+    let (body, excess) =
+        read_body(socket, buf, head.len, filled, head.framing).map_err(ReadError::Fatal)?;
     // Bytes beyond the reply mean the server and we disagree on framing: start afresh.
     let keep_alive = head.keep_alive && excess == 0;
     Ok((Reply { head, body }, keep_alive))

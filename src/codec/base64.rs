@@ -13,10 +13,18 @@ pub const fn encoded_len(len: usize) -> usize {
 pub fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
     let out = out.get_mut(..encoded_len(input.len()))?;
     for (group, dst) in input.chunks(3).zip(out.chunks_mut(4)) {
-        let b = [group[0], *group.get(1).unwrap_or(&0), *group.get(2).unwrap_or(&0)];
+        let b = [
+            group[0],
+            *group.get(1).unwrap_or(&0),
+            *group.get(2).unwrap_or(&0),
+        ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for (i, slot) in dst.iter_mut().enumerate() {
-            *slot = if i <= group.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] } else { b'=' };
+            *slot = if i <= group.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize]
+            } else {
+                b'='
+            };
         }
     }
     Some(out)
@@ -26,7 +34,10 @@ pub fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
 /// four characters become at most three bytes, written behind the reading position). Padding
 /// is optional; `None` for anything else that is not base64.
 pub fn decode_in_place(text: &mut [u8]) -> Option<&mut [u8]> {
-    let unpadded = text.iter().rposition(|&b| b != b'=').map_or(0, |last| last + 1);
+    let unpadded = text
+        .iter()
+        .rposition(|&b| b != b'=')
+        .map_or(0, |last| last + 1);
     let padded = text.len() > unpadded;
     if text.len() - unpadded > 2 || unpadded % 4 == 1 || (padded && text.len() % 4 != 0) {
         return None;
@@ -37,13 +48,13 @@ pub fn decode_in_place(text: &mut [u8]) -> Option<&mut [u8]> {
         bits = bits << 6 | u32::from(value(*text.get(i)?)?);
         // Every fourth character completes three bytes; the rest are flushed after the loop.
         if i % 4 == 3 {
-            len = crate::bytes::put(text, len, bits.to_be_bytes().get(1..)?)?;
+            len = crate::codec::bytes::put(text, len, bits.to_be_bytes().get(1..)?)?;
         }
     }
     let rest = unpadded % 4; // 0, 2 or 3 characters: 0, 1 or 2 bytes
     if rest > 0 {
         bits <<= 6 * (4 - rest as u32);
-        len = crate::bytes::put(text, len, bits.to_be_bytes().get(1..rest)?)?;
+        len = crate::codec::bytes::put(text, len, bits.to_be_bytes().get(1..rest)?)?;
     }
     text.get_mut(..len)
 }
@@ -91,25 +102,56 @@ mod tests {
         for len in 0..40 {
             let input: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
             let mut text = text(&input).into_bytes();
-            assert_eq!(decode_in_place(&mut text).unwrap(), &input[..], "{len} bytes");
-            let mut unpadded = super::tests::text(&input).trim_end_matches('=').as_bytes().to_vec();
-            assert_eq!(decode_in_place(&mut unpadded).unwrap(), &input[..], "{len} bytes, unpadded");
+            assert_eq!(
+                decode_in_place(&mut text).unwrap(),
+                &input[..],
+                "{len} bytes"
+            );
+            let mut unpadded = super::tests::text(&input)
+                .trim_end_matches('=')
+                .as_bytes()
+                .to_vec();
+            assert_eq!(
+                decode_in_place(&mut unpadded).unwrap(),
+                &input[..],
+                "{len} bytes, unpadded"
+            );
         }
         let mut client_context = b"eyJjdXN0b20iOnsiYSI6MX19".to_vec();
-        assert_eq!(decode_in_place(&mut client_context).unwrap(), br#"{"custom":{"a":1}}"#);
+        assert_eq!(
+            decode_in_place(&mut client_context).unwrap(),
+            br#"{"custom":{"a":1}}"#
+        );
     }
 
     #[test]
     fn every_character_has_its_alphabet_position() {
         for c in 0..=255u8 {
-            assert_eq!(value(c), ALPHABET.iter().position(|&a| a == c).map(|p| p as u8), "{c}");
+            assert_eq!(
+                value(c),
+                ALPHABET.iter().position(|&a| a == c).map(|p| p as u8),
+                "{c}"
+            );
         }
     }
 
     #[test]
     fn refuses_what_is_not_base64() {
-        for bad in [&b"Zg="[..], b"Z", b"Zm9v!", b"Zm 9v", b"Zg===", b"=Zg=", b"Zm9v\r\n"] {
-            assert_eq!(decode_in_place(&mut bad.to_vec()), None, "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"Zg="[..],
+            b"Z",
+            b"Zm9v!",
+            b"Zm 9v",
+            b"Zg===",
+            b"=Zg=",
+            b"Zm9v\r\n",
+        ] {
+            assert_eq!(
+                decode_in_place(&mut bad.to_vec()),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

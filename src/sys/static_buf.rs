@@ -17,7 +17,10 @@ unsafe impl<T> Sync for StaticCell<T> {}
 
 impl<T> StaticCell<T> {
     pub const fn new(value: T) -> Self {
-        StaticCell { taken: AtomicBool::new(false), value: UnsafeCell::new(value) }
+        StaticCell {
+            taken: AtomicBool::new(false),
+            value: UnsafeCell::new(value),
+        }
     }
 
     /// The value, the first time; `None` after that.

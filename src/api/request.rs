@@ -3,8 +3,8 @@
 //! Bodies are never copied in here: the connection sends the head and the body together with
 //! one vectored write.
 
-use crate::endpoint::Endpoint;
-use crate::num;
+use crate::api::endpoint::Endpoint;
+use crate::codec::num;
 
 /// Big enough for the longest head we send: host and prefix (256 each), a request id (256),
 /// an error type (128), an invocation id (256) and fixed text.
@@ -66,7 +66,7 @@ pub fn write_head(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::endpoint;
+    use crate::api::endpoint;
 
     fn text(head: &RequestHead) -> &str {
         core::str::from_utf8(head).unwrap()
@@ -76,7 +76,15 @@ mod tests {
     fn get_without_body() {
         let ep = endpoint::parse("127.0.0.1:9001").unwrap();
         let mut head = RequestHead::new();
-        write_head(&mut head, "GET", &ep, &[b"/runtime/invocation/next"], &[], None).unwrap();
+        write_head(
+            &mut head,
+            "GET",
+            &ep,
+            &[b"/runtime/invocation/next"],
+            &[],
+            None,
+        )
+        .unwrap();
         assert_eq!(
             text(&head),
             format!(

@@ -1,0 +1,1 @@
+//! Lambda's contract, stated once.

@@ -1,0 +1,74 @@
+//! Child processes: forking the initialised runtime and learning how a child ended.
+//!
+//! `fork` copies the process as it is after init: the handler's state, the runtime's static
+//! buffers (copy-on-write) and its descriptors. No thread exists to make that unsafe.
+
+use core::ffi::c_int;
+
+use rustix::io::retry_on_intr;
+use rustix::process::{self, Pid, WaitOptions, WaitStatus};
+
+unsafe extern "C" {
+    /// musl's `fork` without the `pthread_atfork` handlers: `fork` itself takes the
+    /// allocator's locks around the fork and so would link musl's allocator (5.6 KB of a
+    /// 40 KB budget), which the runtime never uses. Unlike a raw `clone` syscall, `_Fork`
+    /// updates the child's thread id in musl's state, which `raise` and `abort` rely on.
+    fn _Fork() -> c_int;
+}
+
+/// How a child process ended, from the parent's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Exited(i32),
+    Signaled(i32),
+}
+
+/// Runs `work` in a child process and returns its pid (or the errno of a failed fork). The
+/// child ends with `work`'s return value as its exit status and never returns.
+pub fn start(work: impl FnOnce() -> c_int) -> Result<Pid, rustix::io::Errno> {
+    match fork()? {
+        None => super::exit(work()),
+        Some(pid) => Ok(pid),
+    }
+}
+
+/// Forks this process: `Ok(None)` in the child, the child's pid in the parent. The child
+/// must end with `runtime::exit`.
+pub fn fork() -> Result<Option<Pid>, rustix::io::Errno> {
+    // The process is single-threaded, so the child is a complete copy; it runs only the
+    // runtime's own code (which takes no locks) and then `_exit`.
+    // SAFETY: see above; `_Fork` is async-signal-safe and has no preconditions.
+    let pid = unsafe { _Fork() };
+    match pid {
+        0 => Ok(None),
+        pid if pid > 0 => Pid::from_raw(pid).map(Some).ok_or(rustix::io::Errno::INVAL),
+        _ => Err(super::errno()),
+    }
+}
+
+/// Waits for `pid` (or, with `None`, any child) to end.
+pub fn wait(pid: Option<Pid>) -> Option<(Pid, Ended)> {
+    match retry_on_intr(|| process::waitpid(pid, WaitOptions::empty())) {
+        Ok(Some((pid, status))) => ended(status).map(|e| (pid, e)),
+        _ => None,
+    }
+}
+
+fn ended(status: WaitStatus) -> Option<Ended> {
+    match (status.exit_status(), status.terminating_signal()) {
+        (Some(code), _) => Some(Ended::Exited(code)),
+        (_, Some(signal)) => Some(Ended::Signaled(signal)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_reports_its_exit() {
+        let pid = start(|| 7).unwrap();
+        assert_eq!(wait(Some(pid)), Some((pid, Ended::Exited(7))));
+    }
+}
