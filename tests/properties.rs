@@ -10,6 +10,7 @@
 
 use lambda_bootstrap::api::NextHeaders;
 use lambda_bootstrap::codec::json;
+use lambda_bootstrap::contract;
 use lambda_bootstrap::http::chunked::{ChunkError, Dechunker, MAX_LINE};
 use lambda_bootstrap::http::response::{self, Framing, HeadError, MAX_HEADERS, ResponseHead};
 use proptest::prelude::*;
@@ -342,13 +343,13 @@ proptest! {
     #[test]
     fn long_messages_are_cut_to_max_message(
         pieces in proptest::collection::vec(proptest::sample::select(vec![&b"a"[..], "é".as_bytes(), "☃".as_bytes(), "𝄞".as_bytes(), b"\x01", b"\"", b"\xff", b"\xe2\x98"]), 1..8),
-        count in (json::MAX_MESSAGE - 100)..(json::MAX_MESSAGE + 100),
+        count in (contract::MAX_ERROR_MESSAGE - 100)..(contract::MAX_ERROR_MESSAGE + 100),
     ) {
         let message: Vec<u8> = pieces.iter().cycle().take(count).flat_map(|p| p.iter().copied()).collect();
         let value = document(b"T", &message, None);
         let got = value["errorMessage"].as_str().unwrap();
-        prop_assert!(got.len() <= json::MAX_MESSAGE);
-        prop_assert!(got == lossy_cut(&message, json::MAX_MESSAGE), "message of {} bytes", message.len());
+        prop_assert!(got.len() <= contract::MAX_ERROR_MESSAGE);
+        prop_assert!(got == lossy_cut(&message, contract::MAX_ERROR_MESSAGE), "message of {} bytes", message.len());
     }
 }
 

@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use lambda_bootstrap::api::{self, NextHeaders};
+use lambda_bootstrap::contract;
 use lambda_bootstrap::http::chunked::{ChunkError, Dechunker, MAX_LINE, MAX_TRAILERS};
 use lambda_bootstrap::http::response::{
     self, Framing, HeadError, MAX_HEAD_LEN, MAX_HEADERS, ResponseHead,
@@ -694,7 +695,10 @@ const LAMBDA_HEADERS: [&str; 8] = [
 /// A request id that `is_valid_request_id` accepts can go into a request line as it is.
 pub fn request_id_is_safe(id: &[u8]) {
     if api::is_valid_request_id(id) {
-        assert!(!id.is_empty() && id.len() <= api::MAX_REQUEST_ID, "{id:?}");
+        assert!(
+            !id.is_empty() && id.len() <= contract::MAX_REQUEST_ID,
+            "{id:?}"
+        );
         assert!(id != b"." && id != b"..", "{id:?}");
         assert!(
             id.iter()
@@ -704,7 +708,7 @@ pub fn request_id_is_safe(id: &[u8]) {
     }
     if api::is_valid_invocation_id(id) {
         assert!(
-            id.len() <= api::MAX_REQUEST_ID && id.iter().all(u8::is_ascii_graphic),
+            id.len() <= contract::MAX_REQUEST_ID && id.iter().all(u8::is_ascii_graphic),
             "{id:?}"
         );
     }
@@ -880,7 +884,7 @@ pub fn error_document(data: &[u8]) {
     let limit = if mode & 1 != 0 {
         limit
     } else {
-        json::MAX_MESSAGE
+        contract::MAX_ERROR_MESSAGE
     };
     let mut scratch = vec![
         0u8;
@@ -922,7 +926,7 @@ pub fn error_document(data: &[u8]) {
         );
         return;
     }
-    let mut limit = limit.min(json::MAX_MESSAGE);
+    let mut limit = limit.min(contract::MAX_ERROR_MESSAGE);
     if std::str::from_utf8(message).is_err() {
         // An invalid message is converted in the scratch buffer, and so cut to it too.
         limit = limit.min(scratch.len());
@@ -1180,7 +1184,7 @@ fn invoke_consistent(data: &[u8], invoke: &Invoke, headers: &[httparse::Header<'
         }
         Framing::Length(n) => {
             assert!(encodings.is_empty());
-            assert!(n <= api::MAX_EVENT as u64);
+            assert!(n <= lambda_bootstrap::contract::MAX_EVENT as u64);
             let parsed: Vec<Option<u64>> = lengths
                 .iter()
                 .map(|v| std::str::from_utf8(v.trim_ascii()).ok().and_then(decimal))

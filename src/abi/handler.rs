@@ -37,14 +37,8 @@ pub type HandlerFn =
 /// `int handler_init(lb_response *)`: runs once before the first invocation.
 pub type InitFn = unsafe extern "C" fn(*mut RawResponse) -> c_int;
 
-/// The error type used when a failing handler names none (or an invalid one).
-pub const DEFAULT_ERROR_TYPE: &[u8] = b"Function.Error";
-/// Longest error type we pass on: it becomes a header value.
-pub const MAX_ERROR_TYPE: usize = 128;
-/// The most response bytes Lambda accepts for a buffered response.
-pub const MAX_RESPONSE: usize = 6 * 1024 * 1024;
+use crate::contract::{MAX_ERROR_TYPE, MAX_RESPONSE, error_type};
 
-pub const RESPONSE_TOO_LARGE: &[u8] = b"Runtime.ResponseTooLarge";
 const RESPONSE_TOO_LARGE_MESSAGE: &[u8] =
     b"the response is larger than 6291456 bytes (6 MiB), Lambda's limit for buffered responses";
 
@@ -102,7 +96,7 @@ impl RawResponse {
 fn outcome<'a>(status: c_int, raw: &RawResponse, buf: &'a [u8]) -> Outcome<'a> {
     if raw.len > buf.len() || raw.len > MAX_RESPONSE {
         return Outcome::Failure {
-            error_type: RESPONSE_TOO_LARGE,
+            error_type: error_type::RESPONSE_TOO_LARGE.as_bytes(),
             message: RESPONSE_TOO_LARGE_MESSAGE,
         };
     }
@@ -120,7 +114,7 @@ fn outcome<'a>(status: c_int, raw: &RawResponse, buf: &'a [u8]) -> Outcome<'a> {
     let error_type = if is_valid_error_type(error_type) {
         error_type
     } else {
-        DEFAULT_ERROR_TYPE
+        error_type::DEFAULT.as_bytes()
     };
     Outcome::Failure {
         error_type,
@@ -258,7 +252,7 @@ impl Error {
 impl From<Broken> for Error {
     fn from(_: Broken) -> Self {
         Error::new(
-            "Runtime.StreamBroken",
+            error_type::STREAM_BROKEN,
             "the streamed response could not be sent",
         )
     }
@@ -267,7 +261,7 @@ impl From<Broken> for Error {
 impl From<TooLarge> for Error {
     fn from(_: TooLarge) -> Self {
         Error::new(
-            "Runtime.ResponseTooLarge",
+            error_type::RESPONSE_TOO_LARGE,
             "the response does not fit in 6 MiB",
         )
     }
@@ -468,7 +462,9 @@ mod tests {
             &mut buf,
             &mut Stream::to_stdout(&mut []),
         ) {
-            Outcome::Failure { error_type, .. } => assert_eq!(error_type, RESPONSE_TOO_LARGE),
+            Outcome::Failure { error_type, .. } => {
+                assert_eq!(error_type, error_type::RESPONSE_TOO_LARGE.as_bytes())
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -486,7 +482,7 @@ mod tests {
         assert_eq!(
             outcome,
             Outcome::Failure {
-                error_type: DEFAULT_ERROR_TYPE,
+                error_type: error_type::DEFAULT.as_bytes(),
                 message: b"m"
             }
         );

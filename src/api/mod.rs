@@ -9,6 +9,9 @@ pub mod request;
 
 use core::ops::Range;
 
+pub use crate::contract::MustExit;
+use crate::contract::{MAX_EVENT, MAX_REQUEST_ID, error_type, must_exit};
+
 use crate::abi::context::{RawContext, Str};
 use crate::api::client::{ClientError, Connection, Reply, range_in};
 use crate::api::request::{RequestHead, write_head};
@@ -17,20 +20,12 @@ use crate::http::eq_ignore_case;
 use crate::http::response::ResponseHead;
 use crate::sys::log;
 
-/// Longest request id we accept. Lambda's are 36-byte UUIDs.
-pub const MAX_REQUEST_ID: usize = 256;
-
-/// The largest event Lambda sends (synchronous invocations; asynchronous ones are 1 MB).
-pub const MAX_EVENT: usize = 6 * 1024 * 1024;
-
 /// The `/next` receive buffer: a full head and the largest event, plus room for chunk framing.
 pub const NEXT_BUFFER_LEN: usize =
     crate::http::response::MAX_HEAD_LEN + MAX_EVENT + crate::http::chunked::MAX_LINE + 64;
 
 /// Receive buffer for replies to posts: `{"status":"OK"}` or a short error document.
 pub const REPLY_BUFFER_LEN: usize = 16 * 1024;
-
-pub const EVENT_TOO_LARGE: &[u8] = b"Runtime.EventTooLarge";
 
 /// Where each Lambda header's value is in the receive buffer.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -167,10 +162,6 @@ pub enum NextError {
     Exit,
 }
 
-/// A post's reply said the runtime must exit (5xx).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MustExit;
-
 pub struct RuntimeApi {
     conn: Connection,
     head: RequestHead,
@@ -212,7 +203,7 @@ impl RuntimeApi {
                 return Ok(match ids(buf, &headers) {
                     Some(ids) => Next::Refuse {
                         ids,
-                        error_type: EVENT_TOO_LARGE,
+                        error_type: error_type::EVENT_TOO_LARGE.as_bytes(),
                         message: b"the event is larger than the bootstrap's 6 MiB event buffer",
                     },
                     None => Next::Skip,
@@ -394,7 +385,7 @@ fn judge_reply(
                 status,
                 meaning,
             ]);
-            if r.head.status >= 500 {
+            if must_exit(r.head.status) {
                 Err(MustExit)
             } else {
                 Ok(())
@@ -494,7 +485,7 @@ fn status_error(what: &[u8], status: u16) -> NextError {
     let mut digits = [0; num::U64_DIGITS];
     let shown = num::u64_to_ascii(status.into(), &mut digits);
     log::line(&[what, b": status ", shown, status_meaning(status)]);
-    if status >= 500 {
+    if must_exit(status) {
         NextError::Exit
     } else {
         NextError::Retry
@@ -605,7 +596,7 @@ mod tests {
         );
         let endpoint = crate::api::endpoint::parse(&address).unwrap();
         let id = [b'i'; MAX_REQUEST_ID];
-        let error_type = [b't'; crate::abi::handler::MAX_ERROR_TYPE];
+        let error_type = [b't'; crate::contract::MAX_ERROR_TYPE];
         let path: [&[u8]; 3] = [b"/runtime/invocation/", &id, b"/response"];
         let headers: [(&str, &[u8]); 3] = [
             ("Lambda-Runtime-Function-Error-Type", &error_type),

@@ -8,12 +8,12 @@
 //! This one fixed-shape document is all the JSON the runtime writes, so it is written by hand:
 //! serde with serde-json-core cost 2.1 KB of the 40 KB budget for the same bytes.
 
-/// Longest message we put in an error document, in bytes before escaping.
-pub const MAX_MESSAGE: usize = 64 * 1024;
+use crate::contract::{MAX_ERROR_MESSAGE as MAX_MESSAGE, MAX_ERROR_TYPE};
+
 /// Scratch room for a lossily converted message: each invalid byte may become 3.
 pub const SCRATCH_LEN: usize = MAX_MESSAGE + 4;
 /// Room for any error document: every byte escaped as `\u00XX`, plus the type and keys.
-pub const BODY_LEN: usize = 6 * (MAX_MESSAGE + crate::abi::handler::MAX_ERROR_TYPE) + 64;
+pub const BODY_LEN: usize = 6 * (MAX_MESSAGE + MAX_ERROR_TYPE) + 64;
 
 const TOO_LARGE: &[u8] =
     b"{\"errorMessage\":\"error document too large\",\"errorType\":\"Runtime.Unknown\",\"stackTrace\":[]}";
@@ -39,7 +39,8 @@ pub fn error_document_cut<'o>(
     out: &'o mut [u8],
 ) -> &'o [u8] {
     let message = to_utf8(message, max_message.min(MAX_MESSAGE), scratch);
-    let error_type = core::str::from_utf8(error_type).unwrap_or("Function.Error");
+    let error_type =
+        core::str::from_utf8(error_type).unwrap_or(crate::contract::error_type::DEFAULT);
     let mut doc = Document { out, len: 0 };
     doc.raw(b"{\"errorMessage\":");
     doc.string(message);
@@ -150,7 +151,10 @@ fn to_utf8<'s>(bytes: &'s [u8], max: usize, scratch: &'s mut [u8]) -> &'s str {
                 // The error's length, or to the end for a sequence cut short by it.
                 let invalid = e.error_len().map_or(rest.len() - valid.len(), usize::from);
                 // Valid, by the error's account: this cannot fail.
-                (core::str::from_utf8(valid).unwrap_or(""), invalid)
+                (
+                    core::str::from_utf8(valid).unwrap_or(crate::contract::error_type::DEFAULT),
+                    invalid,
+                )
             }
         };
         let replacement = if invalid == 0 { "" } else { "\u{FFFD}" };
@@ -172,7 +176,8 @@ fn to_utf8<'s>(bytes: &'s [u8], max: usize, scratch: &'s mut [u8]) -> &'s str {
     }
     let scratch: &'s [u8] = scratch;
     // Only whole `str` pieces were copied, so this cannot fail.
-    core::str::from_utf8(scratch.get(..len).unwrap_or_default()).unwrap_or("")
+    core::str::from_utf8(scratch.get(..len).unwrap_or_default())
+        .unwrap_or(crate::contract::error_type::DEFAULT)
 }
 
 /// The longest prefix of `text` of at most `limit` bytes that ends on a character boundary.
@@ -185,7 +190,8 @@ pub fn cut(text: &str, limit: usize) -> &str {
         end -= 1;
     }
     // `get` cannot panic, unlike indexing, whose panic message machinery is large.
-    text.get(..end).unwrap_or("")
+    text.get(..end)
+        .unwrap_or(crate::contract::error_type::DEFAULT)
 }
 
 #[cfg(test)]

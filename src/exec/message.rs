@@ -13,7 +13,7 @@ pub const SIGNAL: &str = "Function.Signal";
 /// The program was still running at the deadline; it was killed with its process group.
 pub const TIMEOUT: &str = "Function.Timeout";
 /// The program wrote more than the response buffer holds; it was killed.
-pub const RESPONSE_TOO_LARGE: &str = "Runtime.ResponseTooLarge";
+pub const RESPONSE_TOO_LARGE: &str = crate::contract::error_type::RESPONSE_TOO_LARGE;
 /// The program could not be started (exec failed: a missing `#!` interpreter, say).
 pub const EXEC_FAILED: &str = "Runtime.ExecFailed";
 /// Init: no program was named, or it does not exist.

@@ -9,7 +9,7 @@ use crate::abi::handler::{self, HandlerFn, Outcome};
 use crate::abi::stream::{Ending, Stream};
 use crate::api::net::{self, Socket};
 use crate::api::request::RequestHead;
-use crate::{api, codec::json, sys::log};
+use crate::{codec::json, sys::log};
 
 use super::context::REQUEST_ID_LEN;
 
@@ -224,7 +224,7 @@ pub fn refuse(socket: &Socket, refusal: Refusal, scratch: &mut [u8]) {
     let _ = rustix::net::shutdown(socket, rustix::net::Shutdown::Write);
     // Bounded: the receive timeout ends a caller that neither sends nor closes.
     let mut drained = 0;
-    while drained < 2 * api::MAX_EVENT {
+    while drained < 2 * crate::contract::MAX_EVENT {
         match net::recv(socket, scratch) {
             Ok(0) | Err(_) => break,
             Ok(n) => drained += n,

@@ -34,9 +34,7 @@ use crate::api::request::RequestHead;
 use crate::runtime::trace_env::TraceEnv;
 use crate::sys::clock::{Clock, now_us};
 use crate::sys::process;
-use crate::{
-    api, api::endpoint, codec::num, http::chunked, http::response, runtime::workers, sys::log,
-};
+use crate::{api::endpoint, codec::num, http::chunked, http::response, runtime::workers, sys::log};
 
 /// Where local mode listens unless `LAMBDA_LOCAL_ADDRESS` says otherwise.
 pub const DEFAULT_ADDRESS: &str = "0.0.0.0:8080";
@@ -236,7 +234,7 @@ fn read_request(
         let _ = net::send_all(socket, &[b"HTTP/1.1 100 Continue\r\n\r\n"]);
     }
     // Room for the largest event and, for a chunked one, its framing in flight.
-    let limit = invoke.head_len + api::MAX_EVENT + chunked::MAX_LINE;
+    let limit = invoke.head_len + crate::contract::MAX_EVENT + chunked::MAX_LINE;
     let room = buf.get_mut(..limit).unwrap_or_default(); // the buffer holds the largest
     let read = client::read_body(socket, room, invoke.head_len, filled, invoke.framing);
     let (body, _) = read.map_err(|e| match e {
@@ -245,7 +243,7 @@ fn read_request(
         ClientError::Recv(e) => timed_out(e),
         _ => None,
     })?;
-    if body.len() > api::MAX_EVENT {
+    if body.len() > crate::contract::MAX_EVENT {
         return Err(Some(Refusal::TooLarge));
     }
     Ok((invoke, body))

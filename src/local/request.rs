@@ -6,9 +6,9 @@
 use core::ops::Range;
 
 use crate::api::client::range_in;
+use crate::codec::num;
 use crate::http::response::Framing;
 use crate::http::{self, Cursor, HeadStop, Headers, Stop, eq_ignore_case};
-use crate::{api, codec::num};
 
 const PATH_PREFIX: &[u8] = b"/2015-03-31/functions/";
 const PATH_SUFFIX: &[u8] = b"/invocations";
@@ -111,7 +111,7 @@ pub fn parse(buf: &[u8]) -> Result<Option<Invoke>, Refusal> {
         // Both: which one frames the body is exactly what request smuggling plays on.
         (Some(_), true) => return Err(Refusal::Malformed),
         (None, true) => Framing::Chunked,
-        (Some(n), false) if n > api::MAX_EVENT as u64 => return Err(Refusal::TooLarge),
+        (Some(n), false) if n > crate::contract::MAX_EVENT as u64 => return Err(Refusal::TooLarge),
         (Some(n), false) => Framing::Length(n),
         (None, false) => Framing::Length(0),
     };
@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn a_body_over_six_megabytes_is_too_large() {
-        let max = api::MAX_EVENT;
+        let max = crate::contract::MAX_EVENT;
         let at_limit = format!("POST {PATH} HTTP/1.1\r\nContent-Length: {max}\r\n\r\n");
         assert_eq!(
             invoke(&at_limit).unwrap().unwrap().framing,

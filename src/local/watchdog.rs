@@ -88,7 +88,7 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64) -> c_in
                 b": the function's process ended without answering",
             ]);
             caller.send_error(
-                b"Runtime.ExitError",
+                crate::contract::error_type::EXIT_ERROR.as_bytes(),
                 &[b"Runtime exited without answering; see the log"],
             );
         }
@@ -115,7 +115,7 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64) -> c_in
     ]);
     if !heard.answering {
         caller.send_error(
-            b"Sandbox.Timedout",
+            crate::contract::error_type::TIMED_OUT.as_bytes(),
             &[b"Task timed out after ", seconds, b".00 seconds"],
         );
     }

@@ -10,10 +10,11 @@ pub mod workers;
 use core::ffi::{CStr, c_char, c_int};
 
 use crate::abi::context::{RawContext, Str};
-use crate::abi::handler::{self, HandlerFn, InitFn, MAX_RESPONSE, Outcome};
+use crate::abi::handler::{self, HandlerFn, InitFn, Outcome};
 use crate::abi::stream::{Ending, Stream};
 use crate::api::client::Connection;
 use crate::api::{self, Ids, Invocation, MustExit, Next, NextError, RuntimeApi};
+use crate::contract::{MAX_RESPONSE, error_type};
 use crate::sys::process;
 use crate::sys::process::Ended;
 use crate::sys::static_buf::StaticCell;
@@ -282,14 +283,14 @@ fn invoke_isolated(
         Some((_, how @ Ended::Signaled(signal))) => {
             workers::report(b"the invocation's process", how, b"");
             (
-                b"Runtime.HandlerCrashed",
+                error_type::HANDLER_CRASHED.as_bytes(),
                 workers::crash_message(signal, &mut message),
             )
         }
         Some((_, how @ Ended::Exited(_))) => {
             workers::report(b"the invocation's process", how, b"");
             (
-                b"Runtime.HandlerExited",
+                error_type::HANDLER_EXITED.as_bytes(),
                 "the handler's process exited before answering",
             )
         }

@@ -12,11 +12,12 @@ use core::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 
 use crate::api::client::Connection;
 use crate::api::endpoint::{self, Endpoint};
-use crate::api::{Ids, MAX_REQUEST_ID, RuntimeApi};
+use crate::api::{Ids, RuntimeApi};
+use crate::contract::{MAX_REQUEST_ID, error_type};
 use crate::{api::net, codec::json, codec::num, sys::log};
 
 /// The error type callers see for a panic.
-pub const HANDLER_PANIC: &[u8] = b"Runtime.HandlerPanic";
+pub const HANDLER_PANIC: &[u8] = error_type::HANDLER_PANIC.as_bytes();
 /// The exit status after a panic, as Rust programs use.
 pub const EXIT_STATUS: i32 = 101;
 
