@@ -112,7 +112,7 @@ macro_rules! main {
         /// `int lb_stream_write(lb_response *out, const void *data, size_t len)`.
         ///
         /// # Safety
-        /// See `lambda_bootstrap::abi::stream::c_write`.
+        /// See `lambda_bootstrap::abi::c::c_write`.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn lb_stream_write(
             out: *mut $crate::abi::handler::RawResponse,
@@ -120,14 +120,14 @@ macro_rules! main {
             len: usize,
         ) -> core::ffi::c_int {
             // SAFETY: the handler calls this with the `lb_response` it was given.
-            unsafe { $crate::abi::stream::c_write(out, data, len) }
+            unsafe { $crate::abi::c::c_write(out, data, len) }
         }
 
         /// `int lb_stream_http_prelude(lb_response *out, int status_code, const lb_str
         /// *headers, size_t header_count, const lb_str *cookies, size_t cookie_count)`.
         ///
         /// # Safety
-        /// See `lambda_bootstrap::abi::stream::c_http_prelude`.
+        /// See `lambda_bootstrap::abi::c::c_http_prelude`.
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn lb_stream_http_prelude(
             out: *mut $crate::abi::handler::RawResponse,
@@ -138,7 +138,7 @@ macro_rules! main {
             cookie_count: usize,
         ) -> core::ffi::c_int {
             // SAFETY: the handler calls this with its `lb_response` and arrays it owns.
-            unsafe { $crate::abi::stream::c_http_prelude(out, status_code, headers, header_count, cookies, cookie_count) }
+            unsafe { $crate::abi::c::c_http_prelude(out, status_code, headers, header_count, cookies, cookie_count) }
         }
 
         unsafe extern "C" {

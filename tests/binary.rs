@@ -14,7 +14,10 @@ use lambda_bootstrap::abi::handler::RawResponse;
 
 /// The budget of the default release binary, local mode included (issue #3 asked for the
 /// 40,960 bytes below with local mode in; it costs more than the room left: see the README).
-const SIZE_BUDGET: u64 = 49_152;
+/// 52 KiB since the stream writes to a `Sink` interface: every sink's streaming code is now
+/// linked, where naming the sinks in the stream let bootstraps that never stream drop it
+/// (about 4.5 KB; docs/size.md).
+const SIZE_BUDGET: u64 = 53_248;
 /// The budget of the bootstrap issue, held by the build without local mode
 /// (`--no-default-features`), the smallest bootstrap for production images.
 const MINIMAL_SIZE_BUDGET: u64 = 40_960;

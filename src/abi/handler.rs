@@ -335,6 +335,28 @@ pub fn no_init() -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::stream::{Sink, StreamError};
+    use crate::contract::MustExit;
+
+    /// A sink for handlers that do not stream.
+    struct Nowhere;
+
+    impl Sink for Nowhere {
+        fn start(&mut self, _: &[u8], _: &[u8]) -> Result<(), Broken> {
+            Err(Broken)
+        }
+        fn send(&mut self, _: &[u8]) -> Result<(), Broken> {
+            Err(Broken)
+        }
+        fn end(
+            &mut self,
+            _: &[u8],
+            _: Option<StreamError<'_>>,
+            _: &mut [u8],
+        ) -> Result<(), MustExit> {
+            Ok(())
+        }
+    }
 
     fn echo(_: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), Error> {
         out.write(event)?;
@@ -395,7 +417,7 @@ mod tests {
             &RawContext::EMPTY,
             b"hello",
             &mut buf,
-            &mut Stream::to_stdout(&mut []),
+            &mut Stream::new(&mut Nowhere, &mut []),
         );
         assert_eq!(outcome, Outcome::Success(b"hello"));
     }
@@ -413,7 +435,7 @@ mod tests {
             &ctx,
             b"",
             &mut buf,
-            &mut Stream::to_stdout(&mut []),
+            &mut Stream::new(&mut Nowhere, &mut []),
         );
         assert_eq!(
             outcome,
@@ -432,7 +454,7 @@ mod tests {
             &RawContext::EMPTY,
             b"hello",
             &mut buf,
-            &mut Stream::to_stdout(&mut []),
+            &mut Stream::new(&mut Nowhere, &mut []),
         );
         assert_eq!(
             outcome,
@@ -460,7 +482,7 @@ mod tests {
             &RawContext::EMPTY,
             b"",
             &mut buf,
-            &mut Stream::to_stdout(&mut []),
+            &mut Stream::new(&mut Nowhere, &mut []),
         ) {
             Outcome::Failure { error_type, .. } => {
                 assert_eq!(error_type, error_type::RESPONSE_TOO_LARGE.as_bytes())
@@ -477,7 +499,7 @@ mod tests {
             &RawContext::EMPTY,
             b"",
             &mut buf,
-            &mut Stream::to_stdout(&mut []),
+            &mut Stream::new(&mut Nowhere, &mut []),
         );
         assert_eq!(
             outcome,

@@ -2,6 +2,7 @@
 //! event, a response buffer), what it reports back, and the streams it may write instead.
 //! The Rust API (`Context`, `Response`, `Error`) is a safe face over the same C structures.
 
+pub mod c;
 pub mod context;
 pub mod handler;
 pub mod stream;

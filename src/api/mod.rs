@@ -337,8 +337,11 @@ impl RuntimeApi {
             None,
         );
         let mut parts: [&[u8]; 4] = [&self.head, b"", b"", b""];
-        parts[1..=first.len()].copy_from_slice(first);
-        self.conn.start(&parts[..=first.len()])
+        for (slot, piece) in parts.iter_mut().skip(1).zip(first) {
+            *slot = piece;
+        }
+        self.conn
+            .start(parts.get(..=first.len()).unwrap_or_default())
     }
 
     /// Sends more of a streamed response: chunks, or the last chunk and trailers.

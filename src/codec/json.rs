@@ -18,6 +18,60 @@ pub const BODY_LEN: usize = 6 * (MAX_MESSAGE + MAX_ERROR_TYPE) + 64;
 const TOO_LARGE: &[u8] =
     b"{\"errorMessage\":\"error document too large\",\"errorType\":\"Runtime.Unknown\",\"stackTrace\":[]}";
 
+/// The room an error document is written in: the message's valid UTF-8 form (or, for a
+/// trailer, the document's base64) in `scratch`, the document in `document`.
+pub struct ErrorBuffers {
+    scratch: [u8; SCRATCH_LEN],
+    document: [u8; BODY_LEN],
+}
+
+impl Default for ErrorBuffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ErrorBuffers {
+    /// Zeroed buffers, for a static (they live in `.bss`).
+    pub const fn new() -> Self {
+        ErrorBuffers {
+            scratch: [0; SCRATCH_LEN],
+            document: [0; BODY_LEN],
+        }
+    }
+
+    /// Buffers on the heap, for tests.
+    #[cfg(test)]
+    pub fn boxed() -> std::boxed::Box<Self> {
+        std::boxed::Box::new(Self::new())
+    }
+
+    /// The error document for `error_type` and `message`: see [`error_document`].
+    pub fn document(&mut self, error_type: &[u8], message: &[u8]) -> &[u8] {
+        error_document(error_type, message, &mut self.scratch, &mut self.document)
+    }
+
+    /// The document with its message cut to `max_message` bytes, and its base64, for a
+    /// streamed response's trailers.
+    pub fn trailer(
+        &mut self,
+        error_type: &[u8],
+        message: &[u8],
+        max_message: usize,
+    ) -> (&[u8], &[u8]) {
+        let document = error_document_cut(
+            error_type,
+            message,
+            max_message,
+            &mut self.scratch,
+            &mut self.document,
+        );
+        // Fits: SCRATCH_LEN holds the base64 of a document with a 4 KiB message (the trailer's).
+        let encoded = crate::codec::base64::encode(document, &mut self.scratch).unwrap_or(b"");
+        (document, encoded)
+    }
+}
+
 /// Writes the error document into `out` and returns it. `scratch` holds the message's valid
 /// UTF-8 form when it is not valid already.
 pub fn error_document<'o>(

@@ -10,23 +10,73 @@
 
 use core::ops::Range;
 
+use crate::contract::header;
+
 /// Room for a chunk-size line we write: 16 hex digits and CRLF.
 pub const SIZE_LINE_LEN: usize = 18;
 
 /// The line that starts a chunk of `len` bytes when we send one: `{len:x}\r\n`.
 pub fn size_line(len: usize, buf: &mut [u8; SIZE_LINE_LEN]) -> &[u8] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut start = SIZE_LINE_LEN - 2;
-    buf[start..].copy_from_slice(b"\r\n");
+    let (digits, end) = buf.split_at_mut(SIZE_LINE_LEN - 2);
+    end.copy_from_slice(b"\r\n");
+    // Digits from the last: at most 16 for a 64-bit length, so the loop ends in the slice.
     let mut n = len;
-    loop {
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        *slot = HEX[n & 15];
         start -= 1;
-        buf[start] = HEX[n & 15];
         n >>= 4;
         if n == 0 {
-            return &buf[start..];
+            break;
         }
     }
+    buf.get(start..).unwrap_or_default()
+}
+
+/// The pieces that send `data` as one chunk: its size line, the data (not copied) and CRLF.
+/// Empty data makes no chunk at all, since an empty chunk would end the body.
+pub fn frame<'d>(data: &'d [u8], size: &'d mut [u8; SIZE_LINE_LEN]) -> heapless::Vec<&'d [u8], 3> {
+    let mut pieces = heapless::Vec::new();
+    if !data.is_empty() {
+        // Fits: three pieces.
+        let _ = pieces.push(size_line(data.len(), size));
+        let _ = pieces.push(data);
+        let _ = pieces.push(b"\r\n");
+    }
+    pieces
+}
+
+/// The pieces that end a chunked body: `last` as a chunk, the zero chunk, then, for a failed
+/// invocation, Lambda's error trailers (`error` is its type and base64 error document).
+#[inline(never)]
+pub fn end<'e>(
+    last: &'e [u8],
+    error: Option<(&'e [u8], &'e [u8])>,
+    size: &'e mut [u8; SIZE_LINE_LEN],
+) -> heapless::Vec<&'e [u8], 12> {
+    let mut pieces: heapless::Vec<&[u8], 12> = heapless::Vec::new();
+    for piece in frame(last, size) {
+        let _ = pieces.push(piece); // fits: at most 3 + 9 pieces
+    }
+    let ending: &[&'e [u8]] = match error {
+        None => &[b"0\r\n\r\n"],
+        Some((error_type, body)) => &[
+            b"0\r\n",
+            header::ERROR_TYPE.as_bytes(),
+            b": ",
+            error_type,
+            b"\r\n",
+            header::ERROR_BODY.as_bytes(),
+            b": ",
+            body,
+            b"\r\n\r\n",
+        ],
+    };
+    for piece in ending {
+        let _ = pieces.push(piece);
+    }
+    pieces
 }
 
 /// Longest chunk-size line (size, extensions, CRLF) or trailer line we accept.
@@ -433,5 +483,26 @@ mod tests {
         assert!(d.decode(&mut buf, wire.len()).unwrap());
         assert_eq!(&buf[d.body()], b"a");
         assert_eq!(d.excess(), 8);
+    }
+
+    #[test]
+    fn chunks_and_endings_as_sent() {
+        let mut size = [0; SIZE_LINE_LEN];
+        assert_eq!(
+            frame(b"hello world, this is 26 b.", &mut size).concat(),
+            b"1a\r\nhello world, this is 26 b.\r\n"
+        );
+        assert!(
+            frame(b"", &mut size).is_empty(),
+            "an empty chunk would end the body"
+        );
+        assert_eq!(
+            end(b"abc", None, &mut size).concat(),
+            b"3\r\nabc\r\n0\r\n\r\n"
+        );
+        assert_eq!(
+            end(b"", Some((b"Function.X", b"eyJ9")), &mut size).concat(),
+            b"0\r\nLambda-Runtime-Function-Error-Type: Function.X\r\nLambda-Runtime-Function-Error-Body: eyJ9\r\n\r\n"
+        );
     }
 }

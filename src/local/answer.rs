@@ -4,12 +4,13 @@
 use super::reply;
 use super::request::Refusal;
 use super::watchdog::Watchdog;
-use crate::abi::context::RawContext;
-use crate::abi::handler::{self, HandlerFn, Outcome};
-use crate::abi::stream::{Ending, Stream};
+use crate::abi::stream::{Broken, Sink, StreamError};
 use crate::api::net::{self, Socket};
 use crate::api::request::RequestHead;
-use crate::{codec::json, sys::log};
+use crate::contract::MustExit;
+use crate::http::chunked::{self, SIZE_LINE_LEN};
+use crate::runtime::invoke::Destination;
+use crate::sys::log;
 
 use super::context::REQUEST_ID_LEN;
 
@@ -131,75 +132,61 @@ impl Answer {
         }
     }
 
-    /// Starts a streamed answer: its head, declaring the error trailers, and `first` (the
-    /// first chunk, framed by the caller).
-    pub fn stream_start(
-        &mut self,
-        content_type: &[u8],
-        first: &[&[u8]],
-    ) -> Result<(), rustix::io::Errno> {
+    /// Logs that the caller is gone, and says the stream broke.
+    fn broke(&self) -> Broken {
+        log::line(&[
+            b"streamed response for request ",
+            &self.caller.request_id,
+            b" broke: the caller closed the connection",
+        ]);
+        Broken
+    }
+}
+
+impl Sink for Answer {
+    fn start(&mut self, content_type: &[u8], data: &[u8]) -> Result<(), Broken> {
         self.begin();
         let mut head = RequestHead::new();
         let headers: [(&[u8], &[u8]); 1] = [(b"X-Amzn-RequestId", &self.caller.request_id)];
         reply::write_head(&mut head, b"200 OK", content_type, &headers, None);
-        let (parts, count) = gather::<4>(&[&head], first);
-        net::send_all(&self.caller.socket, parts.get(..count).unwrap_or(&[]))
+        let mut size = [0; SIZE_LINE_LEN];
+        let (parts, count) = gather::<4>(&[&head], &chunked::frame(data, &mut size));
+        let sent = net::send_all(&self.caller.socket, parts.get(..count).unwrap_or(&[]));
+        sent.map_err(|_| self.broke())
     }
 
-    /// Sends more of a streamed answer: chunks, or the last chunk and trailers.
-    pub fn stream_send(&mut self, parts: &[&[u8]]) -> Result<(), rustix::io::Errno> {
-        net::send_all(&self.caller.socket, parts)
+    fn send(&mut self, data: &[u8]) -> Result<(), Broken> {
+        let mut size = [0; SIZE_LINE_LEN];
+        net::send_all(&self.caller.socket, &chunked::frame(data, &mut size))
+            .map_err(|_| self.broke())
     }
 
-    pub fn request_id(&self) -> &[u8] {
-        &self.caller.request_id
+    fn end(
+        &mut self,
+        last: &[u8],
+        error: Option<StreamError<'_>>,
+        _: &mut [u8],
+    ) -> Result<(), MustExit> {
+        let mut size = [0; SIZE_LINE_LEN];
+        let ending = chunked::end(last, error.map(|e| (e.error_type, e.encoded)), &mut size);
+        if net::send_all(&self.caller.socket, &ending).is_err() {
+            self.broke();
+        }
+        Ok(())
     }
 }
 
-pub type Buffers<'b> = (&'b mut [u8], &'b mut [u8], &'b mut [u8], &'b mut [u8]);
-
-/// Runs the handler and answers: a stream ends, a buffered response or an error is sent.
-/// Returns the error type, if the invocation failed.
-pub fn invoke_handler<'b>(
-    handler: HandlerFn,
-    context: &RawContext,
-    event: &[u8],
-    answer: &mut Answer,
-    (response, scratch, error_scratch, error_document): Buffers<'b>,
-) -> Option<&'b [u8]> {
-    let mut stream = Stream::to_caller(answer, scratch);
-    let outcome = handler::call(handler, context, event, response, &mut stream);
-    let (remainder, error) = match outcome {
-        Outcome::Success(rest) => (rest, None),
-        Outcome::Failure {
-            error_type,
-            message,
-        } => (&b""[..], Some((error_type, message))),
-    };
-    let ending = Ending {
-        remainder,
-        error,
-        scratch: &mut *error_scratch,
-        document: &mut *error_document,
-    };
-    if stream.end(ending).is_some() {
-        return error.map(|(error_type, _)| error_type);
+impl Destination for Answer {
+    fn respond(&mut self, body: &[u8], _: &mut [u8]) -> Result<(), MustExit> {
+        self.begin();
+        self.caller.send(false, &[body]);
+        Ok(())
     }
-    drop(stream);
-    answer.begin();
-    match outcome {
-        Outcome::Success(body) => {
-            answer.caller.send(false, &[body]);
-            None
-        }
-        Outcome::Failure {
-            error_type,
-            message,
-        } => {
-            let document = json::error_document(error_type, message, error_scratch, error_document);
-            answer.caller.send(true, &[document]);
-            Some(error_type)
-        }
+
+    fn fail(&mut self, _: &[u8], document: &[u8], _: &mut [u8]) -> Result<(), MustExit> {
+        self.begin();
+        self.caller.send(true, &[document]);
+        Ok(())
     }
 }
 

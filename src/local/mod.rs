@@ -23,7 +23,7 @@ use core::ffi::c_int;
 use core::ops::Range;
 
 pub use self::answer::Answer;
-use self::answer::{Caller, invoke_handler, refuse};
+use self::answer::{Caller, refuse};
 use self::context::{Function, REQUEST_ID_LEN, context, function_arn, new_request_id, timeout_s};
 use self::request::{Invoke, Refusal};
 use self::watchdog::Watchdog;
@@ -31,6 +31,7 @@ use crate::abi::handler::{HandlerFn, InitFn, Outcome};
 use crate::api::client::{self, ClientError};
 use crate::api::net::{self, Socket};
 use crate::api::request::RequestHead;
+use crate::runtime::invoke::{self as one, AnswerBuffers};
 use crate::runtime::trace_env::TraceEnv;
 use crate::sys::clock::{Clock, now_us};
 use crate::sys::process;
@@ -41,19 +42,6 @@ pub const DEFAULT_ADDRESS: &str = "0.0.0.0:8080";
 /// A caller has this long between bytes of its request before it gets a 408.
 const RECV_TIMEOUT_S: u64 = 10;
 
-/// The runtime's memory, lent to local mode.
-pub struct Memory<'a> {
-    /// The request: head and event.
-    pub request: &'a mut [u8],
-    /// The handler's response buffer.
-    pub response: &'a mut [u8],
-    /// Room for a streamed response's prelude.
-    pub scratch: &'a mut [u8],
-    /// For the error document: see `json::error_document`.
-    pub error_scratch: &'a mut [u8],
-    pub error_document: &'a mut [u8],
-}
-
 /// Listens, runs `init`, and serves until the server cannot be replaced. Returns the exit
 /// status.
 ///
@@ -62,7 +50,8 @@ pub struct Memory<'a> {
 pub fn serve<const ISOLATE: bool>(
     handler: HandlerFn,
     init: Option<InitFn>,
-    memory: Memory<'_>,
+    request: &mut [u8],
+    answer_buffers: &mut AnswerBuffers,
     trace: &mut TraceEnv,
 ) -> c_int {
     let address =
@@ -92,7 +81,7 @@ pub fn serve<const ISOLATE: bool>(
     if let Some(Outcome::Failure {
         error_type,
         message,
-    }) = crate::runtime::run_init(init, memory.response)
+    }) = crate::runtime::run_init(init, &mut answer_buffers.response)
     {
         let shown = log::printable::<512>(message);
         log::line(&[b"init failed: ", error_type, b": ", &shown]);
@@ -108,13 +97,6 @@ pub fn serve<const ISOLATE: bool>(
         address,
         b"/2015-03-31/functions/function/invocations",
     ]);
-    let Memory {
-        request,
-        response,
-        scratch,
-        error_scratch,
-        error_document,
-    } = memory;
     workers::supervise(1, || {
         loop {
             let Ok(socket) = net::accept(&listener, RECV_TIMEOUT_S) else {
@@ -154,14 +136,9 @@ pub fn serve<const ISOLATE: bool>(
                 log::text(b"cannot fork the timeout's watchdog; this invocation has no timeout");
             }
             let mut answer = Answer::new(caller, watchdog.ok());
-            let buffers = (
-                &mut *response,
-                &mut *scratch,
-                &mut *error_scratch,
-                &mut *error_document,
-            );
             let event = request.get(event).unwrap_or_default();
-            let error_type = invoke_handler(handler, &context, event, &mut answer, buffers);
+            let invoked = one::invoke(handler, &context, event, &mut answer, answer_buffers);
+            let error_type = invoked.unwrap_or_default();
             answer.finish();
             report(&id[..REQUEST_ID_LEN], started_us, error_type);
             if place == Place::Child {

@@ -1,57 +1,42 @@
 //! The loop: start-up, then `GET /next` → handler → `POST /response` or `/error`, forever.
 //!
-//! Everything here is control flow; bytes are turned into values elsewhere (`api`, `client`,
-//! `handler`, `json`).
+//! Everything here is control flow; bytes are turned into values elsewhere (`api`, `abi`,
+//! `codec`). One invocation is [`invoke::invoke`], shared with local mode and `--invoke`.
 
+pub mod invoke;
+pub mod once;
 pub mod panic;
 pub mod trace_env;
 pub mod workers;
 
 use core::ffi::{CStr, c_char, c_int};
 
-use crate::abi::context::{RawContext, Str};
 use crate::abi::handler::{self, HandlerFn, InitFn, Outcome};
-use crate::abi::stream::{Ending, Stream};
 use crate::api::client::Connection;
-use crate::api::{self, Ids, Invocation, MustExit, Next, NextError, RuntimeApi};
-use crate::contract::{MAX_RESPONSE, error_type};
-use crate::sys::process;
-use crate::sys::process::Ended;
+use crate::api::{self, Ids, Invocation, Next, NextError, RuntimeApi};
+use crate::contract::{MustExit, error_type};
+use crate::sys::process::{self, Ended};
 use crate::sys::static_buf::StaticCell;
-use crate::{api::endpoint, codec::json, codec::num, sys, sys::log};
+use crate::{api::endpoint, sys, sys::log};
+use invoke::{AnswerBuffers, ToApi};
 use trace_env::TraceEnv;
 
-/// All the runtime's memory. It sits in `.bss`; only touched pages become resident.
-struct Buffers {
-    /// `/next` replies: head and event.
-    next: [u8; api::NEXT_BUFFER_LEN],
-    /// The handler's response (or error message).
-    response: [u8; MAX_RESPONSE],
-    post: PostBuffers,
+/// All the runtime's memory. It sits in `.bss`; only touched pages become resident. Each
+/// mode lends the same buffers out: the API loop, local mode and `--invoke`.
+pub struct Buffers {
+    /// What is received: a `/next` reply or a local request, head and event.
+    pub receive: [u8; api::NEXT_BUFFER_LEN],
+    /// What an answer is made in.
+    pub answer: AnswerBuffers,
     /// The `_X_AMZN_TRACE_ID=...` environment entry.
-    trace_entry: [u8; trace_env::ENTRY_LEN],
+    pub trace_entry: [u8; trace_env::ENTRY_LEN],
     /// The environment table, once `_X_AMZN_TRACE_ID` has been added to it.
-    environment: [*mut c_char; trace_env::MAX_VARIABLES],
-}
-
-/// What posting an answer takes, besides the response.
-struct PostBuffers {
-    /// Replies to posts (and, while the handler runs, room for a stream's prelude).
-    reply: [u8; api::REPLY_BUFFER_LEN],
-    /// A handler's error message made valid UTF-8, when it was not (or base64 for trailers).
-    error_scratch: [u8; json::SCRATCH_LEN],
-    /// The JSON error document.
-    error_document: [u8; json::BODY_LEN],
+    pub environment: [*mut c_char; trace_env::MAX_VARIABLES],
 }
 
 static BUFFERS: StaticCell<Buffers> = StaticCell::new(Buffers {
-    next: [0; api::NEXT_BUFFER_LEN],
-    response: [0; MAX_RESPONSE],
-    post: PostBuffers {
-        reply: [0; api::REPLY_BUFFER_LEN],
-        error_scratch: [0; json::SCRATCH_LEN],
-        error_document: [0; json::BODY_LEN],
-    },
+    receive: [0; api::NEXT_BUFFER_LEN],
+    answer: AnswerBuffers::new(),
     trace_entry: [0; trace_env::ENTRY_LEN],
     environment: [core::ptr::null_mut(); trace_env::MAX_VARIABLES],
 });
@@ -71,10 +56,22 @@ pub unsafe fn main<const ISOLATE: bool>(
     };
     // SAFETY: as this function's contract.
     unsafe { sys::set_args(argc, argv) };
+    let Buffers {
+        receive,
+        answer,
+        trace_entry,
+        environment,
+    } = buffers;
     if sys::arg(1).is_some_and(|a| a.to_bytes() == b"--invoke") {
-        return invoke_once(sys::arg(2).map(CStr::to_bytes), handler, init, buffers);
+        return once::invoke_once(
+            sys::arg(2).map(CStr::to_bytes),
+            handler,
+            init,
+            receive,
+            answer,
+        );
     }
-    let address = crate::sys::env::var(c"AWS_LAMBDA_RUNTIME_API");
+    let address = sys::env::var(c"AWS_LAMBDA_RUNTIME_API");
     #[cfg(not(feature = "local-mode"))]
     if address.is_none() {
         log::text(b"AWS_LAMBDA_RUNTIME_API is not set: run me on Lambda, or try `bootstrap --invoke EVENT`");
@@ -83,26 +80,8 @@ pub unsafe fn main<const ISOLATE: bool>(
     #[cfg(feature = "local-mode")]
     if address.is_none() {
         // Local mode: serve the emulator's invoke endpoint ourselves.
-        let Buffers {
-            next,
-            response,
-            post,
-            trace_entry,
-            environment,
-        } = buffers;
-        let memory = crate::local::Memory {
-            request: next,
-            response,
-            scratch: &mut post.reply,
-            error_scratch: &mut post.error_scratch,
-            error_document: &mut post.error_document,
-        };
-        return crate::local::serve::<ISOLATE>(
-            handler,
-            init,
-            memory,
-            &mut TraceEnv::new(trace_entry, environment),
-        );
+        let mut trace = TraceEnv::new(trace_entry, environment);
+        return crate::local::serve::<ISOLATE>(handler, init, receive, answer, &mut trace);
     }
     let address = address.unwrap_or_default();
     // Not UTF-8: replaced by a text the parser refuses (as a bad host).
@@ -125,32 +104,18 @@ pub unsafe fn main<const ISOLATE: bool>(
     if let Some(Outcome::Failure {
         error_type,
         message,
-    }) = run_init(init, &mut buffers.response)
+    }) = run_init(init, &mut answer.response)
     {
         log::line(&[b"init failed: ", error_type]);
-        let post = &mut buffers.post;
-        let document = json::error_document(
-            error_type,
-            message,
-            &mut post.error_scratch,
-            &mut post.error_document,
-        );
-        let _ = api.post_error(None, error_type, document, &mut post.reply);
+        let document = answer.error.document(error_type, message);
+        let _ = api.post_error(None, error_type, document, &mut answer.reply);
         return 1;
     }
-    let Buffers {
-        next,
-        response,
-        post,
-        trace_entry,
-        environment,
-    } = buffers;
     let mut serving = Loop {
         api: &mut api,
         handler,
-        next,
-        response,
-        post,
+        receive,
+        answer,
     };
     let workers = max_concurrency();
     if workers > 1 {
@@ -173,10 +138,10 @@ pub fn run_init(init: Option<InitFn>, buf: &mut [u8]) -> Option<Outcome<'_>> {
 /// `AWS_LAMBDA_MAX_CONCURRENCY`: how many invocations Lambda Managed Instances may send at
 /// once; 1 when unset or not a number from 1 to [`workers::MAX_WORKERS`].
 fn max_concurrency() -> usize {
-    let Some(text) = crate::sys::env::var(c"AWS_LAMBDA_MAX_CONCURRENCY") else {
+    let Some(text) = sys::env::var(c"AWS_LAMBDA_MAX_CONCURRENCY") else {
         return 1;
     };
-    match num::ascii_to_u64(text).and_then(|n| usize::try_from(n).ok()) {
+    match crate::codec::num::ascii_to_u64(text).and_then(|n| usize::try_from(n).ok()) {
         Some(n @ 1..=workers::MAX_WORKERS) => n,
         _ => {
             log::text(
@@ -191,9 +156,8 @@ fn max_concurrency() -> usize {
 struct Loop<'a> {
     api: &'a mut RuntimeApi,
     handler: HandlerFn,
-    next: &'a mut [u8],
-    response: &'a mut [u8],
-    post: &'a mut PostBuffers,
+    receive: &'a mut [u8],
+    answer: &'a mut AnswerBuffers,
 }
 
 impl Loop<'_> {
@@ -203,7 +167,7 @@ impl Loop<'_> {
     fn serve<const ISOLATE: bool>(&mut self, mut trace: Option<&mut TraceEnv>) -> c_int {
         let mut backoff = Backoff::default();
         loop {
-            let next = match self.api.next(self.next) {
+            let next = match self.api.next(self.receive) {
                 Ok(next) => next,
                 Err(NextError::Exit) => return 1,
                 Err(NextError::Retry) => {
@@ -223,29 +187,17 @@ impl Loop<'_> {
                     message,
                 } => {
                     log::line(&[b"request ", ids.request_id, b": ", message]);
-                    post_error(self.api, &ids, error_type, message, self.post)
+                    post_error(self.api, &ids, error_type, message, self.answer)
                 }
                 Next::Invocation(invocation) => {
                     if let Some(trace) = trace.as_deref_mut() {
-                        // SAFETY: the context's strings point into `next`, borrowed by `invocation`.
+                        // SAFETY: the context's strings point into `receive`, borrowed by `invocation`.
                         trace.set(unsafe { invocation.context.trace_id.as_bytes() });
                     }
                     if ISOLATE {
-                        invoke_isolated(
-                            self.api,
-                            self.handler,
-                            &invocation,
-                            self.response,
-                            self.post,
-                        )
+                        invoke_isolated(self.api, self.handler, &invocation, self.answer)
                     } else {
-                        invoke(
-                            self.api,
-                            self.handler,
-                            &invocation,
-                            self.response,
-                            self.post,
-                        )
+                        invoke(self.api, self.handler, &invocation, self.answer)
                     }
                 }
             };
@@ -264,16 +216,15 @@ fn invoke_isolated(
     api: &mut RuntimeApi,
     handler: HandlerFn,
     invocation: &Invocation<'_>,
-    response: &mut [u8],
-    post: &mut PostBuffers,
+    answer: &mut AnswerBuffers,
 ) -> Result<(), MustExit> {
-    let child = process::start(|| match invoke(api, handler, invocation, response, post) {
+    let child = process::start(|| match invoke(api, handler, invocation, answer) {
         Ok(()) => 0,
         Err(MustExit) => workers::MUST_EXIT,
     });
     let Ok(pid) = child else {
         log::text(b"cannot fork for an isolated invocation; running it in this process");
-        return invoke(api, handler, invocation, response, post);
+        return invoke(api, handler, invocation, answer);
     };
     let mut message = heapless::String::new();
     let (error_type, message): (&[u8], &str) = match process::wait(Some(pid)) {
@@ -298,52 +249,31 @@ fn invoke_isolated(
     // The child may have died in the middle of a request on the connection it shared with
     // us (a streamed response half sent, a post without its reply read): a fresh one.
     api.reconnect();
-    post_error(api, &invocation.ids, error_type, message.as_bytes(), post)
+    post_error(api, &invocation.ids, error_type, message.as_bytes(), answer)
 }
 
-/// Runs the handler on one invocation and answers it: a streamed response ends, a buffered
-/// one or an error is posted. (Not inlined: it is called from three places.)
-#[inline(never)]
+/// One invocation from the Runtime API, answered to it; a panic meanwhile is posted as its
+/// error (see `panic`).
 fn invoke(
     api: &mut RuntimeApi,
     handler: HandlerFn,
     invocation: &Invocation<'_>,
-    response: &mut [u8],
-    post: &mut PostBuffers,
+    answer: &mut AnswerBuffers,
 ) -> Result<(), MustExit> {
     panic::enter_invocation(&invocation.ids);
-    let mut stream = Stream::to_api(api, invocation.ids, &mut post.reply);
-    let outcome = handler::call(
+    let mut to = ToApi {
+        api,
+        ids: invocation.ids,
+    };
+    let answered = invoke::invoke(
         handler,
         &invocation.context,
         invocation.event,
-        response,
-        &mut stream,
+        &mut to,
+        answer,
     );
     panic::leave();
-    let (remainder, error) = match outcome {
-        Outcome::Success(rest) => (rest, None),
-        Outcome::Failure {
-            error_type,
-            message,
-        } => (&b""[..], Some((error_type, message))),
-    };
-    let ending = Ending {
-        remainder,
-        error,
-        scratch: &mut post.error_scratch,
-        document: &mut post.error_document,
-    };
-    if let Some(ended) = stream.end(ending) {
-        return ended;
-    }
-    match outcome {
-        Outcome::Success(body) => api.post_response(&invocation.ids, body, &mut post.reply),
-        Outcome::Failure {
-            error_type,
-            message,
-        } => post_error(api, &invocation.ids, error_type, message, post),
-    }
+    answered.map(|_| ())
 }
 
 fn post_error(
@@ -351,15 +281,10 @@ fn post_error(
     ids: &Ids<'_>,
     error_type: &[u8],
     message: &[u8],
-    post: &mut PostBuffers,
+    answer: &mut AnswerBuffers,
 ) -> Result<(), MustExit> {
-    let document = json::error_document(
-        error_type,
-        message,
-        &mut post.error_scratch,
-        &mut post.error_document,
-    );
-    api.post_error(Some(ids), error_type, document, &mut post.reply)
+    let document = answer.error.document(error_type, message);
+    api.post_error(Some(ids), error_type, document, &mut answer.reply)
 }
 
 /// Pauses between failed `/next` requests: 10 ms doubling to 1 s, ten times (about 4 s in
@@ -378,71 +303,7 @@ impl Backoff {
         if self.failures > Self::MAX_FAILURES {
             return false;
         }
-        let ms = (10u64 << (self.failures - 1)).min(1000);
-        let pause = rustix::time::Timespec {
-            tv_sec: (ms / 1000) as _,
-            tv_nsec: ((ms % 1000) * 1_000_000) as _,
-        };
-        let _ = rustix::thread::nanosleep(&pause);
+        sys::sleep_ms((10u64 << (self.failures - 1)).min(1000));
         true
     }
 }
-
-/// `bootstrap --invoke [EVENT]`: runs the handler once on EVENT (or stdin), prints the
-/// response on stdout, and exits 0; on a handler error prints the error document and exits 1.
-fn invoke_once(
-    event: Option<&[u8]>,
-    handler: HandlerFn,
-    init: Option<InitFn>,
-    buffers: &'static mut Buffers,
-) -> c_int {
-    let event = match event {
-        Some(event) => event,
-        None => match sys::stdio::read_stdin(&mut buffers.next) {
-            Some(len) => buffers.next.get(..len).unwrap_or_default(),
-            None => {
-                log::text(b"--invoke: cannot read the event from stdin (or it is over 6 MiB)");
-                return 1;
-            }
-        },
-    };
-    let (response, post) = (&mut buffers.response, &mut buffers.post);
-    let failure = match init.and_then(|init| handler::call_init(init, response)) {
-        Some(failure) => failure,
-        None => {
-            let id = LOCAL_REQUEST_ID.to_bytes();
-            let context = RawContext {
-                request_id: Str::new(id),
-                ..RawContext::EMPTY
-            };
-            let mut stream = Stream::to_stdout(&mut post.reply);
-            match handler::call(handler, &context, event, response, &mut stream) {
-                Outcome::Success(body) => {
-                    // A stream's pieces went out as they came; the rest, or all, goes now.
-                    let _ = sys::stdio::write_stdout(body);
-                    return 0;
-                }
-                failure => failure,
-            }
-        }
-    };
-    let Outcome::Failure {
-        error_type,
-        message,
-    } = failure
-    else {
-        return 1;
-    };
-    let document = json::error_document(
-        error_type,
-        message,
-        &mut post.error_scratch,
-        &mut post.error_document,
-    );
-    let _ = sys::stdio::write_stdout(document);
-    let _ = sys::stdio::write_stdout(b"\n");
-    1
-}
-
-/// The request id of `--invoke` calls: there is no platform to make one.
-const LOCAL_REQUEST_ID: &CStr = c"00000000-0000-0000-0000-000000000000";

@@ -14,6 +14,7 @@ use crate::api::client::Connection;
 use crate::api::endpoint::{self, Endpoint};
 use crate::api::{Ids, RuntimeApi};
 use crate::contract::{MAX_REQUEST_ID, error_type};
+use crate::http::chunked;
 use crate::{api::net, codec::json, codec::num, sys::log};
 
 /// The error type callers see for a panic.
@@ -153,7 +154,8 @@ fn end_stream(fd: i32, message: &[u8]) {
     let document =
         json::error_document_cut(HANDLER_PANIC, message, 1024, &mut [0u8; 4], &mut document);
     let body = crate::codec::base64::encode(document, &mut body).unwrap_or(b"");
-    let ending = crate::abi::stream::trailers(Some((HANDLER_PANIC, body)));
+    let mut size = [0; chunked::SIZE_LINE_LEN];
+    let ending = chunked::end(b"", Some((HANDLER_PANIC, body)), &mut size);
     if net::send_all(socket, &ending).is_ok() {
         let mut reply = [0u8; 512];
         let _ = net::recv(socket, &mut reply);

@@ -1,0 +1,174 @@
+//! One invocation, wherever it came from: call the handler, then end its stream or send its
+//! answer. The Runtime API, a local caller and `--invoke` differ only in where the answer
+//! goes, their [`Destination`].
+
+use crate::abi::context::RawContext;
+use crate::abi::handler::{self, HandlerFn, Outcome};
+use crate::abi::stream::{Broken, Sink, Stream, StreamError};
+use crate::api::client::ClientError;
+use crate::api::{Ids, REPLY_BUFFER_LEN, RuntimeApi};
+use crate::codec::json::ErrorBuffers;
+use crate::contract::{MAX_RESPONSE, MustExit};
+use crate::http::chunked::{self, SIZE_LINE_LEN};
+use crate::runtime::panic;
+use crate::sys::log;
+
+/// Where an invocation's answer goes: a stream (through [`Sink`]), or a whole response or
+/// failure.
+pub trait Destination: Sink {
+    /// Sends the handler's whole response; `reply` is room for what the receiver answers.
+    fn respond(&mut self, body: &[u8], reply: &mut [u8]) -> Result<(), MustExit>;
+    /// Sends a failure: its type and JSON error document.
+    fn fail(
+        &mut self,
+        error_type: &[u8],
+        document: &[u8],
+        reply: &mut [u8],
+    ) -> Result<(), MustExit>;
+}
+
+/// The memory an answer is made in, besides the event's.
+pub struct AnswerBuffers {
+    /// The handler's response (or error message).
+    pub response: [u8; MAX_RESPONSE],
+    /// The receiver's replies, and a stream's prelude.
+    pub reply: [u8; REPLY_BUFFER_LEN],
+    /// Error documents.
+    pub error: ErrorBuffers,
+}
+
+impl AnswerBuffers {
+    /// Zeroed buffers, for a static (they live in `.bss`).
+    pub const fn new() -> Self {
+        AnswerBuffers {
+            response: [0; MAX_RESPONSE],
+            reply: [0; REPLY_BUFFER_LEN],
+            error: ErrorBuffers::new(),
+        }
+    }
+}
+
+impl Default for AnswerBuffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Runs `handler` on `event` and answers to `to`. Returns the error type when the invocation
+/// failed. (Not inlined: the loop, isolation, local mode and `--invoke` all call it.)
+#[inline(never)]
+pub fn invoke<'b>(
+    handler: HandlerFn,
+    context: &RawContext,
+    event: &[u8],
+    to: &mut dyn Destination,
+    buffers: &'b mut AnswerBuffers,
+) -> Result<Option<&'b [u8]>, MustExit> {
+    let AnswerBuffers {
+        response,
+        reply,
+        error: error_buffers,
+    } = buffers;
+    let mut stream = Stream::new(to, reply);
+    let outcome = handler::call(handler, context, event, response, &mut stream);
+    let (remainder, error) = match outcome {
+        Outcome::Success(rest) => (rest, None),
+        Outcome::Failure {
+            error_type,
+            message,
+        } => (&b""[..], Some((error_type, message))),
+    };
+    let failed = error.map(|(error_type, _)| error_type);
+    if let Some(ended) = stream.end(remainder, error, error_buffers) {
+        return ended.map(|()| failed);
+    }
+    drop(stream);
+    match outcome {
+        Outcome::Success(body) => to.respond(body, reply).map(|()| None),
+        Outcome::Failure {
+            error_type,
+            message,
+        } => {
+            let document = error_buffers.document(error_type, message);
+            to.fail(error_type, document, reply)
+                .map(|()| Some(error_type))
+        }
+    }
+}
+
+/// The Runtime API, answering the invocation `ids`.
+pub struct ToApi<'a> {
+    /// The API.
+    pub api: &'a mut RuntimeApi,
+    /// The invocation answered.
+    pub ids: Ids<'a>,
+}
+
+impl ToApi<'_> {
+    fn broke(&self, error: ClientError) -> Broken {
+        log::line(&[
+            b"streamed response for request ",
+            self.ids.request_id,
+            b" broke: ",
+            error.message().as_bytes(),
+        ]);
+        // Its connection is closed: a later panic must not write to that descriptor.
+        panic::leave_stream();
+        Broken
+    }
+}
+
+impl Sink for ToApi<'_> {
+    fn start(&mut self, content_type: &[u8], data: &[u8]) -> Result<(), Broken> {
+        let mut size = [0; SIZE_LINE_LEN];
+        let sent = self
+            .api
+            .stream_start(&self.ids, content_type, &chunked::frame(data, &mut size));
+        sent.map_err(|e| self.broke(e))?;
+        panic::enter_stream(self.api);
+        Ok(())
+    }
+
+    fn send(&mut self, data: &[u8]) -> Result<(), Broken> {
+        let mut size = [0; SIZE_LINE_LEN];
+        self.api
+            .stream_send(&chunked::frame(data, &mut size))
+            .map_err(|e| self.broke(e))
+    }
+
+    fn end(
+        &mut self,
+        last: &[u8],
+        error: Option<StreamError<'_>>,
+        reply: &mut [u8],
+    ) -> Result<(), MustExit> {
+        let mut size = [0; SIZE_LINE_LEN];
+        let ending = chunked::end(last, error.map(|e| (e.error_type, e.encoded)), &mut size);
+        match self.api.stream_send(&ending) {
+            Ok(()) => {
+                panic::leave_stream();
+                self.api.stream_reply(self.ids.request_id, reply)
+            }
+            Err(e) => {
+                self.broke(e);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Destination for ToApi<'_> {
+    fn respond(&mut self, body: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
+        self.api.post_response(&self.ids, body, reply)
+    }
+
+    fn fail(
+        &mut self,
+        error_type: &[u8],
+        document: &[u8],
+        reply: &mut [u8],
+    ) -> Result<(), MustExit> {
+        self.api
+            .post_error(Some(&self.ids), error_type, document, reply)
+    }
+}
