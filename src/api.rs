@@ -2,6 +2,7 @@
 //! and what each reply status means for the loop.
 
 use core::ops::Range;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::client::{range_in, ClientError, Connection, Reply};
 use crate::context::{RawContext, Str};
@@ -348,7 +349,7 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
     let deadline_ms = match value(buf, &headers.deadline_ms) {
         None => 0,
         Some(digits) => match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
-            Some(ms) => ms,
+            Some(ms) => plausible_deadline(ms),
             None => {
                 log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)");
                 0
@@ -365,6 +366,24 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
         tenant_id: text(&headers.tenant_id, b"Aws-Tenant-Id"),
         invocation_id: text(&headers.invocation_id, b"Invocation-Id"),
     }
+}
+
+/// 2001-01-01T00:00:00Z in Unix epoch milliseconds: no real deadline is earlier.
+pub const EARLIEST_DEADLINE_MS: i64 = 978_307_200_000;
+
+/// `ms` if it can be an epoch time, else 0 ("no deadline"). Emulators send a duration
+/// instead (cargo-lambda: `600000`, ten minutes), which read as a time is in January 1970:
+/// every invocation would have timed out before it began. Logged once, not per invocation.
+fn plausible_deadline(ms: i64) -> i64 {
+    static LOGGED: AtomicBool = AtomicBool::new(false);
+    if ms >= EARLIEST_DEADLINE_MS || ms == 0 {
+        return ms;
+    }
+    if !LOGGED.swap(true, Ordering::Relaxed) {
+        log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is before 2001, so not an epoch time \
+            (an emulator's duration?); treated as no deadline (logged once)");
+    }
+    0
 }
 
 /// A captured header's value. (`get`, not indexing: the ranges come from the same buffer, and
@@ -459,6 +478,21 @@ mod tests {
     fn a_bad_deadline_reads_as_unknown() {
         let (buf, headers) = capture(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: soon\r\n\r\n");
         assert_eq!(context(&buf, &headers).deadline_ms, 0);
+    }
+
+    #[test]
+    fn a_deadline_before_2001_is_no_deadline() {
+        let deadline = |value: &str| {
+            let text = format!("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: {value}\r\n\r\n");
+            let (buf, headers) = capture(text.as_bytes());
+            context(&buf, &headers).deadline_ms
+        };
+        // cargo-lambda's emulator sends ten minutes as a duration.
+        assert_eq!(deadline("600000"), 0);
+        assert_eq!(deadline("1"), 0);
+        assert_eq!(deadline("978307199999"), 0);
+        assert_eq!(deadline("978307200000"), 978_307_200_000);
+        assert_eq!(deadline("0"), 0);
     }
 
     #[test]

@@ -534,3 +534,24 @@ fn a_local_call_names_the_program_after_the_event() {
     let error = parse_error_body(output.stdout.trim_ascii_end()).unwrap();
     assert_eq!((error.error_type.as_str(), error.message.as_str()), ("Function.ExitStatus", "exited with status 1; stderr: logged"));
 }
+
+/// cargo-lambda's emulator sends `Lambda-Runtime-Deadline-Ms: 600000` (ten minutes as a
+/// duration, not an epoch time): read as a time it is in 1970, and every invocation would
+/// time out before it started. It means "no deadline", and the log says so once.
+#[test]
+fn a_deadline_that_is_no_epoch_time_is_no_deadline() {
+    if emulated() {
+        return;
+    }
+    let dir = Dir::new("emulator-deadline");
+    dir.script("handler.sh", r#"printf '%s:%s' "$1" "${LAMBDA_RUNTIME_DEADLINE_MS-none}""#);
+    let cargo_lambda = |id: &str| Invocation::bare(id, id).header("Lambda-Runtime-Deadline-Ms", "600000");
+    let script = Script::new().invoke(cargo_lambda("d-1")).invoke(cargo_lambda("d-2"));
+    let mut run = run(&dir, "handler.sh", script, &[]);
+    let posts = run.wait_for_posts(2);
+    expect_response(&mut run, &posts[0], "d-1", b"d-1:none");
+    expect_response(&mut run, &posts[1], "d-2", b"d-2:none");
+    let log = run.process.stderr();
+    assert_eq!(log.matches("Lambda-Runtime-Deadline-Ms is before 2001").count(), 1, "logged once:\n{log}");
+    run.assert_no_violations();
+}
