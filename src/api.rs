@@ -269,7 +269,8 @@ impl RuntimeApi {
         // Cannot fail: ids are at most 256 bytes and the content type is checked to be at most
         // 128 (stream::MAX_CONTENT_TYPE).
         let _ = write_head(&mut self.head, "POST", endpoint, &path, &headers[..count], None);
-        let mut parts: [&[u8]; 4] = [&self.head, b"", b"", b""];
+        // The head and up to two chunks (an HTTP prelude's), three parts each.
+        let mut parts: [&[u8]; 7] = [&self.head, b"", b"", b"", b"", b"", b""];
         parts[1..=first.len()].copy_from_slice(first);
         self.conn.start(&parts[..=first.len()])
     }
@@ -348,13 +349,7 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
     };
     let deadline_ms = match value(buf, &headers.deadline_ms) {
         None => 0,
-        Some(digits) => match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
-            Some(ms) => plausible_deadline(ms),
-            None => {
-                log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)");
-                0
-            }
-        },
+        Some(digits) => epoch_ms(digits),
     };
     RawContext {
         request_id: text(&headers.request_id, b"Aws-Request-Id"),
@@ -371,19 +366,21 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
 /// 2001-01-01T00:00:00Z in Unix epoch milliseconds: no real deadline is earlier.
 pub const EARLIEST_DEADLINE_MS: i64 = 978_307_200_000;
 
-/// `ms` if it can be an epoch time, else 0 ("no deadline"). Emulators send a duration
-/// instead (cargo-lambda: `600000`, ten minutes), which read as a time is in January 1970:
-/// every invocation would have timed out before it began. Logged once, not per invocation.
-fn plausible_deadline(ms: i64) -> i64 {
+/// The deadline header's value as epoch milliseconds, or 0 ("no deadline") when it is not a
+/// number or cannot be an epoch time: emulators send a duration instead (cargo-lambda:
+/// `600000`, ten minutes), which read as a time is in January 1970, so every invocation
+/// would have timed out before it began. Logged once, not per invocation.
+fn epoch_ms(digits: &[u8]) -> i64 {
     static LOGGED: AtomicBool = AtomicBool::new(false);
-    if ms >= EARLIEST_DEADLINE_MS || ms == 0 {
-        return ms;
+    match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
+        Some(ms) if ms >= EARLIEST_DEADLINE_MS => ms,
+        _ => {
+            if !LOGGED.swap(true, Ordering::Relaxed) {
+                log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is no epoch time (a duration?); no deadline");
+            }
+            0
+        }
     }
-    if !LOGGED.swap(true, Ordering::Relaxed) {
-        log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is before 2001, so not an epoch time \
-            (an emulator's duration?); treated as no deadline (logged once)");
-    }
-    0
 }
 
 /// A captured header's value. (`get`, not indexing: the ranges come from the same buffer, and
@@ -493,6 +490,7 @@ mod tests {
         assert_eq!(deadline("978307199999"), 0);
         assert_eq!(deadline("978307200000"), 978_307_200_000);
         assert_eq!(deadline("0"), 0);
+        assert_eq!(deadline("soon"), 0);
     }
 
     #[test]
