@@ -107,6 +107,12 @@ impl<'a> Stream<'a> {
         let mut size = [0; SIZE_LINE_LEN];
         let chunk: [&[u8]; 3] = [chunked::size_line(data.len(), &mut size), data, b"\r\n"];
         let chunk = if data.is_empty() { &chunk[..0] } else { &chunk[..] };
+        self.send(content_type, chunk, data)
+    }
+
+    /// Sends `chunks` (HTTP chunks, framed), the head first if the stream is not started;
+    /// `data` is what they carry, for `--invoke`'s stdout.
+    fn send(&mut self, content_type: &[u8], chunk: &[&[u8]], data: &[u8]) -> Result<(), Broken> {
         let sent = match (&mut self.sink, self.state) {
             (_, State::Broken) => return Err(Broken),
             (Sink::Api { api, ids }, State::NotStarted) => {
@@ -143,7 +149,10 @@ impl<'a> Stream<'a> {
     }
 
     /// Starts a function-URL / HTTP-integration response: its content type, then the JSON
-    /// prelude (`statusCode`, `headers`, `cookies`) and eight NUL bytes as the first chunk.
+    /// prelude (`statusCode`, `headers`, `cookies`) as the first chunk and eight NUL bytes as
+    /// the second, in one send. Lambda reads the bytes whatever the chunking, but cargo-lambda's
+    /// emulator reads the prelude from the first chunk and the NULs from the second, as
+    /// lambda_runtime sends them: one chunk of both fails there (500).
     pub fn http_prelude(&mut self, status_code: u16, headers: &[(&str, &str)], cookies: &[&str]) -> Result<(), Broken> {
         if self.is_started() {
             log::text(b"an HTTP prelude must come first in a stream; it was not sent");
@@ -151,7 +160,19 @@ impl<'a> Stream<'a> {
         }
         let scratch = core::mem::take(&mut self.scratch);
         let result = match json::http_prelude(status_code, headers, cookies, scratch) {
-            Some(prelude) => self.write(json::HTTP_INTEGRATION_CONTENT_TYPE, prelude),
+            Some(prelude) => {
+                let (json, nuls) = prelude.split_at(prelude.len().saturating_sub(json::HTTP_PRELUDE_DELIMITER.len()));
+                let (mut json_size, mut nuls_size) = ([0; SIZE_LINE_LEN], [0; SIZE_LINE_LEN]);
+                let chunks: [&[u8]; 6] = [
+                    chunked::size_line(json.len(), &mut json_size),
+                    json,
+                    b"\r\n",
+                    chunked::size_line(nuls.len(), &mut nuls_size),
+                    nuls,
+                    b"\r\n",
+                ];
+                self.send(json::HTTP_INTEGRATION_CONTENT_TYPE, &chunks, prelude)
+            }
             None => {
                 log::text(b"HTTP prelude larger than 16 KiB; not sent");
                 Err(Broken)

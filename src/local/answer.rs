@@ -112,7 +112,7 @@ impl Answer {
         let mut head = RequestHead::new();
         let headers: [(&[u8], &[u8]); 1] = [(b"X-Amzn-RequestId", &self.caller.request_id)];
         reply::write_head(&mut head, b"200 OK", content_type, &headers, None);
-        let (parts, count) = gather::<4>(&[&head], first);
+        let (parts, count) = gather::<7>(&[&head], first);
         net::send_all(&self.caller.socket, parts.get(..count).unwrap_or(&[]))
     }
 
