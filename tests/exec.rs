@@ -232,13 +232,20 @@ esac"#,
     let started = Instant::now();
     let script = Script::new()
         .invoke(Invocation::bare("t-1", "sleep").header("Lambda-Runtime-Deadline-Ms", &deadline_in(1500)))
-        .invoke(Invocation::new("t-2", "after-timeout"));
+        .invoke(Invocation::new("t-2", "after-timeout"))
+        .invoke(Invocation::bare("t-3", "late").header("Lambda-Runtime-Deadline-Ms", &(deadline_in(0).parse::<u64>().unwrap() - 1000).to_string()));
     let mut run = run(&dir, "handler.sh", script, &[("PID_FILE", pid_file.to_str().unwrap())]);
     let posts = run.wait_for_posts(1);
     let elapsed = started.elapsed();
-    let message = expect_error(&mut run, &posts[0], Route::Error("t-1".into()), "Function.Timeout");
-    assert!(message.starts_with("timed out: still running after "), "{message}");
-    assert!(message.ends_with("; stderr: sleeping"), "{message}");
+    // Lambda's own type and words (the time from the event's arrival to its deadline).
+    let message = expect_error(&mut run, &posts[0], Route::Error("t-1".into()), "Sandbox.Timedout");
+    let seconds = message
+        .strip_prefix("RequestId: t-1 Error: Task timed out after ")
+        .and_then(|rest| rest.strip_suffix(" seconds; stderr: sleeping"))
+        .unwrap_or_else(|| panic!("{message}"));
+    let seconds: f64 = seconds.parse().unwrap();
+    assert!((1.0..=1.5).contains(&seconds) && seconds.to_string().len() <= 4, "{message}");
+    assert!(run.process.stderr().contains(&format!("t-1 Task timed out after {seconds:.2} seconds\n")), "the log says it as Lambda does");
     assert!(
         elapsed >= Duration::from_millis(1300) && elapsed < Duration::from_millis(4500),
         "the error came {elapsed:?} after a deadline 1.5 s ahead"
@@ -250,8 +257,13 @@ esac"#,
         assert!(Instant::now() < gone_by, "the script or its background sleep ({pids:?}) still runs");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let posts = run.wait_for_posts(2);
+    let posts = run.wait_for_posts(3);
     expect_response(&mut run, &posts[1], "t-2", b"ok:after-timeout");
+    let message = expect_error(&mut run, &posts[2], Route::Error("t-3".into()), "Sandbox.Timedout");
+    assert_eq!(
+        message,
+        "RequestId: t-3 Error: Task timed out after 0.00 seconds; the deadline had passed before the program could start"
+    );
     run.assert_no_violations();
 }
 

@@ -119,12 +119,14 @@ impl State {
             _ => return Err(Error::new(message::HANDLER_NOT_FOUND, "no program: exec mode's init did not run")),
         };
         let started = crate::clock::now_ms(crate::clock::Clock::Monotonic).max(0) as u64;
-        let limit = match run::budget(ctx.deadline_ms, crate::clock::now_ms(crate::clock::Clock::Realtime)) {
+        let now = crate::clock::now_ms(crate::clock::Clock::Realtime);
+        // What Lambda's timeout message states: the time from the event's arrival to the deadline.
+        let timeout_ms = ctx.deadline_ms.saturating_sub(now).max(0) as u64;
+        let request_id = ctx.request_id.as_bytes();
+        let limit = match run::budget(ctx.deadline_ms, now) {
             Budget::Unlimited => None,
             Budget::Ms(ms) => Some(started.saturating_add(ms)),
-            Budget::Expired => {
-                return Err(Error::new(message::TIMEOUT, "the invocation's deadline had passed before the program could start"));
-            }
+            Budget::Expired => return Err(message::expired(request_id, timeout_ms)),
         };
         let argument = argument::as_argument(event, &mut self.argument);
         let envp = env::build(ctx, &mut self.env_block, &mut self.env_table);
@@ -140,8 +142,10 @@ impl State {
                 return Err(Error::new(message::EXEC_FAILED, "lost track of the program: it could not be reaped"));
             }
             Ending::TimedOut => {
-                let now = crate::clock::now_ms(crate::clock::Clock::Monotonic).max(0) as u64;
-                Failure::TimedOut { ran_ms: now.saturating_sub(started) }
+                // Lambda logs this line at its own timeouts; log filters look for it.
+                let mut words = [0; message::TASK_TIMED_OUT_LEN];
+                log::line(&[request_id, b" ", message::task_timed_out(timeout_ms, &mut words)]);
+                Failure::TimedOut { request_id, timeout_ms }
             }
             Ending::TooLarge => Failure::TooLarge { limit: out.len() },
             Ending::Broken(e) => {
