@@ -3,6 +3,7 @@
 //! A message is at most [`MAX_RUST_ERROR_MESSAGE`] bytes (4 KiB, the Rust handler API's limit),
 //! so it carries the end of the program's stderr that fits; the whole stream is in the log.
 
+use super::argument::{NotAnArgument, MAX_ARG_STRLEN};
 use crate::handler::{Error, MAX_RUST_ERROR_MESSAGE};
 use crate::num;
 
@@ -15,6 +16,9 @@ pub const SIGNAL: &str = "Function.Signal";
 pub const TIMEOUT: &str = "Sandbox.Timedout";
 /// The program wrote more than the response buffer holds; it was killed.
 pub const RESPONSE_TOO_LARGE: &str = "Runtime.ResponseTooLarge";
+/// The event could not be the program's argument (`$1`) and the program did not read it from
+/// its stdin either: it cannot have seen the event, and its answer must not pass for one.
+pub const EVENT_TOO_LARGE_FOR_ARGUMENT: &str = "Runtime.EventTooLargeForArgument";
 /// The program could not be started (exec failed: a missing `#!` interpreter, say).
 pub const EXEC_FAILED: &str = "Runtime.ExecFailed";
 /// Init: no program was named, or it does not exist.
@@ -37,6 +41,9 @@ pub enum Failure<'a> {
     TimedOut { request_id: &'a [u8], timeout_ms: u64 },
     /// Killed for writing more than `limit` bytes to stdout.
     TooLarge { limit: usize },
+    /// Exited with this status without reading the event from stdin, when the event of
+    /// `event_len` bytes was no argument either.
+    EventUntouched { status: i32, event_len: usize, why: NotAnArgument },
 }
 
 /// The error for a failed run, with the end of stderr (`stderr_tail`, of `stderr_total`
@@ -68,6 +75,20 @@ pub fn failure(failure: Failure<'_>, stderr_tail: &[u8], stderr_total: u64) -> E
             text.number(limit as u64);
             text.push(b" bytes to stdout, the most a response can be; killed with its process group");
             RESPONSE_TOO_LARGE
+        }
+        Failure::EventUntouched { status, event_len, why } => {
+            text.push(b"the event (");
+            text.number(event_len as u64);
+            text.push(match why {
+                NotAnArgument::TooLong => b" bytes) is too large to be an argument (at most ",
+                NotAnArgument::HasNul => b" bytes) has a NUL byte, which an argument cannot hold (",
+                NotAnArgument::NoRoom => b" bytes) did not fit beside the environment as an argument (",
+            });
+            text.number(MAX_ARG_STRLEN as u64 - 1);
+            text.push(b" bytes), so the program got no $1, and it exited with status ");
+            text.number(status.unsigned_abs().into());
+            text.push(b" without reading the event from its stdin: read it there (event=$(cat)), which takes any size");
+            EVENT_TOO_LARGE_FOR_ARGUMENT
         }
     };
     text.stderr(stderr_tail, stderr_total);
@@ -122,6 +143,17 @@ pub fn about_program(error_type: &'static str, path: &[u8], what: &[&[u8]]) -> E
         text.push(piece);
     }
     text.into_error(error_type)
+}
+
+/// Init: the program does not exist, and neither does the file its name means in the
+/// tutorial's `file.function` form.
+pub fn neither_exists(path: &[u8], script: &[u8]) -> Error {
+    let mut text = Text::new();
+    text.path(path);
+    text.push(b" does not exist, nor does ");
+    text.path(script);
+    text.push(b" (for the file.function form: the shell function in file.sh)");
+    text.into_error(HANDLER_NOT_FOUND)
 }
 
 /// A message being built, at most `MAX_RUST_ERROR_MESSAGE` bytes of valid UTF-8.
@@ -271,6 +303,23 @@ mod tests {
         let error = failure(Failure::TooLarge { limit: 6_291_456 }, b"", 0);
         assert_eq!(error.error_type, RESPONSE_TOO_LARGE);
         assert!(error.message.starts_with("wrote more than 6291456 bytes to stdout"), "{}", error.message);
+    }
+
+    #[test]
+    fn an_event_neither_argument_nor_read_says_why() {
+        let error = failure(Failure::EventUntouched { status: 0, event_len: 200_000, why: NotAnArgument::TooLong }, b"", 0);
+        assert_eq!(error.error_type, "Runtime.EventTooLargeForArgument");
+        assert_eq!(
+            error.message.as_str(),
+            "the event (200000 bytes) is too large to be an argument (at most 131071 bytes), so the program got no $1, \
+             and it exited with status 0 without reading the event from its stdin: read it there (event=$(cat)), \
+             which takes any size; nothing on stderr"
+        );
+        let error = failure(Failure::EventUntouched { status: 2, event_len: 9, why: NotAnArgument::HasNul }, b"oops\n", 5);
+        assert!(error.message.starts_with("the event (9 bytes) has a NUL byte"), "{}", error.message);
+        assert!(error.message.contains("exited with status 2 without") && error.message.ends_with("; stderr: oops"), "{}", error.message);
+        let error = failure(Failure::EventUntouched { status: 0, event_len: 9, why: NotAnArgument::NoRoom }, b"", 0);
+        assert!(error.message.starts_with("the event (9 bytes) did not fit beside the environment"), "{}", error.message);
     }
 
     #[test]
