@@ -119,7 +119,7 @@ pub fn find(buf: &mut [u8; PATH_LEN]) -> Result<Found, Error> {
             let script = c_path(&script, script_len)?;
             if !missing(script) {
                 check(script, Access::READ_OK, b" is not readable: ", b"")?;
-                buf[..=script_len].copy_from_slice(script.to_bytes_with_nul());
+                let _ = crate::bytes::put(buf, 0, script.to_bytes_with_nul()); // fits: both PATH_LEN
                 return Ok(Found::Function(function));
             }
             if script != path {
@@ -135,12 +135,24 @@ pub fn find(buf: &mut [u8; PATH_LEN]) -> Result<Found, Error> {
     Ok(Found::Program)
 }
 
+unsafe extern "C" {
+    fn open(path: *const core::ffi::c_char, flags: core::ffi::c_int, ...) -> core::ffi::c_int;
+}
+
 /// Whether the file at `path` can be read and starts neither with `#!` nor as an ELF binary.
 fn is_shell_script(path: &CStr) -> bool {
-    let Ok(file) = fs::open(path, fs::OFlags::RDONLY | fs::OFlags::CLOEXEC, fs::Mode::empty()) else { return false };
+    const O_RDONLY_CLOEXEC: core::ffi::c_int = 0o2000000;
+    // libc's `open`, not rustix's: its `OwnedFd` links core's formatting (see `crate::fd`).
+    // SAFETY: a NUL-terminated path.
+    let fd = unsafe { open(path.as_ptr(), O_RDONLY_CLOEXEC) };
+    if fd < 0 {
+        return false;
+    }
+    // SAFETY: `open` just returned it, and nothing else has it.
+    let file = unsafe { crate::fd::Fd::from_raw(fd) };
     let mut head = [0; 4];
     match rustix::io::read(&file, &mut head) {
-        Ok(n) => !is_program_head(&head[..n]),
+        Ok(n) => !is_program_head(head.get(..n).unwrap_or_default()),
         Err(_) => false,
     }
 }

@@ -39,9 +39,8 @@ pub fn search(path: &[u8], buf: &mut [u8; PATH_LEN], is_program: impl Fn(&CStr) 
 pub fn find(buf: &mut [u8; PATH_LEN]) -> usize {
     let path = crate::env::var(c"PATH").unwrap_or(DEFAULT_PATH);
     search(path, buf, is_program).unwrap_or_else(|| {
-        let sh = SH.to_bytes_with_nul();
-        buf[..sh.len()].copy_from_slice(sh);
-        sh.len() - 1
+        let _ = crate::bytes::put(buf, 0, SH.to_bytes_with_nul()); // fits
+        SH.to_bytes().len()
     })
 }
 
