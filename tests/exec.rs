@@ -319,7 +319,11 @@ esac"#,
             Invocation::bare("t-1", "sleep")
                 .header("Lambda-Runtime-Deadline-Ms", &deadline_in(1500)),
         )
-        .invoke(Invocation::new("t-2", "after-timeout"));
+        .invoke(Invocation::new("t-2", "after-timeout"))
+        .invoke(Invocation::bare("t-3", "late").header(
+            "Lambda-Runtime-Deadline-Ms",
+            &(deadline_in(0).parse::<u64>().unwrap() - 1000).to_string(),
+        ));
     let mut run = run(
         &dir,
         "handler.sh",
@@ -328,17 +332,28 @@ esac"#,
     );
     let posts = run.wait_for_posts(1);
     let elapsed = started.elapsed();
+    // Lambda's own type and words (the time from the event's arrival to its deadline).
     let message = expect_error(
         &mut run,
         &posts[0],
         Route::Error("t-1".into()),
-        "Function.Timeout",
+        "Sandbox.Timedout",
     );
+    let seconds = message
+        .strip_prefix("RequestId: t-1 Error: Task timed out after ")
+        .and_then(|rest| rest.strip_suffix(" seconds; stderr: sleeping"))
+        .unwrap_or_else(|| panic!("{message}"));
+    let seconds: f64 = seconds.parse().unwrap();
     assert!(
-        message.starts_with("timed out: still running after "),
+        (1.0..=1.5).contains(&seconds) && seconds.to_string().len() <= 4,
         "{message}"
     );
-    assert!(message.ends_with("; stderr: sleeping"), "{message}");
+    assert!(
+        run.process
+            .stderr()
+            .contains(&format!("t-1 Task timed out after {seconds:.2} seconds\n")),
+        "the log says it as Lambda does"
+    );
     assert!(
         elapsed >= Duration::from_millis(1300) && elapsed < Duration::from_millis(4500),
         "the error came {elapsed:?} after a deadline 1.5 s ahead"
@@ -356,8 +371,18 @@ esac"#,
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let posts = run.wait_for_posts(2);
+    let posts = run.wait_for_posts(3);
     expect_response(&mut run, &posts[1], "t-2", b"ok:after-timeout");
+    let message = expect_error(
+        &mut run,
+        &posts[2],
+        Route::Error("t-3".into()),
+        "Sandbox.Timedout",
+    );
+    assert_eq!(
+        message,
+        "RequestId: t-3 Error: Task timed out after 0.00 seconds; the deadline had passed before the program could start"
+    );
     run.assert_no_violations();
 }
 
@@ -447,26 +472,227 @@ fn a_program_that_cannot_be_executed_fails_each_invocation_clearly() {
     run.assert_no_violations();
 }
 
+/// A directory holding only a link to `cat`: a `PATH` without bash, for the `sh` fallback.
+fn path_without_bash(dir: &Dir) -> String {
+    let bin = dir.0.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink("/bin/cat", bin.join("cat")).unwrap();
+    assert!(!bin.join("bash").exists());
+    bin.to_str().unwrap().to_string()
+}
+
+/// A file without `#!`, executable or not, runs with bash where `PATH` has it (as bash runs
+/// such files, and bash bootstraps ran them), else with `/bin/sh` (as `execvp` does); as
+/// bash bootstraps' `$(...)` did, trailing newlines leave its output.
 #[test]
-fn a_script_without_a_shebang_line_runs_with_sh() {
+fn a_script_without_a_shebang_line_runs_with_bash_or_sh() {
     if emulated() {
         return;
     }
     let dir = Dir::new("noshebang");
+    let body = "printf '%s ran %s with %s\\n\\n' \"${BASH_VERSION:+bash}${BASH_VERSION:-sh}\" \"$0\" \"$1\"\n";
+    dir.file("handler", body, 0o755);
+    dir.file("plain", body, 0o644);
+    let no_bash = path_without_bash(&dir);
+    for (program, path, shell) in [
+        ("handler", "/usr/bin:/bin", "bash"),
+        ("plain", "/usr/bin:/bin", "bash"),
+        ("plain", &no_bash, "sh"),
+    ] {
+        let mut run = run(
+            &dir,
+            program,
+            Script::new().invoke(Invocation::new("s-1", "it")),
+            &[("PATH", path)],
+        );
+        let posts = run.wait_for_posts(1);
+        let text = posts[0].body_text();
+        let expected = format!(" ran {}/{program} with it", dir.path());
+        assert!(
+            text.starts_with(shell) && text.ends_with(&expected),
+            "{program} with PATH={path}: {text:?}"
+        );
+        assert!(
+            !text.starts_with("bash") || text.len() > "bash".len() + expected.len(),
+            "bash's version: {text:?}"
+        );
+        run.assert_no_violations();
+    }
+}
+
+/// AWS's custom-runtime tutorial, unchanged: `_HANDLER=function.handler` names the function
+/// `handler` in `function.sh`, a file without `#!` that is not executable; its bootstrap
+/// sources it and posts `$(handler "$EVENT_DATA")`.
+const TUTORIAL_FUNCTION_SH: &str = r#"function handler () {
+  EVENT_DATA=$1
+
+  RESPONSE="Echoing request: '$EVENT_DATA'"
+  echo $RESPONSE
+}
+"#;
+
+#[test]
+fn the_tutorials_function_sh_runs_unchanged() {
+    if emulated() {
+        return;
+    }
+    let dir = Dir::new("tutorial");
+    dir.file("function.sh", TUTORIAL_FUNCTION_SH, 0o644);
+    let small = br#"{"key1":"value1","key2":"value2","key3":"value3"}"#.to_vec();
+    // Too large to be an argument: the shell reads it from stdin and passes it as $1.
+    let large = [
+        &br#"{"text":""#[..],
+        &ascii_event(300 * 1024, 7)
+            .iter()
+            .map(|&b| {
+                if b == b' ' || b == b'*' || b == b'?' || b == b'[' {
+                    b'_'
+                } else {
+                    b
+                }
+            })
+            .collect::<Vec<u8>>(),
+        b"\"}",
+    ]
+    .concat();
+    let script = Script::new()
+        .invoke(Invocation::new("tut-1", small.clone()))
+        .invoke(Invocation::new("tut-2", large.clone()));
+    let mut run = run(&dir, "function.handler", script, &[]);
+    let posts = run.wait_for_posts(2);
+    let echoed = |event: &[u8]| [&b"Echoing request: '"[..], event, b"'"].concat();
+    expect_response(&mut run, &posts[0], "tut-1", &echoed(&small));
+    expect_response(&mut run, &posts[1], "tut-2", &echoed(&large));
+    let log = run.process.stderr();
+    assert!(
+        log.contains(&format!(
+            "calling shell function handler of {}/function.sh with ",
+            dir.path()
+        )),
+        "{log}"
+    );
+    run.assert_no_violations();
+}
+
+/// The function form where there is no bash: `/bin/sh` sources the file. The function gets
+/// the event as `$1` at any size, and on stdin too when it was an argument.
+#[test]
+fn a_function_handler_runs_with_sh_where_there_is_no_bash() {
+    if emulated() {
+        return;
+    }
+    let dir = Dir::new("function-sh");
+    std::fs::create_dir_all(dir.0.join("lib")).unwrap();
     dir.file(
-        "handler",
-        "printf 'sh ran %s with %s' \"$0\" \"$1\"\n",
-        0o755,
+        "lib/app.sh",
+        "greeting=hello\nrespond() {\n  printf '%s %s %s|%s|' \"${BASH_VERSION:-sh}\" \"$greeting\" \"$#\" \"$1\"\n  cat\n}\n",
+        0o644,
     );
-    let mut run = run(
-        &dir,
-        "handler",
-        Script::new().invoke(Invocation::new("s-1", "it")),
-        &[],
+    let large = ascii_event(200 * 1024, 8);
+    let script = Script::new()
+        .invoke(Invocation::new("fsh-1", "small"))
+        .invoke(Invocation::new("fsh-2", large.clone()));
+    let no_bash = path_without_bash(&dir);
+    let mut run = run(&dir, "lib/app.respond", script, &[("PATH", &no_bash)]);
+    let posts = run.wait_for_posts(2);
+    expect_response(&mut run, &posts[0], "fsh-1", b"sh hello 1|small|small");
+    expect_response(
+        &mut run,
+        &posts[1],
+        "fsh-2",
+        &[&b"sh hello 1|"[..], &large, b"|"].concat(),
     );
+    run.assert_no_violations();
+}
+
+#[test]
+fn a_function_handler_whose_file_is_missing_is_an_init_error() {
+    if emulated() {
+        return;
+    }
+    let dir = Dir::new("function-missing");
+    let script = Script::new().invoke(Invocation::new("never", "{}"));
+    let mut run = run(&dir, "function.handler", script, &[]);
     let posts = run.wait_for_posts(1);
-    let expected = format!("sh ran {}/handler with it", dir.path());
-    expect_response(&mut run, &posts[0], "s-1", expected.as_bytes());
+    let message = expect_error(
+        &mut run,
+        &posts[0],
+        Route::InitError,
+        "Runtime.HandlerNotFound",
+    );
+    let dir = dir.path();
+    assert_eq!(
+        message,
+        format!(
+            "{dir}/function.handler does not exist, nor does {dir}/function.sh (for the file.function form: the shell function in file.sh)"
+        )
+    );
+    assert_eq!(run.wait_for_exit(EXIT_LIMIT).code(), Some(1));
+}
+
+/// The classic article's bootstrap ran `RESPONSE=$(bash $LAMBDA_TASK_ROOT/$_HANDLER $EVENT_DATA)`:
+/// the script, neither executable nor with `#!`, got the event as its arguments, split into
+/// words. It runs unchanged: with bash, the whole event as `$1` (so `$*` is the event too),
+/// and its output without the trailing newline, as `$(...)` gave it.
+#[test]
+fn a_script_for_the_classic_bash_bootstrap_runs_unchanged() {
+    if emulated() {
+        return;
+    }
+    let dir = Dir::new("classic");
+    dir.file(
+        "handler.sh",
+        "EVENT=\"$*\"\necho \"{\\\"received\\\": $EVENT, \\\"words\\\": $#}\"\n",
+        0o644,
+    );
+    let script = Script::new().invoke(Invocation::new("cl-1", r#"{"name": "Ada", "n": 1}"#));
+    let mut run = run(&dir, "handler.sh", script, &[]);
+    let posts = run.wait_for_posts(1);
+    expect_response(
+        &mut run,
+        &posts[0],
+        "cl-1",
+        br#"{"received": {"name": "Ada", "n": 1}, "words": 1}"#,
+    );
+    run.assert_no_violations();
+}
+
+/// A script that reads its event from `$1` gets none when the event is too large to be an
+/// argument (or has a NUL byte); having read nothing from stdin either, it never saw the
+/// event, so its answer is not posted as a response but as a clear error.
+#[test]
+fn a_program_that_never_sees_its_event_fails_clearly() {
+    if emulated() {
+        return;
+    }
+    let dir = Dir::new("unseen");
+    dir.script("handler.sh", r#"printf '{"got":"%s"}' "$1""#);
+    let too_long = ascii_event(MAX_ARG_STRLEN, 9);
+    let script = Script::new()
+        .invoke(Invocation::new("u-1", too_long))
+        .invoke(Invocation::new("u-2", b"a\0b".to_vec()))
+        .invoke(Invocation::new("u-3", "small"));
+    let mut run = run(&dir, "handler.sh", script, &[]);
+    let posts = run.wait_for_posts(3);
+    let message = expect_error(
+        &mut run,
+        &posts[0],
+        Route::Error("u-1".into()),
+        "Runtime.EventTooLargeForArgument",
+    );
+    assert!(message.starts_with("the event (131072 bytes) is too large to be an argument (at most 131071 bytes), so the program got no $1, and it exited with status 0 without reading the event from its stdin"), "{message}");
+    let message = expect_error(
+        &mut run,
+        &posts[1],
+        Route::Error("u-2".into()),
+        "Runtime.EventTooLargeForArgument",
+    );
+    assert!(
+        message.starts_with("the event (3 bytes) has a NUL byte"),
+        "{message}"
+    );
+    expect_response(&mut run, &posts[2], "u-3", br#"{"got":"small"}"#);
+    run.assert_no_violations();
 }
 
 #[test]
@@ -528,7 +754,13 @@ printf 'ignored %s' "$#""#,
         .invoke(Invocation::new("n-3", "small"));
     let mut run = run(&dir, "handler.sh", script, &[]);
     let posts = run.wait_for_posts(3);
-    expect_response(&mut run, &posts[0], "n-1", b"ignored 0");
+    // Without the event as $1 and without reading stdin, it never saw its event: an error.
+    expect_error(
+        &mut run,
+        &posts[0],
+        Route::Error("n-1".into()),
+        "Runtime.EventTooLargeForArgument",
+    );
     expect_response(&mut run, &posts[1], "n-2", b"closed 1");
     expect_response(&mut run, &posts[2], "n-3", b"ignored 1");
     run.assert_no_violations();
@@ -773,4 +1005,36 @@ fn a_local_call_names_the_program_after_the_event() {
             "exited with status 1; stderr: logged"
         )
     );
+}
+
+/// cargo-lambda's emulator sends `Lambda-Runtime-Deadline-Ms: 600000` (ten minutes as a
+/// duration, not an epoch time): read as a time it is in 1970, and every invocation would
+/// time out before it started. It means "no deadline", and the log says so once.
+#[test]
+fn a_deadline_that_is_no_epoch_time_is_no_deadline() {
+    if emulated() {
+        return;
+    }
+    let dir = Dir::new("emulator-deadline");
+    dir.script(
+        "handler.sh",
+        r#"printf '%s:%s' "$1" "${LAMBDA_RUNTIME_DEADLINE_MS-none}""#,
+    );
+    let cargo_lambda =
+        |id: &str| Invocation::bare(id, id).header("Lambda-Runtime-Deadline-Ms", "600000");
+    let script = Script::new()
+        .invoke(cargo_lambda("d-1"))
+        .invoke(cargo_lambda("d-2"));
+    let mut run = run(&dir, "handler.sh", script, &[]);
+    let posts = run.wait_for_posts(2);
+    expect_response(&mut run, &posts[0], "d-1", b"d-1:none");
+    expect_response(&mut run, &posts[1], "d-2", b"d-2:none");
+    let log = run.process.stderr();
+    assert_eq!(
+        log.matches("Lambda-Runtime-Deadline-Ms is no epoch time")
+            .count(),
+        1,
+        "logged once:\n{log}"
+    );
+    run.assert_no_violations();
 }

@@ -45,7 +45,8 @@ impl Str {
 pub struct RawContext {
     /// `Lambda-Runtime-Aws-Request-Id`.
     pub request_id: Str,
-    /// `Lambda-Runtime-Deadline-Ms`: Unix epoch milliseconds; 0 when absent.
+    /// `Lambda-Runtime-Deadline-Ms`: Unix epoch milliseconds; 0 when absent, or when it cannot
+    /// be an epoch time (before 2001: an emulator's duration).
     pub deadline_ms: i64,
     /// `Lambda-Runtime-Invoked-Function-Arn`.
     pub invoked_function_arn: Str,

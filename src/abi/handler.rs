@@ -202,6 +202,11 @@ impl<'a> Response<'a> {
         self.len == 0
     }
 
+    /// Keeps the first `len` bytes written (all of them if fewer).
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
     pub fn clear(&mut self) {
         self.len = 0;
     }

@@ -113,7 +113,10 @@ impl<'a> Stream<'a> {
     }
 
     /// Starts a function-URL / HTTP-integration response: its content type, then the JSON
-    /// prelude (`statusCode`, `headers`, `cookies`) and eight NUL bytes as the first chunk.
+    /// prelude (`statusCode`, `headers`, `cookies`) as the first piece and eight NUL bytes as
+    /// the second. Lambda reads the bytes whatever the chunking, but cargo-lambda's emulator
+    /// reads the prelude from the first chunk and the NULs from the second, as lambda_runtime
+    /// sends them: one chunk of both fails there (500).
     pub fn http_prelude(
         &mut self,
         status_code: u16,
@@ -126,7 +129,14 @@ impl<'a> Stream<'a> {
         }
         let scratch = core::mem::take(&mut self.scratch);
         let result = match json::http_prelude(status_code, headers, cookies, scratch) {
-            Some(prelude) => self.write(json::HTTP_INTEGRATION_CONTENT_TYPE, prelude),
+            Some(prelude) => {
+                let split = prelude
+                    .len()
+                    .saturating_sub(json::HTTP_PRELUDE_DELIMITER.len());
+                let (json, nuls) = prelude.split_at_checked(split).unwrap_or_default();
+                self.write(json::HTTP_INTEGRATION_CONTENT_TYPE, json)
+                    .and_then(|()| self.write(json::HTTP_INTEGRATION_CONTENT_TYPE, nuls))
+            }
             None => {
                 log::text(b"HTTP prelude larger than 16 KiB; not sent");
                 Err(Broken)

@@ -8,6 +8,7 @@ pub mod net;
 pub mod request;
 
 use core::ops::Range;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::contract::MustExit;
 use crate::contract::{MAX_EVENT, MAX_REQUEST_ID, error_type, must_exit};
@@ -456,15 +457,7 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
     };
     let deadline_ms = match value(buf, &headers.deadline_ms) {
         None => 0,
-        Some(digits) => {
-            match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
-                Some(ms) => ms,
-                None => {
-                    log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)");
-                    0
-                }
-            }
-        }
+        Some(digits) => epoch_ms(digits),
     };
     RawContext {
         request_id: text(&headers.request_id, b"Aws-Request-Id"),
@@ -475,6 +468,26 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
         cognito_identity: text(&headers.cognito_identity, b"Cognito-Identity"),
         tenant_id: text(&headers.tenant_id, b"Aws-Tenant-Id"),
         invocation_id: text(&headers.invocation_id, b"Invocation-Id"),
+    }
+}
+
+/// 2001-01-01T00:00:00Z in Unix epoch milliseconds: no real deadline is earlier.
+pub const EARLIEST_DEADLINE_MS: i64 = 978_307_200_000;
+
+/// The deadline header's value as epoch milliseconds, or 0 ("no deadline") when it is not a
+/// number or cannot be an epoch time: emulators send a duration instead (cargo-lambda:
+/// `600000`, ten minutes), which read as a time is in January 1970, so every invocation
+/// would have timed out before it began. Logged once, not per invocation.
+fn epoch_ms(digits: &[u8]) -> i64 {
+    static LOGGED: AtomicBool = AtomicBool::new(false);
+    match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
+        Some(ms) if ms >= EARLIEST_DEADLINE_MS => ms,
+        _ => {
+            if !LOGGED.swap(true, Ordering::Relaxed) {
+                log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is no epoch time (a duration?); no deadline");
+            }
+            0
+        }
     }
 }
 
@@ -588,6 +601,24 @@ mod tests {
     fn a_bad_deadline_reads_as_unknown() {
         let (buf, headers) = capture(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: soon\r\n\r\n");
         assert_eq!(context(&buf, &headers).deadline_ms, 0);
+    }
+
+    #[test]
+    fn a_deadline_before_2001_is_no_deadline() {
+        let deadline = |value: &str| {
+            let text = format!(
+                "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: {value}\r\n\r\n"
+            );
+            let (buf, headers) = capture(text.as_bytes());
+            context(&buf, &headers).deadline_ms
+        };
+        // cargo-lambda's emulator sends ten minutes as a duration.
+        assert_eq!(deadline("600000"), 0);
+        assert_eq!(deadline("1"), 0);
+        assert_eq!(deadline("978307199999"), 0);
+        assert_eq!(deadline("978307200000"), 978_307_200_000);
+        assert_eq!(deadline("0"), 0);
+        assert_eq!(deadline("soon"), 0);
     }
 
     #[test]

@@ -112,6 +112,9 @@ pub fn error_document_cut<'o>(
 pub const HTTP_INTEGRATION_CONTENT_TYPE: &[u8] =
     b"application/vnd.awslambda.http-integration-response";
 
+/// What separates the prelude of such a response from its body.
+pub const HTTP_PRELUDE_DELIMITER: &[u8; 8] = &[0; 8];
+
 /// The prelude of such a response: `{"statusCode":..,"headers":{..},"cookies":[..]}` and the
 /// eight NUL bytes that separate it from the body. `None` if it does not fit in `out`.
 pub fn http_prelude<'o>(
@@ -139,7 +142,8 @@ pub fn http_prelude<'o>(
         doc.raw(if i == 0 { b"" } else { b"," });
         doc.string(cookie);
     }
-    doc.raw(b"]}\0\0\0\0\0\0\0\0");
+    doc.raw(b"]}");
+    doc.raw(HTTP_PRELUDE_DELIMITER);
     doc.out.get(..doc.len)
 }
 

@@ -13,6 +13,28 @@ pub fn fits(event: &[u8]) -> bool {
     event.len() < MAX_ARG_STRLEN && !event.contains(&0)
 }
 
+/// Why an event was not the program's argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAnArgument {
+    /// Longer than [`MAX_ARG_STRLEN`] allows.
+    TooLong,
+    /// It has a NUL byte, which would end it.
+    HasNul,
+    /// It would fit, but not beside the environment (`E2BIG`).
+    NoRoom,
+}
+
+/// Why `event` was not an argument, given that it was not.
+pub fn why_not(event: &[u8]) -> NotAnArgument {
+    if event.len() >= MAX_ARG_STRLEN {
+        NotAnArgument::TooLong
+    } else if event.contains(&0) {
+        NotAnArgument::HasNul
+    } else {
+        NotAnArgument::NoRoom
+    }
+}
+
 /// `event` as a C string in `buf`, when it [`fits`].
 pub fn as_argument<'a>(event: &[u8], buf: &'a mut [u8; MAX_ARG_STRLEN]) -> Option<&'a CStr> {
     if !fits(event) {
@@ -43,5 +65,12 @@ mod tests {
         assert!(!fits(&vec![b'x'; MAX_ARG_STRLEN]));
         assert!(!fits(b"binary\0event"));
         assert_eq!(as_argument(b"a\0", &mut buf), None);
+    }
+
+    #[test]
+    fn why_an_event_was_not_an_argument() {
+        assert_eq!(why_not(&vec![b'x'; MAX_ARG_STRLEN]), NotAnArgument::TooLong);
+        assert_eq!(why_not(b"a\0b"), NotAnArgument::HasNul);
+        assert_eq!(why_not(b"{}"), NotAnArgument::NoRoom);
     }
 }

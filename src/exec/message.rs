@@ -3,6 +3,7 @@
 //! A message is at most [`MAX_RUST_ERROR_MESSAGE`] bytes (4 KiB, the Rust handler API's limit),
 //! so it carries the end of the program's stderr that fits; the whole stream is in the log.
 
+use super::argument::{MAX_ARG_STRLEN, NotAnArgument};
 use crate::abi::handler::{Error, MAX_RUST_ERROR_MESSAGE};
 use crate::codec::num;
 
@@ -11,9 +12,13 @@ pub const EXIT_STATUS: &str = "Function.ExitStatus";
 /// The program was killed by a signal (not by us at the deadline).
 pub const SIGNAL: &str = "Function.Signal";
 /// The program was still running at the deadline; it was killed with its process group.
-pub const TIMEOUT: &str = "Function.Timeout";
+/// Lambda's own type and wording for a timeout, so that alarms and log filters match.
+pub const TIMEOUT: &str = "Sandbox.Timedout";
 /// The program wrote more than the response buffer holds; it was killed.
-pub const RESPONSE_TOO_LARGE: &str = crate::contract::error_type::RESPONSE_TOO_LARGE;
+pub const RESPONSE_TOO_LARGE: &str = "Runtime.ResponseTooLarge";
+/// The event could not be the program's argument (`$1`) and the program did not read it from
+/// its stdin either: it cannot have seen the event, and its answer must not pass for one.
+pub const EVENT_TOO_LARGE_FOR_ARGUMENT: &str = "Runtime.EventTooLargeForArgument";
 /// The program could not be started (exec failed: a missing `#!` interpreter, say).
 pub const EXEC_FAILED: &str = "Runtime.ExecFailed";
 /// Init: no program was named, or it does not exist.
@@ -26,20 +31,31 @@ const MAX_QUOTED_PATH: usize = 256;
 
 /// How a failed run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
+pub enum Failure<'a> {
     /// Exited with this non-zero status.
     Exited(i32),
     /// Killed by this signal.
     Signaled(i32),
-    /// Killed at the deadline after running this long.
-    TimedOut { ran_ms: u64 },
+    /// Killed at the deadline of invocation `request_id`, which had `timeout_ms` to run (from
+    /// when it arrived to its deadline: about the function's timeout).
+    TimedOut {
+        request_id: &'a [u8],
+        timeout_ms: u64,
+    },
     /// Killed for writing more than `limit` bytes to stdout.
     TooLarge { limit: usize },
+    /// Exited with this status without reading the event from stdin, when the event of
+    /// `event_len` bytes was no argument either.
+    EventUntouched {
+        status: i32,
+        event_len: usize,
+        why: NotAnArgument,
+    },
 }
 
 /// The error for a failed run, with the end of stderr (`stderr_tail`, of `stderr_total`
 /// bytes written in all) that fits.
-pub fn failure(failure: Failure, stderr_tail: &[u8], stderr_total: u64) -> Error {
+pub fn failure(failure: Failure<'_>, stderr_tail: &[u8], stderr_total: u64) -> Error {
     let mut text = Text::new();
     let error_type = match failure {
         Failure::Exited(status) => {
@@ -57,10 +73,11 @@ pub fn failure(failure: Failure, stderr_tail: &[u8], stderr_total: u64) -> Error
             }
             SIGNAL
         }
-        Failure::TimedOut { ran_ms } => {
-            text.push(b"timed out: still running after ");
-            text.number(ran_ms);
-            text.push(b" ms, at the invocation's deadline; killed with its process group");
+        Failure::TimedOut {
+            request_id,
+            timeout_ms,
+        } => {
+            text.timed_out(request_id, timeout_ms);
             TIMEOUT
         }
         Failure::TooLarge { limit } => {
@@ -71,10 +88,64 @@ pub fn failure(failure: Failure, stderr_tail: &[u8], stderr_total: u64) -> Error
             );
             RESPONSE_TOO_LARGE
         }
+        Failure::EventUntouched {
+            status,
+            event_len,
+            why,
+        } => {
+            text.push(b"the event (");
+            text.number(event_len as u64);
+            text.push(match why {
+                NotAnArgument::TooLong => b" bytes) is too large to be an argument (at most ",
+                NotAnArgument::HasNul => b" bytes) has a NUL byte, which an argument cannot hold (",
+                NotAnArgument::NoRoom => {
+                    b" bytes) did not fit beside the environment as an argument ("
+                }
+            });
+            text.number(MAX_ARG_STRLEN as u64 - 1);
+            text.push(b" bytes), so the program got no $1, and it exited with status ");
+            text.number(status.unsigned_abs().into());
+            text.push(b" without reading the event from its stdin: read it there (event=$(cat)), which takes any size");
+            EVENT_TOO_LARGE_FOR_ARGUMENT
+        }
     };
     text.stderr(stderr_tail, stderr_total);
     text.into_error(error_type)
 }
+
+/// The error for an invocation whose deadline had passed before the program could start.
+pub fn expired(request_id: &[u8], timeout_ms: u64) -> Error {
+    let mut text = Text::new();
+    text.timed_out(request_id, timeout_ms);
+    text.push(b"; the deadline had passed before the program could start");
+    text.into_error(TIMEOUT)
+}
+
+/// `Task timed out after 3.00 seconds`: Lambda's words for a timeout, with `timeout_ms` in
+/// seconds to two decimals, rounded.
+pub fn task_timed_out(timeout_ms: u64, out: &mut [u8; TASK_TIMED_OUT_LEN]) -> &[u8] {
+    let hundredths = timeout_ms.saturating_add(5) / 10;
+    let mut whole = [0; num::U64_DIGITS];
+    let whole = num::u64_to_ascii(hundredths / 100, &mut whole);
+    let fraction = [
+        b'0' + (hundredths % 100 / 10) as u8,
+        b'0' + (hundredths % 10) as u8,
+    ];
+    let mut len = 0;
+    for piece in [
+        &b"Task timed out after "[..],
+        whole,
+        b".",
+        &fraction,
+        b" seconds",
+    ] {
+        len = crate::codec::bytes::put(out, len, piece).unwrap_or(len); // fits: see TASK_TIMED_OUT_LEN
+    }
+    out.get(..len).unwrap_or_default()
+}
+
+/// Room for [`task_timed_out`]'s words with the largest number.
+pub const TASK_TIMED_OUT_LEN: usize = 64;
 
 /// The error for a program that could not be started: `what` failed with `reason` (errno's
 /// text), e.g. `cannot execute /var/task/run.sh: No such file or directory`.
@@ -99,6 +170,17 @@ pub fn about_program(error_type: &'static str, path: &[u8], what: &[&[u8]]) -> E
         text.push(piece);
     }
     text.into_error(error_type)
+}
+
+/// Init: the program does not exist, and neither does the file its name means in the
+/// tutorial's `file.function` form.
+pub fn neither_exists(path: &[u8], script: &[u8]) -> Error {
+    let mut text = Text::new();
+    text.path(path);
+    text.push(b" does not exist, nor does ");
+    text.path(script);
+    text.push(b" (for the file.function form: the shell function in file.sh)");
+    text.into_error(HANDLER_NOT_FOUND)
 }
 
 /// A message being built, at most `MAX_RUST_ERROR_MESSAGE` bytes of valid UTF-8.
@@ -136,6 +218,15 @@ impl Text {
     fn number(&mut self, n: u64) {
         let mut digits = [0; num::U64_DIGITS];
         self.push(num::u64_to_ascii(n, &mut digits));
+    }
+
+    /// `RequestId: ID Error: Task timed out after N.NN seconds`, as Lambda words it.
+    fn timed_out(&mut self, request_id: &[u8], timeout_ms: u64) {
+        let mut words = [0; TASK_TIMED_OUT_LEN];
+        self.push(b"RequestId: ");
+        self.push(request_id);
+        self.push(b" Error: ");
+        self.push(task_timed_out(timeout_ms, &mut words));
     }
 
     /// A path, or its last `MAX_QUOTED_PATH` bytes after `...`.
@@ -246,19 +337,42 @@ mod tests {
 
     #[test]
     fn timeout_and_too_large() {
-        let error = failure(Failure::TimedOut { ran_ms: 1480 }, b"working...\n", 11);
-        assert_eq!(error.error_type, TIMEOUT);
-        assert!(
-            error
-                .message
-                .starts_with("timed out: still running after 1480 ms"),
-            "{}",
-            error.message
+        let error = failure(
+            Failure::TimedOut {
+                request_id: b"id-1",
+                timeout_ms: 2998,
+            },
+            b"working...\n",
+            11,
         );
-        assert!(
-            error.message.ends_with("; stderr: working..."),
-            "{}",
-            error.message
+        assert_eq!(error.error_type, "Sandbox.Timedout");
+        assert_eq!(
+            error.message.as_str(),
+            "RequestId: id-1 Error: Task timed out after 3.00 seconds; stderr: working..."
+        );
+        let error = expired(b"id-2", 14);
+        assert_eq!(error.error_type, "Sandbox.Timedout");
+        assert_eq!(
+            error.message.as_str(),
+            "RequestId: id-2 Error: Task timed out after 0.01 seconds; the deadline had passed before the program could start"
+        );
+        let mut out = [0; TASK_TIMED_OUT_LEN];
+        for (ms, words) in [
+            (0, "0.00"),
+            (4, "0.00"),
+            (5, "0.01"),
+            (1_234, "1.23"),
+            (900_000, "900.00"),
+            (59_996, "60.00"),
+        ] {
+            assert_eq!(
+                task_timed_out(ms, &mut out),
+                format!("Task timed out after {words} seconds").as_bytes()
+            );
+        }
+        assert_eq!(
+            task_timed_out(u64::MAX, &mut out),
+            b"Task timed out after 18446744073709551.61 seconds"
         );
         let error = failure(Failure::TooLarge { limit: 6_291_456 }, b"", 0);
         assert_eq!(error.error_type, RESPONSE_TOO_LARGE);
@@ -266,6 +380,64 @@ mod tests {
             error
                 .message
                 .starts_with("wrote more than 6291456 bytes to stdout"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn an_event_neither_argument_nor_read_says_why() {
+        let error = failure(
+            Failure::EventUntouched {
+                status: 0,
+                event_len: 200_000,
+                why: NotAnArgument::TooLong,
+            },
+            b"",
+            0,
+        );
+        assert_eq!(error.error_type, "Runtime.EventTooLargeForArgument");
+        assert_eq!(
+            error.message.as_str(),
+            "the event (200000 bytes) is too large to be an argument (at most 131071 bytes), so the program got no $1, \
+             and it exited with status 0 without reading the event from its stdin: read it there (event=$(cat)), \
+             which takes any size; nothing on stderr"
+        );
+        let error = failure(
+            Failure::EventUntouched {
+                status: 2,
+                event_len: 9,
+                why: NotAnArgument::HasNul,
+            },
+            b"oops\n",
+            5,
+        );
+        assert!(
+            error
+                .message
+                .starts_with("the event (9 bytes) has a NUL byte"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("exited with status 2 without")
+                && error.message.ends_with("; stderr: oops"),
+            "{}",
+            error.message
+        );
+        let error = failure(
+            Failure::EventUntouched {
+                status: 0,
+                event_len: 9,
+                why: NotAnArgument::NoRoom,
+            },
+            b"",
+            0,
+        );
+        assert!(
+            error
+                .message
+                .starts_with("the event (9 bytes) did not fit beside the environment"),
             "{}",
             error.message
         );

@@ -2,7 +2,9 @@
 //! runtime done properly (`docs/exec.md` is the user's guide).
 //!
 //! - The program is the bootstrap's first argument (an image's `CMD`), or
-//!   `$LAMBDA_TASK_ROOT/$_HANDLER`; [`init`] resolves and checks it once ([`program`]).
+//!   `$LAMBDA_TASK_ROOT/$_HANDLER`; [`init`] resolves and checks it once ([`program`]). A
+//!   `file.function` handler that names no file is the function in `file.sh`, which a shell
+//!   sources and calls ([`function`], [`shell`]), as AWS's tutorial bootstrap does.
 //! - Per invocation ([`handle`]) it starts in a process group of its own ([`spawn`]) with the
 //!   event on its stdin and, when it fits, as its first argument ([`argument`]), the
 //!   bootstrap's environment plus the context's variables ([`env`]); its stdout is the
@@ -20,9 +22,11 @@
 
 pub mod argument;
 pub mod env;
+pub mod function;
 pub mod message;
 pub mod program;
 pub mod run;
+pub mod shell;
 pub mod spawn;
 pub mod tail;
 
@@ -35,9 +39,9 @@ use crate::abi::handler::{Error, MAX_RUST_ERROR_MESSAGE, Response};
 use crate::sys::log;
 use argument::MAX_ARG_STRLEN;
 use message::Failure;
-use program::PATH_LEN;
+use program::{Found, PATH_LEN};
 use run::{Budget, Ending, Exit};
-use spawn::{STACK_LEN, SpawnError, Stack};
+use spawn::{Command, STACK_LEN, SpawnError, Stack};
 pub use tail::Tail;
 
 /// Bytes of stderr kept for error messages: as much as a message can hold.
@@ -47,9 +51,18 @@ const CHUNK_LEN: usize = 16 * 1024;
 
 /// Everything exec mode keeps, in `.bss`.
 struct State {
-    /// The program's path, NUL-terminated; `program_len` 0 until `init` found it.
+    /// The program's path (or the function's file's), NUL-terminated; `program_len` 0 until
+    /// `init` found it.
     program: [u8; PATH_LEN],
     program_len: usize,
+    /// The shell for scripts (see [`shell`]), NUL-terminated.
+    shell: [u8; PATH_LEN],
+    shell_len: usize,
+    /// What `program` is.
+    found: Found,
+    /// For a function: the shell's `-c` text, NUL-terminated.
+    script: [u8; function::SCRIPT_LEN],
+    script_len: usize,
     /// The event as a C string, when it is passed as an argument.
     argument: [u8; MAX_ARG_STRLEN],
     /// The context's `NAME=value` entries, and the program's environment table.
@@ -76,6 +89,11 @@ static STATE: Exclusive = Exclusive {
     state: UnsafeCell::new(State {
         program: [0; PATH_LEN],
         program_len: 0,
+        shell: [0; PATH_LEN],
+        shell_len: 0,
+        found: Found::Program,
+        script: [0; function::SCRIPT_LEN],
+        script_len: 0,
         argument: [0; MAX_ARG_STRLEN],
         env_block: [0; env::BLOCK_LEN],
         env_table: [core::ptr::null(); env::TABLE_LEN],
@@ -100,13 +118,46 @@ fn with_state(f: impl FnOnce(&mut State) -> Result<(), Error>) -> Result<(), Err
 pub fn init() -> Result<(), Error> {
     with_state(|state| {
         spawn::prepare_process();
-        let path = program::find(&mut state.program)?;
-        state.program_len = path.to_bytes().len();
-        log::line(&[
-            b"exec mode: running ",
-            &log::printable::<512>(path.to_bytes()),
-            b" per invocation",
-        ]);
+        let found = program::find(&mut state.program)?;
+        state.found = found;
+        state.program_len = state.program.iter().position(|&b| b == 0).unwrap_or(0);
+        state.shell_len = shell::find(&mut state.shell);
+        let shown = log::printable::<512>(&state.program[..state.program_len]);
+        let shell = &state.shell[..state.shell_len];
+        match found {
+            Found::Program => log::line(&[b"exec mode: running ", &shown, b" per invocation"]),
+            Found::ShellScript => log::line(&[
+                b"exec mode: running ",
+                &shown,
+                b" (no #! line) with ",
+                shell,
+                b" per invocation",
+            ]),
+            Found::Function(name) => {
+                if !shell::is_program(c_str(&state.shell, state.shell_len)) {
+                    return Err(message::about_program(
+                        message::HANDLER_NOT_FOUND,
+                        shell,
+                        &[
+                            b" does not exist: a shell is needed to call function ",
+                            name,
+                            b" (bash in PATH, or /bin/sh)",
+                        ],
+                    ));
+                }
+                let script = function::script(name, &mut state.script);
+                state.script_len = script.map_or(0, |s| s.to_bytes().len());
+                log::line(&[
+                    b"exec mode: calling shell function ",
+                    name,
+                    b" of ",
+                    &shown,
+                    b" with ",
+                    shell,
+                    b" per invocation",
+                ]);
+            }
+        }
         Ok(())
     })
 }
@@ -123,51 +174,98 @@ impl State {
         event: &[u8],
         out: &mut Response<'_>,
     ) -> Result<(), Error> {
-        let program = match CStr::from_bytes_with_nul(&self.program[..=self.program_len]) {
-            Ok(program) if self.program_len > 0 => program,
-            _ => {
-                return Err(Error::new(
-                    message::HANDLER_NOT_FOUND,
-                    "no program: exec mode's init did not run",
-                ));
-            }
+        if self.program_len == 0 {
+            return Err(Error::new(
+                message::HANDLER_NOT_FOUND,
+                "no program: exec mode's init did not run",
+            ));
+        }
+        let program = c_str(&self.program, self.program_len);
+        let shell = c_str(&self.shell, self.shell_len);
+        let command = match self.found {
+            Found::Program => Command::Program {
+                path: program,
+                shell,
+            },
+            Found::ShellScript => Command::ShellScript {
+                shell,
+                path: program,
+            },
+            Found::Function(_) => Command::Script {
+                shell,
+                script: c_str(&self.script, self.script_len),
+                file: program,
+            },
         };
         let started = crate::sys::clock::now_ms(crate::sys::clock::Clock::Monotonic).max(0) as u64;
-        let limit = match run::budget(
-            ctx.deadline_ms,
-            crate::sys::clock::now_ms(crate::sys::clock::Clock::Realtime),
-        ) {
+        let now = crate::sys::clock::now_ms(crate::sys::clock::Clock::Realtime);
+        // What Lambda's timeout message states: the time from the event's arrival to the deadline.
+        let timeout_ms = ctx.deadline_ms.saturating_sub(now).max(0) as u64;
+        let request_id = ctx.request_id.as_bytes();
+        let limit = match run::budget(ctx.deadline_ms, now) {
             Budget::Unlimited => None,
             Budget::Ms(ms) => Some(started.saturating_add(ms)),
-            Budget::Expired => {
-                return Err(Error::new(
-                    message::TIMEOUT,
-                    "the invocation's deadline had passed before the program could start",
-                ));
-            }
+            Budget::Expired => return Err(message::expired(request_id, timeout_ms)),
         };
         let argument = argument::as_argument(event, &mut self.argument);
         let envp = env::build(ctx, &mut self.env_block, &mut self.env_table);
-        let child = spawn::spawn(program, argument, envp, &mut self.stack)
+        let child = spawn::spawn(command, argument, envp, &mut self.stack)
             .map_err(|e| spawn_error(e, program))?;
         self.tail.clear();
         let ending = run::supervise(child, event, out, limit, &mut self.chunk, &mut self.tail);
         run::reap_orphans();
         let failure = match ending {
-            Ending::Exited(Exit::Status(0)) => return Ok(()),
-            Ending::Exited(Exit::Status(status)) => Failure::Exited(status),
-            Ending::Exited(Exit::Signal(signal)) => Failure::Signaled(signal),
-            Ending::Exited(Exit::Unknown) => {
+            Ending::Exited {
+                exit: Exit::Status(status),
+                event_untouched: true,
+            } => Failure::EventUntouched {
+                status,
+                event_len: event.len(),
+                why: argument::why_not(event),
+            },
+            Ending::Exited {
+                exit: Exit::Status(0),
+                ..
+            } => {
+                if self.found != Found::Program {
+                    // What bash bootstraps post: `RESPONSE=$(handler "$EVENT_DATA")`.
+                    let output = out.as_bytes();
+                    let kept = output
+                        .iter()
+                        .rposition(|&b| b != b'\n')
+                        .map_or(0, |i| i + 1);
+                    out.truncate(kept);
+                }
+                return Ok(());
+            }
+            Ending::Exited {
+                exit: Exit::Status(status),
+                ..
+            } => Failure::Exited(status),
+            Ending::Exited {
+                exit: Exit::Signal(signal),
+                ..
+            } => Failure::Signaled(signal),
+            Ending::Exited {
+                exit: Exit::Unknown,
+                ..
+            } => {
                 return Err(Error::new(
                     message::EXEC_FAILED,
                     "lost track of the program: it could not be reaped",
                 ));
             }
             Ending::TimedOut => {
-                let now =
-                    crate::sys::clock::now_ms(crate::sys::clock::Clock::Monotonic).max(0) as u64;
+                // Lambda logs this line at its own timeouts; log filters look for it.
+                let mut words = [0; message::TASK_TIMED_OUT_LEN];
+                log::line(&[
+                    request_id,
+                    b" ",
+                    message::task_timed_out(timeout_ms, &mut words),
+                ]);
                 Failure::TimedOut {
-                    ran_ms: now.saturating_sub(started),
+                    request_id,
+                    timeout_ms,
                 }
             }
             Ending::TooLarge => Failure::TooLarge { limit: out.len() },
@@ -184,6 +282,13 @@ impl State {
         let tail = self.tail.copy_last(&mut tail);
         Err(message::failure(failure, tail, self.tail.total()))
     }
+}
+
+/// The C string of `len` bytes at the start of `buf` (which has its NUL after them).
+fn c_str(buf: &[u8], len: usize) -> &CStr {
+    buf.get(..=len)
+        .and_then(|b| CStr::from_bytes_with_nul(b).ok())
+        .unwrap_or(c"")
 }
 
 fn spawn_error(error: SpawnError, program: &CStr) -> Error {

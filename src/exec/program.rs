@@ -1,5 +1,7 @@
 //! Which program exec mode runs, resolved once at init: the bootstrap's first argument (an
-//! image's `CMD`), else `$LAMBDA_TASK_ROOT/$_HANDLER`; and the checks that it can run.
+//! image's `CMD`), else `$LAMBDA_TASK_ROOT/$_HANDLER`; and the checks that it can run. When
+//! that names no file but has the tutorial's `file.function` form and `file.sh` exists, it is
+//! that file's function ([`super::function`]).
 
 use core::ffi::CStr;
 
@@ -30,6 +32,39 @@ pub enum Source<'a> {
     },
 }
 
+impl<'a> Source<'a> {
+    /// The path or handler as it was named.
+    fn named(&self) -> &'a [u8] {
+        match *self {
+            Source::Argument(path) => path,
+            Source::Handler { handler, .. } => handler,
+        }
+    }
+
+    /// The same place, naming `path` instead.
+    fn with(self, path: &'a [u8]) -> Source<'a> {
+        match self {
+            Source::Argument(_) => Source::Argument(path),
+            Source::Handler { task_root, .. } => Source::Handler {
+                task_root,
+                handler: path,
+            },
+        }
+    }
+}
+
+/// What [`find`] found; the path it left in its buffer is the program's or the file's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// A program: an executable file.
+    Program,
+    /// A script without a `#!` line, for a shell to run (executable or not, as
+    /// `bash $LAMBDA_TASK_ROOT/$_HANDLER` did in bash bootstraps).
+    ShellScript,
+    /// The tutorial's `file.function` form: the shell function of this name in the file.
+    Function(&'static [u8]),
+}
+
 /// The argument naming the program, given the process's arguments 1 to 3: the first, or the
 /// third after `--invoke EVENT`. Empty arguments name nothing.
 pub fn argument<'a>(arg1: Option<&'a [u8]>, arg3: Option<&'a [u8]>) -> Option<&'a [u8]> {
@@ -41,12 +76,14 @@ pub fn argument<'a>(arg1: Option<&'a [u8]>, arg3: Option<&'a [u8]>) -> Option<&'
     named.filter(|a| !a.is_empty())
 }
 
-/// Writes the program's path, NUL-terminated, into `buf`; its length without the NUL, or
-/// `None` when it does not fit.
-pub fn resolve(source: Source<'_>, buf: &mut [u8; PATH_LEN]) -> Option<usize> {
-    let pieces: [&[u8]; 3] = match source {
-        Source::Argument(path) => [path, b"", b""],
-        Source::Handler { handler, .. } if handler.first() == Some(&b'/') => [handler, b"", b""],
+/// Writes the program's path and then `suffix`, NUL-terminated, into `buf`; its length without
+/// the NUL, or `None` when it does not fit.
+pub fn resolve(source: Source<'_>, suffix: &[u8], buf: &mut [u8; PATH_LEN]) -> Option<usize> {
+    let pieces: [&[u8]; 4] = match source {
+        Source::Argument(path) => [path, suffix, b"", b""],
+        Source::Handler { handler, .. } if handler.first() == Some(&b'/') => {
+            [handler, suffix, b"", b""]
+        }
         Source::Handler { task_root, handler } => {
             let root = task_root
                 .filter(|r| !r.is_empty())
@@ -57,7 +94,7 @@ pub fn resolve(source: Source<'_>, buf: &mut [u8; PATH_LEN]) -> Option<usize> {
                 root
             };
             let slash: &[u8] = if root == b"/" { b"" } else { b"/" };
-            [root, slash, handler]
+            [root, slash, handler, suffix]
         }
     };
     let mut len = 0;
@@ -72,8 +109,9 @@ pub fn resolve(source: Source<'_>, buf: &mut [u8; PATH_LEN]) -> Option<usize> {
     Some(len)
 }
 
-/// Finds the program and checks that it is an executable file; its path is left in `buf`.
-pub fn find(buf: &mut [u8; PATH_LEN]) -> Result<&CStr, Error> {
+/// Finds the program and checks that it is an executable file, or the file of a function and
+/// checks that it is a readable one; the path is left in `buf`.
+pub fn find(buf: &mut [u8; PATH_LEN]) -> Result<Found, Error> {
     let arg = |i| crate::sys::arg(i).map(CStr::to_bytes);
     let source = match argument(arg(1), arg(3)) {
         Some(path) => Source::Argument(path),
@@ -91,25 +129,83 @@ pub fn find(buf: &mut [u8; PATH_LEN]) -> Result<&CStr, Error> {
             }
         },
     };
-    let Some(len) = resolve(source, buf) else {
-        let named: &[u8] = match source {
-            Source::Argument(path) => path,
-            Source::Handler { handler, .. } => handler,
-        };
-        return Err(message::about_program(
+    let too_long = || {
+        message::about_program(
             HANDLER_NOT_FOUND,
-            named,
+            source.named(),
             &[b": the path is too long"],
-        ));
+        )
     };
-    let path = CStr::from_bytes_with_nul(&buf[..=len])
-        .map_err(|_| Error::new(HANDLER_NOT_FOUND, "bad path"))?;
-    check(path)?;
-    Ok(path)
+    let len = resolve(source, b"", buf).ok_or_else(too_long)?;
+    let path = c_path(buf, len)?;
+    if missing(path) {
+        if let Some((file, function)) = super::function::split(source.named()) {
+            let mut script = [0; PATH_LEN];
+            let script_len =
+                resolve(source.with(file), b".sh", &mut script).ok_or_else(too_long)?;
+            let script = c_path(&script, script_len)?;
+            if !missing(script) {
+                check(script, Access::READ_OK, b" is not readable: ", b"")?;
+                let _ = crate::codec::bytes::put(buf, 0, script.to_bytes_with_nul()); // fits: both PATH_LEN
+                return Ok(Found::Function(function));
+            }
+            if script != path {
+                return Err(message::neither_exists(path.to_bytes(), script.to_bytes()));
+            }
+        }
+    }
+    if is_shell_script(path) {
+        check(path, Access::READ_OK, b" is not readable: ", b"")?;
+        return Ok(Found::ShellScript);
+    }
+    check(
+        path,
+        Access::EXEC_OK,
+        b" is not executable: ",
+        b" (chmod +x it)",
+    )?;
+    Ok(Found::Program)
 }
 
-/// An executable regular file (or a link to one)?
-fn check(path: &CStr) -> Result<(), Error> {
+unsafe extern "C" {
+    fn open(path: *const core::ffi::c_char, flags: core::ffi::c_int, ...) -> core::ffi::c_int;
+}
+
+/// Whether the file at `path` can be read and starts neither with `#!` nor as an ELF binary.
+fn is_shell_script(path: &CStr) -> bool {
+    const O_RDONLY_CLOEXEC: core::ffi::c_int = 0o2000000;
+    // libc's `open`, not rustix's: its `OwnedFd` links core's formatting (see `crate::sys::fd`).
+    // SAFETY: a NUL-terminated path.
+    let fd = unsafe { open(path.as_ptr(), O_RDONLY_CLOEXEC) };
+    if fd < 0 {
+        return false;
+    }
+    // SAFETY: `open` just returned it, and nothing else has it.
+    let file = unsafe { crate::sys::fd::Fd::from_raw(fd) };
+    let mut head = [0; 4];
+    match rustix::io::read(&file, &mut head) {
+        Ok(n) => !is_program_head(head.get(..n).unwrap_or_default()),
+        Err(_) => false,
+    }
+}
+
+/// Whether a file starting with `head` is a program the kernel runs: a `#!` script or ELF.
+pub fn is_program_head(head: &[u8]) -> bool {
+    head.starts_with(b"#!") || head.starts_with(b"\x7fELF")
+}
+
+fn missing(path: &CStr) -> bool {
+    matches!(fs::stat(path), Err(Errno::NOENT))
+}
+
+fn c_path(buf: &[u8; PATH_LEN], len: usize) -> Result<&CStr, Error> {
+    buf.get(..=len)
+        .and_then(|b| CStr::from_bytes_with_nul(b).ok())
+        .ok_or_else(|| Error::new(HANDLER_NOT_FOUND, "bad path"))
+}
+
+/// A regular file (or a link to one) that we may `access` as asked?
+fn check(path: &CStr, access: Access, refused: &[u8], hint: &[u8]) -> Result<(), Error> {
     let shown = path.to_bytes();
     match fs::stat(path) {
         Ok(stat) if FileType::from_raw_mode(stat.st_mode).is_file() => {}
@@ -135,16 +231,12 @@ fn check(path: &CStr) -> Result<(), Error> {
             ));
         }
     }
-    match fs::access(path, Access::EXEC_OK) {
+    match fs::access(path, access) {
         Ok(()) => Ok(()),
         Err(e) => Err(message::about_program(
             HANDLER_NOT_EXECUTABLE,
             shown,
-            &[
-                b" is not executable: ",
-                super::spawn::describe(e),
-                b" (chmod +x it)",
-            ],
+            &[refused, super::spawn::describe(e), hint],
         )),
     }
 }
@@ -155,7 +247,7 @@ mod tests {
 
     fn resolved(source: Source<'_>) -> Option<String> {
         let mut buf = [0xFF; PATH_LEN];
-        let len = resolve(source, &mut buf)?;
+        let len = resolve(source, b"", &mut buf)?;
         assert_eq!(buf[len], 0, "NUL-terminated");
         Some(String::from_utf8(buf[..len].to_vec()).unwrap())
     }
@@ -213,6 +305,40 @@ mod tests {
     }
 
     #[test]
+    fn shell_scripts_are_files_without_a_shebang_line() {
+        assert!(is_program_head(b"#!/bin/sh"));
+        assert!(is_program_head(b"\x7fELF"));
+        assert!(!is_program_head(b"echo"));
+        assert!(!is_program_head(b""));
+        assert!(!is_program_head(b"#"));
+        assert!(!is_shell_script(c"/bin/sh"), "an ELF binary or a #! script");
+        assert!(!is_shell_script(c"/"));
+        assert!(!is_shell_script(c"/nonexistent"));
+    }
+
+    #[test]
+    fn a_suffix_ends_the_path() {
+        let mut buf = [0xFF; PATH_LEN];
+        let len = resolve(
+            Source::Handler {
+                task_root: None,
+                handler: b"function",
+            },
+            b".sh",
+            &mut buf,
+        )
+        .unwrap();
+        assert_eq!(&buf[..=len], b"/var/task/function.sh\0");
+        let len = resolve(
+            Source::Argument(b"function").with(b"lib/fn"),
+            b".sh",
+            &mut buf,
+        )
+        .unwrap();
+        assert_eq!(&buf[..=len], b"lib/fn.sh\0");
+    }
+
+    #[test]
     fn paths_too_long_or_with_nul_are_refused() {
         let long = vec![b'a'; PATH_LEN - 1];
         assert_eq!(
@@ -234,6 +360,7 @@ mod tests {
 
     #[test]
     fn checks_say_what_is_wrong() {
+        let check = |path| check(path, Access::EXEC_OK, b" is not executable: ", b"");
         let error = check(c"/nonexistent/run.sh").unwrap_err();
         assert_eq!(
             (error.error_type, error.message.as_str()),

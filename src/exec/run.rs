@@ -51,7 +51,9 @@ pub fn budget(deadline_ms: i64, now_ms: i64) -> Budget {
 #[derive(Debug, Clone, Copy)]
 pub enum Ending {
     /// The program ended (its output was read to the end, or for [`EXIT_GRACE_MS`]).
-    Exited(Exit),
+    /// `event_untouched`: it had no argument and read not a byte of its stdin (see
+    /// `Child::event_reader`), so it cannot have seen the event.
+    Exited { exit: Exit, event_untouched: bool },
     /// Killed at the deadline.
     TimedOut,
     /// Killed for writing more than the response buffer holds.
@@ -80,6 +82,7 @@ pub fn supervise<const N: usize>(
         stdin,
         stdout,
         stderr,
+        event_reader,
     } = child;
     // An empty event is written at once: by closing the pipe.
     let mut stdin = (!event.is_empty()).then_some(stdin);
@@ -121,15 +124,16 @@ pub fn supervise<const N: usize>(
             }
         };
         if ready[STDIN] {
+            let mut done = false;
             if let Some(fd) = &stdin {
                 match rustix::io::write(fd, &event[written..]) {
                     Ok(n) => written += n,
                     Err(Errno::AGAIN | Errno::INTR) => {}
                     // EPIPE: the program closed its stdin or exited; it will not read more.
-                    Err(_) => written = event.len(),
+                    Err(_) => done = true,
                 }
             }
-            if written == event.len() {
+            if done || written == event.len() {
                 stdin = None;
             }
         }
@@ -162,8 +166,14 @@ pub fn supervise<const N: usize>(
             grace_until = monotonic_ms().saturating_add(EXIT_GRACE_MS);
         }
     }
+    // What is still in the pipe is what nobody read (the program and its group are gone).
+    let event_untouched =
+        event_reader.is_some_and(|fd| rustix::io::ioctl_fionread(&fd) == Ok(written as u64));
     match status {
-        Some(status) => Ending::Exited(status),
+        Some(exit) => Ending::Exited {
+            exit,
+            event_untouched,
+        },
         None => Ending::Broken(Errno::CHILD), // unreachable: the loop ends with a status
     }
 }

@@ -9,7 +9,7 @@
 //! that becomes readable when the program exits, to poll beside its pipes.
 
 use core::ffi::{CStr, c_char, c_int, c_void};
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use rustix::fd::{BorrowedFd, RawFd};
 use rustix::io::Errno;
@@ -23,6 +23,21 @@ pub struct Stack(pub [u8; STACK_LEN]);
 
 pub use crate::sys::fd::Fd;
 
+/// What to start, with the event as its last argument when it fits.
+#[derive(Debug, Clone, Copy)]
+pub enum Command<'a> {
+    /// An executable file; one without a `#!` line is run by `shell`, as `execvp` does.
+    Program { path: &'a CStr, shell: &'a CStr },
+    /// `shell path [event]`: a script without a `#!` line.
+    ShellScript { shell: &'a CStr, path: &'a CStr },
+    /// `shell -c script file [event]`: the tutorial's `file.function` form (`super::function`).
+    Script {
+        shell: &'a CStr,
+        script: &'a CStr,
+        file: &'a CStr,
+    },
+}
+
 /// A started program: its pid (also its process group), and our ends of its pipes, which are
 /// non-blocking.
 #[derive(Debug)]
@@ -33,6 +48,10 @@ pub struct Child {
     pub stdin: Fd,
     pub stdout: Fd,
     pub stderr: Fd,
+    /// A program or script that did not get the event as its argument: our copy of its
+    /// stdin's read end, whose unread bytes tell whether it read the event at all (the
+    /// script's shell reads it itself).
+    pub event_reader: Option<Fd>,
 }
 
 /// Why the program did not start.
@@ -114,25 +133,37 @@ fn pipe() -> Result<(Fd, Fd), Errno> {
     Ok(unsafe { (Fd::from_raw(fds[0]), Fd::from_raw(fds[1])) })
 }
 
+/// The argument vector's slots, as `[shell, -c, script, file, argument, null]` for a
+/// [`Command::Script`] (run from slot 0) and `[-, -, shell, program, argument, null]` for a
+/// [`Command::Program`] (run from slot 3, and from slot 2 through the shell) or a
+/// [`Command::ShellScript`] (from slot 2).
+const ARGV_LEN: usize = 6;
+const SHELL_SLOT: usize = 2;
+const PROGRAM_SLOT: usize = 3;
+const ARGUMENT_SLOT: usize = 4;
+
 /// What the child needs; it lives in `spawn`'s frame, which waits in `clone` meanwhile.
 #[repr(C)]
 struct Setup {
     path: *const c_char,
-    /// `[/bin/sh, path, argument or null, null]`: `argv + 1` is the program's argv, all of it
-    /// the fallback through `/bin/sh`.
+    /// See [`ARGV_LEN`].
     argv: *mut *const c_char,
+    /// The slot `path`'s argv starts at.
+    first: usize,
     envp: *const *const c_char,
     stdin: RawFd,
     stdout: RawFd,
     stderr: RawFd,
     /// The errno of the step that failed; 0 while none has.
     error: AtomicI32,
+    /// Set when the argument did not fit beside the environment and was left out.
+    argument_dropped: AtomicBool,
 }
 
-/// Starts `path` with `argument` (if any) as its only argument and `envp` as its environment,
-/// in a new process group, with pipes for its standard streams.
+/// Starts `command` with `argument` (if any) as its last argument and `envp` as its
+/// environment, in a new process group, with pipes for its standard streams.
 pub fn spawn(
-    path: &CStr,
+    command: Command<'_>,
     argument: Option<&CStr>,
     envp: *const *const c_char,
     stack: &mut Stack,
@@ -143,20 +174,46 @@ pub fn spawn(
     for ours in [&stdin_write, &stdout_read, &stderr_read] {
         rustix::io::ioctl_fionbio(ours, true).map_err(SpawnError::Pipe)?;
     }
-    let mut argv: [*const c_char; 4] = [
-        c"/bin/sh".as_ptr(),
-        path.as_ptr(),
-        argument.map_or(core::ptr::null(), CStr::as_ptr),
-        core::ptr::null(),
-    ];
+    let argument = argument.map_or(core::ptr::null(), CStr::as_ptr);
+    let null = core::ptr::null();
+    let (mut argv, path, first): ([*const c_char; ARGV_LEN], _, _) = match command {
+        Command::Program { path, shell } => (
+            [null, null, shell.as_ptr(), path.as_ptr(), argument, null],
+            path.as_ptr(),
+            PROGRAM_SLOT,
+        ),
+        Command::ShellScript { shell, path } => (
+            [null, null, shell.as_ptr(), path.as_ptr(), argument, null],
+            shell.as_ptr(),
+            SHELL_SLOT,
+        ),
+        Command::Script {
+            shell,
+            script,
+            file,
+        } => (
+            [
+                shell.as_ptr(),
+                c"-c".as_ptr(),
+                script.as_ptr(),
+                file.as_ptr(),
+                argument,
+                null,
+            ],
+            shell.as_ptr(),
+            0,
+        ),
+    };
     let setup = Setup {
-        path: path.as_ptr(),
+        path,
         argv: argv.as_mut_ptr(),
+        first,
         envp,
         stdin: stdin_read.raw(),
         stdout: stdout_write.raw(),
         stderr: stderr_write.raw(),
         error: AtomicI32::new(0),
+        argument_dropped: AtomicBool::new(false),
     };
     let mut pidfd: c_int = -1;
     // SAFETY: one past the end of the stack buffer, which is 16-byte aligned and as long as a
@@ -193,19 +250,25 @@ pub fn spawn(
     let pid = Pid::from_raw(pid).ok_or(SpawnError::Clone(Errno::INVAL))?;
     // SAFETY: clone just returned the pidfd, and nothing else has it.
     let pidfd = (pidfd >= 0).then(|| unsafe { Fd::from_raw(pidfd) });
-    drop((stdin_read, stdout_write, stderr_write));
+    drop((stdout_write, stderr_write));
     let failed = setup.error.load(Ordering::Acquire);
     if failed != 0 {
         // It has exited (that is what let `clone` return): reap it.
         let _ = process::waitpid(Some(pid), WaitOptions::empty());
         return Err(SpawnError::Exec(Errno::from_raw_os_error(failed)));
     }
+    let without_argument = argument.is_null() || setup.argument_dropped.load(Ordering::Acquire);
+    // Holding a read end means our writes never fail with EPIPE: the run loop stops writing
+    // when the program exits instead.
+    let event_reader =
+        (without_argument && !matches!(command, Command::Script { .. })).then_some(stdin_read);
     Ok(Child {
         pid,
         pidfd,
         stdin: stdin_write,
         stdout: stdout_read,
         stderr: stderr_read,
+        event_reader,
     })
 }
 
@@ -247,20 +310,23 @@ extern "C" fn child(arg: *mut c_void) -> c_int {
     // ignored signal ignored, and programs expect to die of SIGPIPE.
     unsafe { signal(SIGPIPE, SIG_DFL) };
     let argv = setup.argv;
-    // SAFETY: `argv` has the four slots `spawn` made: C strings, then a null at the end; the
-    // path and environment are C strings and a null-terminated table, valid until we exec.
+    // SAFETY: `argv` has the ARGV_LEN slots `spawn` made: from `first` (and from SHELL_SLOT
+    // for a program) C strings, then a null at the end; the path and environment are C
+    // strings and a null-terminated table, valid until we exec.
     unsafe {
-        execve(setup.path, argv.add(1), setup.envp);
+        execve(setup.path, argv.add(setup.first), setup.envp);
         let mut error = errno();
-        if error == E2BIG && !(*argv.add(2)).is_null() {
+        if error == E2BIG && !(*argv.add(ARGUMENT_SLOT)).is_null() {
             // The argument did not fit beside the environment: the event is on stdin anyway.
-            *argv.add(2) = core::ptr::null();
-            execve(setup.path, argv.add(1), setup.envp);
+            *argv.add(ARGUMENT_SLOT) = core::ptr::null();
+            setup.argument_dropped.store(true, Ordering::Release);
+            execve(setup.path, argv.add(setup.first), setup.envp);
             error = errno();
         }
-        if error == ENOEXEC {
+        if error == ENOEXEC && setup.first == PROGRAM_SLOT {
             // No `#!` line: run it with the shell, as `execvp` and shells do.
-            execve(*argv, argv, setup.envp);
+            execve(*argv.add(SHELL_SLOT), argv.add(SHELL_SLOT), setup.envp);
+            error = errno();
         }
         fail(error)
     }
