@@ -57,18 +57,23 @@ pub enum Outcome<'a> {
 
 /// Calls `handler` with the runtime's `buf` as its response buffer and reads back what it
 /// reported, trusting nothing: lengths past the buffer and malformed error types are caught.
+///
+/// The event is lent mutably: the handler may write its bytes during the call (a typed
+/// handler unescapes strings in place, see `typed`), so every caller passes a buffer it owns
+/// for the invocation, never a shared one.
 pub fn call<'a>(
     handler: HandlerFn,
     context: &RawContext,
-    event: &[u8],
+    event: &mut [u8],
     buf: &'a mut [u8],
     stream: &mut Stream<'_>,
 ) -> Outcome<'a> {
     let mut raw = RawResponse::new(buf);
     raw.stream = crate::stream::as_ptr(stream);
     // SAFETY: the context's strings and `event` are valid for the call, and `raw` describes
-    // `buf`, which we own mutably; this is the ABI contract the handler was written to.
-    let status = unsafe { handler(context, event.as_ptr(), event.len(), &mut raw) };
+    // `buf`, which we own mutably; this is the ABI contract the handler was written to. The
+    // pointer comes from `&mut`, so a handler may write the event through it.
+    let status = unsafe { handler(context, event.as_mut_ptr().cast_const(), event.len(), &mut raw) };
     outcome(status, &raw, buf)
 }
 
@@ -139,6 +144,17 @@ pub struct TooLarge;
 impl<'a> Response<'a> {
     pub fn new(buf: &'a mut [u8]) -> Self {
         Response { buf, len: 0, stream: core::ptr::null_mut(), content_type: "" }
+    }
+
+    /// The response over the buffer and stream that `out` describes.
+    ///
+    /// # Safety
+    /// `out` must be as the runtime passes it to a handler: `ptr` has `cap` writable bytes
+    /// that nothing else uses while the response lives, and `stream` is null or live.
+    pub(crate) unsafe fn from_raw(out: &RawResponse) -> Self {
+        // SAFETY: as the caller guarantees.
+        let buf = unsafe { core::slice::from_raw_parts_mut(out.ptr, out.cap) };
+        Response { stream: out.stream, ..Response::new(buf) }
     }
 
     /// The `Content-Type` of a streamed response; set it before the first
@@ -255,9 +271,7 @@ pub unsafe fn call_rust(
         (Context::from_raw(&*context), event, &mut *out)
     };
     // SAFETY: as above.
-    let buf = unsafe { core::slice::from_raw_parts_mut(out.ptr, out.cap) };
-    let mut response = Response::new(buf);
-    response.stream = out.stream;
+    let mut response = unsafe { Response::from_raw(out) };
     let result = handler(&context, event, &mut response);
     finish(result, response.len, out)
 }
@@ -272,7 +286,7 @@ pub unsafe fn call_rust_init(init: fn() -> Result<(), Error>, out: *mut RawRespo
     finish(init(), 0, out)
 }
 
-fn finish(result: Result<(), Error>, len: usize, out: &mut RawResponse) -> c_int {
+pub(crate) fn finish(result: Result<(), Error>, len: usize, out: &mut RawResponse) -> c_int {
     match result {
         Ok(()) => {
             out.len = len;
@@ -333,7 +347,7 @@ mod tests {
     #[test]
     fn rust_handler_success_through_the_abi() {
         let mut buf = [0u8; 16];
-        let outcome = call(echo_abi, &RawContext::EMPTY, b"hello", &mut buf, &mut Stream::to_stdout(&mut []));
+        let outcome = call(echo_abi, &RawContext::EMPTY, &mut *b"hello".to_vec(), &mut buf, &mut Stream::to_stdout(&mut []));
         assert_eq!(outcome, Outcome::Success(b"hello"));
     }
 
@@ -342,14 +356,14 @@ mod tests {
         let id = b"req-9\0";
         let ctx = RawContext { request_id: Str::new(&id[..5]), ..RawContext::EMPTY };
         let mut buf = [0u8; 64];
-        let outcome = call(refuse_abi, &ctx, b"", &mut buf, &mut Stream::to_stdout(&mut []));
+        let outcome = call(refuse_abi, &ctx, &mut [], &mut buf, &mut Stream::to_stdout(&mut []));
         assert_eq!(outcome, Outcome::Failure { error_type: b"Function.Refused", message: b"req-9" });
     }
 
     #[test]
     fn overflowing_writes_fail_without_writing() {
         let mut buf = [0u8; 4];
-        let outcome = call(echo_abi, &RawContext::EMPTY, b"hello", &mut buf, &mut Stream::to_stdout(&mut []));
+        let outcome = call(echo_abi, &RawContext::EMPTY, &mut *b"hello".to_vec(), &mut buf, &mut Stream::to_stdout(&mut []));
         assert_eq!(
             outcome,
             Outcome::Failure { error_type: b"Runtime.ResponseTooLarge", message: b"the " },
@@ -368,7 +382,7 @@ mod tests {
     #[test]
     fn a_length_beyond_the_buffer_is_reported_not_read() {
         let mut buf = [0u8; 8];
-        match call(claims_too_much, &RawContext::EMPTY, b"", &mut buf, &mut Stream::to_stdout(&mut [])) {
+        match call(claims_too_much, &RawContext::EMPTY, &mut [], &mut buf, &mut Stream::to_stdout(&mut [])) {
             Outcome::Failure { error_type, .. } => assert_eq!(error_type, RESPONSE_TOO_LARGE),
             other => panic!("{other:?}"),
         }
@@ -377,7 +391,7 @@ mod tests {
     #[test]
     fn invalid_error_types_become_the_default() {
         let mut buf = [0u8; 8];
-        let outcome = call(bad_error_type, &RawContext::EMPTY, b"", &mut buf, &mut Stream::to_stdout(&mut []));
+        let outcome = call(bad_error_type, &RawContext::EMPTY, &mut [], &mut buf, &mut Stream::to_stdout(&mut []));
         assert_eq!(outcome, Outcome::Failure { error_type: DEFAULT_ERROR_TYPE, message: b"m" });
         assert!(is_valid_error_type(b"Function.MyError"));
         assert!(!is_valid_error_type(b""));

@@ -196,15 +196,15 @@ impl Loop<'_> {
                     log::line(&[b"request ", ids.request_id, b": ", message]);
                     post_error(self.api, &ids, error_type, message, self.post)
                 }
-                Next::Invocation(invocation) => {
+                Next::Invocation(mut invocation) => {
                     if let Some(trace) = trace.as_deref_mut() {
                         // SAFETY: the context's strings point into `next`, borrowed by `invocation`.
                         trace.set(unsafe { invocation.context.trace_id.as_bytes() });
                     }
                     if ISOLATE {
-                        invoke_isolated(self.api, self.handler, &invocation, self.response, self.post)
+                        invoke_isolated(self.api, self.handler, &mut invocation, self.response, self.post)
                     } else {
-                        invoke(self.api, self.handler, &invocation, self.response, self.post)
+                        invoke(self.api, self.handler, &mut invocation, self.response, self.post)
                     }
                 }
             };
@@ -222,7 +222,7 @@ impl Loop<'_> {
 fn invoke_isolated(
     api: &mut RuntimeApi,
     handler: HandlerFn,
-    invocation: &Invocation<'_>,
+    invocation: &mut Invocation<'_>,
     response: &mut [u8],
     post: &mut PostBuffers,
 ) -> Result<(), MustExit> {
@@ -260,7 +260,7 @@ fn invoke_isolated(
 fn invoke(
     api: &mut RuntimeApi,
     handler: HandlerFn,
-    invocation: &Invocation<'_>,
+    invocation: &mut Invocation<'_>,
     response: &mut [u8],
     post: &mut PostBuffers,
 ) -> Result<(), MustExit> {
@@ -313,15 +313,16 @@ impl Backoff {
 /// `bootstrap --invoke [EVENT]`: runs the handler once on EVENT (or stdin), prints the
 /// response on stdout, and exits 0; on a handler error prints the error document and exits 1.
 fn invoke_once(event: Option<&[u8]>, handler: HandlerFn, init: Option<InitFn>, buffers: &'static mut Buffers) -> c_int {
-    let event = match event {
-        Some(event) => event,
-        None => match read_stdin(&mut buffers.next) {
-            Some(len) => buffers.next.get(..len).unwrap_or_default(),
-            None => {
-                log::text(b"--invoke: cannot read the event from stdin (or it is over 6 MiB)");
-                return 1;
-            }
-        },
+    // The event goes into the receive buffer, which the handler may write (see
+    // `handler::call`); an argument is copied there, not lent (it fits: the kernel limits an
+    // argument to 128 KiB).
+    let len = match event {
+        Some(event) => crate::bytes::put(&mut buffers.next, 0, event),
+        None => read_stdin(&mut buffers.next),
+    };
+    let Some(event) = len.and_then(|len| buffers.next.get_mut(..len)) else {
+        log::text(b"--invoke: cannot read the event from stdin (or it is over 6 MiB)");
+        return 1;
     };
     let (response, post) = (&mut buffers.response, &mut buffers.post);
     let failure = match init.and_then(|init| handler::call_init(init, response)) {

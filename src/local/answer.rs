@@ -133,7 +133,7 @@ pub type Buffers<'b> = (&'b mut [u8], &'b mut [u8], &'b mut [u8], &'b mut [u8]);
 pub fn invoke_handler<'b>(
     handler: HandlerFn,
     context: &RawContext,
-    event: &[u8],
+    event: &mut [u8],
     answer: &mut Answer,
     (response, scratch, error_scratch, error_document): Buffers<'b>,
 ) -> Option<&'b [u8]> {

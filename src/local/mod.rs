@@ -108,7 +108,10 @@ pub fn serve<const ISOLATE: bool>(
             }
         };
         let mut id = [0u8; REQUEST_ID_LEN + 1];
-        let context = match context(&invoke, request, &function, new_request_id(&mut id)) {
+        // The head (the context's strings) and the event are disjoint: the event is lent
+        // mutably (see `handler::call`).
+        let Some((head, rest)) = request.split_at_mut_checked(event.start) else { continue };
+        let context = match context(&invoke, head, &function, new_request_id(&mut id)) {
             Ok(context) => context,
             Err(refusal) => {
                 refuse(&socket, refusal, request);
@@ -130,7 +133,7 @@ pub fn serve<const ISOLATE: bool>(
         }
         let mut answer = Answer::new(caller, watchdog.ok());
         let buffers = (&mut *response, &mut *scratch, &mut *error_scratch, &mut *error_document);
-        let event = request.get(event).unwrap_or_default();
+        let event = rest.get_mut(..event.len()).unwrap_or_default();
         let error_type = invoke_handler(handler, &context, event, &mut answer, buffers);
         answer.finish();
         report(&id[..REQUEST_ID_LEN], started_us, error_type);

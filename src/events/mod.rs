@@ -1,0 +1,1 @@
+//! Event types (feature `events`): see each source's file.
