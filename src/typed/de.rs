@@ -439,8 +439,19 @@ impl<'de> Deserializer<'de> {
                 first: true,
                 done: false,
                 key: None,
+                at: 0,
             };
-            let value = visitor.visit_map(&mut map)?;
+            let value = visitor
+                .visit_map(&mut map)
+                .map_err(|mut e| match (e.kind, map.key) {
+                    // A fixed-capacity type refuses the entry after its last.
+                    (Kind::Length(len), Some(key)) if !map.done && len > 0 => {
+                        e.kind = Kind::OverCapacity { capacity: len - 1 };
+                        e.offset = Some(map.at);
+                        e.within(key)
+                    }
+                    _ => e,
+                })?;
             // A visitor that stopped early: the rest is read past.
             while !map.done {
                 if map
@@ -503,8 +514,9 @@ struct Entries<'a, 'de> {
     de: &'a mut Deserializer<'de>,
     first: bool,
     done: bool,
-    /// The current key, for the error path.
+    /// The current key, for the error path, and where it starts.
     key: Option<Segment>,
+    at: usize,
 }
 
 impl<'de> MapAccess<'de> for Entries<'_, 'de> {
@@ -525,6 +537,7 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
         self.first = false;
         self.de.whitespace();
         let at = self.de.pos;
+        self.at = at;
         if self.de.peek() != Some(b'"') {
             return Err(self.de.error(Kind::Syntax("a string key")));
         }
@@ -785,6 +798,17 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
             let start = self.value_start().map(|_| self.pos)?;
             self.skip()?;
             return visitor.visit_borrowed_str(self.text(start, self.pos));
+        }
+        if name == super::in_place::IN_PLACE {
+            if self.value_start()? != b'"' {
+                return Err(self.mismatch("a string"));
+            }
+            let text = self.string()?;
+            // The pointer, made from the event buffer's own (writable) one, not from `text`.
+            let start = text.as_ptr() as usize - self.ptr as usize;
+            // SAFETY: `start` is within the buffer: `text` was made from it.
+            super::in_place::lend(unsafe { self.ptr.add(start) }, text.len());
+            return visitor.visit_borrowed_str(text);
         }
         visitor.visit_newtype_struct(self)
     }

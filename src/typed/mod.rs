@@ -19,6 +19,7 @@
 
 pub mod de;
 pub mod error;
+pub mod in_place;
 pub mod raw;
 pub mod ser;
 
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::context::{Context, RawContext};
 use crate::handler::{Error, RawResponse, Response, finish};
 pub use error::DeError;
+pub use in_place::InPlace;
 pub use raw::RawJson;
 
 /// The error type of an event that does not deserialize into the handler's event type.
