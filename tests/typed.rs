@@ -124,3 +124,22 @@ fn the_typed_bootstrap_fits_its_budget() {
     eprintln!("typed function URL bootstrap: {size} bytes (budget {TYPED_SIZE_BUDGET})");
     assert!(size <= TYPED_SIZE_BUDGET, "typed bootstrap is {size} bytes, over the {TYPED_SIZE_BUDGET}-byte budget");
 }
+
+#[test]
+fn serves_local_mode_with_typed_responses_and_event_errors() {
+    let mut server = LocalServer::start(typed_program(), &[]);
+    let (event, name) = named_event();
+    let answer = server.invoke(event.to_string().as_bytes());
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("x-amz-function-error"), None);
+    let response: Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(response["body"], format!("Hello, {name} (GET /)"));
+    let answer = server.invoke(b"{\"version\": null}");
+    assert_eq!(answer.header("x-amz-function-error"), Some("Unhandled"));
+    let error = parse_error_body(&answer.body).unwrap();
+    assert_eq!(error.error_type, "Runtime.InvalidEvent");
+    assert!(error.message.ends_with("invalid type: expected a string, found null at version (byte 12)"), "{}", error.message);
+    let answer = server.invoke(sample().to_string().as_bytes());
+    let response: Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(response["body"], "Hello, world (GET /)");
+}
