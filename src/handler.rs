@@ -347,7 +347,7 @@ mod tests {
     #[test]
     fn rust_handler_success_through_the_abi() {
         let mut buf = [0u8; 16];
-        let outcome = call(echo_abi, &RawContext::EMPTY, &mut *b"hello".to_vec(), &mut buf, &mut Stream::to_stdout(&mut []));
+        let outcome = call(echo_abi, &RawContext::EMPTY, &mut b"hello".to_vec(), &mut buf, &mut Stream::to_stdout(&mut []));
         assert_eq!(outcome, Outcome::Success(b"hello"));
     }
 
@@ -363,7 +363,7 @@ mod tests {
     #[test]
     fn overflowing_writes_fail_without_writing() {
         let mut buf = [0u8; 4];
-        let outcome = call(echo_abi, &RawContext::EMPTY, &mut *b"hello".to_vec(), &mut buf, &mut Stream::to_stdout(&mut []));
+        let outcome = call(echo_abi, &RawContext::EMPTY, &mut b"hello".to_vec(), &mut buf, &mut Stream::to_stdout(&mut []));
         assert_eq!(
             outcome,
             Outcome::Failure { error_type: b"Runtime.ResponseTooLarge", message: b"the " },

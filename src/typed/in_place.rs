@@ -6,7 +6,6 @@
 //! pointer only if it is the visited text's own. Another deserializer cannot forge a ticket,
 //! so from it an `InPlace` is read-only.
 
-use core::cell::Cell;
 use core::fmt;
 use core::marker::PhantomData;
 
@@ -55,27 +54,23 @@ impl PartialEq<str> for InPlace<'_> {
 
 /// The pointer lent for the string being visited. A bootstrap handles one event at a time
 /// per process; tests run on threads, so each thread has its own there.
-#[cfg(not(test))]
 mod ticket {
-    use super::*;
+    use core::cell::Cell;
 
-    struct Slot(Cell<(*mut u8, usize)>);
-    // SAFETY: the bootstrap runs on one thread (workers are processes).
-    unsafe impl Sync for Slot {}
-    static TICKET: Slot = Slot(Cell::new((core::ptr::null_mut(), 0)));
+    type Lent = Cell<(*mut u8, usize)>;
 
-    pub fn with<R>(f: impl FnOnce(&Cell<(*mut u8, usize)>) -> R) -> R {
+    #[cfg(not(test))]
+    pub fn with<R>(f: impl FnOnce(&Lent) -> R) -> R {
+        struct Slot(Lent);
+        // SAFETY: the bootstrap runs on one thread (workers are processes).
+        unsafe impl Sync for Slot {}
+        static TICKET: Slot = Slot(Cell::new((core::ptr::null_mut(), 0)));
         f(&TICKET.0)
     }
-}
 
-#[cfg(test)]
-mod ticket {
-    use super::*;
-
-    std::thread_local!(static TICKET: Cell<(*mut u8, usize)> = const { Cell::new((core::ptr::null_mut(), 0)) });
-
-    pub fn with<R>(f: impl FnOnce(&Cell<(*mut u8, usize)>) -> R) -> R {
+    #[cfg(test)]
+    pub fn with<R>(f: impl FnOnce(&Lent) -> R) -> R {
+        std::thread_local!(static TICKET: Lent = const { Cell::new((core::ptr::null_mut(), 0)) });
         TICKET.with(f)
     }
 }

@@ -17,6 +17,10 @@
 //! streamed response, with [`Response::stream_http_prelude`]). A serialized `R` is not
 //! streamed: it is one JSON document in the response buffer.
 
+// `handler::Error` (4 KiB, its message inline) and `DeError` (its path inline) are large
+// `Err`s by design: no heap; they are built once, when an invocation fails.
+#![allow(clippy::result_large_err)]
+
 pub mod de;
 pub mod error;
 pub mod in_place;

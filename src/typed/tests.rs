@@ -13,7 +13,7 @@ fn parse<T: Deserialize<'static>>(json: &str) -> Result<T, DeError> {
     de::from_slice::<T>(buf).map_err(|(e, _)| e)
 }
 
-fn message<'de, T: Deserialize<'de>>(buf: &'de mut Vec<u8>) -> String {
+fn message<'de, T: Deserialize<'de>>(buf: &'de mut [u8]) -> String {
     match from_slice::<T>(buf) {
         Ok(_) => panic!("deserialized"),
         Err(e) => {
