@@ -24,12 +24,16 @@ pub mod abi;
 pub mod api;
 pub mod codec;
 pub mod contract;
+#[cfg(feature = "events")]
+pub mod events;
 pub mod exec;
 pub mod http;
 #[cfg(feature = "local-mode")]
 pub mod local;
 pub mod runtime;
 pub mod sys;
+#[cfg(feature = "json")]
+pub mod typed;
 
 pub use abi::context::Context;
 pub use abi::handler::{Error, Response, TooLarge};
@@ -53,12 +57,56 @@ pub use abi::stream::Broken;
 /// For a handler written in another language and linked in (see `include/lambda_bootstrap.h`),
 /// name its C symbols: `main!(extern handler)` or `main!(extern handler, init = handler_init)`.
 ///
-/// `main!(isolated handle ...)` (or `isolated extern ...`) runs every invocation in a child
+/// With feature `json`, `main!(json handle)` (or `json handle, init = init`) takes a typed
+/// handler, `fn handle(ctx: &Context, event: E) -> Result<R, Error>`: the event is
+/// deserialized into `E`, borrowing from the event buffer, and `R` is written as JSON (see
+/// [`typed`]). `main!(json stream handle)` takes
+/// `fn handle(ctx: &Context, event: E, out: &mut Response) -> Result<(), Error>`, for a typed
+/// event with a written or streamed answer.
+///
+/// `main!(isolated handle ...)` (or `isolated extern ...`, `isolated json ...`) runs every invocation in a child
 /// forked from the initialised process: each starts from the state init left, and a crash
 /// fails only its own invocation. It costs a fork per invocation (about 45 µs) and 952 bytes, so it is
 /// chosen when building.
 #[macro_export]
 macro_rules! main {
+    (isolated json stream $handler:path $(, init = $init:path)?) => {
+        $crate::main!(@json call_rust_json_stream, $handler, [$($init)?], true);
+    };
+    (isolated json $handler:path $(, init = $init:path)?) => {
+        $crate::main!(@json call_rust_json, $handler, [$($init)?], true);
+    };
+    (json stream $handler:path $(, init = $init:path)?) => {
+        $crate::main!(@json call_rust_json_stream, $handler, [$($init)?], false);
+    };
+    (json $handler:path $(, init = $init:path)?) => {
+        $crate::main!(@json call_rust_json, $handler, [$($init)?], false);
+    };
+    (@json $adapter:ident, $handler:path, [], $isolate:expr) => {
+        $crate::main!(@json $adapter, $handler, [$crate::abi::handler::no_init], $isolate);
+    };
+    (@json $adapter:ident, $handler:path, [$init:path], $isolate:expr) => {
+        unsafe extern "C" fn __lambda_bootstrap_handler(
+            context: *const $crate::abi::context::RawContext,
+            event: *const u8,
+            event_len: usize,
+            out: *mut $crate::abi::handler::RawResponse,
+        ) -> core::ffi::c_int {
+            // The event borrows no longer than this call (see `call_rust_json`).
+            let scope = ();
+            // SAFETY: the runtime calls this with pointers that satisfy the handler ABI.
+            unsafe { $crate::typed::$adapter($handler, &scope, context, event, event_len, out) }
+        }
+
+        unsafe extern "C" fn __lambda_bootstrap_init(
+            out: *mut $crate::abi::handler::RawResponse,
+        ) -> core::ffi::c_int {
+            // SAFETY: the runtime calls this with a valid response buffer.
+            unsafe { $crate::abi::handler::call_rust_init($init, out) }
+        }
+
+        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init), $isolate);
+    };
     (isolated extern $handler:ident $(, init = $init:ident)?) => {
         $crate::main!(@extern $handler, [$($init)?], true);
     };

@@ -54,18 +54,30 @@ pub enum Outcome<'a> {
 
 /// Calls `handler` with the runtime's `buf` as its response buffer and reads back what it
 /// reported, trusting nothing: lengths past the buffer and malformed error types are caught.
+///
+/// The event is lent mutably: the handler may write its bytes during the call (a typed
+/// handler unescapes strings in place, see `typed`), so every caller passes a buffer it owns
+/// for the invocation, never a shared one.
 pub fn call<'a>(
     handler: HandlerFn,
     context: &RawContext,
-    event: &[u8],
+    event: &mut [u8],
     buf: &'a mut [u8],
     stream: &mut Stream<'_>,
 ) -> Outcome<'a> {
     let mut raw = RawResponse::new(buf);
     raw.stream = crate::abi::stream::as_ptr(stream);
     // SAFETY: the context's strings and `event` are valid for the call, and `raw` describes
-    // `buf`, which we own mutably; this is the ABI contract the handler was written to.
-    let status = unsafe { handler(context, event.as_ptr(), event.len(), &mut raw) };
+    // `buf`, which we own mutably; this is the ABI contract the handler was written to. The
+    // pointer comes from `&mut`, so a handler may write the event through it.
+    let status = unsafe {
+        handler(
+            context,
+            event.as_mut_ptr().cast_const(),
+            event.len(),
+            &mut raw,
+        )
+    };
     outcome(status, &raw, buf)
 }
 
@@ -150,6 +162,20 @@ impl<'a> Response<'a> {
             len: 0,
             stream: core::ptr::null_mut(),
             content_type: "",
+        }
+    }
+
+    /// The response over the buffer and stream that `out` describes.
+    ///
+    /// # Safety
+    /// `out` must be as the runtime passes it to a handler: `ptr` has `cap` writable bytes
+    /// that nothing else uses while the response lives, and `stream` is null or live.
+    pub(crate) unsafe fn from_raw(out: &RawResponse) -> Self {
+        // SAFETY: as the caller guarantees.
+        let buf = unsafe { core::slice::from_raw_parts_mut(out.ptr, out.cap) };
+        Response {
+            stream: out.stream,
+            ..Response::new(buf)
         }
     }
 
@@ -294,9 +320,7 @@ pub unsafe fn call_rust(
         (Context::from_raw(&*context), event, &mut *out)
     };
     // SAFETY: as above.
-    let buf = unsafe { core::slice::from_raw_parts_mut(out.ptr, out.cap) };
-    let mut response = Response::new(buf);
-    response.stream = out.stream;
+    let mut response = unsafe { Response::from_raw(out) };
     let result = handler(&context, event, &mut response);
     finish(result, response.len, out)
 }
@@ -311,7 +335,7 @@ pub unsafe fn call_rust_init(init: fn() -> Result<(), Error>, out: *mut RawRespo
     finish(init(), 0, out)
 }
 
-fn finish(result: Result<(), Error>, len: usize, out: &mut RawResponse) -> c_int {
+pub(crate) fn finish(result: Result<(), Error>, len: usize, out: &mut RawResponse) -> c_int {
     match result {
         Ok(()) => {
             out.len = len;
@@ -340,28 +364,7 @@ pub fn no_init() -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::abi::stream::{Sink, StreamError};
-    use crate::contract::MustExit;
-
-    /// A sink for handlers that do not stream.
-    struct Nowhere;
-
-    impl Sink for Nowhere {
-        fn start(&mut self, _: &[u8], _: &[u8]) -> Result<(), Broken> {
-            Err(Broken)
-        }
-        fn send(&mut self, _: &[u8]) -> Result<(), Broken> {
-            Err(Broken)
-        }
-        fn end(
-            &mut self,
-            _: &[u8],
-            _: Option<StreamError<'_>>,
-            _: &mut [u8],
-        ) -> Result<(), MustExit> {
-            Ok(())
-        }
-    }
+    use crate::abi::stream::Nowhere;
 
     fn echo(_: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<(), Error> {
         out.write(event)?;
@@ -420,7 +423,7 @@ mod tests {
         let outcome = call(
             echo_abi,
             &RawContext::EMPTY,
-            b"hello",
+            &mut b"hello".to_vec(),
             &mut buf,
             &mut Stream::new(&mut Nowhere, &mut []),
         );
@@ -438,7 +441,7 @@ mod tests {
         let outcome = call(
             refuse_abi,
             &ctx,
-            b"",
+            &mut [],
             &mut buf,
             &mut Stream::new(&mut Nowhere, &mut []),
         );
@@ -457,7 +460,7 @@ mod tests {
         let outcome = call(
             echo_abi,
             &RawContext::EMPTY,
-            b"hello",
+            &mut b"hello".to_vec(),
             &mut buf,
             &mut Stream::new(&mut Nowhere, &mut []),
         );
@@ -485,7 +488,7 @@ mod tests {
         match call(
             claims_too_much,
             &RawContext::EMPTY,
-            b"",
+            &mut [],
             &mut buf,
             &mut Stream::new(&mut Nowhere, &mut []),
         ) {
@@ -502,7 +505,7 @@ mod tests {
         let outcome = call(
             bad_error_type,
             &RawContext::EMPTY,
-            b"",
+            &mut [],
             &mut buf,
             &mut Stream::new(&mut Nowhere, &mut []),
         );

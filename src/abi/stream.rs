@@ -201,6 +201,23 @@ pub fn as_ptr(stream: &mut Stream<'_>) -> *mut c_void {
     (stream as *mut Stream<'_>).cast()
 }
 
+/// A sink for tests of handlers that do not stream: every write breaks.
+#[cfg(test)]
+pub(crate) struct Nowhere;
+
+#[cfg(test)]
+impl Sink for Nowhere {
+    fn start(&mut self, _: &[u8], _: &[u8]) -> Result<(), Broken> {
+        Err(Broken)
+    }
+    fn send(&mut self, _: &[u8]) -> Result<(), Broken> {
+        Err(Broken)
+    }
+    fn end(&mut self, _: &[u8], _: Option<StreamError<'_>>, _: &mut [u8]) -> Result<(), MustExit> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -137,7 +137,8 @@ pub struct Ids<'b> {
 pub struct Invocation<'b> {
     pub ids: Ids<'b>,
     pub context: RawContext,
-    pub event: &'b [u8],
+    /// The event, lent mutably: see `handler::call`.
+    pub event: &'b mut [u8],
 }
 
 /// What a `/next` reply asks of the loop.
@@ -216,15 +217,20 @@ impl RuntimeApi {
             }
         };
         headers.terminate(buf);
-        let buf: &'b [u8] = buf;
-        let Some(ids) = ids(buf, &headers) else {
+        // The head (ids, context) and the event are disjoint: the event is lent mutably.
+        let Some((head, rest)) = buf.split_at_mut_checked(body.start) else {
             return Ok(Next::Skip);
         };
-        let context = context(buf, &headers);
+        let head: &'b [u8] = head;
+        let Some(ids) = ids(head, &headers) else {
+            return Ok(Next::Skip);
+        };
+        let context = context(head, &headers);
+        let event = rest.get_mut(..body.len()).unwrap_or_default();
         Ok(Next::Invocation(Invocation {
             ids,
             context,
-            event: buf.get(body).unwrap_or_default(),
+            event,
         }))
     }
 

@@ -115,7 +115,12 @@ pub fn serve<const ISOLATE: bool>(
                 }
             };
             let mut id = [0u8; REQUEST_ID_LEN + 1];
-            let context = match context(&invoke, request, &function, new_request_id(&mut id)) {
+            // The head (the context's strings) and the event are disjoint: the event is lent
+            // mutably (see `handler::call`).
+            let Some((head, rest)) = request.split_at_mut_checked(event.start) else {
+                continue;
+            };
+            let context = match context(&invoke, head, &function, new_request_id(&mut id)) {
                 Ok(context) => context,
                 Err(refusal) => {
                     refuse(&socket, refusal, request);
@@ -136,7 +141,7 @@ pub fn serve<const ISOLATE: bool>(
                 log::text(b"cannot fork the timeout's watchdog; this invocation has no timeout");
             }
             let mut answer = Answer::new(caller, watchdog.ok());
-            let event = request.get(event).unwrap_or_default();
+            let event = rest.get_mut(..event.len()).unwrap_or_default();
             let invoked = one::invoke(handler, &context, event, &mut answer, answer_buffers);
             let error_type = invoked.unwrap_or_default();
             answer.finish();

@@ -60,7 +60,7 @@ impl Default for AnswerBuffers {
 pub fn invoke<'b>(
     handler: HandlerFn,
     context: &RawContext,
-    event: &[u8],
+    event: &mut [u8],
     to: &mut dyn Destination,
     buffers: &'b mut AnswerBuffers,
 ) -> Result<Option<&'b [u8]>, MustExit> {

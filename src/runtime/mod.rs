@@ -189,15 +189,15 @@ impl Loop<'_> {
                     log::line(&[b"request ", ids.request_id, b": ", message]);
                     post_error(self.api, &ids, error_type, message, self.answer)
                 }
-                Next::Invocation(invocation) => {
+                Next::Invocation(mut invocation) => {
                     if let Some(trace) = trace.as_deref_mut() {
                         // SAFETY: the context's strings point into `receive`, borrowed by `invocation`.
                         trace.set(unsafe { invocation.context.trace_id.as_bytes() });
                     }
                     if ISOLATE {
-                        invoke_isolated(self.api, self.handler, &invocation, self.answer)
+                        invoke_isolated(self.api, self.handler, &mut invocation, self.answer)
                     } else {
-                        invoke(self.api, self.handler, &invocation, self.answer)
+                        invoke(self.api, self.handler, &mut invocation, self.answer)
                     }
                 }
             };
@@ -215,7 +215,7 @@ impl Loop<'_> {
 fn invoke_isolated(
     api: &mut RuntimeApi,
     handler: HandlerFn,
-    invocation: &Invocation<'_>,
+    invocation: &mut Invocation<'_>,
     answer: &mut AnswerBuffers,
 ) -> Result<(), MustExit> {
     let child = process::start(|| match invoke(api, handler, invocation, answer) {
@@ -257,7 +257,7 @@ fn invoke_isolated(
 fn invoke(
     api: &mut RuntimeApi,
     handler: HandlerFn,
-    invocation: &Invocation<'_>,
+    invocation: &mut Invocation<'_>,
     answer: &mut AnswerBuffers,
 ) -> Result<(), MustExit> {
     panic::enter_invocation(&invocation.ids);

@@ -63,15 +63,16 @@ pub fn invoke_once(
     receive: &mut [u8],
     buffers: &mut AnswerBuffers,
 ) -> c_int {
-    let event = match event {
-        Some(event) => event,
-        None => match read_stdin(receive) {
-            Some(len) => receive.get(..len).unwrap_or_default(),
-            None => {
-                log::text(b"--invoke: cannot read the event from stdin (or it is over 6 MiB)");
-                return 1;
-            }
-        },
+    // The event goes into the receive buffer, which the handler may write (see
+    // `handler::call`); an argument is copied there, not lent (it fits: the kernel limits an
+    // argument to 128 KiB).
+    let len = match event {
+        Some(event) => crate::codec::bytes::put(receive, 0, event),
+        None => read_stdin(receive),
+    };
+    let Some(event) = len.and_then(|len| receive.get_mut(..len)) else {
+        log::text(b"--invoke: cannot read the event from stdin (or it is over 6 MiB)");
+        return 1;
     };
     if let Some(Outcome::Failure {
         error_type,

@@ -1,0 +1,110 @@
+//! [`Map`]: a JSON object of names held in a fixed capacity, in the order it came.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// Up to `N` entries of a JSON object, in order; `null` (as API Gateway sends for no query
+/// string) is empty. More than `N` entries is a deserialization error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Map<'a, V, const N: usize> {
+    entries: heapless::Vec<(&'a str, V), N>,
+}
+
+impl<'a, V, const N: usize> Default for Map<'a, V, N> {
+    fn default() -> Self {
+        Map {
+            entries: heapless::Vec::new(),
+        }
+    }
+}
+
+impl<'a, V, const N: usize> Map<'a, V, N> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The first value named `name`, compared as given.
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.entries
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The first value named `name`, compared ignoring ASCII case (as header names are).
+    pub fn get_ignore_case(&self, name: &str) -> Option<&V> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &V)> + '_ {
+        self.entries.iter().map(|(k, v)| (*k, v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds an entry (for responses); gives it back when the map is full.
+    pub fn push(&mut self, name: &'a str, value: V) -> Result<(), (&'a str, V)> {
+        self.entries.push((name, value))
+    }
+}
+
+impl<'de: 'a, 'a, V: Deserialize<'de>, const N: usize> Deserialize<'de> for Map<'a, V, N> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries<'a, V, const N: usize>(PhantomData<Map<'a, V, N>>);
+        impl<'de: 'a, 'a, V: Deserialize<'de>, const N: usize> Visitor<'de> for Entries<'a, V, N> {
+            type Value = Map<'a, V, N>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object or null")
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Map::new())
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Map::new())
+            }
+
+            fn visit_some<D: Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<Self::Value, D::Error> {
+                deserializer.deserialize_map(self)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                let mut map = Map::new();
+                while let Some((name, value)) = access.next_entry::<&'de str, V>()? {
+                    if map.entries.push((name, value)).is_err() {
+                        return Err(de::Error::invalid_length(N + 1, &self));
+                    }
+                }
+                Ok(map)
+            }
+        }
+        deserializer.deserialize_option(Entries(PhantomData))
+    }
+}
+
+impl<V: Serialize, const N: usize> Serialize for Map<'_, V, N> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (name, value) in &self.entries {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}

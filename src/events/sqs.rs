@@ -1,0 +1,70 @@
+//! SQS: a batch of messages, and the partial batch response that names the ones that failed.
+
+use serde::{Deserialize, Serialize};
+
+use super::{List, Map};
+
+/// SQS's limit on message attributes.
+pub const MAX_MESSAGE_ATTRIBUTES: usize = 10;
+/// Room for a message's system attributes (SQS sends up to about a dozen).
+pub const MAX_ATTRIBUTES: usize = 16;
+/// Values of one list attribute.
+pub const MAX_LIST_VALUES: usize = 8;
+
+/// A batch of up to `N` messages (10, SQS's default batch size; set `N` to the event source
+/// mapping's batch size).
+#[derive(Debug, Deserialize)]
+pub struct SqsEvent<'a, const N: usize = 10> {
+    #[serde(rename = "Records", borrow)]
+    pub records: List<SqsMessage<'a>, N>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SqsMessage<'a> {
+    pub message_id: &'a str,
+    pub receipt_handle: &'a str,
+    pub body: &'a str,
+    pub md5_of_body: &'a str,
+    #[serde(default)]
+    pub md5_of_message_attributes: Option<&'a str>,
+    #[serde(rename = "eventSourceARN")]
+    pub event_source_arn: &'a str,
+    pub event_source: &'a str,
+    pub aws_region: &'a str,
+    #[serde(default, borrow)]
+    pub attributes: Map<'a, &'a str, MAX_ATTRIBUTES>,
+    #[serde(default, borrow)]
+    pub message_attributes: Map<'a, SqsMessageAttribute<'a>, MAX_MESSAGE_ATTRIBUTES>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SqsMessageAttribute<'a> {
+    #[serde(default)]
+    pub string_value: Option<&'a str>,
+    /// Base64.
+    #[serde(default)]
+    pub binary_value: Option<&'a str>,
+    #[serde(default, borrow)]
+    pub string_list_values: List<&'a str, MAX_LIST_VALUES>,
+    #[serde(default, borrow)]
+    pub binary_list_values: List<&'a str, MAX_LIST_VALUES>,
+    pub data_type: &'a str,
+}
+
+/// The partial batch response (`ReportBatchItemFailures`): the messages to retry; the others
+/// are deleted.
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SqsBatchResponse<'a, const N: usize = 10> {
+    #[serde(borrow)]
+    pub batch_item_failures: List<BatchItemFailure<'a>, N>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchItemFailure<'a> {
+    /// The failed message's `message_id`.
+    pub item_identifier: &'a str,
+}

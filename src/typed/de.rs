@@ -1,0 +1,882 @@
+//! A JSON deserializer over serde that borrows everything from the event buffer.
+//!
+//! Ours rather than serde-json-core's (0.6), which cannot do what typed handlers need: it hands
+//! an escaped string to the visitor from a scratch buffer, so a `&'de str` field fails on
+//! any `\n` or `\"` in the event; its errors carry no position and drop every visitor's
+//! message (a missing field's name); it has no `deserialize_any` (no untagged enums, no raw
+//! JSON values); and it skips unknown scalars by chomping bytes up to a delimiter.
+//!
+//! Here the buffer is the runtime's and writable for the invocation, so an escaped string is
+//! unescaped where it lies: the unescaped text is never longer than its escaped form, so it
+//! is written over it, from its start, and handed out from there. Everything the parser
+//! hands out lies behind its reading position, which only moves forward, and it never writes
+//! behind that position again: handed-out slices are never written while they live.
+
+use core::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+use super::error::{DeError, Kind, Segment};
+
+/// Deepest nesting of arrays and objects accepted: recursion is bounded, so an event of
+/// `[[[[...` fails cleanly instead of overflowing the stack.
+pub const MAX_DEPTH: usize = 128;
+
+/// The name of the newtype struct that asks for a value's raw JSON text (see [`super::RawJson`]).
+pub const RAW_JSON: &str = "$lambda_bootstrap::RawJson";
+
+type Result<T> = core::result::Result<T, DeError>;
+
+/// Deserializes a `T` from `event` (the whole of it: trailing non-whitespace is an error).
+pub fn from_slice<'de, T: de::Deserialize<'de>>(
+    event: &'de mut [u8],
+) -> core::result::Result<T, (DeError, Deserializer<'de>)> {
+    let mut de = match Deserializer::new(event) {
+        Ok(de) => de,
+        Err((error, de)) => return Err((error, de)),
+    };
+    let value = match T::deserialize(&mut de) {
+        Ok(value) => value,
+        Err(error) => return Err((error, de)),
+    };
+    match de.whitespace() {
+        None => Ok(value),
+        Some(_) => {
+            let error = de.error(Kind::Syntax("nothing after the value"));
+            Err((error, de))
+        }
+    }
+}
+
+pub struct Deserializer<'de> {
+    ptr: *mut u8,
+    len: usize,
+    pos: usize,
+    depth: usize,
+    _buffer: PhantomData<&'de mut [u8]>,
+}
+
+impl<'de> Deserializer<'de> {
+    /// Checks that `event` is UTF-8 once, so that no string needs checking again.
+    fn new(event: &'de mut [u8]) -> core::result::Result<Self, (DeError, Self)> {
+        let utf8 = core::str::from_utf8(event)
+            .map(drop)
+            .map_err(|e| e.valid_up_to());
+        let de = Deserializer {
+            ptr: event.as_mut_ptr(),
+            len: event.len(),
+            pos: 0,
+            depth: 0,
+            _buffer: PhantomData,
+        };
+        match utf8 {
+            Ok(_) => Ok(de),
+            Err(at) => Err((DeError::at(Kind::Syntax("invalid UTF-8"), at), de)),
+        }
+    }
+
+    /// The text of a key segment of an error, for its message.
+    pub fn key_text(&self, start: u32, len: u32) -> &str {
+        let (start, len) = (start as usize, len as usize);
+        if start.checked_add(len).is_none_or(|end| end > self.pos) {
+            return "?";
+        }
+        // SAFETY: segments are recorded from strings this parser handed out, which lie behind
+        // `pos`, are UTF-8 (checked at the start; unescaping writes whole characters) and are
+        // never written again; reading them shares them.
+        unsafe {
+            core::str::from_utf8_unchecked(core::slice::from_raw_parts(self.ptr.add(start), len))
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        // SAFETY: `pos < len`, and bytes at or after `pos` have not been handed out.
+        (self.pos < self.len).then(|| unsafe { *self.ptr.add(self.pos) })
+    }
+
+    /// Skips whitespace and returns the next byte, unconsumed.
+    fn whitespace(&mut self) -> Option<u8> {
+        while let Some(b) = self.peek() {
+            if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                return Some(b);
+            }
+            self.pos += 1;
+        }
+        None
+    }
+
+    fn error(&self, kind: Kind) -> DeError {
+        DeError::at(kind, self.pos)
+    }
+
+    /// The next value's first byte, or an error at the end of the input.
+    fn value_start(&mut self) -> Result<u8> {
+        self.whitespace()
+            .ok_or_else(|| self.error(Kind::Syntax("a value, found the end")))
+    }
+
+    fn expect(&mut self, byte: u8, what: &'static str) -> Result<()> {
+        if self.whitespace() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.error(Kind::Syntax(what)))
+        }
+    }
+
+    /// The text `[start, end)`, handed out for `'de`.
+    fn text(&self, start: usize, end: usize) -> &'de str {
+        // SAFETY: `start <= end <= pos <= len`: the range lies behind the reading position,
+        // so nothing writes it again while `'de` lasts; it is UTF-8 (see `key_text`).
+        unsafe {
+            core::str::from_utf8_unchecked(core::slice::from_raw_parts(
+                self.ptr.add(start),
+                end - start,
+            ))
+        }
+    }
+
+    fn write(&mut self, at: usize, byte: u8) {
+        // SAFETY: `at < pos`, within the string being read, which was never handed out.
+        unsafe { *self.ptr.add(at) = byte };
+    }
+
+    /// A type error for the value that starts here.
+    fn mismatch(&self, expected: &'static str) -> DeError {
+        let found = match self.peek() {
+            Some(b'"') => "a string",
+            Some(b'{') => "an object",
+            Some(b'[') => "an array",
+            Some(b't' | b'f') => "a boolean",
+            Some(b'n') => "null",
+            Some(b'-' | b'0'..=b'9') => "a number",
+            _ => return self.error(Kind::Syntax("a value")),
+        };
+        self.error(Kind::Type { expected, found })
+    }
+
+    /// Reads the string that starts here, unescaping it in place.
+    fn string(&mut self) -> Result<&'de str> {
+        let start = self.pos + 1;
+        let end = self.scan_string(true)?;
+        Ok(self.text(start, end))
+    }
+
+    /// Reads past a string; unescapes it in place if `unescape`, returning where its text ends
+    /// (before the closing quote if not unescaped).
+    fn scan_string(&mut self, unescape: bool) -> Result<usize> {
+        self.pos += 1; // the opening quote
+        let mut w = self.pos;
+        loop {
+            let Some(b) = self.peek() else {
+                return Err(self.error(Kind::Syntax("the end of a string")));
+            };
+            match b {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(w);
+                }
+                b'\\' => {
+                    let c = self.escape()?;
+                    let mut utf8 = [0; 4];
+                    for &b in c.encode_utf8(&mut utf8).as_bytes() {
+                        if unescape {
+                            self.write(w, b);
+                        }
+                        w += 1;
+                    }
+                }
+                0..=0x1f => {
+                    return Err(self.error(Kind::Syntax("no control characters in a string")));
+                }
+                _ => {
+                    if unescape && w != self.pos {
+                        self.write(w, b);
+                    }
+                    w += 1;
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+
+    /// Reads an escape sequence (at its backslash) and returns its character.
+    fn escape(&mut self) -> Result<char> {
+        let at = self.pos;
+        self.pos += 1;
+        let c = match self.peek() {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                self.pos += 1;
+                let unit = self.hex4()?;
+                let code = match unit {
+                    0xD800..=0xDBFF => {
+                        if self.peek() != Some(b'\\') {
+                            return Err(DeError::at(
+                                Kind::Syntax("a low surrogate after a high one"),
+                                at,
+                            ));
+                        }
+                        self.pos += 1;
+                        if self.peek() != Some(b'u') {
+                            return Err(DeError::at(
+                                Kind::Syntax("a low surrogate after a high one"),
+                                at,
+                            ));
+                        }
+                        self.pos += 1;
+                        let low = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return Err(DeError::at(
+                                Kind::Syntax("a low surrogate after a high one"),
+                                at,
+                            ));
+                        }
+                        0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    0xDC00..=0xDFFF => {
+                        return Err(DeError::at(Kind::Syntax("no lone low surrogate"), at));
+                    }
+                    unit => unit,
+                };
+                return char::from_u32(code)
+                    .ok_or_else(|| DeError::at(Kind::Syntax("a valid \\u escape"), at));
+            }
+            _ => return Err(DeError::at(Kind::Syntax("a valid escape"), at)),
+        };
+        self.pos += 1;
+        Ok(c)
+    }
+
+    fn hex4(&mut self) -> Result<u32> {
+        let mut n = 0;
+        for _ in 0..4 {
+            let digit = self.peek().and_then(|b| (b as char).to_digit(16));
+            let digit =
+                digit.ok_or_else(|| self.error(Kind::Syntax("four hex digits after \\u")))?;
+            n = n << 4 | digit;
+            self.pos += 1;
+        }
+        Ok(n)
+    }
+
+    /// Reads a number's text: `(negative, is an integer, start, end)`.
+    fn number(&mut self) -> Result<(bool, bool, usize, usize)> {
+        let start = self.pos;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.pos += 1;
+        }
+        let digits = |de: &mut Self| {
+            let from = de.pos;
+            while de.peek().is_some_and(|b| b.is_ascii_digit()) {
+                de.pos += 1;
+            }
+            de.pos - from
+        };
+        let int_start = self.pos;
+        let int_len = digits(self);
+        if int_len == 0 || (int_len > 1 && self.peek_at(int_start) == Some(b'0')) {
+            return Err(DeError::at(Kind::Syntax("a number"), start));
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            integer = false;
+            if digits(self) == 0 {
+                return Err(DeError::at(
+                    Kind::Syntax("digits after the decimal point"),
+                    start,
+                ));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            integer = false;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if digits(self) == 0 {
+                return Err(DeError::at(Kind::Syntax("digits in the exponent"), start));
+            }
+        }
+        Ok((negative, integer, start, self.pos))
+    }
+
+    fn peek_at(&self, at: usize) -> Option<u8> {
+        // SAFETY: `at < len`; only called with positions of the number being read.
+        (at < self.len).then(|| unsafe { *self.ptr.add(at) })
+    }
+
+    /// An integer for a field of type `ty`, as a sign and magnitude.
+    fn integer(&mut self, ty: &'static str) -> Result<(bool, u64)> {
+        if !matches!(self.value_start()?, b'-' | b'0'..=b'9') {
+            return Err(self.mismatch(ty));
+        }
+        let (negative, integer, start, end) = self.number()?;
+        let digits = self.text(start + usize::from(negative), end).as_bytes();
+        let magnitude = if integer {
+            crate::codec::num::ascii_to_u64(digits)
+        } else {
+            None
+        };
+        let magnitude = magnitude.ok_or_else(|| DeError::at(Kind::OutOfRange(ty), start))?;
+        Ok((negative, magnitude))
+    }
+
+    fn unsigned(&mut self, ty: &'static str, max: u64) -> Result<u64> {
+        self.whitespace();
+        let start = self.pos;
+        match self.integer(ty)? {
+            (false, n) if n <= max => Ok(n),
+            (true, 0) => Ok(0),
+            _ => Err(DeError::at(Kind::OutOfRange(ty), start)),
+        }
+    }
+
+    fn signed(&mut self, ty: &'static str, max: u64) -> Result<i64> {
+        self.whitespace();
+        let start = self.pos;
+        match self.integer(ty)? {
+            (false, n) if n <= max => Ok(n as i64),
+            (true, n) if n <= max + 1 => Ok((n as i64).wrapping_neg()),
+            _ => Err(DeError::at(Kind::OutOfRange(ty), start)),
+        }
+    }
+
+    fn float(&mut self, ty: &'static str) -> Result<f64> {
+        if !matches!(self.value_start()?, b'-' | b'0'..=b'9') {
+            return Err(self.mismatch(ty));
+        }
+        let (_, _, start, end) = self.number()?;
+        finite(self.text(start, end)).ok_or_else(|| DeError::at(Kind::OutOfRange(ty), start))
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> Result<()> {
+        let start = self.pos;
+        for &expected in word {
+            if self.peek() != Some(expected) {
+                return Err(DeError::at(Kind::Syntax("true, false or null"), start));
+            }
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(Kind::Syntax("at most 128 levels of nesting")));
+        }
+        self.pos += 1; // `{` or `[`
+        Ok(())
+    }
+
+    /// Reads past the value that starts here without unescaping or handing out anything.
+    fn skip(&mut self) -> Result<()> {
+        match self.value_start()? {
+            b'"' => self.scan_string(false).map(drop),
+            b'-' | b'0'..=b'9' => self.number().map(drop),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            open @ (b'[' | b'{') => {
+                self.enter()?;
+                let close = if open == b'[' { b']' } else { b'}' };
+                let mut first = true;
+                loop {
+                    if self.whitespace() == Some(close) {
+                        break;
+                    }
+                    if !first {
+                        self.expect(b',', "`,` or the end of the array or object")?;
+                    }
+                    first = false;
+                    if open == b'{' {
+                        if self.whitespace() != Some(b'"') {
+                            return Err(self.error(Kind::Syntax("a string key")));
+                        }
+                        self.scan_string(false)?;
+                        self.expect(b':', "`:` after a key")?;
+                    }
+                    self.skip()?;
+                }
+                self.pos += 1;
+                self.depth -= 1;
+                Ok(())
+            }
+            _ => Err(self.error(Kind::Syntax("a value"))),
+        }
+    }
+
+    /// Runs `visit` over the object or array that starts here (already checked).
+    fn compound<V, F>(&mut self, visitor: V, visit: F) -> Result<V::Value>
+    where
+        V: Visitor<'de>,
+        F: FnOnce(&mut Self, V) -> Result<V::Value>,
+    {
+        let start = self.pos;
+        self.enter()?;
+        let value = visit(self, visitor).map_err(|e| e.or_at(start))?;
+        self.depth -= 1;
+        Ok(value)
+    }
+
+    fn object<V: Visitor<'de>>(&mut self, visitor: V, expected: &'static str) -> Result<V::Value> {
+        if self.value_start()? != b'{' {
+            return Err(self.mismatch(expected));
+        }
+        self.compound(visitor, |de, visitor| {
+            let mut map = Entries {
+                de,
+                first: true,
+                done: false,
+                key: None,
+                at: 0,
+            };
+            let value = visitor
+                .visit_map(&mut map)
+                .map_err(|mut e| match (e.kind, map.key) {
+                    // A fixed-capacity type refuses the entry after its last.
+                    (Kind::Length(len), Some(key)) if !map.done && len > 0 => {
+                        e.kind = Kind::OverCapacity { capacity: len - 1 };
+                        e.offset = Some(map.at);
+                        e.within(key)
+                    }
+                    _ => e,
+                })?;
+            // A visitor that stopped early: the rest is read past.
+            while !map.done {
+                if map
+                    .next_key_seed(core::marker::PhantomData::<de::IgnoredAny>)?
+                    .is_some()
+                {
+                    map.next_value_seed(core::marker::PhantomData::<de::IgnoredAny>)?;
+                }
+            }
+            Ok(value)
+        })
+    }
+
+    fn array<V: Visitor<'de>>(&mut self, visitor: V, expected: &'static str) -> Result<V::Value> {
+        if self.value_start()? != b'[' {
+            return Err(self.mismatch(expected));
+        }
+        self.compound(visitor, |de, visitor| {
+            let mut seq = Elements {
+                de,
+                index: 0,
+                done: false,
+                at: 0,
+            };
+            let value = visitor.visit_seq(&mut seq).map_err(|mut e| {
+                match e.kind {
+                    // A fixed-capacity type refuses the element after its last.
+                    Kind::Length(len) if !seq.done && len > 0 && len as u32 == seq.index => {
+                        e.kind = Kind::OverCapacity { capacity: len - 1 };
+                        e.offset = Some(seq.at);
+                        e.within(Segment::Index(seq.index - 1))
+                    }
+                    Kind::Length(len) if seq.done => {
+                        e.kind = Kind::TooFew { found: len };
+                        e
+                    }
+                    _ => e,
+                }
+            })?;
+            while !seq.done {
+                if seq
+                    .next_element_seed(core::marker::PhantomData::<de::IgnoredAny>)?
+                    .is_none()
+                {
+                    break;
+                }
+            }
+            Ok(value)
+        })
+    }
+}
+
+/// A JSON number's value; `None` beyond `f64`'s range (JSON has no infinity).
+fn finite(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// The entries of an object.
+struct Entries<'a, 'de> {
+    de: &'a mut Deserializer<'de>,
+    first: bool,
+    done: bool,
+    /// The current key, for the error path, and where it starts.
+    key: Option<Segment>,
+    at: usize,
+}
+
+impl<'de> MapAccess<'de> for Entries<'_, 'de> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.de.whitespace() == Some(b'}') {
+            self.de.pos += 1;
+            self.done = true;
+            return Ok(None);
+        }
+        if !self.first {
+            self.de.expect(b',', "`,` or `}` after an object's entry")?;
+        }
+        self.first = false;
+        self.de.whitespace();
+        let at = self.de.pos;
+        self.at = at;
+        if self.de.peek() != Some(b'"') {
+            return Err(self.de.error(Kind::Syntax("a string key")));
+        }
+        let key = self.de.string()?;
+        let start = key.as_ptr() as usize - self.de.ptr as usize;
+        let segment = Segment::Key {
+            start: start as u32,
+            len: key.len() as u32,
+        };
+        self.key = Some(segment);
+        let value = seed.deserialize(de::value::BorrowedStrDeserializer::<DeError>::new(key));
+        let value = value.map_err(|e| e.or_at(at).within(segment))?;
+        self.de.expect(b':', "`:` after a key")?;
+        Ok(Some(value))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
+        let result = seed.deserialize(&mut *self.de);
+        match self.key {
+            Some(segment) => result.map_err(|e| e.within(segment)),
+            None => result,
+        }
+    }
+}
+
+/// The elements of an array.
+struct Elements<'a, 'de> {
+    de: &'a mut Deserializer<'de>,
+    index: u32,
+    done: bool,
+    /// Where the last element started.
+    at: usize,
+}
+
+impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.de.whitespace() == Some(b']') {
+            self.de.pos += 1;
+            self.done = true;
+            return Ok(None);
+        }
+        if self.index > 0 {
+            self.de
+                .expect(b',', "`,` or `]` after an array's element")?;
+        }
+        let index = self.index;
+        self.index += 1;
+        self.de.whitespace();
+        self.at = self.de.pos;
+        seed.deserialize(&mut *self.de)
+            .map(Some)
+            .map_err(|e| e.within(Segment::Index(index)))
+    }
+}
+
+/// An enum written as `{"Variant": value}`.
+struct Variant<'a, 'de> {
+    de: &'a mut Deserializer<'de>,
+}
+
+impl<'de> de::EnumAccess<'de> for Variant<'_, 'de> {
+    type Error = DeError;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
+        if self.de.whitespace() != Some(b'"') {
+            return Err(self.de.error(Kind::Syntax("a string key")));
+        }
+        let at = self.de.pos;
+        let name = self.de.string()?;
+        let value = seed
+            .deserialize(de::value::BorrowedStrDeserializer::<DeError>::new(name))
+            .map_err(|e| e.or_at(at))?;
+        self.de.expect(b':', "`:` after a key")?;
+        Ok((value, self))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for Variant<'_, 'de> {
+    type Error = DeError;
+
+    fn unit_variant(self) -> Result<()> {
+        de::Deserialize::deserialize(&mut *self.de)
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
+        seed.deserialize(&mut *self.de)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value> {
+        self.de.array(visitor, "an array")
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.de.object(visitor, "an object")
+    }
+}
+
+macro_rules! unsigned {
+    ($($method:ident $ty:ident),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            visitor.visit_u64(self.unsigned(stringify!($ty), $ty::MAX as u64)?)
+        }
+    )*};
+}
+
+macro_rules! signed {
+    ($($method:ident $ty:ident),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            visitor.visit_i64(self.signed(stringify!($ty), $ty::MAX as u64)?)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
+    type Error = DeError;
+
+    unsigned!(deserialize_u8 u8, deserialize_u16 u16, deserialize_u32 u32, deserialize_u64 u64);
+    signed!(deserialize_i8 i8, deserialize_i16 i16, deserialize_i32 i32, deserialize_i64 i64);
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.value_start()? {
+            b'"' => visitor.visit_borrowed_str(self.string()?),
+            b'{' => self.object(visitor, "an object"),
+            b'[' => self.array(visitor, "an array"),
+            b't' | b'f' => self.deserialize_bool(visitor),
+            b'n' => {
+                self.literal(b"null")?;
+                visitor.visit_unit()
+            }
+            b'-' | b'0'..=b'9' => {
+                let (negative, integer, start, end) = self.number()?;
+                let digits = self.text(start + usize::from(negative), end).as_bytes();
+                let magnitude = if integer {
+                    crate::codec::num::ascii_to_u64(digits)
+                } else {
+                    None
+                };
+                match (negative, magnitude) {
+                    (false, Some(n)) => visitor.visit_u64(n),
+                    (true, Some(n)) if n <= i64::MAX as u64 + 1 => {
+                        visitor.visit_i64((n as i64).wrapping_neg())
+                    }
+                    _ => {
+                        let text = self.text(start, end);
+                        let n = finite(text)
+                            .ok_or_else(|| DeError::at(Kind::OutOfRange("f64"), start))?;
+                        visitor.visit_f64(n)
+                    }
+                }
+            }
+            _ => Err(self.error(Kind::Syntax("a value"))),
+        }
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.value_start()? {
+            b't' => {
+                self.literal(b"true")?;
+                visitor.visit_bool(true)
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                visitor.visit_bool(false)
+            }
+            _ => Err(self.mismatch("a boolean")),
+        }
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let start = self.whitespace().map_or(self.pos, |_| self.pos);
+        let n = self.float("f32")?;
+        if n.abs() > f64::from(f32::MAX) {
+            return Err(DeError::at(Kind::OutOfRange("f32"), start));
+        }
+        visitor.visit_f32(n as f32)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_f64(self.float("f64")?)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.value_start()? != b'"' {
+            return Err(self.mismatch("a string"));
+        }
+        let at = self.pos;
+        let text = self.string()?;
+        visitor
+            .visit_borrowed_str(text)
+            .map_err(|e: DeError| e.or_at(at))
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    /// Bytes are a string's (unescaped) bytes.
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.value_start()? != b'"' {
+            return Err(self.mismatch("a string"));
+        }
+        let at = self.pos;
+        let text = self.string()?;
+        visitor
+            .visit_borrowed_bytes(text.as_bytes())
+            .map_err(|e: DeError| e.or_at(at))
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_bytes(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.value_start()? == b'n' {
+            self.literal(b"null")?;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.value_start()? != b'n' {
+            return Err(self.mismatch("null"));
+        }
+        self.literal(b"null")?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        if name == RAW_JSON {
+            let start = self.value_start().map(|_| self.pos)?;
+            self.skip()?;
+            return visitor.visit_borrowed_str(self.text(start, self.pos));
+        }
+        if name == super::in_place::IN_PLACE {
+            if self.value_start()? != b'"' {
+                return Err(self.mismatch("a string"));
+            }
+            let text = self.string()?;
+            // The pointer, made from the event buffer's own (writable) one, not from `text`.
+            let start = text.as_ptr() as usize - self.ptr as usize;
+            // SAFETY: `start` is within the buffer: `text` was made from it.
+            super::in_place::lend(unsafe { self.ptr.add(start) }, text.len());
+            return visitor.visit_borrowed_str(text);
+        }
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.array(visitor, "an array")
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value> {
+        self.array(visitor, "an array")
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.array(visitor, "an array")
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.object(visitor, "an object")
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.object(visitor, "an object")
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        match self.value_start()? {
+            b'"' => {
+                let at = self.pos;
+                let name = self.string()?;
+                visitor
+                    .visit_enum(de::value::BorrowedStrDeserializer::<DeError>::new(name))
+                    .map_err(|e: DeError| e.or_at(at))
+            }
+            b'{' => {
+                let start = self.pos;
+                self.enter()?;
+                let value = visitor
+                    .visit_enum(Variant { de: self })
+                    .map_err(|e| e.or_at(start))?;
+                self.expect(b'}', "`}` after an enum's only entry")?;
+                self.depth -= 1;
+                Ok(value)
+            }
+            _ => Err(self.mismatch("a string or an object")),
+        }
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.skip()?;
+        visitor.visit_unit()
+    }
+}
