@@ -46,6 +46,7 @@ pub mod request;
 pub mod response;
 pub mod runtime;
 pub mod static_buf;
+pub mod stdio;
 pub mod stream;
 pub mod trace_env;
 pub mod workers;

@@ -84,6 +84,10 @@ pub unsafe fn main<const ISOLATE: bool>(
     handler: HandlerFn,
     init: Option<InitFn>,
 ) -> c_int {
+    // First: until then a socket could become stderr (see `stdio`).
+    if !crate::stdio::open_closed() {
+        return 1;
+    }
     let Some(buffers) = BUFFERS.take() else { return 1 };
     ARGC.store(argc, Ordering::Relaxed);
     ARGV.store(argv.cast_mut(), Ordering::Relaxed);
