@@ -485,6 +485,15 @@ fn bad_framing_is_refused_and_the_loop_goes_on() {
             RawReply::new(reply("HTTP/1.1 200 OK", &[id, ("Transfer-Encoding", "gzip")], b"{}")),
             "GET /next: unsupported Transfer-Encoding (only chunked)",
         ),
+        // Chunked last, but not alone: once unchunked, the event would still be gzip.
+        (
+            RawReply::new(reply("HTTP/1.1 200 OK", &[id, ("Transfer-Encoding", "gzip, chunked")], b"2\r\n{}\r\n0\r\n\r\n")),
+            "GET /next: unsupported Transfer-Encoding (only chunked)",
+        ),
+        (
+            RawReply::new(reply("HTTP/1.1 200 OK", &[id, ("Transfer-Encoding", "gzip"), chunked], b"2\r\n{}\r\n0\r\n\r\n")),
+            "GET /next: unsupported Transfer-Encoding (only chunked)",
+        ),
         (
             RawReply::new(reply("HTTP/1.1 200 OK", &[id, chunked], b"zz\r\n{}\r\n0\r\n\r\n")),
             "GET /next: malformed chunk size line",
