@@ -180,21 +180,12 @@ impl RuntimeApi {
             status = head.status;
             headers = NextHeaders::capture(buf, raw);
         }));
+        // `None`: over MAX_EVENT. The buffer has room for more when the head is short, but
+        // the limit is Lambda's, the same whatever the head (and in local mode).
         let body = match result {
-            Ok(reply) if reply.head.status == 200 => reply.body,
-            Ok(reply) => return Err(status_error(b"GET /next", reply.head.status)),
-            Err(ClientError::BodyTooLarge) if status == 200 => {
-                headers.terminate(buf);
-                let buf: &'b [u8] = buf;
-                return Ok(match ids(buf, &headers) {
-                    Some(ids) => Next::Refuse {
-                        ids,
-                        error_type: EVENT_TOO_LARGE,
-                        message: b"the event is larger than the bootstrap's 6 MiB event buffer",
-                    },
-                    None => Next::Skip,
-                });
-            }
+            Ok(reply) if reply.head.status != 200 => return Err(status_error(b"GET /next", reply.head.status)),
+            Ok(reply) => Some(reply.body).filter(|body| body.len() <= MAX_EVENT),
+            Err(ClientError::BodyTooLarge) if status == 200 => None,
             Err(e) => {
                 log_client_error(b"GET /next", e);
                 return Err(NextError::Retry);
@@ -203,6 +194,10 @@ impl RuntimeApi {
         headers.terminate(buf);
         let buf: &'b [u8] = buf;
         let Some(ids) = ids(buf, &headers) else { return Ok(Next::Skip) };
+        let Some(body) = body else {
+            let message = b"the event is over 6 MiB (6291456 bytes), Lambda's limit for synchronous invocations";
+            return Ok(Next::Refuse { ids, error_type: EVENT_TOO_LARGE, message });
+        };
         let context = context(buf, &headers);
         Ok(Next::Invocation(Invocation { ids, context, event: buf.get(body).unwrap_or_default() }))
     }

@@ -319,7 +319,8 @@ impl Backoff {
 fn invoke_once(event: Option<&[u8]>, handler: HandlerFn, init: Option<InitFn>, buffers: &'static mut Buffers) -> c_int {
     let event = match event {
         Some(event) => event,
-        None => match read_stdin(&mut buffers.next) {
+        // Lambda's limit, as for events from the Runtime API or local callers.
+        None => match read_stdin(buffers.next.get_mut(..=api::MAX_EVENT).unwrap_or_default()) {
             Some(len) => buffers.next.get(..len).unwrap_or_default(),
             None => {
                 log::text(b"--invoke: cannot read the event from stdin (or it is over 6 MiB)");
