@@ -37,6 +37,11 @@ pub struct NextHeaders {
     pub cognito_identity: Option<Range<usize>>,
     pub tenant_id: Option<Range<usize>>,
     pub invocation_id: Option<Range<usize>>,
+    /// Two `Lambda-Runtime-Aws-Request-Id` headers: if they differ, which invocation this is
+    /// cannot be told, and answering under either id could answer another invocation. (The
+    /// header is not a list, so even equal ones are a malformed reply; and not comparing
+    /// them is 64 bytes smaller.)
+    pub request_id_twice: bool,
 }
 
 impl NextHeaders {
@@ -47,7 +52,10 @@ impl NextHeaders {
             let name = header.name.as_bytes();
             let Some(suffix) = name.strip_prefix_ignore_case(b"lambda-runtime-") else { continue };
             let slot = match suffix {
-                n if eq_ignore_case(n, b"aws-request-id") => &mut found.request_id,
+                n if eq_ignore_case(n, b"aws-request-id") => {
+                    found.request_id_twice |= found.request_id.is_some();
+                    &mut found.request_id
+                }
                 n if eq_ignore_case(n, b"deadline-ms") => &mut found.deadline_ms,
                 n if eq_ignore_case(n, b"invoked-function-arn") => &mut found.invoked_function_arn,
                 n if eq_ignore_case(n, b"trace-id") => &mut found.trace_id,
@@ -311,8 +319,8 @@ fn judge_reply(what: &[u8], request_id: &[u8], result: Result<Reply, ClientError
 }
 
 fn ids<'b>(buf: &'b [u8], headers: &NextHeaders) -> Option<Ids<'b>> {
-    let Some(request_id) = value(buf, &headers.request_id) else {
-        log::text(b"GET /next: reply without Lambda-Runtime-Aws-Request-Id; skipped");
+    let Some(request_id) = value(buf, &headers.request_id).filter(|_| !headers.request_id_twice) else {
+        log::text(b"GET /next: reply without exactly one Lambda-Runtime-Aws-Request-Id (none, or two); skipped");
         return None;
     };
     if !is_valid_request_id(request_id) {
@@ -448,6 +456,16 @@ mod tests {
         assert_eq!(raw.trace_id.len, 0);
         let (buf, headers) = capture(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         assert_eq!(ids(&buf, &headers), None);
+    }
+
+    #[test]
+    fn two_request_ids_are_no_request_id() {
+        for second in ["b", "a"] {
+            let text = format!("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nlambda-runtime-aws-request-id: {second}\r\n\r\n");
+            let (buf, headers) = capture(text.as_bytes());
+            assert!(headers.request_id_twice);
+            assert_eq!(ids(&buf, &headers), None, "a, then {second}");
+        }
     }
 
     #[test]

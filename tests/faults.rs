@@ -441,6 +441,25 @@ fn unusable_request_ids_are_never_posted() {
     assert_faults_then_served(faults);
 }
 
+/// Two request ids in one reply: posting under either (the last one, as the parser used to)
+/// could answer another invocation, so neither is used. Equal ones are refused too: the
+/// header is not a list.
+#[test]
+fn a_reply_with_two_request_ids_is_never_posted() {
+    const TWO: &str = "GET /next: reply without exactly one Lambda-Runtime-Aws-Request-Id (none, or two); skipped";
+    let two = |first: &str, second: &str| {
+        let headers = [("Lambda-Runtime-Aws-Request-Id", first), ("Lambda-Runtime-Aws-Request-Id", second), ("Content-Length", "2")];
+        RawReply::new(reply("HTTP/1.1 200 OK", &headers, b"{}"))
+    };
+    let chunked = [("Lambda-Runtime-Aws-Request-Id", "two-e"), ("Transfer-Encoding", "chunked"), ("lambda-runtime-aws-request-id", "two-f")];
+    let faults = vec![
+        (two("two-a", "two-b"), TWO),
+        (two("two-c", "two-c"), TWO),
+        (RawReply::new(reply("HTTP/1.1 200 OK", &chunked, b"2\r\n{}\r\n0\r\n\r\n")), TWO),
+    ];
+    assert_faults_then_served(faults);
+}
+
 #[test]
 fn the_longest_request_id_is_served() {
     let longest = "L".repeat(256);
