@@ -353,7 +353,8 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
         Some(digits) => match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
             Some(ms) => ms,
             None => {
-                log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not a number; deadline unknown (0)");
+                // One text for both faults, "soon" and 2^63 or more (no i64 holds it).
+                log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not a whole number under 2^63; deadline unknown (0)");
                 0
             }
         },
@@ -470,8 +471,14 @@ mod tests {
 
     #[test]
     fn a_bad_deadline_reads_as_unknown() {
-        let (buf, headers) = capture(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: soon\r\n\r\n");
-        assert_eq!(context(&buf, &headers).deadline_ms, 0);
+        let deadline = |value: &str| {
+            let text = format!("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: {value}\r\n\r\n");
+            let (buf, headers) = capture(text.as_bytes());
+            context(&buf, &headers).deadline_ms
+        };
+        assert_eq!(deadline("soon"), 0);
+        assert_eq!(deadline("9223372036854775807"), i64::MAX, "2^63 - 1 fits");
+        assert_eq!(deadline("9223372036854775808"), 0, "2^63 does not");
     }
 
     #[test]
