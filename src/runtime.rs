@@ -94,7 +94,8 @@ pub unsafe fn main<const ISOLATE: bool>(
     if arg(1).is_some_and(|a| a.to_bytes() == b"--invoke") {
         return invoke_once(arg(2).map(CStr::to_bytes), handler, init, buffers);
     }
-    let address = crate::env::var(c"AWS_LAMBDA_RUNTIME_API");
+    // Empty is unset, as in AWS's images, whose entry point starts the emulator then.
+    let address = crate::env::var(c"AWS_LAMBDA_RUNTIME_API").filter(|a| !a.is_empty());
     #[cfg(not(feature = "local-mode"))]
     if address.is_none() {
         log::text(b"AWS_LAMBDA_RUNTIME_API is not set: run me on Lambda, or try `bootstrap --invoke EVENT`");

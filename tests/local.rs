@@ -458,3 +458,13 @@ fn invoke_reads_an_event_of_up_to_6_mib_from_stdin() {
     assert!(stderr.contains("--invoke: cannot read the event from stdin (or it is over 6 MiB)"), "{stderr}");
     assert!(output.stdout.is_empty());
 }
+
+/// An empty `AWS_LAMBDA_RUNTIME_API` is taken as unset, as AWS's base images take it (their
+/// entry point runs the emulator when it is empty): local mode, not an error.
+#[test]
+fn an_empty_runtime_api_variable_is_local_mode() {
+    let mut server = LocalServer::start(&bootstrap_program(), &[("AWS_LAMBDA_RUNTIME_API", "")]);
+    let answer = server.invoke(b"empty");
+    assert_eq!((answer.status, answer.text()), (200, "Hello: empty".to_string()));
+    server.wait_for_log("local mode (AWS_LAMBDA_RUNTIME_API is not set)", 1);
+}
