@@ -588,7 +588,7 @@ fn an_absurd_chunk_size_is_answered_as_event_too_large() {
             run.fail(&format!("wrong echo: {}", post.summary()));
         }
     }
-    assert_says(&mut run, &["request huge-chunk: the event is larger", "request huge-length: the event is larger"]);
+    assert_says(&mut run, &["request huge-chunk: the event is over 6 MiB", "request huge-length: the event is over 6 MiB"]);
     run.assert_no_violations();
 }
 
