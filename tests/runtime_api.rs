@@ -849,7 +849,7 @@ fn invalid_addresses_are_rejected_with_status_1_and_nothing_sent() {
         "127.0.0.1:99999".to_string(),
         format!("127.0.0.1:{}", u32::from(port) + 65536),
         "http://".to_string(),
-        String::new(),
+        // Not the empty value: that is unset, i.e. local mode (tests/local.rs).
     ];
     // Start them all, then wait: a bootstrap that hangs costs the limit once, not per value.
     let mut processes: Vec<(String, Process)> = invalid
