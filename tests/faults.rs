@@ -460,13 +460,15 @@ fn a_non_numeric_deadline_is_served_with_deadline_zero() {
     }
     assert_says(
         &mut run,
-        &["GET /next: Lambda-Runtime-Deadline-Ms is no epoch time (a duration?); no deadline"],
+        &[
+            "GET /next: Lambda-Runtime-Deadline-Ms is not an epoch time in milliseconds (a duration, or not a whole number under 2^63); no deadline",
+        ],
     );
     let count = run
         .process
         .stderr()
         .lines()
-        .filter(|l| l.contains("Deadline-Ms is no epoch time"))
+        .filter(|l| l.contains("Deadline-Ms is not an epoch time"))
         .count();
     // Said once, not per invocation: an emulator sends the same duration every time.
     if count != 1 {
@@ -496,6 +498,36 @@ fn unusable_request_ids_are_never_posted() {
         (RawReply::new(valid_reply("a\rb", b"{}")), MALFORMED),
         (RawReply::new(valid_reply("a\rHTTP/1.1", b"{}")), MALFORMED),
         (RawReply::new(valid_reply("a\0b", b"{}")), MALFORMED),
+    ];
+    assert_faults_then_served(faults);
+}
+
+/// Two request ids in one reply: posting under either (the last one, as the parser used to)
+/// could answer another invocation, so neither is used. Equal ones are refused too: the
+/// header is not a list.
+#[test]
+fn a_reply_with_two_request_ids_is_never_posted() {
+    const TWO: &str = "GET /next: reply without exactly one Lambda-Runtime-Aws-Request-Id (none, or two); skipped";
+    let two = |first: &str, second: &str| {
+        let headers = [
+            ("Lambda-Runtime-Aws-Request-Id", first),
+            ("Lambda-Runtime-Aws-Request-Id", second),
+            ("Content-Length", "2"),
+        ];
+        RawReply::new(reply("HTTP/1.1 200 OK", &headers, b"{}"))
+    };
+    let chunked = [
+        ("Lambda-Runtime-Aws-Request-Id", "two-e"),
+        ("Transfer-Encoding", "chunked"),
+        ("lambda-runtime-aws-request-id", "two-f"),
+    ];
+    let faults = vec![
+        (two("two-a", "two-b"), TWO),
+        (two("two-c", "two-c"), TWO),
+        (
+            RawReply::new(reply("HTTP/1.1 200 OK", &chunked, b"2\r\n{}\r\n0\r\n\r\n")),
+            TWO,
+        ),
     ];
     assert_faults_then_served(faults);
 }
@@ -573,6 +605,23 @@ fn bad_framing_is_refused_and_the_loop_goes_on() {
                 "HTTP/1.1 200 OK",
                 &[id, ("Transfer-Encoding", "gzip")],
                 b"{}",
+            )),
+            "GET /next: unsupported Transfer-Encoding (only chunked)",
+        ),
+        // Chunked last, but not alone: once unchunked, the event would still be gzip.
+        (
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, ("Transfer-Encoding", "gzip, chunked")],
+                b"2\r\n{}\r\n0\r\n\r\n",
+            )),
+            "GET /next: unsupported Transfer-Encoding (only chunked)",
+        ),
+        (
+            RawReply::new(reply(
+                "HTTP/1.1 200 OK",
+                &[id, ("Transfer-Encoding", "gzip"), chunked],
+                b"2\r\n{}\r\n0\r\n\r\n",
             )),
             "GET /next: unsupported Transfer-Encoding (only chunked)",
         ),
@@ -685,8 +734,8 @@ fn an_absurd_chunk_size_is_answered_as_event_too_large() {
     assert_says(
         &mut run,
         &[
-            "request huge-chunk: the event is larger",
-            "request huge-length: the event is larger",
+            "request huge-chunk: the event is over 6 MiB",
+            "request huge-length: the event is over 6 MiB",
         ],
     );
     run.assert_no_violations();

@@ -300,6 +300,13 @@ fn a_body_over_six_megabytes_is_413_with_or_without_expect() {
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
     assert_eq!(server.send_raw(&chunked).status, 413);
+    // Chunked, one byte over: the same limit as with a length (and as on Lambda).
+    let mut chunked =
+        format!("POST {INVOKE_PATH} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n600001\r\n")
+            .into_bytes();
+    chunked.extend_from_slice(&big);
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    assert_eq!(server.send_raw(&chunked).status, 413);
     // Exactly at the limit is served.
     let at_limit = vec![b'c'; 6 * 1024 * 1024];
     let answer = server.invoke(&at_limit);
@@ -669,4 +676,69 @@ fn many_invocations_leave_no_descriptors_or_processes_behind() {
         "watchdogs left behind: {:?}",
         children_of(server_pid)
     );
+}
+
+/// `bootstrap --invoke` reads its event from stdin when it has no argument, up to the same
+/// 6 MiB as the other ways in.
+#[test]
+fn invoke_reads_an_event_of_up_to_6_mib_from_stdin() {
+    use std::process::{Command, Stdio};
+    let run = |event: &[u8]| {
+        let mut command = match runner() {
+            Some(runner) => {
+                let mut command = Command::new(runner);
+                command.arg(probe_program());
+                command
+            }
+            // The probe answers the event unchanged.
+            None => Command::new(probe_program()),
+        };
+        let mut child = command
+            .arg("--invoke")
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let event = event.to_vec();
+        // The bootstrap stops reading at the limit; a broken pipe then is expected.
+        let writer = thread::spawn(move || stdin.write_all(&event).is_ok());
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        output
+    };
+    let at_limit = vec![b'e'; 6 * 1024 * 1024];
+    let output = run(&at_limit);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stdout == at_limit,
+        "the 6 MiB event came back changed"
+    );
+    let output = run(&[&at_limit[..], b"!"].concat());
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--invoke: cannot read the event from stdin (or it is over 6 MiB)"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+/// An empty `AWS_LAMBDA_RUNTIME_API` is taken as unset, as AWS's base images take it (their
+/// entry point runs the emulator when it is empty): local mode, not an error.
+#[test]
+fn an_empty_runtime_api_variable_is_local_mode() {
+    let mut server = LocalServer::start(&bootstrap_program(), &[("AWS_LAMBDA_RUNTIME_API", "")]);
+    let answer = server.invoke(b"empty");
+    assert_eq!(
+        (answer.status, answer.text()),
+        (200, "Hello: empty".to_string())
+    );
+    server.wait_for_log("local mode (AWS_LAMBDA_RUNTIME_API is not set)", 1);
 }

@@ -236,17 +236,19 @@ fn event_of_6_mib_in_a_single_chunk() {
     });
 }
 
-/// An event over the buffer gets `Runtime.EventTooLarge` and the next invocation is served.
+/// An event over 6 MiB gets `Runtime.EventTooLarge` and the next invocation is served.
 fn assert_oversized_event_is_rejected(shape: impl FnOnce(Invocation) -> Invocation) {
+    assert_event_of_size_is_rejected(7 * 1024 * 1024, shape);
+}
+
+fn assert_event_of_size_is_rejected(size: usize, shape: impl FnOnce(Invocation) -> Invocation) {
     let script = Script::new()
-        .invoke(shape(Invocation::new(
-            "huge-1",
-            binary_event(7 * 1024 * 1024, 11),
-        )))
+        .invoke(shape(Invocation::new("huge-1", binary_event(size, 11))))
         .invoke(Invocation::new("after-huge-1", "still serving"));
     let mut run = Run::probe(script);
     let posts = run.wait_for_posts(2);
-    assert_error_post(&mut run, &posts[0], "huge-1", "Runtime.EventTooLarge");
+    let message = assert_error_post(&mut run, &posts[0], "huge-1", "Runtime.EventTooLarge");
+    assert!(message.contains("over 6 MiB (6291456 bytes)"), "{message}");
     assert_response(&mut run, &posts[1], "after-huge-1", b"still serving");
     run.assert_no_violations();
 }
@@ -260,6 +262,20 @@ fn oversized_event_with_content_length_is_rejected_and_the_loop_goes_on() {
 fn oversized_chunked_event_is_rejected_and_the_loop_goes_on() {
     assert_oversized_event_is_rejected(|invocation| {
         invocation.chunked(Chunking::random(12, 65536))
+    });
+}
+
+/// The limit is 6 MiB exactly, although the receive buffer has room for more when the head
+/// is short (6 MiB itself is served: `event_of_6_mib_*` above).
+#[test]
+fn an_event_of_6_mib_and_one_byte_is_rejected_with_content_length() {
+    assert_event_of_size_is_rejected(MAX_EVENT + 1, |invocation| invocation);
+}
+
+#[test]
+fn an_event_of_6_mib_and_one_byte_is_rejected_chunked() {
+    assert_event_of_size_is_rejected(MAX_EVENT + 1, |invocation| {
+        invocation.chunked(Chunking::single())
     });
 }
 
@@ -830,7 +846,7 @@ fn invalid_addresses_are_rejected_with_status_1_and_nothing_sent() {
         "127.0.0.1:99999".to_string(),
         format!("127.0.0.1:{}", u32::from(port) + 65536),
         "http://".to_string(),
-        String::new(),
+        // Not the empty value: that is unset, i.e. local mode (tests/local.rs).
     ];
     // Start them all, then wait: a bootstrap that hangs costs the limit once, not per value.
     let mut processes: Vec<(String, Process)> = invalid

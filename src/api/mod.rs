@@ -39,6 +39,11 @@ pub struct NextHeaders {
     pub cognito_identity: Option<Range<usize>>,
     pub tenant_id: Option<Range<usize>>,
     pub invocation_id: Option<Range<usize>>,
+    /// Two `Lambda-Runtime-Aws-Request-Id` headers: if they differ, which invocation this is
+    /// cannot be told, and answering under either id could answer another invocation. (The
+    /// header is not a list, so even equal ones are a malformed reply; and not comparing
+    /// them is 64 bytes smaller.)
+    pub request_id_twice: bool,
 }
 
 impl NextHeaders {
@@ -51,7 +56,10 @@ impl NextHeaders {
                 continue;
             };
             let slot = match suffix {
-                n if eq_ignore_case(n, b"aws-request-id") => &mut found.request_id,
+                n if eq_ignore_case(n, b"aws-request-id") => {
+                    found.request_id_twice |= found.request_id.is_some();
+                    &mut found.request_id
+                }
                 n if eq_ignore_case(n, b"deadline-ms") => &mut found.deadline_ms,
                 n if eq_ignore_case(n, b"invoked-function-arn") => &mut found.invoked_function_arn,
                 n if eq_ignore_case(n, b"trace-id") => &mut found.trace_id,
@@ -196,27 +204,33 @@ impl RuntimeApi {
                 headers = NextHeaders::capture(buf, raw);
             }),
         );
+        // `None`: over MAX_EVENT. The buffer has room for more when the head is short, but
+        // the limit is Lambda's, the same whatever the head (and in local mode).
         let body = match result {
-            Ok(reply) if reply.head.status == 200 => reply.body,
-            Ok(reply) => return Err(status_error(b"GET /next", reply.head.status)),
-            Err(ClientError::BodyTooLarge) if status == 200 => {
-                headers.terminate(buf);
-                let buf: &'b [u8] = buf;
-                return Ok(match ids(buf, &headers) {
-                    Some(ids) => Next::Refuse {
-                        ids,
-                        error_type: error_type::EVENT_TOO_LARGE.as_bytes(),
-                        message: b"the event is larger than the bootstrap's 6 MiB event buffer",
-                    },
-                    None => Next::Skip,
-                });
+            Ok(reply) if reply.head.status != 200 => {
+                return Err(status_error(b"GET /next", reply.head.status));
             }
+            Ok(reply) => Some(reply.body).filter(|body| body.len() <= MAX_EVENT),
+            Err(ClientError::BodyTooLarge) if status == 200 => None,
             Err(e) => {
                 log_client_error(b"GET /next", e);
                 return Err(NextError::Retry);
             }
         };
         headers.terminate(buf);
+        let Some(body) = body else {
+            let buf: &'b [u8] = buf;
+            let Some(ids) = ids(buf, &headers) else {
+                return Ok(Next::Skip);
+            };
+            let message = b"the event is over 6 MiB (6291456 bytes), Lambda's limit for synchronous invocations";
+            let error_type = error_type::EVENT_TOO_LARGE.as_bytes();
+            return Ok(Next::Refuse {
+                ids,
+                error_type,
+                message,
+            });
+        };
         // The head (ids, context) and the event are disjoint: the event is lent mutably.
         let Some((head, rest)) = buf.split_at_mut_checked(body.start) else {
             return Ok(Next::Skip);
@@ -415,8 +429,9 @@ fn judge_reply(
 }
 
 fn ids<'b>(buf: &'b [u8], headers: &NextHeaders) -> Option<Ids<'b>> {
-    let Some(request_id) = value(buf, &headers.request_id) else {
-        log::text(b"GET /next: reply without Lambda-Runtime-Aws-Request-Id; skipped");
+    let Some(request_id) = value(buf, &headers.request_id).filter(|_| !headers.request_id_twice)
+    else {
+        log::text(b"GET /next: reply without exactly one Lambda-Runtime-Aws-Request-Id (none, or two); skipped");
         return None;
     };
     if !is_valid_request_id(request_id) {
@@ -490,7 +505,7 @@ fn epoch_ms(digits: &[u8]) -> i64 {
         Some(ms) if ms >= EARLIEST_DEADLINE_MS => ms,
         _ => {
             if !LOGGED.swap(true, Ordering::Relaxed) {
-                log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is no epoch time (a duration?); no deadline");
+                log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not an epoch time in milliseconds (a duration, or not a whole number under 2^63); no deadline");
             }
             0
         }
@@ -604,9 +619,29 @@ mod tests {
     }
 
     #[test]
+    fn two_request_ids_are_no_request_id() {
+        for second in ["b", "a"] {
+            let text = format!(
+                "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nlambda-runtime-aws-request-id: {second}\r\n\r\n"
+            );
+            let (buf, headers) = capture(text.as_bytes());
+            assert!(headers.request_id_twice);
+            assert_eq!(ids(&buf, &headers), None, "a, then {second}");
+        }
+    }
+
+    #[test]
     fn a_bad_deadline_reads_as_unknown() {
-        let (buf, headers) = capture(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: soon\r\n\r\n");
-        assert_eq!(context(&buf, &headers).deadline_ms, 0);
+        let deadline = |value: &str| {
+            let text = format!(
+                "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: {value}\r\n\r\n"
+            );
+            let (buf, headers) = capture(text.as_bytes());
+            context(&buf, &headers).deadline_ms
+        };
+        assert_eq!(deadline("soon"), 0);
+        assert_eq!(deadline("9223372036854775807"), i64::MAX, "2^63 - 1 fits");
+        assert_eq!(deadline("9223372036854775808"), 0, "2^63 does not");
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub enum HeadError {
     ConflictingLength,
     /// Both `Content-Length` and `Transfer-Encoding`.
     LengthAndChunked,
-    /// A transfer coding other than a final `chunked`.
+    /// A transfer coding other than `chunked` alone.
     UnsupportedEncoding,
 }
 
@@ -98,9 +98,10 @@ pub fn parse_head<'b>(
             }
             length = Some(value);
         } else if eq_ignore_case(name, b"transfer-encoding") {
+            // `chunked` alone, in one header: with any other coding (`gzip, chunked`) the
+            // decoded bytes would still be encoded, and we cannot undo it (as local mode).
+            chunked = eq_ignore_case(trim(header.value), b"chunked") && !encoded;
             encoded = true;
-            // Only the final coding decides the framing; anything but chunked there we cannot read.
-            chunked = eq_ignore_case(last_token(header.value), b"chunked");
         } else if eq_ignore_case(name, b"connection") {
             for token in header.value.split(|&b| b == b',') {
                 let token = trim(token);
@@ -194,10 +195,6 @@ fn trim(bytes: &[u8]) -> &[u8] {
     bytes.trim_ascii()
 }
 
-fn last_token(value: &[u8]) -> &[u8] {
-    trim(value.rsplit(|&b| b == b',').next().unwrap_or(value))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,35 +271,20 @@ mod tests {
 
     #[test]
     fn framing_conflicts_are_refused() {
-        let cases: [(&[u8], HeadError); 9] = [
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-                HeadError::ConflictingLength,
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
-                HeadError::LengthAndChunked,
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
-                HeadError::UnsupportedEncoding,
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
-                HeadError::UnsupportedEncoding,
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-                HeadError::BadLength,
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
-                HeadError::BadLength,
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
-                HeadError::BadLength,
-            ),
+        let cases: [(&[u8], HeadError); 14] = [
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", HeadError::ConflictingLength),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", HeadError::LengthAndChunked),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", HeadError::UnsupportedEncoding),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", HeadError::UnsupportedEncoding),
+            // Chunked last is still not chunked alone: the decoded bytes would be gzip.
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", HeadError::UnsupportedEncoding),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity, chunked\r\n\r\n", HeadError::UnsupportedEncoding),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", HeadError::UnsupportedEncoding),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", HeadError::UnsupportedEncoding),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", HeadError::UnsupportedEncoding),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", HeadError::BadLength),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", HeadError::BadLength),
+            (b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", HeadError::BadLength),
             (b"HTTP/1.1 100 Continue\r\n\r\n", HeadError::Interim),
             (b"HTTX/1.1 200 OK\r\n\r\n", HeadError::Malformed),
         ];
@@ -315,8 +297,9 @@ mod tests {
             "repeated equal lengths are one length"
         );
         assert_eq!(
-            complete(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").framing,
-            Framing::Chunked
+            complete(b"HTTP/1.1 200 OK\r\nTransfer-Encoding:  Chunked \r\n\r\n").framing,
+            Framing::Chunked,
+            "chunked alone, in any case, with spaces around"
         );
     }
 

@@ -51,6 +51,10 @@ pub unsafe fn main<const ISOLATE: bool>(
     handler: HandlerFn,
     init: Option<InitFn>,
 ) -> c_int {
+    // First: until then a socket could become stderr (see `sys::std_fds`).
+    if !sys::std_fds::open_closed() {
+        return 1;
+    }
     let Some(buffers) = BUFFERS.take() else {
         return 1;
     };
@@ -71,7 +75,8 @@ pub unsafe fn main<const ISOLATE: bool>(
             answer,
         );
     }
-    let address = sys::env::var(c"AWS_LAMBDA_RUNTIME_API");
+    // Empty is unset, as in AWS's images, whose entry point starts the emulator then.
+    let address = sys::env::var(c"AWS_LAMBDA_RUNTIME_API").filter(|a| !a.is_empty());
     #[cfg(not(feature = "local-mode"))]
     if address.is_none() {
         log::text(b"AWS_LAMBDA_RUNTIME_API is not set: run me on Lambda, or try `bootstrap --invoke EVENT`");

@@ -7,7 +7,7 @@ use super::invoke::{self, AnswerBuffers, Destination};
 use crate::abi::context::{RawContext, Str};
 use crate::abi::handler::{self, HandlerFn, InitFn, Outcome};
 use crate::abi::stream::{Broken, Sink, StreamError};
-use crate::contract::MustExit;
+use crate::contract::{MAX_EVENT, MustExit};
 use crate::sys::{log, stdio::read_stdin, stdio::write_stdout};
 
 /// The request id of `--invoke` calls: there is no platform to make one.
@@ -68,7 +68,8 @@ pub fn invoke_once(
     // argument to 128 KiB).
     let len = match event {
         Some(event) => crate::codec::bytes::put(receive, 0, event),
-        None => read_stdin(receive),
+        // Lambda's limit, as for events from the Runtime API or local callers.
+        None => read_stdin(receive.get_mut(..=MAX_EVENT).unwrap_or_default()),
     };
     let Some(event) = len.and_then(|len| receive.get_mut(..len)) else {
         log::text(b"--invoke: cannot read the event from stdin (or it is over 6 MiB)");

@@ -8,6 +8,7 @@ pub mod fd;
 pub mod log;
 pub mod process;
 pub mod static_buf;
+pub mod std_fds;
 pub mod stdio;
 
 use core::ffi::{CStr, c_char, c_int};

@@ -40,7 +40,7 @@ pub use {
     base64::decode_base64,
     error_body::{PostedError, parse_error_body, parse_error_trailer},
     local::{Answer, INVOKE_PATH, LocalServer},
-    process::{Process, runner},
+    process::{Process, runner, shell_wrapper},
     procs::{ProcEntry, children_of, eventually, is_alive, proc_entry},
     request::{API_VERSION, BodyCheck, KEPT_WHEN_CHECKED, Request, Route},
     rng::{Rng, binary_event},

@@ -19,6 +19,19 @@ pub fn runner() -> Option<String> {
         .filter(|r| !r.is_empty())
 }
 
+/// A wrapper for [`Process::spawn_wrapped`] that starts the program (under [`runner`], if
+/// any) with `redirections` applied by the shell, e.g. `2>&-` to start it with stderr closed.
+pub fn shell_wrapper(redirections: &str) -> Vec<String> {
+    // `sh -c SCRIPT [RUNNER] PROGRAM`: $0 is the first of them, "$@" the rest.
+    let mut wrapper = vec![
+        "sh".to_string(),
+        "-c".to_string(),
+        format!("exec \"$0\" \"$@\" {redirections}"),
+    ];
+    wrapper.extend(runner());
+    wrapper
+}
+
 /// At most this much of a child's stdout/stderr is kept.
 const MAX_CAPTURE: usize = 16 * 1024 * 1024;
 
