@@ -123,10 +123,9 @@ fn compiler() -> cc::Build {
     let target = env::var("TARGET").unwrap_or_default();
     if target == "x86_64-unknown-linux-musl"
         && env::var_os("CC_x86_64_unknown_linux_musl").is_none()
+        && Command::new("musl-gcc").arg("--version").output().is_ok()
     {
-        if Command::new("musl-gcc").arg("--version").output().is_ok() {
-            build.compiler("musl-gcc");
-        }
+        build.compiler("musl-gcc");
     }
     build
         .opt_level_str("s")

@@ -5,6 +5,9 @@
 //! The size and shape are those of the release build: run with `cargo test --release`, as the
 //! README says. A debug build says so and skips the size check.
 
+#[path = "skip/mod.rs"]
+mod skip;
+
 use std::mem::{offset_of, size_of};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,7 +31,7 @@ fn bootstrap() -> &'static Path {
 
 fn is_release_build() -> bool {
     if cfg!(debug_assertions) {
-        eprintln!("SKIPPED: size budget applies to the release build; run `cargo test --release`");
+        skip::missing("size budgets apply to the release build; run `cargo test --release`");
         return false;
     }
     true
@@ -225,7 +228,7 @@ fn static_pie_without_interpreter_or_writable_code() {
 fn runs_in_an_empty_filesystem() {
     use std::os::unix::process::CommandExt;
     if std::env::var_os("BOOTSTRAP_RUNNER").is_some() {
-        eprintln!("SKIPPED: under an emulator, the chroot would need the emulator inside it");
+        skip::not_applicable("under an emulator, the chroot would need the emulator inside it");
         return;
     }
     let root = temp_dir("empty-root");
@@ -243,7 +246,7 @@ fn runs_in_an_empty_filesystem() {
     let output = match command.output() {
         Ok(output) => output,
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            eprintln!("SKIPPED: chroot needs root ({e})");
+            skip::missing(&format!("chroot needs root ({e})"));
             return;
         }
         Err(e) => panic!("cannot run the bootstrap in an empty root: {e}"),

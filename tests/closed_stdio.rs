@@ -79,7 +79,7 @@ fn with_closed_descriptors_local_callers_get_clean_answers() {
 #[test]
 fn in_an_empty_filesystem_closed_descriptors_are_held_too() {
     if runner().is_some() {
-        eprintln!("SKIPPED: under an emulator, the chroot would need the emulator inside it");
+        skip::not_applicable("under an emulator, the chroot would need the emulator inside it");
         return;
     }
     let root = std::env::temp_dir().join(format!(
@@ -114,7 +114,7 @@ fn in_an_empty_filesystem_closed_descriptors_are_held_too() {
     let child = match command.spawn() {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            eprintln!("SKIPPED: chroot needs root ({e})");
+            skip::missing(&format!("chroot needs root ({e})"));
             return;
         }
         Err(e) => panic!("cannot run the bootstrap in an empty root: {e}"),

@@ -19,7 +19,7 @@ use support::*;
 fn emulated() -> bool {
     let emulated = runner().is_some();
     if emulated {
-        eprintln!("SKIPPED: exec mode is not tested under an emulator (see emulated())");
+        skip::not_applicable("exec mode is not tested under an emulator (see emulated())");
     }
     emulated
 }
@@ -780,7 +780,9 @@ fn an_event_that_does_not_fit_beside_the_environment_is_not_an_argument() {
         .parse()
         .unwrap_or(0);
     if !(1024 * 1024..=4 * 1024 * 1024).contains(&arg_max) {
-        eprintln!("SKIPPED: ARG_MAX is {arg_max}; this test fills the environment up to it");
+        skip::missing(&format!(
+            "ARG_MAX is {arg_max}; this test fills the environment up to it"
+        ));
         return;
     }
     let dir = Dir::new("e2big");

@@ -23,12 +23,12 @@ const HANDLER_SIZE_BUDGET: u64 = 72 * 1024;
 /// with. Without them these tests say so and skip; `.ci/run` installs them.
 fn have_musl_headers() -> bool {
     if !cfg!(target_arch = "x86_64") {
-        eprintln!("SKIPPED: C handlers are built and tested for x86_64 (musl-gcc targets it)");
+        skip::not_applicable("C handlers are built and tested for x86_64 (musl-gcc targets it)");
         return false;
     }
     let found = Path::new("/usr/include/x86_64-linux-musl/stdio.h").is_file();
     if !found {
-        eprintln!("SKIPPED: musl's headers are not installed (apt-get install musl-tools g++)");
+        skip::missing("musl's headers are not installed (apt-get install musl-tools g++)");
     }
     found
 }

@@ -473,7 +473,7 @@ fn a_failure_mid_stream_ends_it_with_the_error_trailers() {
 #[test]
 fn ipv6_loopback_works() {
     if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("SKIPPED: no IPv6 loopback here");
+        skip::missing("no IPv6 loopback here");
         return;
     }
     let mut server = LocalServer::start_on("[::1]", &bootstrap_program(), &[]);
@@ -588,8 +588,8 @@ fn as_process_1_it_survives_timeouts_and_crashes() {
             .output()
             .is_ok_and(|o| o.status.success());
     if !usable {
-        eprintln!(
-            "SKIPPED: cannot start a process in a new PID namespace here (unshare --pid, as root)"
+        skip::missing(
+            "cannot start a process in a new PID namespace here (unshare --pid, as root)",
         );
         return;
     }
@@ -644,7 +644,9 @@ fn a_timeout_that_is_not_a_number_of_seconds_is_300_with_a_warning() {
 #[test]
 fn many_invocations_leave_no_descriptors_or_processes_behind() {
     if runner().is_some() {
-        eprintln!("SKIPPED: under an emulator /proc shows the emulator's descriptors and children");
+        skip::not_applicable(
+            "under an emulator /proc shows the emulator's descriptors and children",
+        );
         return;
     }
     let mut server = LocalServer::start(&probe_program(), &[]);

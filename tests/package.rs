@@ -8,6 +8,9 @@
 //! --offline` for the host (also in the arm64 run, where the bootstrap under test is the
 //! aarch64 one), into `target/package-tool`.
 
+#[path = "skip/mod.rs"]
+mod skip;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -454,7 +457,7 @@ fn mistakes_are_refused_with_a_clear_message() {
 #[test]
 fn skopeo_reads_the_archive() {
     if Command::new("skopeo").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: skopeo is not installed (apt-get install skopeo)");
+        skip::missing("skopeo is not installed (apt-get install skopeo)");
         return;
     }
     let packages = packages();
@@ -640,8 +643,8 @@ fn run_and_invoke(image: &str, cleanup: &mut Cleanup) {
 #[test]
 fn podman_runs_the_dockerfile_image_and_the_archive_and_they_answer() {
     if !cfg!(target_arch = "x86_64") {
-        eprintln!(
-            "SKIPPED: the podman test runs the x86_64 images only (this machine runs no arm64 containers)"
+        skip::not_applicable(
+            "the podman test runs the x86_64 images only (this machine runs no arm64 containers)",
         );
         return;
     }
@@ -650,7 +653,7 @@ fn podman_runs_the_dockerfile_image_and_the_archive_and_they_answer() {
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        eprintln!("SKIPPED: podman is not installed (apt-get install podman runc)");
+        skip::missing("podman is not installed (apt-get install podman runc)");
         return;
     }
     tool(); // built before the clock starts

@@ -82,7 +82,6 @@ pub fn invoke<'b>(
     if let Some(ended) = stream.end(remainder, error, error_buffers) {
         return ended.map(|()| failed);
     }
-    drop(stream);
     match outcome {
         Outcome::Success(body) => to.respond(body, reply).map(|()| None),
         Outcome::Failure {

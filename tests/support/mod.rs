@@ -31,6 +31,8 @@ mod rng;
 mod run;
 mod script;
 mod server;
+#[path = "../skip/mod.rs"]
+pub mod skip;
 
 use std::path::PathBuf;
 
