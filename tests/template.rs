@@ -54,9 +54,10 @@ fn user_crate() -> (&'static Path, MutexGuard<'static, ()>) {
         copy_tree(&repository().join("template"), &dir);
         let manifest = dir.join("Cargo.toml");
         let text = std::fs::read_to_string(&manifest).unwrap();
-        let in_place = r#"lambda-bootstrap = { path = ".." }"#;
+        // The start of the line, whatever features follow.
+        let in_place = r#"lambda-bootstrap = { path = "..""#;
         assert!(text.contains(in_place), "template/Cargo.toml no longer says `{in_place}`: update this test");
-        let here = format!("lambda-bootstrap = {{ path = {:?} }}", repository().display().to_string());
+        let here = format!("lambda-bootstrap = {{ path = {:?}", repository().display().to_string());
         std::fs::write(&manifest, text.replace(in_place, &here)).unwrap();
         // The versions this repository is tested with, not whatever is newest.
         std::fs::copy(repository().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
