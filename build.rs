@@ -41,7 +41,10 @@ fn main() {
 /// this crate's bins and a user's crate share: cargo passes link arguments to a binary only
 /// from its own package's build script, so a crate that depends on this one finds the file
 /// in `DEP_LAMBDA_BOOTSTRAP_LINK_ARGS` (the `links` metadata) and passes it on with one line
-/// of its own build script (see template/build.rs).
+/// of its own build script (see template/build.rs). What does not work: the unwind-table
+/// script as an implicit linker script (a `rustc-link-lib` or `#[link]` input), which GNU ld
+/// ignores without `-T` ("contains output sections; did you forget -T?") or refuses with
+/// `INSERT` (".text not found for insert"); and a linker script cannot set `-z` options.
 fn link_settings(dir: &Path) {
     if !env::var("TARGET").unwrap_or_default().contains("linux") {
         return;
