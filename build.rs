@@ -3,7 +3,7 @@
 //!   object file or a static library defining `handler`), linked into `bootstrap`;
 //! - libc, linked after the handler, which may need it;
 //! - link settings for the bins only, never for build scripts or test harnesses, which need
-//!   their unwind tables and default layout.
+//!   their unwind tables and default layout; handed on to crates that depend on this one.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -34,28 +34,63 @@ fn main() {
     link_settings(&dir);
 }
 
+/// The link settings of a bootstrap, for bins only: never for build scripts or test
+/// harnesses, which need their unwind tables and default layout.
+///
+/// They go in a response file (`@FILE`, read by the C compiler that drives the link) that
+/// this crate's bins and a user's crate share: cargo passes link arguments to a binary only
+/// from its own package's build script, so a crate that depends on this one finds the file
+/// in `DEP_LAMBDA_BOOTSTRAP_LINK_ARGS` (the `links` metadata) and passes it on with one line
+/// of its own build script (see template/build.rs). What does not work: the unwind-table
+/// script as an implicit linker script (a `rustc-link-lib` or `#[link]` input), which GNU ld
+/// ignores without `-T` ("contains output sections; did you forget -T?") or refuses with
+/// `INSERT` (".text not found for insert"); and a linker script cannot set `-z` options.
 fn link_settings(dir: &Path) {
     if !env::var("TARGET").unwrap_or_default().contains("linux") {
         return;
     }
     let script = dir.join("link/discard-unwind-tables.ld");
     println!("cargo:rerun-if-changed=link/discard-unwind-tables.ld");
-    // No unwind tables: with panic = "abort" nothing unwinds.
-    println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
-    // Code and read-only data share pages instead of each being padded to 4 KiB; there is
-    // still no segment that is both writable and executable.
-    println!("cargo:rustc-link-arg-bins=-Wl,-z,noseparate-code");
-    // No RELRO segment: musl's static-pie start-up relocates the binary but never makes the
-    // segment read-only (/proc/PID/maps shows it rw-), so it protected nothing, while its
-    // page alignment padded the file by up to 4 KiB, 10% of the size budget.
-    println!("cargo:rustc-link-arg-bins=-Wl,-z,norelro");
-    // Let the data segment start right after the code in the file (its address moves a page
-    // instead); with the default 4 KiB "common page" the linker pads the file to a page
-    // boundary to save a page of memory.
-    println!("cargo:rustc-link-arg-bins=-Wl,-z,common-page-size=64");
-    // libc once more, last: on aarch64, compiler-builtins (linked after the crate's libraries)
-    // asks for getauxval.
-    println!("cargo:rustc-link-arg-bins=-lc");
+    let args = [
+        // No unwind tables: with panic = "abort" nothing unwinds.
+        format!("-Wl,-T,{}", script.display()),
+        // Code and read-only data share pages instead of each being padded to 4 KiB; there is
+        // still no segment that is both writable and executable.
+        "-Wl,-z,noseparate-code".to_string(),
+        // No RELRO segment: musl's static-pie start-up relocates the binary but never makes the
+        // segment read-only (/proc/PID/maps shows it rw-), so it protected nothing, while its
+        // page alignment padded the file by up to 4 KiB, 10% of the size budget.
+        "-Wl,-z,norelro".to_string(),
+        // Let the data segment start right after the code in the file (its address moves a page
+        // instead); with the default 4 KiB "common page" the linker pads the file to a page
+        // boundary to save a page of memory.
+        "-Wl,-z,common-page-size=64".to_string(),
+        // libc once more, last: on aarch64, compiler-builtins (linked after the crate's libraries)
+        // asks for getauxval.
+        "-lc".to_string(),
+    ];
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let file = out.join("link-args");
+    let text: String = args
+        .iter()
+        .map(|arg| response_file_word(arg) + "\n")
+        .collect();
+    std::fs::write(&file, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
+    println!("cargo:rustc-link-arg-bins=@{}", file.display());
+    println!("cargo::metadata=LINK_ARGS={}", file.display());
+}
+
+/// `arg` as one word of a GCC response file: blanks, quotes and backslashes escaped (paths may
+/// hold them).
+fn response_file_word(arg: &str) -> String {
+    let mut word = String::with_capacity(arg.len());
+    for c in arg.chars() {
+        if c.is_whitespace() || matches!(c, '\'' | '"' | '\\') {
+            word.push('\\');
+        }
+        word.push(c);
+    }
+    word
 }
 
 /// Links the handler at `path` into the bootstrap: compiles a `.c` file, or takes a `.o` or

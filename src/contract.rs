@@ -36,6 +36,8 @@ pub mod error_type {
     pub const EXIT_ERROR: &str = "Runtime.ExitError";
     /// The invocation ran past its deadline (Lambda's word for it).
     pub const TIMED_OUT: &str = "Sandbox.Timedout";
+    /// A typed handler's event is not valid JSON for its event type.
+    pub const INVALID_EVENT: &str = "Runtime.InvalidEvent";
     /// A Rust handler's stream could not be sent.
     pub const STREAM_BROKEN: &str = "Runtime.StreamBroken";
 }

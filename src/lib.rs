@@ -199,9 +199,24 @@ macro_rules! main {
         }
     };
     (@entry $handler:expr, $init:expr, $isolate:expr) => {
-        /// Called by musl's start-up code.
+        // What a bootstrap needs of the build, said here rather than as a page of link errors.
+        #[cfg(not(target_env = "musl"))]
+        compile_error!(
+            "lambda-bootstrap makes a static musl program: build for x86_64-unknown-linux-musl or \
+             aarch64-unknown-linux-musl (`--target`, or `[build] target` in .cargo/config.toml, as \
+             the repository's template/ does)"
+        );
+        #[cfg(not(panic = "abort"))]
+        compile_error!(
+            "a no_std bootstrap cannot unwind: set `panic = \"abort\"` in [profile.release] and \
+             [profile.dev] of Cargo.toml (see the repository's template/Cargo.toml)"
+        );
+
+        /// Called by musl's start-up code. Not `pub`: `#[no_mangle]` exports it all the same,
+        /// and a public safe function taking a raw pointer is what clippy's
+        /// `not_unsafe_ptr_arg_deref` (deny by default) forbids.
         #[unsafe(no_mangle)]
-        pub extern "C" fn main(argc: core::ffi::c_int, argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
+        extern "C" fn main(argc: core::ffi::c_int, argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
             // SAFETY: argc and argv come from the C runtime.
             unsafe { $crate::runtime::main::<{ $isolate }>(argc, argv, $handler, $init) }
         }

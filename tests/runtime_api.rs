@@ -487,6 +487,40 @@ fn handler_error_is_posted_as_json_with_its_type() {
     run.assert_no_violations();
 }
 
+/// Messages longer than an `Error` holds inline go to one of the runtime's few long-message
+/// buffers (src/error.rs); each must be freed when its error is posted, or after a handful of
+/// invocations every long message would come out cut.
+#[test]
+fn long_error_messages_stay_whole_invocation_after_invocation() {
+    const INVOCATIONS: usize = 12;
+    let message = |i: usize| {
+        format!(
+            "{i}: {}",
+            "a long message that an error cannot hold inline ".repeat(20 + i)
+        )
+    };
+    let mut script = Script::new();
+    for i in 0..INVOCATIONS {
+        script = script.invoke(Invocation::new(
+            &format!("long-{i}"),
+            format!("error:{}", message(i)),
+        ));
+    }
+    let mut run = Run::probe(script);
+    let posts = run.wait_for_posts(INVOCATIONS);
+    for (i, post) in posts.iter().enumerate() {
+        let posted = assert_error_post(&mut run, post, &format!("long-{i}"), "Function.Probe");
+        if posted != message(i) {
+            run.fail(&format!(
+                "invocation {i}: errorMessage is {} bytes, expected {}",
+                posted.len(),
+                message(i).len()
+            ));
+        }
+    }
+    run.assert_no_violations();
+}
+
 #[test]
 fn init_failure_is_posted_to_init_error_before_any_next_then_exits_1() {
     let script = Script::new().invoke(Invocation::new("never-fetched", "x"));

@@ -11,6 +11,8 @@ use core::ffi::{c_int, c_void};
 use crate::abi::context::{Context, RawContext, Str};
 use crate::abi::stream::{Broken, Stream};
 
+pub use crate::abi::error::{Error, MAX_RUST_ERROR_MESSAGE};
+
 /// `lb_response` in C.
 #[repr(C)]
 #[derive(Debug)]
@@ -253,36 +255,9 @@ impl<'a> Response<'a> {
     }
 }
 
-/// Longest error message a Rust handler's [`Error`] carries.
-pub const MAX_RUST_ERROR_MESSAGE: usize = 4096;
-
-/// A handler's failure: an error type and a message, posted to `/error`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
-    pub error_type: &'static str,
-    pub message: heapless::String<MAX_RUST_ERROR_MESSAGE>,
-}
-
-impl Error {
-    /// `message` is cut to [`MAX_RUST_ERROR_MESSAGE`] bytes, at a character boundary.
-    pub fn new(error_type: &'static str, message: &str) -> Self {
-        let mut cut = message.len().min(MAX_RUST_ERROR_MESSAGE);
-        while !message.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let mut text = heapless::String::new();
-        // Fits: cut to capacity above. `get` cannot panic (see json::cut).
-        let _ = text.push_str(message.get(..cut).unwrap_or(""));
-        Error {
-            error_type,
-            message: text,
-        }
-    }
-}
-
 impl From<Broken> for Error {
     fn from(_: Broken) -> Self {
-        Error::new(
+        Error::from_static(
             error_type::STREAM_BROKEN,
             "the streamed response could not be sent",
         )
@@ -291,7 +266,7 @@ impl From<Broken> for Error {
 
 impl From<TooLarge> for Error {
     fn from(_: TooLarge) -> Self {
-        Error::new(
+        Error::from_static(
             error_type::RESPONSE_TOO_LARGE,
             "the response does not fit in 6 MiB",
         )
@@ -335,6 +310,7 @@ pub unsafe fn call_rust_init(init: fn() -> Result<(), Error>, out: *mut RawRespo
     finish(init(), 0, out)
 }
 
+#[inline(always)]
 pub(crate) fn finish(result: Result<(), Error>, len: usize, out: &mut RawResponse) -> c_int {
     match result {
         Ok(()) => {
@@ -520,17 +496,5 @@ mod tests {
         assert!(!is_valid_error_type(b""));
         assert!(!is_valid_error_type(&[b'a'; MAX_ERROR_TYPE + 1]));
         assert!(!is_valid_error_type("Fünction".as_bytes()));
-    }
-
-    #[test]
-    fn error_messages_are_cut_at_a_character_boundary() {
-        let long = "é".repeat(MAX_RUST_ERROR_MESSAGE);
-        let error = Error::new("T", &long);
-        assert_eq!(error.message.len(), MAX_RUST_ERROR_MESSAGE);
-        let odd = format!("x{long}");
-        assert_eq!(
-            Error::new("T", &odd).message.len(),
-            MAX_RUST_ERROR_MESSAGE - 1
-        );
     }
 }

@@ -4,5 +4,6 @@
 
 pub mod c;
 pub mod context;
+pub mod error;
 pub mod handler;
 pub mod stream;

@@ -269,10 +269,7 @@ impl Text {
     }
 
     fn into_error(self, error_type: &'static str) -> Error {
-        Error {
-            error_type,
-            message: self.text,
-        }
+        Error::new(error_type, &self.text)
     }
 }
 

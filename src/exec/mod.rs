@@ -16,10 +16,6 @@
 //! Sans-IO, unit-tested: `argument`, `env` (but `build`), `message`, `program::resolve`,
 //! `run::budget`, `tail`. The rest makes system calls and is tested by `tests/exec.rs`.
 
-// `Result<(), Error>` is the handler API's type (src/handler.rs): its message is a 1 KiB
-// inline string, by design (no heap).
-#![allow(clippy::result_large_err)]
-
 pub mod argument;
 pub mod env;
 pub mod function;

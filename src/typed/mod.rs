@@ -38,7 +38,7 @@ pub use in_place::InPlace;
 pub use raw::RawJson;
 
 /// The error type of an event that does not deserialize into the handler's event type.
-pub const INVALID_EVENT: &str = "Runtime.InvalidEvent";
+pub const INVALID_EVENT: &str = crate::contract::error_type::INVALID_EVENT;
 /// How its message starts (lambda_runtime's wording, for the same failure).
 pub const INVALID_EVENT_MESSAGE: &str =
     "failed to deserialize the incoming data into the function's payload type: ";
@@ -58,10 +58,7 @@ fn invalid_event(error: &DeError, de: &de::Deserializer<'_>) -> Error {
         // A message over its capacity ends where it was cut (paths are short).
         let _ = message.push_str(text);
     });
-    Error {
-        error_type: INVALID_EVENT,
-        message,
-    }
+    Error::new(INVALID_EVENT, &message)
 }
 
 /// The event bytes the runtime lends a typed handler.

@@ -22,6 +22,7 @@
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
 mod base64;
+pub mod elf;
 mod error_body;
 mod local;
 mod process;
