@@ -60,7 +60,7 @@ fn typed_program() -> &'static Path {
 fn sample() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/events/example-apigw-v2-request-no-authorizer.json"
+        "/tests/events/example-apigw-v2-request-no-authorizer.json"
     );
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }

@@ -1,4 +1,4 @@
-//! Every event type against the real AWS samples in `../shared/events/`: each declared field is
+//! Every event type against the real AWS samples in `tests/events/`: each declared field is
 //! compared with serde_json's reading of the same file. Response types round-trip through
 //! serde_json both ways.
 
@@ -14,7 +14,7 @@ use super::*;
 use crate::typed::from_slice;
 
 fn sample(name: &str) -> (Value, &'static mut [u8]) {
-    let path = format!("{}/../shared/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let value = serde_json::from_slice(&text).unwrap();
     (value, Box::leak(text.into_boxed_slice()))
