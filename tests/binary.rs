@@ -5,6 +5,8 @@
 //! The size and shape are those of the release build: run with `cargo test --release`, as the
 //! README says. A debug build says so and skips the size check.
 
+#[path = "sizes/mod.rs"]
+mod sizes;
 #[path = "skip/mod.rs"]
 mod skip;
 
@@ -48,6 +50,15 @@ fn release_binary_fits_the_size_budget() {
         size <= SIZE_BUDGET,
         "bootstrap is {size} bytes, over the {SIZE_BUDGET}-byte budget"
     );
+    if cfg!(target_arch = "x86_64") {
+        sizes::check("`bootstrap` (x86_64, local mode in: the default)", size);
+        let exec = std::fs::metadata(env!("CARGO_BIN_EXE_bootstrap-exec"))
+            .unwrap()
+            .len();
+        sizes::check("`bootstrap-exec` (x86_64, exec mode)", exec);
+    } else {
+        sizes::check("`bootstrap` (arm64, static-pie)", size);
+    }
 }
 
 /// Runs a nested `cargo` with `args` in the repository, in a target directory of its own under
@@ -135,6 +146,12 @@ fn the_build_without_local_mode_fits_the_original_budget() {
         size <= MINIMAL_SIZE_BUDGET,
         "{size} bytes, over the {MINIMAL_SIZE_BUDGET}-byte budget"
     );
+    if cfg!(target_arch = "x86_64") {
+        sizes::check(
+            "`bootstrap --no-default-features` (x86_64, no local mode)",
+            size,
+        );
+    }
     // It says what it is when there is no Runtime API, rather than serve.
     let output = match std::env::var("BOOTSTRAP_RUNNER")
         .ok()

@@ -6,6 +6,8 @@
 //! `target/`, one at a time; the first compiles the dependencies (about 20 s), later ones only
 //! this package.
 
+#[path = "sizes/mod.rs"]
+mod sizes;
 mod support;
 
 use std::collections::HashMap;
@@ -88,6 +90,14 @@ fn bootstrap_with(handler: &Path) -> PathBuf {
     .unwrap();
     let size = std::fs::metadata(&copy).unwrap().len();
     eprintln!("bootstrap with {}: {size} bytes", handler.display());
+    let row = match stem.as_ref() {
+        "greet" => Some("`bootstrap` with `examples/c/greet.c` (musl's printf and malloc)"),
+        "stats" => Some("`bootstrap` with `examples/cpp/stats.cpp`"),
+        _ => None,
+    };
+    if let Some(row) = row {
+        sizes::check(row, size);
+    }
     assert!(
         size <= HANDLER_SIZE_BUDGET,
         "{size} bytes, over {HANDLER_SIZE_BUDGET}"

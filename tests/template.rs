@@ -7,6 +7,8 @@
 //! The copy builds in `target/template-build`, kept between runs, so only the first run
 //! compiles the dependencies.
 
+#[path = "sizes/mod.rs"]
+mod sizes;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -255,6 +257,12 @@ fn the_template_is_linked_as_small_as_the_repository_bootstrap() {
         size <= budget,
         "the template's bootstrap is {size} bytes, over the {budget}-byte budget"
     );
+    if template_is_typed() && cfg!(target_arch = "x86_64") {
+        sizes::check(
+            "`template/` (a typed function-URL handler, `main!(json handle)`)",
+            size,
+        );
+    }
 }
 
 /// What `main!` generates and the public API pass clippy in a user's crate, warnings denied.

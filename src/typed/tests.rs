@@ -382,8 +382,7 @@ fn key_segments_name_unescaped_keys() {
 #[test]
 fn any_value_reads_as_serde_json_reads_it() {
     // `serde_json::Value` deserializes through `deserialize_any`: every JSON type and escape.
-    for path in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/events")).unwrap()
-    {
+    for path in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/events")).unwrap() {
         let path = path.unwrap().path();
         if path.extension().is_none_or(|e| e != "json") {
             continue;
