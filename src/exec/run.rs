@@ -273,9 +273,8 @@ fn write_log(mut bytes: &[u8]) {
     // SAFETY: fd 2 is open for the life of the process (see `spawn::prepare_process`).
     let log = unsafe { rustix::stdio::stderr() };
     while !bytes.is_empty() {
-        match rustix::io::write(log, bytes) {
-            Ok(n) => bytes = &bytes[n..],
-            Err(Errno::INTR) => {}
+        match rustix::io::retry_on_intr(|| rustix::io::write(log, bytes)) {
+            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
             Err(_) => return,
         }
     }
@@ -303,18 +302,13 @@ pub enum Exit {
 fn stop(pid: Pid) -> Exit {
     // ESRCH: nobody is left in the group (the program, even a zombie, counts as a member).
     let _ = process::kill_process_group(pid, Signal::KILL);
-    loop {
-        match process::waitpid(Some(pid), WaitOptions::empty()) {
-            Ok(Some((_, status))) => {
-                return match (status.exit_status(), status.terminating_signal()) {
-                    (Some(code), _) => Exit::Status(code),
-                    (None, Some(signal)) => Exit::Signal(signal),
-                    (None, None) => Exit::Unknown,
-                };
-            }
-            Err(Errno::INTR) => {}
-            _ => return Exit::Unknown,
-        }
+    match rustix::io::retry_on_intr(|| process::waitpid(Some(pid), WaitOptions::empty())) {
+        Ok(Some((_, status))) => match (status.exit_status(), status.terminating_signal()) {
+            (Some(code), _) => Exit::Status(code),
+            (None, Some(signal)) => Exit::Signal(signal),
+            (None, None) => Exit::Unknown,
+        },
+        _ => Exit::Unknown,
     }
 }
 

@@ -91,12 +91,11 @@ unsafe extern "C" {
     -> c_int;
     fn signal(signal: c_int, handler: usize) -> usize;
     fn strerror(errno: c_int) -> *const c_char;
-    fn __errno_location() -> *mut c_int;
 }
 
+/// The calling thread's `errno`, as a number (see `sys::errno`).
 fn errno() -> c_int {
-    // SAFETY: musl's errno location is always valid for the calling thread.
-    unsafe { *__errno_location() }
+    crate::sys::errno().raw_os_error()
 }
 
 /// errno's text, e.g. `No such file or directory`.
