@@ -15,8 +15,9 @@ use crate::contract::{MAX_EVENT, MAX_REQUEST_ID, error_type, must_exit};
 
 use crate::abi::context::{RawContext, Str};
 use crate::api::client::{ClientError, Connection, Reply, range_in};
-use crate::api::request::{RequestHead, write_head};
+use crate::api::request::write_head;
 use crate::codec::num;
+use crate::http::HeadBuffer;
 use crate::http::eq_ignore_case;
 use crate::http::response::ResponseHead;
 use crate::sys::log;
@@ -174,14 +175,14 @@ pub enum NextError {
 
 pub struct RuntimeApi {
     conn: Connection,
-    head: RequestHead,
+    head: HeadBuffer,
 }
 
 impl RuntimeApi {
     pub fn new(conn: Connection) -> Self {
         RuntimeApi {
             conn,
-            head: RequestHead::new(),
+            head: HeadBuffer::new(),
         }
     }
 
@@ -664,7 +665,8 @@ mod tests {
 
     #[test]
     fn the_longest_possible_heads_fit() {
-        use crate::api::request::{RequestHead, write_head};
+        use crate::api::request::write_head;
+        use crate::http::HeadBuffer;
         let address = format!(
             "http://[1111:2222:3333:4444:5555:6666:7777:8888]:65535/{}",
             "p".repeat(200)
@@ -678,7 +680,7 @@ mod tests {
             ("Content-Type", b"application/json"),
             ("Lambda-Runtime-Invocation-Id", &id),
         ];
-        let mut head = RequestHead::new();
+        let mut head = HeadBuffer::new();
         assert_eq!(
             write_head(
                 &mut head,

@@ -6,18 +6,15 @@
 use crate::api::endpoint::Endpoint;
 use crate::codec::num;
 
-/// Big enough for the longest head we send: host and prefix (256 each), a request id (256),
-/// an error type (128), an invocation id (256) and fixed text.
-pub const MAX_REQUEST_HEAD: usize = 2048;
-
-pub type RequestHead = heapless::Vec<u8, MAX_REQUEST_HEAD>;
+pub use crate::http::HeadBuffer;
 
 /// The API version every path starts with.
 pub const API_VERSION: &str = "/2018-06-01";
 
 const USER_AGENT: &str = concat!("lambda-bootstrap/", env!("CARGO_PKG_VERSION"));
 
-/// The head did not fit in [`MAX_REQUEST_HEAD`]; only a caller passing unchecked lengths sees it.
+/// The head did not fit in its buffer ([`crate::http::HEAD_BUFFER_LEN`]); only a caller
+/// passing unchecked lengths sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeadTooLong;
 
@@ -27,7 +24,7 @@ pub struct HeadTooLong;
 /// Path pieces and header values are written as given: callers pass only values they have
 /// checked (see `api::is_valid_request_id`).
 pub fn write_head(
-    head: &mut RequestHead,
+    head: &mut HeadBuffer,
     method: &str,
     endpoint: &Endpoint,
     path: &[&[u8]],
@@ -68,14 +65,14 @@ mod tests {
     use super::*;
     use crate::api::endpoint;
 
-    fn text(head: &RequestHead) -> &str {
+    fn text(head: &HeadBuffer) -> &str {
         core::str::from_utf8(head).unwrap()
     }
 
     #[test]
     fn get_without_body() {
         let ep = endpoint::parse("127.0.0.1:9001").unwrap();
-        let mut head = RequestHead::new();
+        let mut head = HeadBuffer::new();
         write_head(
             &mut head,
             "GET",
@@ -97,7 +94,7 @@ mod tests {
     #[test]
     fn post_with_prefix_headers_and_length() {
         let ep = endpoint::parse("http://[::1]:9000/.rt/fn/").unwrap();
-        let mut head = RequestHead::new();
+        let mut head = HeadBuffer::new();
         let path: [&[u8]; 3] = [b"/runtime/invocation/", b"abc-123", b"/error"];
         let headers: [(&str, &[u8]); 1] = [("Lambda-Runtime-Function-Error-Type", b"Function.X")];
         write_head(&mut head, "POST", &ep, &path, &headers, Some(6_291_456)).unwrap();
@@ -114,8 +111,8 @@ mod tests {
     #[test]
     fn overlong_head_is_an_error_not_a_truncation() {
         let ep = endpoint::parse("127.0.0.1:1").unwrap();
-        let mut head = RequestHead::new();
-        let long = [b'a'; MAX_REQUEST_HEAD];
+        let mut head = HeadBuffer::new();
+        let long = [b'a'; crate::http::HEAD_BUFFER_LEN];
         let result = write_head(&mut head, "GET", &ep, &[&long], &[], None);
         assert_eq!(result, Err(HeadTooLong));
     }

@@ -10,6 +10,15 @@
 pub mod chunked;
 pub mod response;
 
+/// Big enough for the longest head we write: a Runtime API request's (host and prefix, 256
+/// each, a request id, 256, an error type, 128, an invocation id, 256, and fixed text) or a
+/// local answer's.
+pub const HEAD_BUFFER_LEN: usize = 2048;
+
+/// Room for a head we write, a request's or a response's (or another short text built from
+/// parts, such as local mode's function ARN).
+pub type HeadBuffer = heapless::Vec<u8, HEAD_BUFFER_LEN>;
+
 /// Headers we accept in one head. The Runtime API sends about ten.
 pub const MAX_HEADERS: usize = 32;
 

@@ -6,8 +6,8 @@ use super::request::Refusal;
 use super::watchdog::Watchdog;
 use crate::abi::stream::{Broken, Sink, StreamError};
 use crate::api::net::{self, Socket};
-use crate::api::request::RequestHead;
 use crate::contract::MustExit;
+use crate::http::HeadBuffer;
 use crate::http::chunked::{self, SIZE_LINE_LEN};
 use crate::runtime::invoke::Destination;
 use crate::sys::log;
@@ -61,7 +61,7 @@ fn respond(
     headers: &[(&[u8], &[u8])],
     body: &[&[u8]],
 ) -> Result<(), rustix::io::Errno> {
-    let mut head = RequestHead::new();
+    let mut head = HeadBuffer::new();
     let len = body.iter().map(|part| part.len()).sum();
     reply::write_head(&mut head, status, reply::JSON, headers, Some(len));
     let (parts, count) = gather::<{ net::MAX_PARTS }>(&[&head], body);
@@ -146,7 +146,7 @@ impl Answer {
 impl Sink for Answer {
     fn start(&mut self, content_type: &[u8], data: &[u8]) -> Result<(), Broken> {
         self.begin();
-        let mut head = RequestHead::new();
+        let mut head = HeadBuffer::new();
         let headers: [(&[u8], &[u8]); 1] = [(b"X-Amzn-RequestId", &self.caller.request_id)];
         reply::write_head(&mut head, b"200 OK", content_type, &headers, None);
         let mut size = [0; SIZE_LINE_LEN];

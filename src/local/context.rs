@@ -4,7 +4,7 @@
 
 use super::request::{Invoke, Refusal};
 use crate::abi::context::{RawContext, Str};
-use crate::api::request::RequestHead;
+use crate::http::HeadBuffer;
 use crate::sys::clock::{Clock, now_ms};
 use crate::{codec::base64, codec::num, sys::env, sys::log};
 
@@ -107,7 +107,7 @@ pub fn timeout_s() -> u64 {
 
 /// `arn:aws:lambda:{AWS_REGION}:012345678912:function:{AWS_LAMBDA_FUNCTION_NAME}`, with the
 /// emulator's defaults (`us-east-1`, `test_function`) and account, NUL-terminated in `buf`.
-pub fn function_arn(buf: &mut RequestHead) -> &[u8] {
+pub fn function_arn(buf: &mut HeadBuffer) -> &[u8] {
     let region = log::printable::<256>(env::var(c"AWS_REGION").unwrap_or(b"us-east-1"));
     let name =
         log::printable::<256>(env::var(c"AWS_LAMBDA_FUNCTION_NAME").unwrap_or(b"test_function"));

@@ -30,7 +30,7 @@ use self::watchdog::Watchdog;
 use crate::abi::handler::{HandlerFn, InitFn, Outcome};
 use crate::api::client::{self, ClientError};
 use crate::api::net::{self, Socket};
-use crate::api::request::RequestHead;
+use crate::http::HeadBuffer;
 use crate::runtime::invoke::{self as one, AnswerBuffers};
 use crate::runtime::trace_env::TraceEnv;
 use crate::sys::clock::{Clock, now_us};
@@ -87,7 +87,7 @@ pub fn serve<const ISOLATE: bool>(
         log::line(&[b"init failed: ", error_type, b": ", &shown]);
         return 1;
     }
-    let mut arn = RequestHead::new();
+    let mut arn = HeadBuffer::new();
     let function = Function {
         timeout_s: timeout_s(),
         arn: function_arn(&mut arn),

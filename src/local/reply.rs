@@ -4,8 +4,8 @@
 //! that kept its connection open would hold back every other caller queued behind it.
 
 use super::request::Refusal;
-use crate::api::request::RequestHead;
 use crate::codec::num;
+use crate::http::HeadBuffer;
 
 /// The content type of buffered answers and errors, as Lambda's Invoke API sends.
 pub const JSON: &[u8] = b"application/json";
@@ -16,7 +16,7 @@ pub const JSON: &[u8] = b"application/json";
 ///
 /// Values are written as given: callers pass only text they made or checked.
 pub fn write_head(
-    head: &mut RequestHead,
+    head: &mut HeadBuffer,
     status: &[u8],
     content_type: &[u8],
     headers: &[(&[u8], &[u8])],
@@ -110,7 +110,7 @@ mod tests {
     use super::*;
 
     fn head(status: &[u8], headers: &[(&[u8], &[u8])], len: Option<usize>) -> String {
-        let mut head = RequestHead::new();
+        let mut head = HeadBuffer::new();
         write_head(&mut head, status, JSON, headers, len);
         String::from_utf8(head.to_vec()).unwrap()
     }
