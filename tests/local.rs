@@ -28,6 +28,22 @@ fn assert_error(answer: &Answer, error_type: &str, message: &str) {
     );
 }
 
+/// Checks a refusal in AWS's error shape, which the SDKs read: the type in `x-amzn-ErrorType`,
+/// `{"Type":"User","message":...}` with a message containing `message`, and a request id.
+fn assert_refusal(answer: &Answer, error_type: &str, message: &str) {
+    assert_eq!(answer.header("x-amzn-errortype"), Some(error_type));
+    let json = answer.json();
+    assert_eq!(json["Type"], "User", "{json}");
+    let text = json["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no message: {json}"));
+    assert!(
+        text.contains(message),
+        "{text:?} should contain {message:?}"
+    );
+    assert!(is_uuid(answer.header("x-amzn-requestid").unwrap()));
+}
+
 #[test]
 fn the_default_handler_answers_with_a_request_id_and_a_log_line() {
     let mut server = LocalServer::start(&bootstrap_program(), &[]);
@@ -36,6 +52,8 @@ fn the_default_handler_answers_with_a_request_id_and_a_log_line() {
     assert_eq!(answer.text(), "Hello: world");
     assert_eq!(answer.header("content-type"), Some("application/json"));
     assert_eq!(answer.header("x-amz-function-error"), None);
+    assert_eq!(answer.header("x-amz-executed-version"), Some("$LATEST"));
+    assert_eq!(answer.header("x-amz-log-result"), None, "only with Tail");
     let id = answer.header("x-amzn-requestid").unwrap().to_string();
     assert!(is_uuid(&id), "{id}");
     let log = server.wait_for_log("REPORT RequestId: ", 1);
@@ -173,29 +191,65 @@ fn an_overrunning_handler_is_stopped_and_the_next_request_is_served() {
     assert_eq!(server.invoke(b"count").text(), "1");
     assert_eq!(server.invoke(b"count").text(), "2");
     server.wait_for_log("timed out after 1 s", 1);
+    server.wait_for_log(&format!("REPORT RequestId: {id} Duration: "), 1);
+    server.wait_for_log("Status: 200 Error: Sandbox.Timedout", 1);
 }
 
 #[test]
 fn a_crash_or_a_panic_is_answered_and_the_server_goes_on() {
     let mut server = LocalServer::start(&probe_program(), &[]);
-    for event in [&b"crash"[..], b"panic"] {
+    for (event, error_type, message) in [
+        (
+            &b"crash"[..],
+            "Runtime.ExitError",
+            "Runtime exited without answering",
+        ),
+        (
+            b"panic",
+            "Runtime.HandlerPanic",
+            "panicked at examples/probe/handler.rs:",
+        ),
+    ] {
         let answer = server.invoke(event);
         assert_eq!(answer.status, 200);
         assert_eq!(answer.header("x-amz-function-error"), Some("Unhandled"));
-        assert_error(
-            &answer,
-            "Runtime.ExitError",
-            "Runtime exited without answering",
+        assert_error(&answer, error_type, message);
+        let id = answer.header("x-amzn-requestid").unwrap();
+        // The watchdog writes the REPORT line the dead server could not.
+        server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+        let log = server.wait_for_log(&format!("Status: 200 Error: {error_type}"), 1);
+        assert!(
+            log.contains(&format!("REPORT RequestId: {id} Duration: ")),
+            "{log}"
         );
         assert_eq!(server.invoke(b"echo").text(), "echo");
     }
+    assert_error(
+        &server.invoke(b"panic"),
+        "Runtime.HandlerPanic",
+        "probe panic",
+    );
     server.wait_for_log("panicked at", 1);
 }
 
 #[test]
 fn wrong_requests_get_json_errors_and_the_server_keeps_serving() {
     let mut server = LocalServer::start(&bootstrap_program(), &[]);
-    let cases: [(&str, String, u16, &str); 8] = [
+    let cases: [(&str, String, u16, &str); 10] = [
+        (
+            "unknown invocation type",
+            format!("POST {INVOKE_PATH} HTTP/1.1\r\nX-Amz-Invocation-Type: Later\r\n\r\n"),
+            400,
+            "InvalidParameterValueException",
+        ),
+        (
+            "Event with a response stream",
+            "POST /2021-11-15/functions/f/response-streaming-invocations HTTP/1.1\r\n\
+             X-Amz-Invocation-Type: Event\r\n\r\n"
+                .into(),
+            400,
+            "InvalidParameterValueException",
+        ),
         (
             "wrong path",
             "POST /2015-03-31/functions/function/invoke HTTP/1.1\r\nContent-Length: 0\r\n\r\n"
@@ -260,8 +314,7 @@ fn wrong_requests_get_json_errors_and_the_server_keeps_serving() {
             Some("application/json"),
             "{what}"
         );
-        assert_eq!(answer.json()["errorType"], error_type, "{what}");
-        assert!(answer.json()["errorMessage"].is_string(), "{what}");
+        assert_refusal(&answer, error_type, "");
         if status == 405 {
             assert_eq!(answer.header("allow"), Some("POST"));
         }
@@ -282,7 +335,7 @@ fn a_body_over_six_megabytes_is_413_with_or_without_expect() {
     // connection before the answer is read.
     let answer = server.invoke(&big);
     assert_eq!(answer.status, 413);
-    assert_error(&answer, "RequestEntityTooLargeException", "6291456 bytes");
+    assert_refusal(&answer, "RequestTooLargeException", "6291456 bytes");
     // With Expect: 100-continue the body is never sent.
     let head = format!(
         "POST {INVOKE_PATH} HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
