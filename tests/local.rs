@@ -723,3 +723,143 @@ fn many_invocations_leave_no_descriptors_or_processes_behind() {
         children_of(server_pid)
     );
 }
+
+/// `InvokeWithResponseStream`'s path.
+const STREAM_PATH: &str = "/2021-11-15/functions/function/response-streaming-invocations";
+
+fn stream_request(headers: &str, event: &str) -> String {
+    format!(
+        "POST {STREAM_PATH} HTTP/1.1\r\n{headers}Content-Length: {}\r\n\r\n{event}",
+        event.len()
+    )
+}
+
+#[test]
+fn event_invocations_are_accepted_then_run_and_dry_runs_are_not_run() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    assert_eq!(server.invoke(b"count").text(), "1");
+    let answer = server.invoke_with(&[("X-Amz-Invocation-Type", "Event")], b"count");
+    assert_eq!(answer.status, 202);
+    assert!(answer.body.is_empty());
+    assert_eq!(answer.header("content-length"), Some("0"));
+    assert_eq!(answer.header("x-amz-executed-version"), Some("$LATEST"));
+    let id = answer.header("x-amzn-requestid").unwrap();
+    assert!(is_uuid(id), "{id}");
+    server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+    server.wait_for_log(" ms Status: 202", 1);
+    assert_eq!(
+        server.invoke(b"count").text(),
+        "3",
+        "the Event invocation ran"
+    );
+    let answer = server.invoke_with(&[("X-Amz-Invocation-Type", "DryRun")], b"count");
+    assert_eq!(answer.status, 204);
+    assert!(answer.body.is_empty());
+    assert_eq!(answer.header("content-length"), None, "a 204 has no length");
+    assert!(is_uuid(answer.header("x-amzn-requestid").unwrap()));
+    assert_eq!(
+        server.invoke(b"count").text(),
+        "4",
+        "the DryRun invocation did not run"
+    );
+}
+
+#[test]
+fn tail_answers_carry_the_end_of_the_invocations_log() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let tail = |answer: &Answer| {
+        let encoded = answer.header("x-amz-log-result").expect("X-Amz-Log-Result");
+        String::from_utf8(decode_base64(encoded).unwrap()).unwrap()
+    };
+    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"log:3");
+    assert_eq!(answer.text(), "logged");
+    assert_eq!(
+        tail(&answer),
+        "probe log line 1\nprobe log line 2\nprobe log line 3\n"
+    );
+    // Only the last 4 KB, as Lambda's; and the whole log still reaches stderr.
+    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"log:1000");
+    let log = tail(&answer);
+    assert_eq!(log.len(), 4096);
+    assert!(log.ends_with("\nprobe log line 999\nprobe log line 1000\n"));
+    server.wait_for_log("probe log line 1000", 1);
+    server.wait_for_log("probe log line ", 3 + 1000);
+    // A timeout's answer has the tail too, the watchdog's line included.
+    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"sleep:20000");
+    assert_error(
+        &answer,
+        "Sandbox.Timedout",
+        "Task timed out after 1.00 seconds",
+    );
+    assert!(
+        tail(&answer).contains(": timed out after 1 s"),
+        "{}",
+        tail(&answer)
+    );
+    // Afterwards stderr is the real one again: no tail without Tail.
+    let answer = server.invoke(b"log:1");
+    assert_eq!(answer.header("x-amz-log-result"), None);
+    server.wait_for_log("probe log line ", 3 + 1000 + 1);
+}
+
+#[test]
+fn response_streams_are_answered_as_event_streams() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let answer = server.send_raw(stream_request("", "stream:100000:4096").as_bytes());
+    assert_eq!(answer.status, 200);
+    assert!(answer.chunked && answer.trailers.is_empty());
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/vnd.amazon.eventstream")
+    );
+    assert_eq!(answer.header("x-amz-executed-version"), Some("$LATEST"));
+    let mut events = decode_events(&answer.body).unwrap();
+    let complete = events.pop().unwrap();
+    assert_eq!(complete.event_type, "InvokeComplete");
+    assert_eq!(complete.content_type, "application/json");
+    assert_eq!(complete.payload, b"{}");
+    assert_eq!(events.len(), 100000 / 4096 + 1, "one event per piece");
+    let mut body = Vec::new();
+    for event in &events {
+        assert_eq!(event.event_type, "PayloadChunk");
+        assert_eq!(event.content_type, "application/octet-stream");
+        body.extend_from_slice(&event.payload);
+    }
+    assert!(body.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8) && body.len() == 100000);
+
+    // A timeout is InvokeComplete's error, as Lambda's.
+    let answer = server.send_raw(stream_request("", "sleep:20000").as_bytes());
+    let events = decode_events(&answer.body).unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let complete: serde_json::Value = serde_json::from_slice(&events[0].payload).unwrap();
+    assert_eq!(complete["ErrorCode"], "Sandbox.Timedout", "{complete}");
+    let details: serde_json::Value =
+        serde_json::from_str(complete["ErrorDetails"].as_str().unwrap()).unwrap();
+    assert!(
+        details["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("Task timed out after 1.00 seconds"),
+        "{details}"
+    );
+
+    // A crash mid-stream cuts the stream: no InvokeComplete, no end of the body.
+    let mut stream = server.connect();
+    stream
+        .write_all(stream_request("", "stream-crash:100").as_bytes())
+        .unwrap();
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
+    assert!(
+        Answer::parse(&bytes).is_err(),
+        "the cut stream looked complete"
+    );
+    assert!(!String::from_utf8_lossy(&bytes).contains("InvokeComplete"));
+    server.wait_for_log("Status: 200 Error: Runtime.ExitError", 1);
+    assert_eq!(
+        server
+            .send_raw(stream_request("", "done").as_bytes())
+            .status,
+        200
+    );
+}

@@ -46,12 +46,10 @@ impl Message {
         let headers_len = message.head_len - PRELUDE_LEN;
         let payload_len: usize = payload.iter().map(|part| part.len()).sum();
         message.total = PRELUDE_LEN + headers_len + payload_len + 4;
-        let total = message.total as u32;
-        let mut prelude = [0u8; 8];
-        prelude[..4].copy_from_slice(&total.to_be_bytes());
-        prelude[4..].copy_from_slice(&(headers_len as u32).to_be_bytes());
-        message.head[..8].copy_from_slice(&prelude);
-        message.head[8..12].copy_from_slice(&crc32(0, &prelude).to_be_bytes());
+        let prelude = u64::from(message.total as u32) << 32 | headers_len as u64;
+        let prelude = prelude.to_be_bytes();
+        let _ = crate::codec::bytes::put(&mut message.head, 0, &prelude);
+        let _ = crate::codec::bytes::put(&mut message.head, 8, &crc32(0, &prelude).to_be_bytes());
         message.crc = payload
             .iter()
             .fold(crc32(0, message.before()), |crc, part| crc32(crc, part));

@@ -118,7 +118,7 @@ impl Refusal {
             Refusal::Timeout => (b"RequestTimeout", b"request incomplete after 10 s"),
             Refusal::BadParameter => (
                 b"InvalidParameterValueException",
-                b"X-Amz-Invocation-Type must be RequestResponse, Event (not with a response stream) or DryRun; X-Amz-Log-Type None or Tail",
+                b"bad X-Amz-Invocation-Type or X-Amz-Log-Type (or Event for a response stream)",
             ),
         }
     }
