@@ -5,66 +5,90 @@
 //! SDK can read a streamed function's answer.
 //!
 //! The payload is never copied: [`Message`] holds what goes before it and the running CRC,
-//! and [`Message::crc`] gives the four bytes that go after.
+//! and [`Message::crc`] gives the four bytes that go after. An event's headers are constant,
+//! so they are encoded at compile time ([`Headers`]).
 
 /// Bytes of the prelude: total length, headers length, prelude CRC, all big-endian `u32`s.
 const PRELUDE_LEN: usize = 12;
 /// The header value type `string` (a `u16` length, then the bytes).
 const STRING: u8 = 7;
-/// Room for the prelude and the three headers of an event.
-pub const HEAD_LEN: usize = 128;
+/// Room for the three headers of an event.
+const HEADERS_LEN: usize = 96;
 
-/// One event's framing: what goes before its payload, and its CRC32 so far.
+/// An event's headers, encoded at compile time: `:event-type`, `:content-type`, and
+/// `:message-type` `event`. (The names and values are ours: they fit.)
+pub struct Headers {
+    bytes: [u8; HEADERS_LEN],
+    len: usize,
+}
+
+impl Headers {
+    pub const fn new(event_type: &[u8], content_type: &[u8]) -> Headers {
+        let mut headers = Headers {
+            bytes: [0; HEADERS_LEN],
+            len: 0,
+        };
+        let pairs: [(&[u8], &[u8]); 3] = [
+            (b":event-type", event_type),
+            (b":content-type", content_type),
+            (b":message-type", b"event"),
+        ];
+        let mut i = 0;
+        while i < pairs.len() {
+            let (name, value) = pairs[i];
+            headers = headers.put(&[name.len() as u8]).put(name).put(&[STRING]);
+            headers = headers.put(&(value.len() as u16).to_be_bytes()).put(value);
+            i += 1;
+        }
+        headers
+    }
+
+    const fn put(mut self, bytes: &[u8]) -> Headers {
+        let mut i = 0;
+        while i < bytes.len() {
+            self.bytes[self.len] = bytes[i]; // a compile-time error if it does not fit
+            self.len += 1;
+            i += 1;
+        }
+        self
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// One event's framing: its prelude, its headers, and its CRC32 so far.
 pub struct Message {
-    head: [u8; HEAD_LEN],
-    head_len: usize,
+    prelude: [u8; PRELUDE_LEN],
+    headers: &'static [u8],
     total: usize,
     crc: u32,
 }
 
 impl Message {
-    /// The framing of an `event_type` event whose payload (of `content_type`) is the
-    /// concatenation of `payload`. The names are ours and short: they fit in [`HEAD_LEN`].
-    pub fn new(event_type: &[u8], content_type: &[u8], payload: &[&[u8]]) -> Message {
-        let mut message = Message {
-            head: [0; HEAD_LEN],
-            head_len: PRELUDE_LEN,
-            total: 0,
-            crc: 0,
-        };
-        for (name, value) in [
-            (&b":event-type"[..], event_type),
-            (b":content-type", content_type),
-            (b":message-type", b"event"),
-        ] {
-            message.put(&[name.len() as u8]);
-            message.put(name);
-            message.put(&[STRING]);
-            message.put(&(value.len() as u16).to_be_bytes());
-            message.put(value);
-        }
-        let headers_len = message.head_len - PRELUDE_LEN;
+    /// The framing of an event with `headers` whose payload is the concatenation of
+    /// `payload`.
+    pub fn new(headers: &'static Headers, payload: &[&[u8]]) -> Message {
+        let headers = headers.as_bytes();
         let payload_len: usize = payload.iter().map(|part| part.len()).sum();
-        message.total = PRELUDE_LEN + headers_len + payload_len + 4;
-        let prelude = u64::from(message.total as u32) << 32 | headers_len as u64;
-        let prelude = prelude.to_be_bytes();
-        let _ = crate::codec::bytes::put(&mut message.head, 0, &prelude);
-        let _ = crate::codec::bytes::put(&mut message.head, 8, &crc32(0, &prelude).to_be_bytes());
-        message.crc = payload
-            .iter()
-            .fold(crc32(0, message.before()), |crc, part| crc32(crc, part));
-        message
-    }
-
-    fn put(&mut self, bytes: &[u8]) {
-        if let Some(end) = crate::codec::bytes::put(&mut self.head, self.head_len, bytes) {
-            self.head_len = end;
+        let total = PRELUDE_LEN + headers.len() + payload_len + 4;
+        let lengths = (u64::from(total as u32) << 32 | headers.len() as u64).to_be_bytes();
+        let mut prelude = [0; PRELUDE_LEN];
+        let _ = crate::codec::bytes::put(&mut prelude, 0, &lengths);
+        let _ = crate::codec::bytes::put(&mut prelude, 8, &crc32(0, &lengths).to_be_bytes());
+        let crc = crc32(crc32(0, &prelude), headers);
+        Message {
+            prelude,
+            headers,
+            total,
+            crc: payload.iter().fold(crc, |crc, part| crc32(crc, part)),
         }
     }
 
-    /// The prelude and headers: what goes before the payload.
-    pub fn before(&self) -> &[u8] {
-        self.head.get(..self.head_len).unwrap_or_default()
+    /// The prelude and the headers: what goes before the payload.
+    pub fn before(&self) -> [&[u8]; 2] {
+        [&self.prelude, self.headers]
     }
 
     /// The message's CRC: what goes after the payload.
@@ -149,12 +173,10 @@ mod tests {
     fn an_event_is_framed_as_readers_expect() {
         for payload in [&b""[..], b"hello", &[0xAB; 70000]] {
             let (first, second) = payload.split_at(payload.len() / 3);
-            let message = Message::new(
-                b"PayloadChunk",
-                b"application/octet-stream",
-                &[first, second],
-            );
-            let bytes = [message.before(), payload, &message.crc()].concat();
+            static HEADERS: Headers = Headers::new(b"PayloadChunk", b"application/octet-stream");
+            let message = Message::new(&HEADERS, &[first, second]);
+            let [prelude, headers] = message.before();
+            let bytes = [prelude, headers, payload, &message.crc()].concat();
             assert_eq!(message.total_len(), bytes.len());
             let (headers, body) = decode(&bytes);
             assert_eq!(body, payload);

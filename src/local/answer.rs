@@ -9,7 +9,8 @@ use super::tail::{self, Capture};
 use super::watchdog::Watchdog;
 use crate::abi::stream::{Broken, Sink, StreamError};
 use crate::api::net::{self, Socket};
-use crate::codec::{eventstream::Message, json};
+use crate::codec::eventstream::{Headers, Message};
+use crate::codec::json;
 use crate::contract::MustExit;
 use crate::http::chunked::{self, SIZE_LINE_LEN};
 use crate::runtime::invoke::Destination;
@@ -17,6 +18,10 @@ use crate::sys::log;
 
 /// The most payload one event-stream message carries; longer pieces are split.
 const MAX_EVENT_PAYLOAD: usize = 1024 * 1024;
+/// A piece of the response.
+static PAYLOAD_CHUNK: Headers = Headers::new(b"PayloadChunk", b"application/octet-stream");
+/// The end of the response, with its error if it failed and its log's tail if asked.
+static INVOKE_COMPLETE: Headers = Headers::new(b"InvokeComplete", reply::JSON);
 
 /// How the caller asked to be answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,30 +170,27 @@ impl Caller {
     /// Sends `data` as `PayloadChunk` events (none for no data).
     fn events(&self, data: &[u8]) -> Result<(), Errno> {
         for piece in data.chunks(MAX_EVENT_PAYLOAD) {
-            self.event(b"PayloadChunk", b"application/octet-stream", &[piece])?;
+            self.event(&PAYLOAD_CHUNK, &[piece])?;
         }
         Ok(())
     }
 
     /// Sends one event as one HTTP chunk; `payload` is at most 7 parts.
-    fn event(
-        &self,
-        event_type: &[u8],
-        content_type: &[u8],
-        payload: &[&[u8]],
-    ) -> Result<(), Errno> {
-        let message = Message::new(event_type, content_type, payload);
+    fn event(&self, headers: &'static Headers, payload: &[&[u8]]) -> Result<(), Errno> {
+        let message = Message::new(headers, payload);
         let mut size = [0; SIZE_LINE_LEN];
         let crc = message.crc();
         let mut parts = heapless::Vec::<&[u8], { net::MAX_PARTS }>::new();
+        let [prelude, headers] = message.before();
         let framing = [
             chunked::size_line(message.total_len(), &mut size),
-            message.before(),
+            prelude,
+            headers,
         ];
         let after: [&[u8]; 2] = [&crc, b"\r\n"];
         let all = framing.iter().chain(payload).chain(&after);
         for part in all.filter(|part| !part.is_empty()) {
-            let _ = parts.push(part); // fits: at most 4 + 7 parts
+            let _ = parts.push(part); // fits: at most 5 + 7 parts
         }
         net::send_all(&self.socket, &parts)
     }
@@ -221,7 +223,7 @@ impl Caller {
             log_part[1],
             log_part[2],
         ];
-        self.event(b"InvokeComplete", reply::JSON, &payload)?;
+        self.event(&INVOKE_COMPLETE, &payload)?;
         net::send_all(&self.socket, &[b"0\r\n\r\n"])
     }
 }
