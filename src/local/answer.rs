@@ -2,7 +2,7 @@
 //! response, its error, or one of ours), streamed ones, and refusals; as `Invoke` gives them,
 //! or in event-stream framing for `InvokeWithResponseStream`.
 
-use super::context::{REQUEST_ID_LEN, new_request_id};
+use super::context::REQUEST_ID_LEN;
 use super::reply::{self, Framing, Head};
 use super::request::Refusal;
 use super::tail::{self, Capture};
@@ -360,10 +360,14 @@ impl Destination for Answer {
     }
 }
 
+/// A request id without its NUL.
+fn id(request_id: &[u8; REQUEST_ID_LEN + 1]) -> &[u8] {
+    request_id.split_last().map_or(&[], |(_nul, id)| id)
+}
+
 /// `X-Amz-Invocation-Type: DryRun`: 204, and the handler does not run.
-pub fn dry_run(socket: &Socket) {
-    let mut id = [0; REQUEST_ID_LEN + 1];
-    let headers: [(&[u8], &[u8]); 1] = [(b"X-Amzn-RequestId", new_request_id(&mut id))];
+pub fn dry_run(socket: &Socket, request_id: &[u8; REQUEST_ID_LEN + 1]) {
+    let headers: [(&[u8], &[u8]); 1] = [(b"X-Amzn-RequestId", id(request_id))];
     let mut head = Head::new();
     reply::write_head(
         &mut head,
@@ -379,13 +383,17 @@ pub fn dry_run(socket: &Socket) {
 /// and `{"Type":"User","message":...}`, which the SDKs read), then closes the connection
 /// gently: the caller may still be sending a body we did not read, and closing with unread
 /// bytes would reset the connection and could destroy the answer before the caller reads it.
-pub fn refuse(socket: &Socket, refusal: Refusal, scratch: &mut [u8]) {
+pub fn refuse(
+    socket: &Socket,
+    refusal: Refusal,
+    request_id: &[u8; REQUEST_ID_LEN + 1],
+    scratch: &mut [u8],
+) {
     let (error_type, message) = refusal.error();
     log::line(&[b"refused a request: ", refusal.status()]);
-    let mut id = [0; REQUEST_ID_LEN + 1];
     let (allow, methods) = refusal.allow();
     let headers: [(&[u8], &[u8]); 3] = [
-        (b"X-Amzn-RequestId", new_request_id(&mut id)),
+        (b"X-Amzn-RequestId", id(request_id)),
         (b"x-amzn-ErrorType", error_type),
         (allow, methods),
     ];

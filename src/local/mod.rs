@@ -112,34 +112,36 @@ pub fn serve<const ISOLATE: bool>(
                 continue;
             };
             let started_us = now_us(Clock::Monotonic);
+            // Every answer has a request id, refusals included.
+            let mut id = [0u8; REQUEST_ID_LEN + 1];
+            new_request_id(&mut id);
             let read = read_request(&socket, request);
             let (invoke, event) = match read {
                 Ok(read) => read,
                 Err(None) => continue, // the caller left before its request was complete
                 Err(Some(refusal)) => {
-                    refuse(&socket, refusal, request);
+                    refuse(&socket, refusal, &id, request);
                     continue;
                 }
             };
             let mode = match invoke.invocation_type {
                 InvocationType::DryRun => {
-                    dry_run(&socket);
+                    dry_run(&socket, &id);
                     continue;
                 }
                 InvocationType::Event => Mode::Accepted,
                 InvocationType::RequestResponse if invoke.event_stream => Mode::Events,
                 InvocationType::RequestResponse => Mode::Whole,
             };
-            let mut id = [0u8; REQUEST_ID_LEN + 1];
             // The head (the context's strings) and the event are disjoint: the event is lent
             // mutably (see `handler::call`).
             let Some((head, rest)) = request.split_at_mut_checked(event.start) else {
                 continue;
             };
-            let context = match context(&invoke, head, &function, new_request_id(&mut id)) {
+            let context = match context(&invoke, head, &function, &id[..REQUEST_ID_LEN]) {
                 Ok(context) => context,
                 Err(refusal) => {
-                    refuse(&socket, refusal, request);
+                    refuse(&socket, refusal, &id, request);
                     continue;
                 }
             };
