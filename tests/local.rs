@@ -506,6 +506,26 @@ fn a_failure_mid_stream_ends_it_with_the_error_trailers() {
     .unwrap();
     assert_eq!(error.error_type, "Function.StreamProbe");
     assert_eq!(error.message, "failed mid-stream");
+    // A panic mid-stream ends it the same way, with the panic's message (the watchdog hears
+    // it from the dying process).
+    let answer = server.invoke(b"stream-panic:100");
+    assert_eq!(answer.body.len(), 100);
+    assert_eq!(
+        answer.trailer("Lambda-Runtime-Function-Error-Type"),
+        Some("Runtime.HandlerPanic")
+    );
+    let error = parse_error_trailer(
+        answer
+            .trailer("Lambda-Runtime-Function-Error-Body")
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        error.message.contains("probe panic mid-stream"),
+        "{}",
+        error.message
+    );
+    server.wait_for_log("Status: 200 Error: Runtime.HandlerPanic", 1);
     // The prelude of an HTTP-integration response, byte for byte.
     let answer = server.invoke(b"prelude");
     assert_eq!(
