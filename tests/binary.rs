@@ -21,8 +21,11 @@ use lambda_bootstrap::abi::handler::RawResponse;
 /// 40,960 bytes below with local mode in; it costs more than the room left: see the README).
 /// 52 KiB since the stream writes to a `Sink` interface: every sink's streaming code is now
 /// linked, where naming the sinks in the stream let bootstraps that never stream drop it
-/// (about 4.5 KB; docs/size.md).
-const SIZE_BUDGET: u64 = 53_248;
+/// (about 4.5 KB; docs/size.md). 58 KiB since local mode answers the AWS SDKs as Lambda does
+/// (invocation and log types, `X-Amz-Log-Result`, AWS error shapes, panics answered with their
+/// message, `InvokeWithResponseStream` in event-stream framing with CRC32): 5.6 KB more,
+/// 52,576 -> 58,144 bytes; the build without local mode does not change.
+const SIZE_BUDGET: u64 = 59_392;
 /// The budget of the bootstrap issue, held by the build without local mode
 /// (`--no-default-features`), the smallest bootstrap for production images.
 const MINIMAL_SIZE_BUDGET: u64 = 40_960;

@@ -18,8 +18,10 @@ use std::time::Duration;
 
 use support::*;
 
-/// A bootstrap with musl's printf and malloc linked in for the handler stays small.
-const HANDLER_SIZE_BUDGET: u64 = 72 * 1024;
+/// A bootstrap with musl's printf and malloc linked in for the handler stays small. (78 KiB
+/// since local mode answers the AWS SDKs: 5.6 KB more, as the default bootstrap's; see
+/// tests/binary.rs.)
+const HANDLER_SIZE_BUDGET: u64 = 78 * 1024;
 
 /// Musl's C headers (Debian's musl-tools): handlers are compiled against the libc they run
 /// with. Without them these tests say so and skip; `.ci/run` installs them.

@@ -28,6 +28,22 @@ fn assert_error(answer: &Answer, error_type: &str, message: &str) {
     );
 }
 
+/// Checks a refusal in AWS's error shape, which the SDKs read: the type in `x-amzn-ErrorType`,
+/// `{"Type":"User","message":...}` with a message containing `message`, and a request id.
+fn assert_refusal(answer: &Answer, error_type: &str, message: &str) {
+    assert_eq!(answer.header("x-amzn-errortype"), Some(error_type));
+    let json = answer.json();
+    assert_eq!(json["Type"], "User", "{json}");
+    let text = json["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no message: {json}"));
+    assert!(
+        text.contains(message),
+        "{text:?} should contain {message:?}"
+    );
+    assert!(is_uuid(answer.header("x-amzn-requestid").unwrap()));
+}
+
 #[test]
 fn the_default_handler_answers_with_a_request_id_and_a_log_line() {
     let mut server = LocalServer::start(&bootstrap_program(), &[]);
@@ -36,6 +52,8 @@ fn the_default_handler_answers_with_a_request_id_and_a_log_line() {
     assert_eq!(answer.text(), "Hello: world");
     assert_eq!(answer.header("content-type"), Some("application/json"));
     assert_eq!(answer.header("x-amz-function-error"), None);
+    assert_eq!(answer.header("x-amz-executed-version"), Some("$LATEST"));
+    assert_eq!(answer.header("x-amz-log-result"), None, "only with Tail");
     let id = answer.header("x-amzn-requestid").unwrap().to_string();
     assert!(is_uuid(&id), "{id}");
     let log = server.wait_for_log("REPORT RequestId: ", 1);
@@ -173,29 +191,65 @@ fn an_overrunning_handler_is_stopped_and_the_next_request_is_served() {
     assert_eq!(server.invoke(b"count").text(), "1");
     assert_eq!(server.invoke(b"count").text(), "2");
     server.wait_for_log("timed out after 1 s", 1);
+    server.wait_for_log(&format!("REPORT RequestId: {id} Duration: "), 1);
+    server.wait_for_log("Status: 200 Error: Sandbox.Timedout", 1);
 }
 
 #[test]
 fn a_crash_or_a_panic_is_answered_and_the_server_goes_on() {
     let mut server = LocalServer::start(&probe_program(), &[]);
-    for event in [&b"crash"[..], b"panic"] {
+    for (event, error_type, message) in [
+        (
+            &b"crash"[..],
+            "Runtime.ExitError",
+            "Runtime exited without answering",
+        ),
+        (
+            b"panic",
+            "Runtime.HandlerPanic",
+            "panicked at examples/probe/handler.rs:",
+        ),
+    ] {
         let answer = server.invoke(event);
         assert_eq!(answer.status, 200);
         assert_eq!(answer.header("x-amz-function-error"), Some("Unhandled"));
-        assert_error(
-            &answer,
-            "Runtime.ExitError",
-            "Runtime exited without answering",
+        assert_error(&answer, error_type, message);
+        let id = answer.header("x-amzn-requestid").unwrap();
+        // The watchdog writes the REPORT line the dead server could not.
+        server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+        let log = server.wait_for_log(&format!("Status: 200 Error: {error_type}"), 1);
+        assert!(
+            log.contains(&format!("REPORT RequestId: {id} Duration: ")),
+            "{log}"
         );
         assert_eq!(server.invoke(b"echo").text(), "echo");
     }
+    assert_error(
+        &server.invoke(b"panic"),
+        "Runtime.HandlerPanic",
+        "probe panic",
+    );
     server.wait_for_log("panicked at", 1);
 }
 
 #[test]
 fn wrong_requests_get_json_errors_and_the_server_keeps_serving() {
     let mut server = LocalServer::start(&bootstrap_program(), &[]);
-    let cases: [(&str, String, u16, &str); 8] = [
+    let cases: [(&str, String, u16, &str); 10] = [
+        (
+            "unknown invocation type",
+            format!("POST {INVOKE_PATH} HTTP/1.1\r\nX-Amz-Invocation-Type: Later\r\n\r\n"),
+            400,
+            "InvalidParameterValueException",
+        ),
+        (
+            "Event with a response stream",
+            "POST /2021-11-15/functions/f/response-streaming-invocations HTTP/1.1\r\n\
+             X-Amz-Invocation-Type: Event\r\n\r\n"
+                .into(),
+            400,
+            "InvalidParameterValueException",
+        ),
         (
             "wrong path",
             "POST /2015-03-31/functions/function/invoke HTTP/1.1\r\nContent-Length: 0\r\n\r\n"
@@ -260,8 +314,7 @@ fn wrong_requests_get_json_errors_and_the_server_keeps_serving() {
             Some("application/json"),
             "{what}"
         );
-        assert_eq!(answer.json()["errorType"], error_type, "{what}");
-        assert!(answer.json()["errorMessage"].is_string(), "{what}");
+        assert_refusal(&answer, error_type, "");
         if status == 405 {
             assert_eq!(answer.header("allow"), Some("POST"));
         }
@@ -282,7 +335,7 @@ fn a_body_over_six_megabytes_is_413_with_or_without_expect() {
     // connection before the answer is read.
     let answer = server.invoke(&big);
     assert_eq!(answer.status, 413);
-    assert_error(&answer, "RequestEntityTooLargeException", "6291456 bytes");
+    assert_refusal(&answer, "RequestTooLargeException", "6291456 bytes");
     // With Expect: 100-continue the body is never sent.
     let head = format!(
         "POST {INVOKE_PATH} HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
@@ -460,6 +513,26 @@ fn a_failure_mid_stream_ends_it_with_the_error_trailers() {
     .unwrap();
     assert_eq!(error.error_type, "Function.StreamProbe");
     assert_eq!(error.message, "failed mid-stream");
+    // A panic mid-stream ends it the same way, with the panic's message (the watchdog hears
+    // it from the dying process).
+    let answer = server.invoke(b"stream-panic:100");
+    assert_eq!(answer.body.len(), 100);
+    assert_eq!(
+        answer.trailer("Lambda-Runtime-Function-Error-Type"),
+        Some("Runtime.HandlerPanic")
+    );
+    let error = parse_error_trailer(
+        answer
+            .trailer("Lambda-Runtime-Function-Error-Body")
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        error.message.contains("probe panic mid-stream"),
+        "{}",
+        error.message
+    );
+    server.wait_for_log("Status: 200 Error: Runtime.HandlerPanic", 1);
     // The prelude of an HTTP-integration response, byte for byte.
     let answer = server.invoke(b"prelude");
     assert_eq!(
@@ -743,4 +816,144 @@ fn an_empty_runtime_api_variable_is_local_mode() {
         (200, "Hello: empty".to_string())
     );
     server.wait_for_log("local mode (AWS_LAMBDA_RUNTIME_API is not set)", 1);
+}
+
+/// `InvokeWithResponseStream`'s path.
+const STREAM_PATH: &str = "/2021-11-15/functions/function/response-streaming-invocations";
+
+fn stream_request(headers: &str, event: &str) -> String {
+    format!(
+        "POST {STREAM_PATH} HTTP/1.1\r\n{headers}Content-Length: {}\r\n\r\n{event}",
+        event.len()
+    )
+}
+
+#[test]
+fn event_invocations_are_accepted_then_run_and_dry_runs_are_not_run() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    assert_eq!(server.invoke(b"count").text(), "1");
+    let answer = server.invoke_with(&[("X-Amz-Invocation-Type", "Event")], b"count");
+    assert_eq!(answer.status, 202);
+    assert!(answer.body.is_empty());
+    assert_eq!(answer.header("content-length"), Some("0"));
+    assert_eq!(answer.header("x-amz-executed-version"), Some("$LATEST"));
+    let id = answer.header("x-amzn-requestid").unwrap();
+    assert!(is_uuid(id), "{id}");
+    server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+    server.wait_for_log(" ms Status: 202", 1);
+    assert_eq!(
+        server.invoke(b"count").text(),
+        "3",
+        "the Event invocation ran"
+    );
+    let answer = server.invoke_with(&[("X-Amz-Invocation-Type", "DryRun")], b"count");
+    assert_eq!(answer.status, 204);
+    assert!(answer.body.is_empty());
+    assert_eq!(answer.header("content-length"), None, "a 204 has no length");
+    assert!(is_uuid(answer.header("x-amzn-requestid").unwrap()));
+    assert_eq!(
+        server.invoke(b"count").text(),
+        "4",
+        "the DryRun invocation did not run"
+    );
+}
+
+#[test]
+fn tail_answers_carry_the_end_of_the_invocations_log() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let tail = |answer: &Answer| {
+        let encoded = answer.header("x-amz-log-result").expect("X-Amz-Log-Result");
+        String::from_utf8(decode_base64(encoded).unwrap()).unwrap()
+    };
+    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"log:3");
+    assert_eq!(answer.text(), "logged");
+    assert_eq!(
+        tail(&answer),
+        "probe log line 1\nprobe log line 2\nprobe log line 3\n"
+    );
+    // Only the last 4 KB, as Lambda's; and the whole log still reaches stderr.
+    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"log:1000");
+    let log = tail(&answer);
+    assert_eq!(log.len(), 4096);
+    assert!(log.ends_with("\nprobe log line 999\nprobe log line 1000\n"));
+    server.wait_for_log("probe log line 1000", 1);
+    server.wait_for_log("probe log line ", 3 + 1000);
+    // A timeout's answer has the tail too, the watchdog's line included.
+    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"sleep:20000");
+    assert_error(
+        &answer,
+        "Sandbox.Timedout",
+        "Task timed out after 1.00 seconds",
+    );
+    assert!(
+        tail(&answer).contains(": timed out after 1 s"),
+        "{}",
+        tail(&answer)
+    );
+    // Afterwards stderr is the real one again: no tail without Tail.
+    let answer = server.invoke(b"log:1");
+    assert_eq!(answer.header("x-amz-log-result"), None);
+    server.wait_for_log("probe log line ", 3 + 1000 + 1);
+}
+
+#[test]
+fn response_streams_are_answered_as_event_streams() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let answer = server.send_raw(stream_request("", "stream:100000:4096").as_bytes());
+    assert_eq!(answer.status, 200);
+    assert!(answer.chunked && answer.trailers.is_empty());
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/vnd.amazon.eventstream")
+    );
+    assert_eq!(answer.header("x-amz-executed-version"), Some("$LATEST"));
+    let mut events = decode_events(&answer.body).unwrap();
+    let complete = events.pop().unwrap();
+    assert_eq!(complete.event_type, "InvokeComplete");
+    assert_eq!(complete.content_type, "application/json");
+    assert_eq!(complete.payload, b"{}");
+    assert_eq!(events.len(), 100000 / 4096 + 1, "one event per piece");
+    let mut body = Vec::new();
+    for event in &events {
+        assert_eq!(event.event_type, "PayloadChunk");
+        assert_eq!(event.content_type, "application/octet-stream");
+        body.extend_from_slice(&event.payload);
+    }
+    assert!(body.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8) && body.len() == 100000);
+
+    // A timeout is InvokeComplete's error, as Lambda's.
+    let answer = server.send_raw(stream_request("", "sleep:20000").as_bytes());
+    let events = decode_events(&answer.body).unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let complete: serde_json::Value = serde_json::from_slice(&events[0].payload).unwrap();
+    assert_eq!(complete["ErrorCode"], "Sandbox.Timedout", "{complete}");
+    let details: serde_json::Value =
+        serde_json::from_str(complete["ErrorDetails"].as_str().unwrap()).unwrap();
+    assert!(
+        details["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("Task timed out after 1.00 seconds"),
+        "{details}"
+    );
+
+    // A crash mid-stream cuts the stream: no InvokeComplete, no end of the body.
+    let mut stream = server.connect();
+    stream
+        .write_all(stream_request("", "stream-crash:100").as_bytes())
+        .unwrap();
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
+    assert!(
+        Answer::parse(&bytes).is_err(),
+        "the cut stream looked complete"
+    );
+    assert!(!String::from_utf8_lossy(&bytes).contains("InvokeComplete"));
+    server.wait_for_log("Status: 200 Error: Runtime.ExitError", 1);
+    assert_eq!(
+        server
+            .send_raw(stream_request("", "done").as_bytes())
+            .status,
+        200
+    );
 }

@@ -83,6 +83,20 @@ pub fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<
     if event == b"panic" {
         panic!("probe panic");
     }
+    if let Some(lines) = event.strip_prefix(b"log:") {
+        // `probe log line {i}` on stderr, as handlers log, for `X-Amz-Log-Type: Tail`.
+        for i in 1..=num::ascii_to_u64(lines).unwrap_or(0) {
+            let number = num::u64_to_ascii(i, &mut digits);
+            let mut line: heapless::Vec<u8, 64> = heapless::Vec::new();
+            for part in [&b"probe log line "[..], number, b"\n"] {
+                let _ = line.extend_from_slice(part);
+            }
+            // SAFETY: fd 2 stays open for the process's life; if closed, write fails.
+            let _ = rustix::io::write(unsafe { rustix::stdio::stderr() }, &line);
+        }
+        out.write(b"logged")?;
+        return Ok(());
+    }
     if let Some(name) = event.strip_prefix(b"env:") {
         let mut c_name = [0u8; 256];
         let len = name.len().min(255);

@@ -18,7 +18,7 @@ use lambda_bootstrap::http::chunked::{ChunkError, Dechunker, MAX_LINE, MAX_TRAIL
 use lambda_bootstrap::http::response::{
     self, Framing, HeadError, MAX_HEAD_LEN, MAX_HEADERS, ResponseHead,
 };
-use lambda_bootstrap::local::request::{self as invoke_request, Invoke, Refusal};
+use lambda_bootstrap::local::request::{self as invoke_request, InvocationType, Invoke, Refusal};
 use lambda_bootstrap::{api::endpoint, api::ip, codec::base64, codec::json};
 
 /// Reads control values off the front of the input; missing bytes read as zero.
@@ -1209,4 +1209,21 @@ fn invoke_consistent(data: &[u8], invoke: &Invoke, headers: &[httparse::Header<'
             );
         }
     }
+    // The last of each header decides; any value but Lambda's was refused.
+    let last = |name: &'static str| named(name).last().map(|v| v.trim_ascii());
+    let invocation_type = match last("x-amz-invocation-type") {
+        None | Some(b"RequestResponse") => InvocationType::RequestResponse,
+        Some(b"Event") => InvocationType::Event,
+        Some(b"DryRun") => InvocationType::DryRun,
+        Some(other) => panic!("accepted X-Amz-Invocation-Type {other:?}"),
+    };
+    assert_eq!(invoke.invocation_type, invocation_type);
+    assert!(!(invoke.event_stream && invocation_type == InvocationType::Event));
+    assert_eq!(invoke.tail, last("x-amz-log-type") == Some(b"Tail"));
+    let target = data.split(|&b| b == b' ').find(|w| w.starts_with(b"/"));
+    assert_eq!(
+        invoke.event_stream,
+        target.is_some_and(|t| t.starts_with(b"/2021-11-15/")),
+        "the streaming path"
+    );
 }

@@ -108,6 +108,17 @@ pub fn error_document_cut<'o>(
     }
 }
 
+/// `text` (UTF-8, else `None`) as a quoted JSON string in `out`; `None` if it does not fit.
+/// Local mode puts an error document inside another this way (`InvokeComplete`'s
+/// `ErrorDetails`).
+pub fn string<'o>(text: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
+    let text = core::str::from_utf8(text).ok()?;
+    let mut doc = Document { out, len: 0 };
+    doc.string(text);
+    let len = doc.len;
+    doc.out.get(..len)
+}
+
 /// The content type of a streamed response for a function URL or an HTTP integration.
 pub const HTTP_INTEGRATION_CONTENT_TYPE: &[u8] =
     b"application/vnd.awslambda.http-integration-response";

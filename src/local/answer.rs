@@ -1,103 +1,234 @@
 //! Local mode's answers, written to the caller's connection: whole ones (the handler's
-//! response, its error, or one of ours), streamed ones, and refusals.
+//! response, its error, or one of ours), streamed ones, and refusals; as `Invoke` gives them,
+//! or in event-stream framing for `InvokeWithResponseStream`.
 
-use super::reply;
+use super::context::REQUEST_ID_LEN;
+use super::reply::{self, Framing, Head};
 use super::request::Refusal;
+use super::tail::{self, Capture};
 use super::watchdog::Watchdog;
 use crate::abi::stream::{Broken, Sink, StreamError};
 use crate::api::net::{self, Socket};
+use crate::codec::eventstream::{Headers, Message};
+use crate::codec::json;
 use crate::contract::MustExit;
-use crate::http::HeadBuffer;
 use crate::http::chunked::{self, SIZE_LINE_LEN};
 use crate::runtime::invoke::Destination;
 use crate::sys::log;
 
-use super::context::REQUEST_ID_LEN;
+/// The most payload one event-stream message carries; longer pieces are split.
+const MAX_EVENT_PAYLOAD: usize = 1024 * 1024;
+/// A piece of the response.
+static PAYLOAD_CHUNK: Headers = Headers::new(b"PayloadChunk", b"application/octet-stream");
+/// The end of the response, with its error if it failed and its log's tail if asked.
+static INVOKE_COMPLETE: Headers = Headers::new(b"InvokeComplete", reply::JSON);
 
-/// The connection of the invocation in progress, and its request id.
+/// How the caller asked to be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `Invoke`: the whole answer, or a stream as HTTP chunks with error trailers.
+    Whole,
+    /// `InvokeWithResponseStream`: `PayloadChunk` events, then `InvokeComplete`.
+    Events,
+    /// `Invoke` with `X-Amz-Invocation-Type: Event`: answered 202 before the handler runs;
+    /// what it returns goes nowhere.
+    Accepted,
+}
+
+/// The connection of the invocation in progress, and what its answer needs.
 pub struct Caller {
     pub socket: Socket,
     pub request_id: [u8; REQUEST_ID_LEN],
+    pub mode: Mode,
+    /// When its request was read (monotonic µs), for the `REPORT` line.
+    pub started_us: i64,
+    /// The invocation's log, for `X-Amz-Log-Type: Tail`.
+    pub log: Option<Capture>,
 }
 
 impl Caller {
-    /// Sends a complete answer: 200, the request id, and `body`; with `function_error`, the
-    /// `X-Amz-Function-Error` header that marks a failed invocation.
-    fn send(&self, function_error: bool, body: &[&[u8]]) {
-        let headers = self.headers();
-        let _ = respond(
-            &self.socket,
-            b"200 OK",
-            &headers[..1 + usize::from(function_error)],
-            body,
-        );
+    /// The base64 of the log's end, or nothing without `Tail`.
+    fn log_result<'b>(&self, encoded: &'b mut [u8; tail::ENCODED_LEN]) -> &'b [u8] {
+        self.log.as_ref().map_or(&[], |log| log.tail(encoded))
     }
 
-    /// Sends a runtime error as Lambda words it: `RequestId: ... Error: {message}`.
-    pub fn send_error(&self, error_type: &[u8], message: &[&[u8]]) {
-        let (text, count) = gather::<6>(&[b"RequestId: ", &self.request_id, b" Error: "], message);
-        let _ = respond_error(
-            &self.socket,
-            b"200 OK",
-            &self.headers(),
-            error_type,
-            text.get(..count).unwrap_or(&[]),
-        );
-    }
-
-    /// `X-Amzn-RequestId`, then `X-Amz-Function-Error`, which only failed invocations send.
-    fn headers(&self) -> [(&[u8], &[u8]); 2] {
-        [
+    /// Writes a head with the request id and, for `Invoke`, the log's tail and, for a failed
+    /// invocation, `X-Amz-Function-Error`.
+    fn head(
+        &self,
+        head: &mut Head,
+        status: &[u8],
+        content_type: &[u8],
+        failed: bool,
+        framing: Framing,
+    ) {
+        let mut encoded = [0; tail::ENCODED_LEN];
+        let whole = self.mode == Mode::Whole;
+        let headers: [(&[u8], &[u8]); 3] = [
             (b"X-Amzn-RequestId", &self.request_id),
-            (b"X-Amz-Function-Error", b"Unhandled"),
-        ]
+            (
+                b"X-Amz-Log-Result",
+                if whole {
+                    self.log_result(&mut encoded)
+                } else {
+                    b""
+                },
+            ),
+            (
+                b"X-Amz-Function-Error",
+                if failed { b"Unhandled" } else { b"" },
+            ),
+        ];
+        reply::write_head(head, status, content_type, &headers, framing);
+    }
+
+    /// Sends a whole answer: `body`, the handler's response or, when `error` (its type) is
+    /// given, its error document. `scratch` is room for an event's JSON.
+    fn answer(&self, error: Option<&[u8]>, body: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
+        match self.mode {
+            Mode::Whole => {
+                let mut head = Head::new();
+                let framing = Framing::Length(body.len());
+                self.head(&mut head, b"200 OK", reply::JSON, error.is_some(), framing);
+                net::send_all(&self.socket, &[&head, body])
+            }
+            Mode::Events => {
+                self.start_events()?;
+                match error {
+                    Some(error_type) => self.complete(Some((error_type, body)), scratch),
+                    None => {
+                        self.events(body)?;
+                        self.complete(None, scratch)
+                    }
+                }
+            }
+            Mode::Accepted => Ok(()),
+        }
+    }
+
+    /// Answers a failure the handler did not report, with `message` (in parts).
+    pub fn send_error(&self, error_type: &[u8], message: &[&[u8]]) {
+        let mut text = heapless::Vec::<u8, 2048>::new();
+        for part in message {
+            let _ = text.extend_from_slice(part); // what fits: our text is short, panics are cut
+        }
+        let mut utf8 = [0u8; 2052];
+        let mut document = [0u8; 16 * 1024];
+        let document = json::error_document(error_type, &text, &mut utf8, &mut document);
+        let _ = self.answer(Some(error_type), document, &mut [0u8; 40 * 1024]);
+    }
+
+    /// Ends a started stream with the failure `error_type` and its error `document`.
+    pub fn fail_stream(&self, error_type: &[u8], document: &[u8]) {
+        let mut encoded = [0u8; 24 * 1024];
+        let Some(encoded) = crate::codec::base64::encode(document, &mut encoded) else {
+            return;
+        };
+        let error = StreamError {
+            error_type,
+            document,
+            encoded,
+        };
+        let _ = self.end_stream(b"", Some(error), &mut [0u8; 40 * 1024]);
+    }
+
+    /// Sends `last` and ends a stream, with `error` for a failed invocation.
+    fn end_stream(
+        &self,
+        last: &[u8],
+        error: Option<StreamError<'_>>,
+        scratch: &mut [u8],
+    ) -> Result<(), Errno> {
+        match self.mode {
+            Mode::Whole => {
+                let mut size = [0; SIZE_LINE_LEN];
+                let ending =
+                    chunked::end(last, error.map(|e| (e.error_type, e.encoded)), &mut size);
+                net::send_all(&self.socket, &ending)
+            }
+            Mode::Events => {
+                self.events(last)?;
+                self.complete(error.map(|e| (e.error_type, e.document)), scratch)
+            }
+            Mode::Accepted => Ok(()),
+        }
+    }
+
+    /// Sends the head of an event stream.
+    fn start_events(&self) -> Result<(), Errno> {
+        let mut head = Head::new();
+        self.head(
+            &mut head,
+            b"200 OK",
+            reply::EVENT_STREAM,
+            false,
+            Framing::ChunkedEvents,
+        );
+        net::send_all(&self.socket, &[&head])
+    }
+
+    /// Sends `data` as `PayloadChunk` events (none for no data).
+    fn events(&self, data: &[u8]) -> Result<(), Errno> {
+        for piece in data.chunks(MAX_EVENT_PAYLOAD) {
+            self.event(&PAYLOAD_CHUNK, &[piece])?;
+        }
+        Ok(())
+    }
+
+    /// Sends one event as one HTTP chunk; `payload` is at most 7 parts.
+    fn event(&self, headers: &'static Headers, payload: &[&[u8]]) -> Result<(), Errno> {
+        let message = Message::new(headers, payload);
+        let mut size = [0; SIZE_LINE_LEN];
+        let crc = message.crc();
+        let mut parts = heapless::Vec::<&[u8], { net::MAX_PARTS }>::new();
+        let [prelude, headers] = message.before();
+        let framing = [
+            chunked::size_line(message.total_len(), &mut size),
+            prelude,
+            headers,
+        ];
+        let after: [&[u8]; 2] = [&crc, b"\r\n"];
+        let all = framing.iter().chain(payload).chain(&after);
+        for part in all.filter(|part| !part.is_empty()) {
+            let _ = parts.push(part); // fits: at most 5 + 7 parts
+        }
+        net::send_all(&self.socket, &parts)
+    }
+
+    /// Sends `InvokeComplete`, with the failure's type and document (as `ErrorCode` and
+    /// `ErrorDetails`) and the log's tail (as `LogResult`), and ends the body.
+    fn complete(&self, error: Option<(&[u8], &[u8])>, scratch: &mut [u8]) -> Result<(), Errno> {
+        let mut encoded = [0; tail::ENCODED_LEN];
+        let log = self.log_result(&mut encoded);
+        let error_part: [&[u8]; 4] = match error {
+            Some((error_type, document)) => [
+                b"{\"ErrorCode\":\"",
+                error_type,
+                b"\",\"ErrorDetails\":",
+                json::string(document, scratch).unwrap_or(b"\"error details too large\""),
+            ],
+            None => [b"{", b"", b"", b""],
+        };
+        let log_part: [&[u8]; 3] = match (log.is_empty(), error.is_some()) {
+            (true, _) => [b"", b"", b"}"],
+            (false, true) => [b",\"LogResult\":\"", log, b"\"}"],
+            (false, false) => [b"\"LogResult\":\"", log, b"\"}"],
+        };
+        let payload: [&[u8]; 7] = [
+            error_part[0],
+            error_part[1],
+            error_part[2],
+            error_part[3],
+            log_part[0],
+            log_part[1],
+            log_part[2],
+        ];
+        self.event(&INVOKE_COMPLETE, &payload)?;
+        net::send_all(&self.socket, &[b"0\r\n\r\n"])
     }
 }
 
-/// Sends a whole response: `status`, `headers`, and a JSON body in parts.
-fn respond(
-    socket: &Socket,
-    status: &[u8],
-    headers: &[(&[u8], &[u8])],
-    body: &[&[u8]],
-) -> Result<(), rustix::io::Errno> {
-    let mut head = HeadBuffer::new();
-    let len = body.iter().map(|part| part.len()).sum();
-    reply::write_head(&mut head, status, reply::JSON, headers, Some(len));
-    let (parts, count) = gather::<{ net::MAX_PARTS }>(&[&head], body);
-    net::send_all(socket, parts.get(..count).unwrap_or(&[]))
-}
-
-/// Sends an error document of our own: `{"errorType":..., "errorMessage":...}`. The type and
-/// the message parts are our own text, ids and digits: nothing to escape.
-fn respond_error(
-    socket: &Socket,
-    status: &[u8],
-    headers: &[(&[u8], &[u8])],
-    error_type: &[u8],
-    message: &[&[u8]],
-) -> Result<(), rustix::io::Errno> {
-    let (mut body, count) = gather::<10>(
-        &[b"{\"errorType\":\"", error_type, b"\",\"errorMessage\":\""],
-        message,
-    );
-    if let Some(end) = body.get_mut(count) {
-        *end = b"\"}"; // always room: messages have at most 6 parts
-    }
-    respond(socket, status, headers, body.get(..=count).unwrap_or(&[]))
-}
-
-/// `first` then `rest` in one array of `N` pieces (what does not fit is left out), and how
-/// many pieces it holds.
-fn gather<'p, const N: usize>(first: &[&'p [u8]], rest: &[&'p [u8]]) -> ([&'p [u8]; N], usize) {
-    let mut all: [&[u8]; N] = [b""; N];
-    let mut count = 0;
-    for (slot, piece) in all.iter_mut().zip(first.iter().chain(rest)) {
-        *slot = piece;
-        count += 1;
-    }
-    (all, count)
-}
+type Errno = rustix::io::Errno;
 
 /// The answer to one invocation, buffered or streamed, and the watchdog that must hear of it
 /// before its first byte.
@@ -116,11 +247,30 @@ impl Answer {
         }
     }
 
-    /// The invocation is answered: its watchdog ends.
-    pub fn finish(self) {
+    /// `X-Amz-Invocation-Type: Event`: answers 202 now; the handler's answer goes nowhere.
+    pub fn accept(&mut self) {
+        self.begin();
+        let mut head = Head::new();
+        self.caller.head(
+            &mut head,
+            b"202 Accepted",
+            reply::JSON,
+            false,
+            Framing::Length(0),
+        );
+        let _ = net::send_all(&self.caller.socket, &[&head]);
+    }
+
+    /// The invocation is answered (`error_type` if it failed): its watchdog ends, the
+    /// captured log goes to stderr, and the `REPORT` line follows it.
+    pub fn finish(self, error_type: Option<&[u8]>) {
         if let Some(watchdog) = self.watchdog {
             watchdog.finish();
         }
+        if let Some(log) = &self.caller.log {
+            log.release();
+        }
+        super::report::report(&self.caller, error_type);
     }
 
     fn begin(&mut self) {
@@ -146,30 +296,45 @@ impl Answer {
 impl Sink for Answer {
     fn start(&mut self, content_type: &[u8], data: &[u8]) -> Result<(), Broken> {
         self.begin();
-        let mut head = HeadBuffer::new();
-        let headers: [(&[u8], &[u8]); 1] = [(b"X-Amzn-RequestId", &self.caller.request_id)];
-        reply::write_head(&mut head, b"200 OK", content_type, &headers, None);
-        let mut size = [0; SIZE_LINE_LEN];
-        let (parts, count) = gather::<4>(&[&head], &chunked::frame(data, &mut size));
-        let sent = net::send_all(&self.caller.socket, parts.get(..count).unwrap_or(&[]));
+        let caller = &self.caller;
+        let sent = match caller.mode {
+            Mode::Whole => {
+                let mut head = Head::new();
+                caller.head(&mut head, b"200 OK", content_type, false, Framing::Chunked);
+                let mut size = [0; SIZE_LINE_LEN];
+                let mut parts = heapless::Vec::<&[u8], 4>::new();
+                let _ = parts.push(&head); // fits: 1 + 3 parts
+                for part in chunked::frame(data, &mut size) {
+                    let _ = parts.push(part);
+                }
+                net::send_all(&caller.socket, &parts)
+            }
+            Mode::Events => caller.start_events().and_then(|()| caller.events(data)),
+            Mode::Accepted => Ok(()),
+        };
         sent.map_err(|_| self.broke())
     }
 
     fn send(&mut self, data: &[u8]) -> Result<(), Broken> {
-        let mut size = [0; SIZE_LINE_LEN];
-        net::send_all(&self.caller.socket, &chunked::frame(data, &mut size))
-            .map_err(|_| self.broke())
+        let caller = &self.caller;
+        let sent = match caller.mode {
+            Mode::Whole => {
+                let mut size = [0; SIZE_LINE_LEN];
+                net::send_all(&caller.socket, &chunked::frame(data, &mut size))
+            }
+            Mode::Events => caller.events(data),
+            Mode::Accepted => Ok(()),
+        };
+        sent.map_err(|_| self.broke())
     }
 
     fn end(
         &mut self,
         last: &[u8],
         error: Option<StreamError<'_>>,
-        _: &mut [u8],
+        scratch: &mut [u8],
     ) -> Result<(), MustExit> {
-        let mut size = [0; SIZE_LINE_LEN];
-        let ending = chunked::end(last, error.map(|e| (e.error_type, e.encoded)), &mut size);
-        if net::send_all(&self.caller.socket, &ending).is_err() {
+        if self.caller.end_stream(last, error, scratch).is_err() {
             self.broke();
         }
         Ok(())
@@ -177,35 +342,73 @@ impl Sink for Answer {
 }
 
 impl Destination for Answer {
-    fn respond(&mut self, body: &[u8], _: &mut [u8]) -> Result<(), MustExit> {
+    fn respond(&mut self, body: &[u8], scratch: &mut [u8]) -> Result<(), MustExit> {
         self.begin();
-        self.caller.send(false, &[body]);
+        let _ = self.caller.answer(None, body, scratch);
         Ok(())
     }
 
-    fn fail(&mut self, _: &[u8], document: &[u8], _: &mut [u8]) -> Result<(), MustExit> {
+    fn fail(
+        &mut self,
+        error_type: &[u8],
+        document: &[u8],
+        scratch: &mut [u8],
+    ) -> Result<(), MustExit> {
         self.begin();
-        self.caller.send(true, &[document]);
+        let _ = self.caller.answer(Some(error_type), document, scratch);
         Ok(())
     }
 }
 
-/// Answers a request that is not served, then closes the connection gently: the caller may
-/// still be sending a body we did not read, and closing with unread bytes would reset the
-/// connection and could destroy the answer before the caller reads it.
-pub fn refuse(socket: &Socket, refusal: Refusal, scratch: &mut [u8]) {
+/// A request id without its NUL.
+fn id(request_id: &[u8; REQUEST_ID_LEN + 1]) -> &[u8] {
+    request_id.split_last().map_or(&[], |(_nul, id)| id)
+}
+
+/// `X-Amz-Invocation-Type: DryRun`: 204, and the handler does not run.
+pub fn dry_run(socket: &Socket, request_id: &[u8; REQUEST_ID_LEN + 1]) {
+    let headers: [(&[u8], &[u8]); 1] = [(b"X-Amzn-RequestId", id(request_id))];
+    let mut head = Head::new();
+    reply::write_head(
+        &mut head,
+        b"204 No Content",
+        reply::JSON,
+        &headers,
+        Framing::Nothing,
+    );
+    let _ = net::send_all(socket, &[&head]);
+}
+
+/// Answers a request that is not served, in the shape of AWS's errors (`x-amzn-ErrorType`
+/// and `{"Type":"User","message":...}`, which the SDKs read), then closes the connection
+/// gently: the caller may still be sending a body we did not read, and closing with unread
+/// bytes would reset the connection and could destroy the answer before the caller reads it.
+pub fn refuse(
+    socket: &Socket,
+    refusal: Refusal,
+    request_id: &[u8; REQUEST_ID_LEN + 1],
+    scratch: &mut [u8],
+) {
     let (error_type, message) = refusal.error();
     log::line(&[b"refused a request: ", refusal.status()]);
-    if respond_error(
-        socket,
+    let (allow, methods) = refusal.allow();
+    let headers: [(&[u8], &[u8]); 3] = [
+        (b"X-Amzn-RequestId", id(request_id)),
+        (b"x-amzn-ErrorType", error_type),
+        (allow, methods),
+    ];
+    let body: [&[u8]; 3] = [b"{\"Type\":\"User\",\"message\":\"", message, b"\"}"];
+    let len = body.iter().map(|part| part.len()).sum();
+    let mut head = Head::new();
+    reply::write_head(
+        &mut head,
         refusal.status(),
-        refusal.headers(),
-        error_type,
-        &[message],
-    )
-    .is_err()
-        || refusal == Refusal::Timeout
-    {
+        reply::JSON,
+        &headers,
+        Framing::Length(len),
+    );
+    let sent = net::send_all(socket, &[&head, body[0], body[1], body[2]]);
+    if sent.is_err() || refusal == Refusal::Timeout {
         return;
     }
     let _ = rustix::net::shutdown(socket, rustix::net::Shutdown::Write);

@@ -11,21 +11,28 @@
 //!
 //! Answers are as Lambda's Invoke API gives them: 200 with the handler's bytes; a handler
 //! error as 200 with `X-Amz-Function-Error: Unhandled` and the error document; a streamed
-//! response passed on as it comes, chunked, with the error trailers on failure.
+//! response passed on as it comes, chunked, with the error trailers on failure. Also as
+//! Lambda: `X-Amz-Invocation-Type: Event` (202 at once, then the handler runs) and `DryRun`
+//! (204, it does not), `X-Amz-Log-Type: Tail` (see `tail`), and `InvokeWithResponseStream`
+//! (`POST /2021-11-15/functions/{name}/response-streaming-invocations`), answered in AWS's
+//! event-stream framing, so that the AWS SDKs can call local mode as they call Lambda.
 
 mod answer;
 mod context;
 mod reply;
+mod report;
 pub mod request;
+mod tail;
 mod watchdog;
 
 use core::ffi::c_int;
 use core::ops::Range;
 
 pub use self::answer::Answer;
-use self::answer::{Caller, refuse};
+use self::answer::{Caller, Mode, dry_run, refuse};
 use self::context::{Function, REQUEST_ID_LEN, context, function_arn, new_request_id, timeout_s};
-use self::request::{Invoke, Refusal};
+use self::request::{InvocationType, Invoke, Refusal};
+use self::tail::Capture;
 use self::watchdog::Watchdog;
 use crate::abi::handler::{HandlerFn, InitFn, Outcome};
 use crate::api::client::{self, ClientError};
@@ -35,7 +42,7 @@ use crate::runtime::invoke::{self as one, AnswerBuffers};
 use crate::runtime::trace_env::TraceEnv;
 use crate::sys::clock::{Clock, now_us};
 use crate::sys::process;
-use crate::{api::endpoint, codec::num, http::chunked, http::response, runtime::workers, sys::log};
+use crate::{api::endpoint, http::chunked, http::response, runtime::workers, sys::log};
 
 /// Where local mode listens unless `LAMBDA_LOCAL_ADDRESS` says otherwise.
 pub const DEFAULT_ADDRESS: &str = "0.0.0.0:8080";
@@ -105,25 +112,36 @@ pub fn serve<const ISOLATE: bool>(
                 continue;
             };
             let started_us = now_us(Clock::Monotonic);
+            // Every answer has a request id, refusals included.
+            let mut id = [0u8; REQUEST_ID_LEN + 1];
+            new_request_id(&mut id);
             let read = read_request(&socket, request);
             let (invoke, event) = match read {
                 Ok(read) => read,
                 Err(None) => continue, // the caller left before its request was complete
                 Err(Some(refusal)) => {
-                    refuse(&socket, refusal, request);
+                    refuse(&socket, refusal, &id, request);
                     continue;
                 }
             };
-            let mut id = [0u8; REQUEST_ID_LEN + 1];
+            let mode = match invoke.invocation_type {
+                InvocationType::DryRun => {
+                    dry_run(&socket, &id);
+                    continue;
+                }
+                InvocationType::Event => Mode::Accepted,
+                InvocationType::RequestResponse if invoke.event_stream => Mode::Events,
+                InvocationType::RequestResponse => Mode::Whole,
+            };
             // The head (the context's strings) and the event are disjoint: the event is lent
             // mutably (see `handler::call`).
             let Some((head, rest)) = request.split_at_mut_checked(event.start) else {
                 continue;
             };
-            let context = match context(&invoke, head, &function, new_request_id(&mut id)) {
+            let context = match context(&invoke, head, &function, &id[..REQUEST_ID_LEN]) {
                 Ok(context) => context,
                 Err(refusal) => {
-                    refuse(&socket, refusal, request);
+                    refuse(&socket, refusal, &id, request);
                     continue;
                 }
             };
@@ -131,21 +149,33 @@ pub fn serve<const ISOLATE: bool>(
             trace.set(unsafe { context.trace_id.as_bytes() });
             let mut request_id = [0; REQUEST_ID_LEN];
             request_id.copy_from_slice(&id[..REQUEST_ID_LEN]);
-            let caller = Caller { socket, request_id };
             let place = if ISOLATE { isolate() } else { Place::Here };
             if place == Place::Elsewhere {
                 continue; // served by the child; our copy of the connection closes here
             }
+            let caller = Caller {
+                socket,
+                request_id,
+                mode,
+                started_us,
+                // Before the watchdog's fork: it shares the capture.
+                log: if invoke.tail && mode != Mode::Accepted {
+                    Capture::start()
+                } else {
+                    None
+                },
+            };
             let watchdog = Watchdog::start(&caller, function.timeout_s);
             if watchdog.is_err() {
                 log::text(b"cannot fork the timeout's watchdog; this invocation has no timeout");
             }
             let mut answer = Answer::new(caller, watchdog.ok());
+            if mode == Mode::Accepted {
+                answer.accept();
+            }
             let event = rest.get_mut(..event.len()).unwrap_or_default();
             let invoked = one::invoke(handler, &context, event, &mut answer, answer_buffers);
-            let error_type = invoked.unwrap_or_default();
-            answer.finish();
-            report(&id[..REQUEST_ID_LEN], started_us, error_type);
+            answer.finish(invoked.unwrap_or_default());
             if place == Place::Child {
                 crate::sys::exit(0);
             }
@@ -229,65 +259,4 @@ fn read_request(
         return Err(Some(Refusal::TooLarge));
     }
     Ok((invoke, body))
-}
-
-/// One line per invocation, in the shape of Lambda's `REPORT` lines:
-/// `REPORT RequestId: {id} Duration: 1.23 ms Status: 200 [Error: {type}]`.
-fn report(request_id: &[u8], started_us: i64, error_type: Option<&[u8]>) {
-    let mut whole = [0; num::U64_DIGITS];
-    let mut hundredths = [0; num::U64_DIGITS];
-    let (ms, fraction) = duration_ms(
-        now_us(Clock::Monotonic) - started_us,
-        &mut whole,
-        &mut hundredths,
-    );
-    let (label, error_type) = match error_type {
-        Some(error_type) => (&b" Error: "[..], error_type),
-        None => (&b""[..], &b""[..]),
-    };
-    log::line(&[
-        b"REPORT RequestId: ",
-        request_id,
-        b" Duration: ",
-        ms,
-        fraction,
-        b" ms Status: 200",
-        label,
-        error_type,
-    ]);
-}
-
-/// Microseconds as milliseconds with two decimals: the whole part, and `.` with the decimals.
-fn duration_ms<'d>(
-    us: i64,
-    whole: &'d mut [u8; num::U64_DIGITS],
-    hundredths: &'d mut [u8; num::U64_DIGITS],
-) -> (&'d [u8], &'d [u8]) {
-    let us = us.max(0) as u64;
-    // `1xx`, whose 1 keeps the leading zero of the decimals and then becomes the point.
-    num::u64_to_ascii(100 + us % 1000 / 10, hundredths);
-    let point = num::U64_DIGITS - 3;
-    hundredths[point] = b'.';
-    (num::u64_to_ascii(us / 1000, whole), &hundredths[point..])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_in_milliseconds_with_two_decimals() {
-        for (us, text) in [
-            (0, "0.00"),
-            (1_234, "1.23"),
-            (9, "0.00"),
-            (10, "0.01"),
-            (3_000_000, "3000.00"),
-            (-5, "0.00"),
-        ] {
-            let (mut whole, mut hundredths) = ([0; num::U64_DIGITS], [0; num::U64_DIGITS]);
-            let (ms, fraction) = duration_ms(us, &mut whole, &mut hundredths);
-            assert_eq!([ms, fraction].concat(), text.as_bytes(), "{us} µs");
-        }
-    }
 }

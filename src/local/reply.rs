@@ -5,50 +5,72 @@
 
 use super::request::Refusal;
 use crate::codec::num;
-use crate::http::HeadBuffer;
 
 /// The content type of buffered answers and errors, as Lambda's Invoke API sends.
 pub const JSON: &[u8] = b"application/json";
+/// The content type of `InvokeWithResponseStream`'s answers.
+pub const EVENT_STREAM: &[u8] = b"application/vnd.amazon.eventstream";
 
-/// Writes a response head: status line (`status` is e.g. `200 OK`), `Content-Type`, the
-/// given headers, and `Content-Length`, or, without a length, chunked framing that declares
-/// the streaming error trailers.
+/// Room for a response head: the status line, a few short headers, and the base64 of 4 KiB
+/// of log (`X-Amz-Log-Result`).
+pub const HEAD_LEN: usize = 8 * 1024;
+/// A response head being written.
+pub type Head = heapless::Vec<u8, HEAD_LEN>;
+
+/// How an answer's body is framed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `Content-Length`.
+    Length(usize),
+    /// Chunked, declaring the streaming error trailers.
+    Chunked,
+    /// Chunked, without trailers (event-stream messages).
+    ChunkedEvents,
+    /// No body at all (204).
+    Nothing,
+}
+
+/// Writes a response head: status line (`status` is e.g. `200 OK`), `Content-Type`,
+/// `X-Amz-Executed-Version`, the given headers (those with a value), and the framing's
+/// headers.
 ///
 /// Values are written as given: callers pass only text they made or checked.
 pub fn write_head(
-    head: &mut HeadBuffer,
+    head: &mut Head,
     status: &[u8],
     content_type: &[u8],
     headers: &[(&[u8], &[u8])],
-    content_length: Option<usize>,
+    framing: Framing,
 ) {
     head.clear();
     let mut digits = [0; num::U64_DIGITS];
-    let framing: [&[u8]; 3] = match content_length {
-        Some(len) => [
+    let framing: [&[u8]; 3] = match framing {
+        Framing::Length(len) => [
             b"Content-Length: ",
             num::u64_to_ascii(len as u64, &mut digits),
             b"\r\n",
         ],
-        None => [
+        Framing::Chunked => [
             b"Transfer-Encoding: chunked\r\n",
             b"Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n",
             b"",
         ],
+        Framing::ChunkedEvents => [b"Transfer-Encoding: chunked\r\n", b"", b""],
+        Framing::Nothing => [b"", b"", b""],
     };
     let start: [&[u8]; 5] = [
         b"HTTP/1.1 ",
         status,
-        b"\r\nConnection: close\r\nContent-Type: ",
+        b"\r\nConnection: close\r\nX-Amz-Executed-Version: $LATEST\r\nContent-Type: ",
         content_type,
         b"\r\n",
     ];
     let mut put = |bytes: &[u8]| {
-        // Fits: status lines, content types and ids are short (see the callers).
+        // Fits: status lines, content types, ids and a log tail are short (see the callers).
         let _ = head.extend_from_slice(bytes);
     };
     start.iter().for_each(|part| put(part));
-    for (name, value) in headers {
+    for (name, value) in headers.iter().filter(|(_, value)| !value.is_empty()) {
         put(name);
         put(b": ");
         put(value);
@@ -68,10 +90,11 @@ impl Refusal {
             Refusal::HeadTooLarge => b"431 Request Header Fields Too Large",
             Refusal::TooLarge => b"413 Payload Too Large",
             Refusal::Timeout => b"408 Request Timeout",
+            Refusal::BadParameter => b"400 Bad Request",
         }
     }
 
-    /// The error type and message of the JSON error body.
+    /// The error type (`x-amzn-ErrorType`) and message of the JSON error body.
     pub fn error(self) -> (&'static [u8], &'static [u8]) {
         match self {
             Refusal::NotFound => (
@@ -89,18 +112,22 @@ impl Refusal {
                 b"request head over 64 KiB or 32 headers",
             ),
             Refusal::TooLarge => (
-                b"RequestEntityTooLargeException",
+                b"RequestTooLargeException",
                 b"Request must be smaller than 6291456 bytes for the InvokeFunction operation",
             ),
             Refusal::Timeout => (b"RequestTimeout", b"request incomplete after 10 s"),
+            Refusal::BadParameter => (
+                b"InvalidParameterValueException",
+                b"bad X-Amz-Invocation-Type or X-Amz-Log-Type (or Event for a response stream)",
+            ),
         }
     }
 
-    /// Extra headers: `Allow` says what a 405 would have taken.
-    pub fn headers(self) -> &'static [(&'static [u8], &'static [u8])] {
+    /// An extra header, or an empty one: `Allow` says what a 405 would have taken.
+    pub fn allow(self) -> (&'static [u8], &'static [u8]) {
         match self {
-            Refusal::MethodNotAllowed => &[(b"Allow", b"POST")],
-            _ => &[],
+            Refusal::MethodNotAllowed => (b"Allow", b"POST"),
+            _ => (b"", b""),
         }
     }
 }
@@ -109,9 +136,9 @@ impl Refusal {
 mod tests {
     use super::*;
 
-    fn head(status: &[u8], headers: &[(&[u8], &[u8])], len: Option<usize>) -> String {
-        let mut head = HeadBuffer::new();
-        write_head(&mut head, status, JSON, headers, len);
+    fn head(status: &[u8], headers: &[(&[u8], &[u8])], framing: Framing) -> String {
+        let mut head = Head::new();
+        write_head(&mut head, status, JSON, headers, framing);
         String::from_utf8(head.to_vec()).unwrap()
     }
 
@@ -124,21 +151,26 @@ mod tests {
                     (b"X-Amzn-RequestId", b"id-1"),
                     (b"X-Amz-Function-Error", b"Unhandled")
                 ],
-                Some(17)
+                Framing::Length(17)
             ),
-            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\n\
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Amz-Executed-Version: $LATEST\r\n\
+             Content-Type: application/json\r\n\
              X-Amzn-RequestId: id-1\r\nX-Amz-Function-Error: Unhandled\r\nContent-Length: 17\r\n\r\n"
         );
     }
 
     #[test]
     fn a_streamed_answer_is_chunked_and_declares_the_trailers() {
-        let text = head(b"200 OK", &[], None);
+        let text = head(b"200 OK", &[], Framing::Chunked);
         assert!(text.ends_with(
             "Transfer-Encoding: chunked\r\n\
              Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n"
         ));
         assert!(!text.contains("Content-Length"));
+        let text = head(b"200 OK", &[], Framing::ChunkedEvents);
+        assert!(text.ends_with("Transfer-Encoding: chunked\r\n\r\n"));
+        let text = head(b"204 No Content", &[], Framing::Nothing);
+        assert!(text.ends_with("Content-Type: application/json\r\n\r\n"));
     }
 
     #[test]
@@ -152,12 +184,14 @@ mod tests {
             TooLarge,
             BadClientContext,
             Timeout,
+            BadParameter,
         ] {
             let status = refusal.status();
             assert!(status.starts_with(b"4"), "{refusal:?}");
             let (error_type, message) = refusal.error();
             assert!(!error_type.is_empty() && !message.is_empty());
         }
-        assert_eq!(MethodNotAllowed.headers(), &[(&b"Allow"[..], &b"POST"[..])]);
+        assert_eq!(MethodNotAllowed.allow(), (&b"Allow"[..], &b"POST"[..]));
+        assert_eq!(NotFound.allow().1, b"");
     }
 }

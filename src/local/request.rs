@@ -1,7 +1,9 @@
 //! The request local mode serves, read from an HTTP/1.1 request head: `POST
 //! /2015-03-31/functions/{name}/invocations`, Lambda's Invoke API path, which the official
 //! emulator answers for the name `function` and the AWS SDKs and CLI (pointed at us with
-//! `--endpoint-url`) use with the function's name. Anything else is a [`Refusal`].
+//! `--endpoint-url`) use with the function's name; or `POST
+//! /2021-11-15/functions/{name}/response-streaming-invocations`, `InvokeWithResponseStream`.
+//! Anything else is a [`Refusal`].
 
 use core::ops::Range;
 
@@ -12,6 +14,19 @@ use crate::http::{self, Cursor, HeadStop, Headers, Stop, eq_ignore_case};
 
 const PATH_PREFIX: &[u8] = b"/2015-03-31/functions/";
 const PATH_SUFFIX: &[u8] = b"/invocations";
+const STREAM_PATH_PREFIX: &[u8] = b"/2021-11-15/functions/";
+const STREAM_PATH_SUFFIX: &[u8] = b"/response-streaming-invocations";
+
+/// `X-Amz-Invocation-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvocationType {
+    /// Run and answer (the default).
+    RequestResponse,
+    /// Answer 202 at once, then run.
+    Event,
+    /// Answer 204 and do not run.
+    DryRun,
+}
 
 /// An invocation request whose head is complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +41,12 @@ pub struct Invoke {
     pub trace_id: Option<Range<usize>>,
     /// `X-Amz-Client-Context` (base64), where it is in the buffer.
     pub client_context: Option<Range<usize>>,
+    /// `X-Amz-Invocation-Type`.
+    pub invocation_type: InvocationType,
+    /// `X-Amz-Log-Type: Tail`: the answer carries the end of the invocation's log.
+    pub tail: bool,
+    /// `InvokeWithResponseStream`: the answer is in event-stream framing.
+    pub event_stream: bool,
 }
 
 /// Why a request is not served; each has its status and JSON error (see `reply`).
@@ -46,6 +67,9 @@ pub enum Refusal {
     BadClientContext,
     /// The caller stopped sending before the request was complete.
     Timeout,
+    /// An `X-Amz-Invocation-Type` or `X-Amz-Log-Type` Lambda does not know (or `Event` with
+    /// a response stream, which Lambda does not take).
+    BadParameter,
 }
 
 /// Parses a request head from the start of `buf`. `Ok(None)`: more bytes are needed.
@@ -69,9 +93,9 @@ pub fn parse(buf: &[u8]) -> Result<Option<Invoke>, Refusal> {
             Ok(block) => block,
             Err(stop) => return refused(stop),
         };
-    if !is_invoke_path(path) {
+    let Some(event_stream) = invoke_path(path) else {
         return Err(Refusal::NotFound);
-    }
+    };
     if method != b"POST" {
         return Err(Refusal::MethodNotAllowed);
     }
@@ -81,6 +105,9 @@ pub fn parse(buf: &[u8]) -> Result<Option<Invoke>, Refusal> {
         expect_continue: false,
         trace_id: None,
         client_context: None,
+        invocation_type: InvocationType::RequestResponse,
+        tail: false,
+        event_stream,
     };
     let mut length = None;
     let mut encoded = false;
@@ -105,6 +132,19 @@ pub fn parse(buf: &[u8]) -> Result<Option<Invoke>, Refusal> {
             invoke.trace_id = Some(range_in(buf, header.value));
         } else if eq_ignore_case(name, b"x-amz-client-context") {
             invoke.client_context = Some(range_in(buf, value));
+        } else if eq_ignore_case(name, b"x-amz-invocation-type") {
+            invoke.invocation_type = match value {
+                b"RequestResponse" => InvocationType::RequestResponse,
+                b"Event" if !event_stream => InvocationType::Event,
+                b"DryRun" => InvocationType::DryRun,
+                _ => return Err(Refusal::BadParameter),
+            };
+        } else if eq_ignore_case(name, b"x-amz-log-type") {
+            invoke.tail = match value {
+                b"Tail" => true,
+                b"None" => false,
+                _ => return Err(Refusal::BadParameter),
+            };
         }
     }
     invoke.framing = match (length, encoded) {
@@ -153,15 +193,23 @@ fn word<'b>(line: &mut Cursor<'b>) -> Result<&'b [u8], Stop> {
     }
 }
 
-/// `/2015-03-31/functions/{name}/invocations`, with any query (`?Qualifier=...`) ignored.
-fn is_invoke_path(path: &[u8]) -> bool {
+/// `Some(false)` for `/2015-03-31/functions/{name}/invocations`, `Some(true)` for
+/// `/2021-11-15/functions/{name}/response-streaming-invocations`, with any query
+/// (`?Qualifier=...`) ignored; `None` for any other path.
+fn invoke_path(path: &[u8]) -> Option<bool> {
     let path = path.split(|&b| b == b'?').next().unwrap_or(path);
-    let name_end = path.len().saturating_sub(PATH_SUFFIX.len());
-    let name = path.get(PATH_PREFIX.len()..name_end).unwrap_or_default();
-    path.starts_with(PATH_PREFIX)
-        && path.ends_with(PATH_SUFFIX)
-        && !name.is_empty()
-        && !has_slash(name)
+    let is = |prefix: &[u8], suffix: &[u8]| {
+        let name_end = path.len().saturating_sub(suffix.len());
+        let name = path.get(prefix.len()..name_end).unwrap_or_default();
+        path.starts_with(prefix) && path.ends_with(suffix) && !name.is_empty() && !has_slash(name)
+    };
+    if is(PATH_PREFIX, PATH_SUFFIX) {
+        Some(false)
+    } else if is(STREAM_PATH_PREFIX, STREAM_PATH_SUFFIX) {
+        Some(true)
+    } else {
+        None
+    }
 }
 
 /// Whether `name` has a `/`. A byte loop, not `contains`, which links core's chunked search
@@ -211,6 +259,47 @@ mod tests {
         assert!(got.expect_continue);
         assert_eq!(&text.as_bytes()[got.trace_id.unwrap()], b"Root=1-2-3");
         assert_eq!(&text.as_bytes()[got.client_context.unwrap()], b"eyJ9");
+    }
+
+    #[test]
+    fn invocation_and_log_types_and_the_streaming_path() {
+        let got = invoke(&format!("POST {PATH} HTTP/1.1\r\n\r\n"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.invocation_type, InvocationType::RequestResponse);
+        assert!(!got.tail && !got.event_stream);
+        for (value, expected) in [
+            ("Event", InvocationType::Event),
+            ("DryRun", InvocationType::DryRun),
+            ("RequestResponse", InvocationType::RequestResponse),
+        ] {
+            let text = format!(
+                "POST {PATH} HTTP/1.1\r\nX-Amz-Invocation-Type: {value}\r\nX-Amz-Log-Type: Tail\r\n\r\n"
+            );
+            let got = invoke(&text).unwrap().unwrap();
+            assert_eq!(got.invocation_type, expected);
+            assert!(got.tail);
+        }
+        for header in ["X-Amz-Invocation-Type: event", "X-Amz-Log-Type: tail"] {
+            let text = format!("POST {PATH} HTTP/1.1\r\n{header}\r\n\r\n");
+            assert_eq!(invoke(&text), Err(Refusal::BadParameter), "{header}");
+        }
+        let stream = "/2021-11-15/functions/f/response-streaming-invocations";
+        let got = invoke(&format!("POST {stream}?Qualifier=1 HTTP/1.1\r\n\r\n"))
+            .unwrap()
+            .unwrap();
+        assert!(got.event_stream);
+        let text = format!("POST {stream} HTTP/1.1\r\nX-Amz-Invocation-Type: Event\r\n\r\n");
+        assert_eq!(
+            invoke(&text),
+            Err(Refusal::BadParameter),
+            "no Event for a stream"
+        );
+        let wrong = "/2021-11-15/functions/f/invocations";
+        assert_eq!(
+            invoke(&format!("POST {wrong} HTTP/1.1\r\n\r\n")),
+            Err(Refusal::NotFound)
+        );
     }
 
     #[test]

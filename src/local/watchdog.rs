@@ -6,13 +6,17 @@
 //! A process, not a timer: a handler stuck in a loop or a system call, or one that blocks
 //! signals, cannot stop it. It shares the caller's connection (inherited by the fork), so it
 //! can answer once the server is dead, and it also answers for a server that died without
-//! answering (a crash, a panic, an `exit`).
+//! answering (a crash, a panic, an `exit`), and writes the `REPORT` line the server could not.
 //!
 //! Who answers the caller is decided on a socket pair: the server sends [`ANSWERING`] before
 //! it writes any byte of its answer, and [`DONE`] when it has finished. The watchdog answers
 //! only when the server is dead and never sent [`ANSWERING`]; it reads the channel to its end
 //! after the kill, so a late [`ANSWERING`] is seen. Hence the caller never gets two answers,
 //! or half of one followed by another.
+//!
+//! A panicking server sends [`PANIC`] and the panic's message before it exits (see
+//! `runtime::panic`): the watchdog answers `Runtime.HandlerPanic` with it or, if the answer
+//! was a stream already started, ends that stream with it as the error.
 
 use core::ffi::c_int;
 
@@ -23,13 +27,16 @@ use rustix::time::Timespec;
 use super::answer::Caller;
 
 use crate::api::net::{self, Socket};
+use crate::contract::error_type;
 use crate::sys::clock::{Clock, now_ms};
-use crate::{codec::num, sys::log};
+use crate::{codec::json, codec::num, sys::log};
 
 /// Sent by the server before the first byte of its answer.
 const ANSWERING: u8 = b'A';
 /// Sent by the server when its answer is complete.
 const DONE: u8 = b'D';
+/// Sent by a panicking server, followed by the panic's message to the channel's end.
+const PANIC: u8 = crate::runtime::panic::WITNESS_MARK;
 /// How long a killed server may take to be gone (its end of the channel closed).
 const DEATH_WAIT_MS: i64 = 1000;
 
@@ -53,6 +60,7 @@ impl Watchdog {
             unsafe { rustix::io::close(ours_raw) };
             watch(caller, &theirs, server, timeout_s)
         })?;
+        crate::runtime::panic::set_witness(ours_raw);
         Ok(Watchdog { pid, channel: ours })
     }
 
@@ -63,6 +71,7 @@ impl Watchdog {
 
     /// The answer is complete: the watchdog ends, and is reaped.
     pub fn finish(self) {
+        crate::runtime::panic::set_witness(-1);
         let _ = net::send_all(&self.channel, &[&[DONE]]);
         drop(self.channel);
         crate::sys::process::wait(Some(self.pid));
@@ -74,6 +83,24 @@ impl Watchdog {
 struct Heard {
     answering: bool,
     done: bool,
+    /// A panic's message follows [`PANIC`].
+    panicked: bool,
+    message: heapless::Vec<u8, 1024>,
+}
+
+impl Heard {
+    /// Takes in `bytes` from the channel.
+    fn take(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            if self.panicked {
+                let _ = self.message.push(byte); // what fits: messages are cut to 1 KiB
+            } else {
+                self.answering |= byte == ANSWERING;
+                self.done |= byte == DONE;
+                self.panicked = byte == PANIC;
+            }
+        }
+    }
 }
 
 /// The watchdog's life: wait for [`DONE`], the server's death, or the deadline.
@@ -81,17 +108,38 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64) -> c_in
     let mut heard = Heard::default();
     let deadline = now_ms(Clock::Monotonic).saturating_add(timeout_s.saturating_mul(1000) as i64);
     if listen(channel, deadline, &mut heard) {
-        if !heard.done && !heard.answering {
+        if heard.done {
+            return 0;
+        }
+        let error_type = if heard.panicked {
+            let error_type = error_type::HANDLER_PANIC.as_bytes();
+            if heard.answering {
+                let mut utf8 = [0u8; 1028];
+                let mut document = [0u8; 8 * 1024];
+                let document =
+                    json::error_document(error_type, &heard.message, &mut utf8, &mut document);
+                caller.fail_stream(error_type, document);
+            } else {
+                caller.send_error(error_type, &[&heard.message]);
+            }
+            error_type
+        } else {
             log::line(&[
                 b"request ",
                 &caller.request_id,
                 b": the function's process ended without answering",
             ]);
-            caller.send_error(
-                crate::contract::error_type::EXIT_ERROR.as_bytes(),
-                &[b"Runtime exited without answering; see the log"],
-            );
-        }
+            let error_type = error_type::EXIT_ERROR.as_bytes();
+            if !heard.answering {
+                lambda_error(
+                    caller,
+                    error_type,
+                    &[b"Runtime exited without answering; see the log"],
+                );
+            }
+            error_type
+        };
+        end(caller, error_type);
         return 0;
     }
     let _ = process::kill_process(server, Signal::KILL);
@@ -113,14 +161,41 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64) -> c_in
         seconds,
         b" s; the function's process was killed",
     ]);
+    let error_type = error_type::TIMED_OUT.as_bytes();
     if !heard.answering {
-        caller.send_error(
-            crate::contract::error_type::TIMED_OUT.as_bytes(),
+        lambda_error(
+            caller,
+            error_type,
             &[b"Task timed out after ", seconds, b".00 seconds"],
         );
     }
     // Else the caller got part of an answer, now cut off: closing the connection says so.
+    end(caller, error_type);
     0
+}
+
+/// Answers an error of Lambda's own, worded as Lambda does: `RequestId: ... Error: {message}`.
+fn lambda_error(caller: &Caller, error_type: &[u8], message: &[&[u8]]) {
+    let mut parts: [&[u8]; 6] = [
+        b"RequestId: ",
+        &caller.request_id,
+        b" Error: ",
+        b"",
+        b"",
+        b"",
+    ];
+    for (slot, part) in parts[3..].iter_mut().zip(message) {
+        *slot = part;
+    }
+    caller.send_error(error_type, &parts);
+}
+
+/// What the server would have done after answering: pass the captured log on, and report.
+fn end(caller: &Caller, error_type: &[u8]) {
+    if let Some(log) = &caller.log {
+        log.release();
+    }
+    super::report::report(caller, Some(error_type));
 }
 
 /// Reads the channel until [`DONE`] or its end (`true`), or until the monotonic time
@@ -139,17 +214,11 @@ fn listen(channel: &Socket, until_ms: i64, heard: &mut Heard) -> bool {
         if !matches!(poll(&mut fds, Some(&wait)), Ok(1..)) {
             continue; // the time is up, or a signal came: look at the clock
         }
-        let mut bytes = [0u8; 8];
+        let mut bytes = [0u8; 256];
         match net::recv(channel, &mut bytes) {
             Ok(0) | Err(_) => return true,
             Ok(n) => {
-                let bytes = bytes.get(..n).unwrap_or_default();
-                // Byte loops, not `contains`, which links core's chunked search.
-                #[allow(clippy::manual_contains)]
-                {
-                    heard.answering |= bytes.iter().any(|&b| b == ANSWERING);
-                    heard.done |= bytes.iter().any(|&b| b == DONE);
-                }
+                heard.take(bytes.get(..n).unwrap_or_default());
                 if heard.done {
                     return true;
                 }

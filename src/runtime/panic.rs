@@ -96,6 +96,17 @@ pub fn leave_stream() {
     STREAM_FD.store(-1, Ordering::SeqCst);
 }
 
+/// Local mode: the channel to the invocation's watchdog, or -1. A panic sends
+/// [`WITNESS_MARK`] and its message there, for the watchdog to answer the caller with.
+static WITNESS_FD: AtomicI32 = AtomicI32::new(-1);
+/// What precedes a panic's message on the witness's channel.
+pub const WITNESS_MARK: u8 = b'P';
+
+/// Local mode: from now a panic's message goes to `fd` (-1: nowhere).
+pub fn set_witness(fd: i32) {
+    WITNESS_FD.store(fd, Ordering::SeqCst);
+}
+
 /// The handler returned: a panic now is the runtime's own, with nobody to answer.
 pub fn leave() {
     PHASE.store(IDLE, Ordering::SeqCst);
@@ -111,6 +122,13 @@ pub fn report(info: &PanicInfo<'_>) -> ! {
     }
     let message = describe(info);
     log::line(&[message.as_bytes()]);
+    let witness = WITNESS_FD.load(Ordering::SeqCst);
+    if witness >= 0 {
+        // SAFETY: the witness's channel is open while it is set (`set_witness(-1)` comes
+        // before it closes), and the process exits right after this.
+        let channel = unsafe { rustix::fd::BorrowedFd::borrow_raw(witness) };
+        let _ = net::send_all(channel, &[&[WITNESS_MARK], message.as_bytes()]);
+    }
     if phase == IN_INIT || phase == IN_INVOCATION {
         // SAFETY: the phase was IN_INIT or IN_INVOCATION, so the slot is complete and, the
         // phase now being REPORTING, nothing writes it any more.

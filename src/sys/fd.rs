@@ -37,3 +37,35 @@ impl Drop for Fd {
         unsafe { rustix::io::close(self.0) }
     }
 }
+
+unsafe extern "C" {
+    fn memfd_create(name: *const core::ffi::c_char, flags: core::ffi::c_uint) -> core::ffi::c_int;
+    fn dup(fd: core::ffi::c_int) -> core::ffi::c_int;
+}
+
+/// `MFD_CLOEXEC`.
+const MFD_CLOEXEC: core::ffi::c_uint = 1;
+
+/// Takes a descriptor a libc call just returned, or its errno.
+fn from_call(fd: core::ffi::c_int) -> Result<Fd, rustix::io::Errno> {
+    if fd < 0 {
+        return Err(super::errno());
+    }
+    // SAFETY: the call just returned this descriptor, and nothing else has it.
+    Ok(unsafe { Fd::from_raw(fd) })
+}
+
+/// A new anonymous file in memory (`memfd_create`), closed on exec.
+pub fn memory_file(name: &core::ffi::CStr) -> Result<Fd, rustix::io::Errno> {
+    // SAFETY: `name` is NUL-terminated.
+    from_call(unsafe { memfd_create(name.as_ptr(), MFD_CLOEXEC) })
+}
+
+/// A second descriptor for `fd`'s open file. Not closed on exec: `F_DUPFD_CLOEXEC` through
+/// musl's variadic `fcntl` cost 320 bytes, rustix's (an `OwnedFd`) 2 KB; local mode holds it
+/// only during a `Tail` invocation.
+pub fn duplicate(fd: impl AsFd) -> Result<Fd, rustix::io::Errno> {
+    use rustix::fd::AsRawFd;
+    // SAFETY: `dup` has no preconditions; a bad descriptor is an error.
+    from_call(unsafe { dup(fd.as_fd().as_raw_fd()) })
+}

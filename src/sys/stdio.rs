@@ -1,4 +1,5 @@
-//! Standard input and output, for `bootstrap --invoke`: the event in, the response out.
+//! Standard input and output, for `bootstrap --invoke`: the event in, the response out; and
+//! whole writes to any descriptor.
 
 use rustix::io::{Errno, retry_on_intr};
 
@@ -20,11 +21,15 @@ pub fn read_stdin(buf: &mut [u8]) -> Option<usize> {
 }
 
 /// Writes all of `bytes` to standard output.
-pub fn write_stdout(mut bytes: &[u8]) -> Result<(), Errno> {
+pub fn write_stdout(bytes: &[u8]) -> Result<(), Errno> {
+    // SAFETY: fd 1 stays open for the process's life; if closed, write fails with EBADF.
+    write_all(unsafe { rustix::stdio::stdout() }, bytes)
+}
+
+/// Writes all of `bytes` to `fd`.
+pub fn write_all(fd: impl rustix::fd::AsFd, mut bytes: &[u8]) -> Result<(), Errno> {
     while !bytes.is_empty() {
-        // SAFETY: fd 1 stays open for the process's life; if closed, write fails with EBADF.
-        let stdout = unsafe { rustix::stdio::stdout() };
-        let n = retry_on_intr(|| rustix::io::write(stdout, bytes))?;
+        let n = retry_on_intr(|| rustix::io::write(&fd, bytes))?;
         bytes = bytes.get(n..).unwrap_or_default();
     }
     Ok(())

@@ -206,7 +206,11 @@ impl Answer {
                 chunked: false,
                 trailers: Vec::new(),
             };
-            if let Some(length) = answer.header("content-length") {
+            if status == 204 {
+                if !rest.is_empty() || answer.header("content-length").is_some() {
+                    return Err("a 204 with a body or a length".into());
+                }
+            } else if let Some(length) = answer.header("content-length") {
                 let length: usize = length.parse().map_err(|_| "bad Content-Length")?;
                 if rest.len() != length {
                     return Err(format!(

@@ -24,6 +24,7 @@
 mod base64;
 pub mod elf;
 mod error_body;
+mod eventstream;
 mod local;
 mod process;
 mod procs;
@@ -42,6 +43,7 @@ use std::path::PathBuf;
 pub use {
     base64::decode_base64,
     error_body::{PostedError, parse_error_body, parse_error_trailer},
+    eventstream::{Event, decode_events},
     local::{Answer, INVOKE_PATH, LocalServer},
     process::{Process, runner, shell_wrapper},
     procs::{ProcEntry, children_of, eventually, is_alive, proc_entry},

@@ -1,0 +1,72 @@
+//! The `REPORT` line that ends each invocation's log, as Lambda writes one.
+
+use super::answer::{Caller, Mode};
+use crate::codec::num;
+use crate::sys::clock::{Clock, now_us};
+use crate::sys::log;
+
+/// One line per invocation, in the shape of Lambda's `REPORT` lines:
+/// `REPORT RequestId: {id} Duration: 1.23 ms Status: 200 [Error: {type}]` (202 for an
+/// `Event` invocation). Written by the server, or by the watchdog when the server died.
+pub fn report(caller: &Caller, error_type: Option<&[u8]>) {
+    let mut whole = [0; num::U64_DIGITS];
+    let mut hundredths = [0; num::U64_DIGITS];
+    let (ms, fraction) = duration_ms(
+        now_us(Clock::Monotonic) - caller.started_us,
+        &mut whole,
+        &mut hundredths,
+    );
+    let (label, error_type) = match error_type {
+        Some(error_type) => (&b" Error: "[..], error_type),
+        None => (&b""[..], &b""[..]),
+    };
+    log::line(&[
+        b"REPORT RequestId: ",
+        &caller.request_id,
+        b" Duration: ",
+        ms,
+        fraction,
+        if caller.mode == Mode::Accepted {
+            b" ms Status: 202"
+        } else {
+            b" ms Status: 200"
+        },
+        label,
+        error_type,
+    ]);
+}
+
+/// Microseconds as milliseconds with two decimals: the whole part, and `.` with the decimals.
+fn duration_ms<'d>(
+    us: i64,
+    whole: &'d mut [u8; num::U64_DIGITS],
+    hundredths: &'d mut [u8; num::U64_DIGITS],
+) -> (&'d [u8], &'d [u8]) {
+    let us = us.max(0) as u64;
+    // `1xx`, whose 1 keeps the leading zero of the decimals and then becomes the point.
+    num::u64_to_ascii(100 + us % 1000 / 10, hundredths);
+    let point = num::U64_DIGITS - 3;
+    hundredths[point] = b'.';
+    (num::u64_to_ascii(us / 1000, whole), &hundredths[point..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_milliseconds_with_two_decimals() {
+        for (us, text) in [
+            (0, "0.00"),
+            (1_234, "1.23"),
+            (9, "0.00"),
+            (10, "0.01"),
+            (3_000_000, "3000.00"),
+            (-5, "0.00"),
+        ] {
+            let (mut whole, mut hundredths) = ([0; num::U64_DIGITS], [0; num::U64_DIGITS]);
+            let (ms, fraction) = duration_ms(us, &mut whole, &mut hundredths);
+            assert_eq!([ms, fraction].concat(), text.as_bytes(), "{us} µs");
+        }
+    }
+}
