@@ -137,7 +137,7 @@ fn outcome<'a>(status: c_int, raw: &RawResponse, buf: &'a [u8]) -> Outcome<'a> {
 }
 
 /// Error types become a header value: visible ASCII only, no spaces.
-pub fn is_valid_error_type(error_type: &[u8]) -> bool {
+fn is_valid_error_type(error_type: &[u8]) -> bool {
     !error_type.is_empty()
         && error_type.len() <= MAX_ERROR_TYPE
         && error_type.iter().all(u8::is_ascii_graphic)

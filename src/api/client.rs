@@ -46,14 +46,6 @@ impl ClientError {
             Self::BodyTooLarge => "reply body larger than the buffer",
         }
     }
-
-    /// The system error behind it, if any.
-    pub fn errno(self) -> Option<Errno> {
-        match self {
-            Self::Connect(e) | Self::Send(e) | Self::Recv(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 /// A complete reply: its head, and where its body is in the buffer.

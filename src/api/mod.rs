@@ -11,7 +11,7 @@ use core::ops::Range;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::contract::MustExit;
-use crate::contract::{MAX_EVENT, MAX_REQUEST_ID, error_type, must_exit};
+use crate::contract::{MAX_EVENT, MAX_REQUEST_ID, error_type, header, must_exit};
 
 use crate::abi::context::{RawContext, Str};
 use crate::api::client::{ClientError, Connection, Reply, range_in};
@@ -337,7 +337,7 @@ impl RuntimeApi {
         let endpoint = self.conn.endpoint();
         let path: [&[u8]; 3] = [b"/runtime/invocation/", ids.request_id, b"/response"];
         let headers: [(&str, &[u8]); 5] = [
-            ("Lambda-Runtime-Function-Response-Mode", b"streaming"),
+            (header::RESPONSE_MODE, b"streaming"),
             ("Transfer-Encoding", b"chunked"),
             ("Content-Type", content_type),
             (
@@ -493,7 +493,7 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
 }
 
 /// 2001-01-01T00:00:00Z in Unix epoch milliseconds: no real deadline is earlier.
-pub const EARLIEST_DEADLINE_MS: i64 = 978_307_200_000;
+const EARLIEST_DEADLINE_MS: i64 = 978_307_200_000;
 
 /// The deadline header's value as epoch milliseconds, or 0 ("no deadline") when it is not a
 /// number or cannot be an epoch time: emulators send a duration instead (cargo-lambda:
@@ -540,7 +540,7 @@ fn status_meaning(status: u16) -> &'static [u8] {
     }
 }
 
-pub fn log_client_error(what: &[u8], error: ClientError) {
+fn log_client_error(what: &[u8], error: ClientError) {
     log::line(&[what, b": ", error.message().as_bytes()]);
 }
 

@@ -9,7 +9,7 @@ use core::ffi::CStr;
 pub const MAX_ARG_STRLEN: usize = 131_072;
 
 /// Whether `event` can be passed as an argument.
-pub fn fits(event: &[u8]) -> bool {
+fn fits(event: &[u8]) -> bool {
     event.len() < MAX_ARG_STRLEN && !event.contains(&0)
 }
 

@@ -11,7 +11,7 @@ use core::ffi::CStr;
 /// [`MAX_NAME`] bytes.
 pub const SCRIPT_LEN: usize = 512;
 /// Longest function name accepted.
-pub const MAX_NAME: usize = 256;
+const MAX_NAME: usize = 256;
 
 /// Before the name: gets the event as `$1` (from stdin when it was too large to be an argument,
 /// which a function called in the same shell can always take), then sources the file, which

@@ -41,7 +41,7 @@ use spawn::{Command, STACK_LEN, SpawnError, Stack};
 pub use tail::Tail;
 
 /// Bytes of stderr kept for error messages: as much as a message can hold.
-pub const TAIL_LEN: usize = MAX_RUST_ERROR_MESSAGE;
+const TAIL_LEN: usize = MAX_RUST_ERROR_MESSAGE;
 /// One read of stderr.
 const CHUNK_LEN: usize = 16 * 1024;
 

@@ -16,10 +16,10 @@ use crate::sys::log;
 
 /// The program is killed this long before the invocation's deadline, so that the timeout
 /// error reaches the Runtime API before Lambda's own timeout ends the sandbox.
-pub const DEADLINE_MARGIN_MS: i64 = 20;
+const DEADLINE_MARGIN_MS: i64 = 20;
 /// After the program exits, how long its output may stay open (held by a process that left
 /// its group) before we stop reading it.
-pub const EXIT_GRACE_MS: u64 = 500;
+const EXIT_GRACE_MS: u64 = 500;
 /// Without a pidfd (kernels before 5.2), how often to look whether the program has exited.
 const EXIT_CHECK_MS: u64 = 10;
 

@@ -11,14 +11,14 @@ use rustix::fs::{self, Access, FileType};
 use super::program::PATH_LEN;
 
 /// The shell when `PATH` has no bash.
-pub const SH: &CStr = c"/bin/sh";
+const SH: &CStr = c"/bin/sh";
 /// musl's `PATH` when the variable is not set.
 const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
 
 /// Writes the first `DIR/bash` for the directories of `path` (a `PATH` value) for which
 /// `is_program` holds into `buf`; its length without the NUL. An empty directory is the
 /// working directory, as for `execvp`.
-pub fn search(
+fn search(
     path: &[u8],
     buf: &mut [u8; PATH_LEN],
     is_program: impl Fn(&CStr) -> bool,
