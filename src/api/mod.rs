@@ -31,13 +31,21 @@ pub const REPLY_BUFFER_LEN: usize = 16 * 1024;
 /// Where each Lambda header's value is in the receive buffer.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct NextHeaders {
+    /// `Lambda-Runtime-Aws-Request-Id`.
     pub request_id: Option<Range<usize>>,
+    /// `Lambda-Runtime-Deadline-Ms`.
     pub deadline_ms: Option<Range<usize>>,
+    /// `Lambda-Runtime-Invoked-Function-Arn`.
     pub invoked_function_arn: Option<Range<usize>>,
+    /// `Lambda-Runtime-Trace-Id`.
     pub trace_id: Option<Range<usize>>,
+    /// `Lambda-Runtime-Client-Context`.
     pub client_context: Option<Range<usize>>,
+    /// `Lambda-Runtime-Cognito-Identity`.
     pub cognito_identity: Option<Range<usize>>,
+    /// `Lambda-Runtime-Aws-Tenant-Id`.
     pub tenant_id: Option<Range<usize>>,
+    /// `Lambda-Runtime-Invocation-Id`.
     pub invocation_id: Option<Range<usize>>,
     /// Two `Lambda-Runtime-Aws-Request-Id` headers: if they differ, which invocation this is
     /// cannot be told, and answering under either id could answer another invocation. (The
@@ -135,6 +143,7 @@ pub fn is_valid_invocation_id(id: &[u8]) -> bool {
 /// What identifies an invocation in the posts that answer it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ids<'b> {
+    /// The request id, the path of every post.
     pub request_id: &'b [u8],
     /// Empty when the platform sent none.
     pub invocation_id: &'b [u8],
@@ -143,7 +152,9 @@ pub struct Ids<'b> {
 /// An event to hand to the handler.
 #[derive(Debug)]
 pub struct Invocation<'b> {
+    /// What the answer must name.
     pub ids: Ids<'b>,
+    /// The context handed to the handler.
     pub context: RawContext,
     /// The event, lent mutably: see `handler::call`.
     pub event: &'b mut [u8],
@@ -152,11 +163,15 @@ pub struct Invocation<'b> {
 /// What a `/next` reply asks of the loop.
 #[derive(Debug)]
 pub enum Next<'b> {
+    /// An event to run the handler on.
     Invocation(Invocation<'b>),
     /// An invocation we cannot run: answer it with this error.
     Refuse {
+        /// The invocation to answer.
         ids: Ids<'b>,
+        /// The error type to post.
         error_type: &'static [u8],
+        /// The error message to post.
         message: &'static [u8],
     },
     /// Nothing to answer (the reason was logged); ask again.
@@ -172,12 +187,14 @@ pub enum NextError {
     Exit,
 }
 
+/// The Runtime API's requests over one connection, with the buffer their heads are written in.
 pub struct RuntimeApi {
     conn: Connection,
     head: RequestHead,
 }
 
 impl RuntimeApi {
+    /// The API over `conn`.
     pub fn new(conn: Connection) -> Self {
         RuntimeApi {
             conn,

@@ -10,6 +10,7 @@ use crate::codec::num;
 /// an error type (128), an invocation id (256) and fixed text.
 pub const MAX_REQUEST_HEAD: usize = 2048;
 
+/// A request head being written: a fixed buffer, no heap.
 pub type RequestHead = heapless::Vec<u8, MAX_REQUEST_HEAD>;
 
 /// The API version every path starts with.

@@ -29,6 +29,7 @@ unsafe extern "C" {
     static mut environ: *mut *mut c_char;
 }
 
+/// Keeps `_X_AMZN_TRACE_ID` in the environment in step with each invocation's trace header.
 pub struct TraceEnv {
     entry: &'static mut [u8; ENTRY_LEN],
     table: &'static mut [*mut c_char; MAX_VARIABLES],
