@@ -39,16 +39,24 @@ pub enum Failure<'a> {
     /// Killed at the deadline of invocation `request_id`, which had `timeout_ms` to run (from
     /// when it arrived to its deadline: about the function's timeout).
     TimedOut {
+        /// The invocation's id.
         request_id: &'a [u8],
+        /// How long it had, in milliseconds.
         timeout_ms: u64,
     },
     /// Killed for writing more than `limit` bytes to stdout.
-    TooLarge { limit: usize },
+    TooLarge {
+        /// The response buffer's size.
+        limit: usize,
+    },
     /// Exited with this status without reading the event from stdin, when the event of
     /// `event_len` bytes was no argument either.
     EventUntouched {
+        /// Its exit status.
         status: i32,
+        /// The event's size.
         event_len: usize,
+        /// Why the event was not passed as an argument.
         why: NotAnArgument,
     },
 }

@@ -30,6 +30,7 @@ pub enum Budget {
     Unlimited,
     /// The deadline (less the margin) has passed already.
     Expired,
+    /// This many milliseconds are left.
     Ms(u64),
 }
 
@@ -53,7 +54,12 @@ pub enum Ending {
     /// The program ended (its output was read to the end, or for [`EXIT_GRACE_MS`]).
     /// `event_untouched`: it had no argument and read not a byte of its stdin (see
     /// `Child::event_reader`), so it cannot have seen the event.
-    Exited { exit: Exit, event_untouched: bool },
+    Exited {
+        /// How it ended.
+        exit: Exit,
+        /// It cannot have seen the event.
+        event_untouched: bool,
+    },
     /// Killed at the deadline.
     TimedOut,
     /// Killed for writing more than the response buffer holds.
@@ -293,7 +299,9 @@ fn has_exited(pid: Pid) -> bool {
 /// How the program ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
+    /// It exited with this status.
     Status(i32),
+    /// This signal killed it.
     Signal(i32),
     /// It could not be reaped (cannot happen: only we reap it).
     Unknown,
