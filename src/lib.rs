@@ -60,7 +60,7 @@ pub use abi::stream::Broken;
 /// With feature `json`, `main!(json handle)` (or `json handle, init = init`) takes a typed
 /// handler, `fn handle(ctx: &Context, event: E) -> Result<R, Error>`: the event is
 /// deserialized into `E`, borrowing from the event buffer, and `R` is written as JSON (see
-/// [`typed`]). `main!(json stream handle)` takes
+/// the `typed` module). `main!(json stream handle)` takes
 /// `fn handle(ctx: &Context, event: E, out: &mut Response) -> Result<(), Error>`, for a typed
 /// event with a written or streamed answer.
 ///
@@ -206,7 +206,8 @@ macro_rules! main {
              aarch64-unknown-linux-musl (`--target`, or `[build] target` in .cargo/config.toml, as \
              the repository's template/ does)"
         );
-        #[cfg(not(panic = "abort"))]
+        // Not under rustdoc, which is not given the profile's `panic` setting.
+        #[cfg(all(not(panic = "abort"), not(doc)))]
         compile_error!(
             "a no_std bootstrap cannot unwind: set `panic = \"abort\"` in [profile.release] and \
              [profile.dev] of Cargo.toml (see the repository's template/Cargo.toml)"

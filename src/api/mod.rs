@@ -387,7 +387,7 @@ impl RuntimeApi {
         self.conn.send(parts)
     }
 
-    /// Reads the reply to a streamed response whose end was sent, as [`RuntimeApi::post`]
+    /// Reads the reply to a streamed response whose end was sent, as `RuntimeApi::post`
     /// reads any post's.
     pub fn stream_reply(&mut self, request_id: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
         let result = self.conn.receive(reply);

@@ -8,7 +8,7 @@
 use core::ffi::CStr;
 
 /// Room for the shell's `-c` text: the fixed parts and a function name of up to
-/// [`MAX_NAME`] bytes.
+/// `MAX_NAME` (256) bytes.
 pub const SCRIPT_LEN: usize = 512;
 /// Longest function name accepted.
 const MAX_NAME: usize = 256;

@@ -51,7 +51,7 @@ pub fn budget(deadline_ms: i64, now_ms: i64) -> Budget {
 /// How the run ended.
 #[derive(Debug, Clone, Copy)]
 pub enum Ending {
-    /// The program ended (its output was read to the end, or for [`EXIT_GRACE_MS`]).
+    /// The program ended (its output was read to the end, or for `EXIT_GRACE_MS`).
     /// `event_untouched`: it had no argument and read not a byte of its stdin (see
     /// `Child::event_reader`), so it cannot have seen the event.
     Exited {

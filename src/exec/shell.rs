@@ -46,7 +46,7 @@ fn search(
     None
 }
 
-/// Writes bash's path from `PATH`, else [`SH`], NUL-terminated, into `buf`; its length
+/// Writes bash's path from `PATH`, else `/bin/sh`, NUL-terminated, into `buf`; its length
 /// without the NUL.
 pub fn find(buf: &mut [u8; PATH_LEN]) -> usize {
     let path = crate::sys::env::var(c"PATH").unwrap_or(DEFAULT_PATH);

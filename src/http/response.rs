@@ -42,7 +42,7 @@ pub struct ResponseHead {
 pub enum HeadError {
     /// Not an HTTP/1.x response head.
     Malformed,
-    /// More than [`MAX_HEADERS`](super::MAX_HEADERS) headers.
+    /// More than [`super::MAX_HEADERS`] headers.
     TooManyHeaders,
     /// A `1xx` answer: we never ask for one.
     Interim,
