@@ -2,7 +2,8 @@
 //!
 //! The modules are layers; each uses only the ones listed before it:
 //! - [`sys`]: the process and the system (arguments, exit, environment, clocks, descriptors,
-//!   standard streams, the log, fork and wait, the statics that hold the buffers);
+//!   the standard descriptors and streams, the log, fork and wait, the statics that hold the
+//!   buffers);
 //! - [`codec`]: sans-IO encodings (numbers, base64, JSON error documents);
 //! - [`contract`]: Lambda's contract: limits, error types and header names, stated once;
 //! - [`http`]: sans-IO HTTP/1.1: head parsing, response heads, chunked bodies;
@@ -13,11 +14,19 @@
 //! - [`runtime`]: the loop (`GET /next`, handler, post), `--invoke`, panics, workers;
 //! - `local` (feature `local-mode`, on by default): the built-in emulator, which serves
 //!   Lambda's Invoke API when `AWS_LAMBDA_RUNTIME_API` is unset;
-//! - [`exec`]: exec mode's handler (`bootstrap-exec`), a program run per invocation.
+//! - [`exec`]: exec mode's handler (`bootstrap-exec`), a program run per invocation;
+//! - `typed` (feature `json`): typed handlers, `main!(json ...)`: the event deserialized in
+//!   place, the result serialized (uses `abi` and `codec` only);
+//! - `events` (feature `events`): borrowed types for the events most functions serve, over
+//!   `typed`.
 //!
-//! `codec`, `contract`, `http` and most of `api` and `abi` are sans-IO: bytes in, values out,
-//! tested without sockets. The I/O is in `sys`, `api::net`, `api::client`, `runtime`,
-//! `local`'s server and `exec`'s process handling.
+//! Sans-IO (bytes in, values out, tested without sockets): `codec`, `contract`, `http`,
+//! `typed`, `events`, and in `api` the parsers (`endpoint`, `ip`), the request heads
+//! (`api::request`) and the capture of `/next`'s headers ([`api::NextHeaders`]). The I/O:
+//! `sys`; in `api`, the socket (`api::net`), the connection (`api::client`) and the requests
+//! ([`api::RuntimeApi`]); `abi::stream`, which writes through the [`abi::stream::Sink`] it is
+//! given and logs; `runtime`; `local`; `exec`'s process handling. The rest of `abi` only
+//! hands bytes between the runtime and the handler.
 #![cfg_attr(not(test), no_std)]
 
 pub mod abi;
