@@ -28,6 +28,8 @@
 //! given and logs; `runtime`; `local`; `exec`'s process handling. The rest of `abi` only
 //! hands bytes between the runtime and the handler.
 #![cfg_attr(not(test), no_std)]
+// Every public item says what it is for; `cargo clippy -- -D warnings` makes a gap an error.
+#![warn(missing_docs)]
 
 pub mod abi;
 pub mod api;
