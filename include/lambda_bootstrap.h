@@ -36,8 +36,10 @@
 extern "C" {
 #endif
 
-/* A byte string borrowed from the runtime. `ptr[len]` is always NUL, so `ptr` is also a C
- * string; an absent value is the empty string, never NULL. */
+/* A byte string: `len` bytes at `ptr`. Every lb_str in the context the runtime lends is also
+ * NUL-terminated (`ptr[len]` is NUL, so `ptr` is a C string), and an absent value there is
+ * the empty string, never NULL. The lb_strs a handler gives (error_type, content_type,
+ * headers and cookies) need no NUL: the runtime reads `len` bytes. */
 typedef struct {
     const char *ptr;
     size_t len;

@@ -2,7 +2,8 @@
 //!
 //! The modules are layers; each uses only the ones listed before it:
 //! - [`sys`]: the process and the system (arguments, exit, environment, clocks, descriptors,
-//!   standard streams, the log, fork and wait, the statics that hold the buffers);
+//!   the standard descriptors and streams, the log, fork and wait, the statics that hold the
+//!   buffers);
 //! - [`codec`]: sans-IO encodings (numbers, base64, JSON error documents);
 //! - [`contract`]: Lambda's contract: limits, error types and header names, stated once;
 //! - [`http`]: sans-IO HTTP/1.1: head parsing, response heads, chunked bodies;
@@ -13,12 +14,22 @@
 //! - [`runtime`]: the loop (`GET /next`, handler, post), `--invoke`, panics, workers;
 //! - `local` (feature `local-mode`, on by default): the built-in emulator, which serves
 //!   Lambda's Invoke API when `AWS_LAMBDA_RUNTIME_API` is unset;
-//! - [`exec`]: exec mode's handler (`bootstrap-exec`), a program run per invocation.
+//! - [`exec`]: exec mode's handler (`bootstrap-exec`), a program run per invocation;
+//! - `typed` (feature `json`): typed handlers, `main!(json ...)`: the event deserialized in
+//!   place, the result serialized (uses `abi` and `codec` only);
+//! - `events` (feature `events`): borrowed types for the events most functions serve, over
+//!   `typed`.
 //!
-//! `codec`, `contract`, `http` and most of `api` and `abi` are sans-IO: bytes in, values out,
-//! tested without sockets. The I/O is in `sys`, `api::net`, `api::client`, `runtime`,
-//! `local`'s server and `exec`'s process handling.
+//! Sans-IO (bytes in, values out, tested without sockets): `codec`, `contract`, `http`,
+//! `typed`, `events`, and in `api` the parsers (`endpoint`, `ip`), the request heads
+//! (`api::request`) and the capture of `/next`'s headers ([`api::NextHeaders`]). The I/O:
+//! `sys`; in `api`, the socket (`api::net`), the connection (`api::client`) and the requests
+//! ([`api::RuntimeApi`]); `abi::stream`, which writes through the [`abi::stream::Sink`] it is
+//! given and logs; `runtime`; `local`; `exec`'s process handling. The rest of `abi` only
+//! hands bytes between the runtime and the handler.
 #![cfg_attr(not(test), no_std)]
+// Every public item says what it is for; `cargo clippy -- -D warnings` makes a gap an error.
+#![warn(missing_docs)]
 
 pub mod abi;
 pub mod api;
@@ -60,7 +71,7 @@ pub use abi::stream::Broken;
 /// With feature `json`, `main!(json handle)` (or `json handle, init = init`) takes a typed
 /// handler, `fn handle(ctx: &Context, event: E) -> Result<R, Error>`: the event is
 /// deserialized into `E`, borrowing from the event buffer, and `R` is written as JSON (see
-/// [`typed`]). `main!(json stream handle)` takes
+/// the `typed` module). `main!(json stream handle)` takes
 /// `fn handle(ctx: &Context, event: E, out: &mut Response) -> Result<(), Error>`, for a typed
 /// event with a written or streamed answer.
 ///
@@ -206,7 +217,8 @@ macro_rules! main {
              aarch64-unknown-linux-musl (`--target`, or `[build] target` in .cargo/config.toml, as \
              the repository's template/ does)"
         );
-        #[cfg(not(panic = "abort"))]
+        // Not under rustdoc, which is not given the profile's `panic` setting.
+        #[cfg(all(not(panic = "abort"), not(doc)))]
         compile_error!(
             "a no_std bootstrap cannot unwind: set `panic = \"abort\"` in [profile.release] and \
              [profile.dev] of Cargo.toml (see the repository's template/Cargo.toml)"

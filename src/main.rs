@@ -3,8 +3,8 @@
 //! it calls the C-ABI `handler` (and `handler_init`, if defined) linked in from that file;
 //! with `LAMBDA_ISOLATE=1` too, each invocation runs in a child forked for it.
 //!
-//! The loop itself is `lambda_bootstrap::runtime::serve` (src/runtime.rs); `main!` defines the
-//! process entry point that calls it.
+//! The loop itself is in `lambda_bootstrap::runtime` (src/runtime/mod.rs); `main!` defines the
+//! process entry point, which calls `lambda_bootstrap::runtime::main`.
 #![no_std]
 #![no_main]
 

@@ -1,26 +1,33 @@
 //! The invocation context, in the C layout handlers receive and as a Rust view of it.
 //!
 //! Every string points into the runtime's receive buffer, where it arrived as a header value;
-//! nothing is copied. The runtime writes a NUL after each value, so C code may also use
-//! `ptr` as a C string. Absent headers are empty strings, never null pointers.
+//! nothing is copied. Whoever makes a context (the Runtime API client, local mode, `--invoke`)
+//! writes a NUL after each value, so C code may also use `ptr` as a C string. Absent headers
+//! are empty strings, never null pointers. That promise is the context's, not [`Str`]'s: the
+//! strings a handler gives back (an error type, a content type, streamed headers) need no NUL.
 
 use core::ffi::c_char;
 
-/// A borrowed byte string: `lb_str` in C. `ptr[len]` is always NUL.
+/// A borrowed byte string: `lb_str` in C. In a [`RawContext`], `ptr[len]` is NUL; elsewhere
+/// (what a handler sets in its response) it need not be.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct Str {
+    /// The first byte; never null.
     pub ptr: *const c_char,
+    /// Bytes at `ptr`, not counting any NUL.
     pub len: usize,
 }
 
 impl Str {
+    /// The empty string: a static `""`, so `ptr` is a C string too.
     pub const EMPTY: Str = Str {
         ptr: c"".as_ptr(),
         len: 0,
     };
 
-    /// `bytes` must be followed by a NUL in memory (the caller wrote one).
+    /// A view of `bytes`. For a context string, the caller must have written a NUL right after
+    /// `bytes` (see the module's documentation).
     pub fn new(bytes: &[u8]) -> Str {
         Str {
             ptr: bytes.as_ptr().cast(),
@@ -28,6 +35,8 @@ impl Str {
         }
     }
 
+    /// The bytes (without any NUL).
+    ///
     /// # Safety
     /// `ptr` must point to `len` readable bytes that live for `'a`.
     pub unsafe fn as_bytes<'a>(&self) -> &'a [u8] {
@@ -39,7 +48,7 @@ impl Str {
     }
 }
 
-/// `lb_context` in C.
+/// `lb_context` in C. Every [`Str`] in it is followed by a NUL (see the module).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct RawContext {
@@ -63,6 +72,7 @@ pub struct RawContext {
 }
 
 impl RawContext {
+    /// A context without any header: every string empty, no deadline.
     pub const EMPTY: RawContext = RawContext {
         request_id: Str::EMPTY,
         deadline_ms: 0,
@@ -78,18 +88,27 @@ impl RawContext {
 /// The context as Rust handlers see it. Optional headers are `None` when absent.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
+    /// `Lambda-Runtime-Aws-Request-Id`: the invocation's id.
     pub request_id: &'a str,
     /// Unix epoch milliseconds; 0 when the platform sent none.
     pub deadline_ms: i64,
+    /// `Lambda-Runtime-Invoked-Function-Arn`: the function (and alias or version) invoked.
     pub invoked_function_arn: &'a str,
+    /// `Lambda-Runtime-Trace-Id`: the X-Ray trace header.
     pub trace_id: Option<&'a str>,
+    /// `Lambda-Runtime-Client-Context`: the mobile SDK's client context, JSON.
     pub client_context: Option<&'a str>,
+    /// `Lambda-Runtime-Cognito-Identity`: the Cognito identity, JSON.
     pub cognito_identity: Option<&'a str>,
+    /// `Lambda-Runtime-Aws-Tenant-Id`, in tenant isolation mode.
     pub tenant_id: Option<&'a str>,
+    /// `Lambda-Runtime-Invocation-Id`, on newer platforms.
     pub invocation_id: Option<&'a str>,
 }
 
 impl<'a> Context<'a> {
+    /// The Rust view of `raw`, borrowing its strings.
+    ///
     /// # Safety
     /// Every `Str` in `raw` must satisfy [`Str::as_bytes`] for `'a` and be UTF-8, as the
     /// runtime guarantees (it checked each header value once, when it received it).

@@ -122,6 +122,7 @@ impl Message {
         })
     }
 
+    /// The message's text.
     pub fn as_str(&self) -> &str {
         let bytes = match &self.0 {
             // SAFETY: `ptr` and `len` describe a `&'static str` or the UTF-8 that `stored` copied

@@ -47,9 +47,13 @@ const RESPONSE_TOO_LARGE_MESSAGE: &[u8] =
 /// What a handler call came to, borrowing the response buffer.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome<'a> {
+    /// The handler answered with these bytes.
     Success(&'a [u8]),
+    /// The handler failed, or said its response is too large.
     Failure {
+        /// The error type; `Function.Error` where the handler's is empty or not a header value.
         error_type: &'a [u8],
+        /// The error message, as written in the buffer.
         message: &'a [u8],
     },
 }
@@ -137,7 +141,7 @@ fn outcome<'a>(status: c_int, raw: &RawResponse, buf: &'a [u8]) -> Outcome<'a> {
 }
 
 /// Error types become a header value: visible ASCII only, no spaces.
-pub fn is_valid_error_type(error_type: &[u8]) -> bool {
+fn is_valid_error_type(error_type: &[u8]) -> bool {
     !error_type.is_empty()
         && error_type.len() <= MAX_ERROR_TYPE
         && error_type.iter().all(u8::is_ascii_graphic)
@@ -158,6 +162,7 @@ pub struct Response<'a> {
 pub struct TooLarge;
 
 impl<'a> Response<'a> {
+    /// An empty response over `buf`, with no stream: [`Response::stream`] then fails (tests).
     pub fn new(buf: &'a mut [u8]) -> Self {
         Response {
             buf,
@@ -222,10 +227,12 @@ impl<'a> Response<'a> {
         &self.buf[..self.len]
     }
 
+    /// Bytes written so far.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether nothing is written.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -235,6 +242,7 @@ impl<'a> Response<'a> {
         self.len = self.len.min(len);
     }
 
+    /// Forgets what was written.
     pub fn clear(&mut self) {
         self.len = 0;
     }

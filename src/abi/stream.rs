@@ -12,14 +12,11 @@
 
 use core::ffi::c_void;
 
-use crate::codec::{base64, json};
-use crate::contract::{MAX_CONTENT_TYPE, MAX_ERROR_TYPE, MAX_TRAILER_MESSAGE, MustExit};
+use crate::codec::json;
+use crate::contract::{MAX_CONTENT_TYPE, MAX_TRAILER_MESSAGE, MustExit};
 use crate::sys::log;
 
 const DEFAULT_CONTENT_TYPE: &[u8] = b"application/octet-stream";
-/// Room for the base64 of an error document with a [`MAX_TRAILER_MESSAGE`] message.
-pub const TRAILER_BODY_LEN: usize =
-    base64::encoded_len(6 * (MAX_TRAILER_MESSAGE + MAX_ERROR_TYPE) + 64);
 
 /// The stream cannot go on: the connection failed, or stdout is closed. What was sent is all
 /// the caller gets; the runtime logs it and serves the next invocation.
@@ -221,6 +218,7 @@ impl Sink for Nowhere {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::base64;
 
     #[test]
     fn content_types_that_cannot_be_a_header_value_become_the_default() {

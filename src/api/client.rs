@@ -21,19 +21,26 @@ use crate::http::response::{self, Framing, HeadError, ResponseHead};
 /// Why an exchange failed. The connection is closed after any of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientError {
+    /// `connect` failed.
     Connect(Errno),
+    /// Sending the request failed.
     Send(Errno),
+    /// Reading the reply failed.
     Recv(Errno),
     /// The server closed the connection before the reply was complete.
     Closed,
+    /// The reply's head is longer than [`MAX_HEAD_LEN`](response::MAX_HEAD_LEN).
     HeadTooLong,
+    /// The reply's head is refused.
     Head(HeadError),
+    /// The reply's chunked body cannot be decoded.
     Chunked(ChunkError),
     /// The reply's body does not fit in the buffer. The head was parsed (and inspected).
     BodyTooLarge,
 }
 
 impl ClientError {
+    /// What went wrong, in words, for the log.
     pub fn message(self) -> &'static str {
         match self {
             Self::Connect(_) => "cannot connect to the Runtime API",
@@ -46,20 +53,14 @@ impl ClientError {
             Self::BodyTooLarge => "reply body larger than the buffer",
         }
     }
-
-    /// The system error behind it, if any.
-    pub fn errno(self) -> Option<Errno> {
-        match self {
-            Self::Connect(e) | Self::Send(e) | Self::Recv(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 /// A complete reply: its head, and where its body is in the buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
+    /// The parsed head.
     pub head: ResponseHead,
+    /// Where the body is in the receive buffer.
     pub body: Range<usize>,
 }
 
@@ -68,6 +69,7 @@ pub struct Reply {
 /// the whole exchange (1.3 KB each).
 pub type Inspect<'i> = dyn FnMut(&[u8], &ResponseHead, &[httparse::Header<'_>]) + 'i;
 
+/// The runtime's one connection to the Runtime API, opened on first use and kept alive.
 pub struct Connection {
     endpoint: Endpoint,
     socket: Option<Socket>,
@@ -81,6 +83,7 @@ enum ReadError {
 }
 
 impl Connection {
+    /// A connection to `endpoint`, not yet opened.
     pub fn new(endpoint: Endpoint) -> Self {
         Self {
             endpoint,
@@ -88,6 +91,7 @@ impl Connection {
         }
     }
 
+    /// Where it connects to, for the requests' `Host` and path prefix.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }

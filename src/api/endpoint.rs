@@ -17,6 +17,7 @@ pub const MAX_LEN: usize = 256;
 /// Where the Runtime API lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// The address to connect to.
     pub addr: SocketAddr,
     /// The authority as written (`127.0.0.1:9001`, `[::1]:9001`, `localhost:9001`), sent as `Host`.
     pub host: heapless::String<MAX_LEN>,
@@ -27,18 +28,26 @@ pub struct Endpoint {
 /// Why an address was refused; [`EndpointError::message`] is what the user reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointError {
-    /// Never from the bootstrap itself, which takes an empty variable as unset (runtime.rs).
+    /// Never from the bootstrap itself, which takes an empty variable as unset (`runtime::main`).
     Empty,
+    /// Longer than [`MAX_LEN`].
     TooLong,
+    /// A scheme other than `http://`.
     Scheme,
+    /// No `:port`.
     MissingPort,
+    /// A port that is not 1 to 65535.
     BadPort,
+    /// A host that is not an IP address or `localhost`.
     BadHost,
+    /// A host name, which would need DNS.
     Hostname,
+    /// A path prefix with bytes a request line cannot carry.
     BadPath,
 }
 
 impl EndpointError {
+    /// Completes "`AWS_LAMBDA_RUNTIME_API` …" in the message the user reads.
     pub fn message(self) -> &'static str {
         match self {
             Self::Empty => "is empty",

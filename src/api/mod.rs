@@ -11,7 +11,7 @@ use core::ops::Range;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::contract::MustExit;
-use crate::contract::{MAX_EVENT, MAX_REQUEST_ID, error_type, must_exit};
+use crate::contract::{MAX_EVENT, MAX_REQUEST_ID, error_type, header, must_exit};
 
 use crate::abi::context::{RawContext, Str};
 use crate::api::client::{ClientError, Connection, Reply, range_in};
@@ -32,13 +32,21 @@ pub const REPLY_BUFFER_LEN: usize = 16 * 1024;
 /// Where each Lambda header's value is in the receive buffer.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct NextHeaders {
+    /// `Lambda-Runtime-Aws-Request-Id`.
     pub request_id: Option<Range<usize>>,
+    /// `Lambda-Runtime-Deadline-Ms`.
     pub deadline_ms: Option<Range<usize>>,
+    /// `Lambda-Runtime-Invoked-Function-Arn`.
     pub invoked_function_arn: Option<Range<usize>>,
+    /// `Lambda-Runtime-Trace-Id`.
     pub trace_id: Option<Range<usize>>,
+    /// `Lambda-Runtime-Client-Context`.
     pub client_context: Option<Range<usize>>,
+    /// `Lambda-Runtime-Cognito-Identity`.
     pub cognito_identity: Option<Range<usize>>,
+    /// `Lambda-Runtime-Aws-Tenant-Id`.
     pub tenant_id: Option<Range<usize>>,
+    /// `Lambda-Runtime-Invocation-Id`.
     pub invocation_id: Option<Range<usize>>,
     /// Two `Lambda-Runtime-Aws-Request-Id` headers: if they differ, which invocation this is
     /// cannot be told, and answering under either id could answer another invocation. (The
@@ -136,6 +144,7 @@ pub fn is_valid_invocation_id(id: &[u8]) -> bool {
 /// What identifies an invocation in the posts that answer it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ids<'b> {
+    /// The request id, the path of every post.
     pub request_id: &'b [u8],
     /// Empty when the platform sent none.
     pub invocation_id: &'b [u8],
@@ -144,7 +153,9 @@ pub struct Ids<'b> {
 /// An event to hand to the handler.
 #[derive(Debug)]
 pub struct Invocation<'b> {
+    /// What the answer must name.
     pub ids: Ids<'b>,
+    /// The context handed to the handler.
     pub context: RawContext,
     /// The event, lent mutably: see `handler::call`.
     pub event: &'b mut [u8],
@@ -153,11 +164,15 @@ pub struct Invocation<'b> {
 /// What a `/next` reply asks of the loop.
 #[derive(Debug)]
 pub enum Next<'b> {
+    /// An event to run the handler on.
     Invocation(Invocation<'b>),
     /// An invocation we cannot run: answer it with this error.
     Refuse {
+        /// The invocation to answer.
         ids: Ids<'b>,
+        /// The error type to post.
         error_type: &'static [u8],
+        /// The error message to post.
         message: &'static [u8],
     },
     /// Nothing to answer (the reason was logged); ask again.
@@ -173,12 +188,14 @@ pub enum NextError {
     Exit,
 }
 
+/// The Runtime API's requests over one connection, with the buffer their heads are written in.
 pub struct RuntimeApi {
     conn: Connection,
     head: HeadBuffer,
 }
 
 impl RuntimeApi {
+    /// The API over `conn`.
     pub fn new(conn: Connection) -> Self {
         RuntimeApi {
             conn,
@@ -338,7 +355,7 @@ impl RuntimeApi {
         let endpoint = self.conn.endpoint();
         let path: [&[u8]; 3] = [b"/runtime/invocation/", ids.request_id, b"/response"];
         let headers: [(&str, &[u8]); 5] = [
-            ("Lambda-Runtime-Function-Response-Mode", b"streaming"),
+            (header::RESPONSE_MODE, b"streaming"),
             ("Transfer-Encoding", b"chunked"),
             ("Content-Type", content_type),
             (
@@ -371,7 +388,7 @@ impl RuntimeApi {
         self.conn.send(parts)
     }
 
-    /// Reads the reply to a streamed response whose end was sent, as [`RuntimeApi::post`]
+    /// Reads the reply to a streamed response whose end was sent, as `RuntimeApi::post`
     /// reads any post's.
     pub fn stream_reply(&mut self, request_id: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
         let result = self.conn.receive(reply);
@@ -494,7 +511,7 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
 }
 
 /// 2001-01-01T00:00:00Z in Unix epoch milliseconds: no real deadline is earlier.
-pub const EARLIEST_DEADLINE_MS: i64 = 978_307_200_000;
+const EARLIEST_DEADLINE_MS: i64 = 978_307_200_000;
 
 /// The deadline header's value as epoch milliseconds, or 0 ("no deadline") when it is not a
 /// number or cannot be an epoch time: emulators send a duration instead (cargo-lambda:
@@ -541,7 +558,7 @@ fn status_meaning(status: u16) -> &'static [u8] {
     }
 }
 
-pub fn log_client_error(what: &[u8], error: ClientError) {
+fn log_client_error(what: &[u8], error: ClientError) {
     log::line(&[what, b": ", error.message().as_bytes()]);
 }
 

@@ -1,6 +1,10 @@
-//! The socket layer: a thin wrapper over rustix's system calls.
+//! The socket layer: the system calls of the Runtime API client and of local mode's server.
 //!
-//! Every function here is one or a few syscalls; all protocol logic lives elsewhere.
+//! Sockets are made by musl's `socket`, `socketpair` and `accept4`, declared below, not by
+//! rustix: rustix hands back an `OwnedFd`, whose constructor's `assert_ne!` links core's
+//! formatting machinery (see [`crate::sys::fd`]); they are owned as [`Socket`]s. Everything
+//! done with them (connect, bind, options, send, receive) goes through rustix. Every function
+//! here is one or a few system calls; all protocol logic lives elsewhere.
 
 use core::ffi::c_int;
 use core::net::SocketAddr;

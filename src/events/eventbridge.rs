@@ -11,16 +11,25 @@ pub const MAX_RESOURCES: usize = 16;
 /// ([`RawJson::parse`]).
 #[derive(Debug, Deserialize)]
 pub struct EventBridgeEvent<'a> {
+    /// `0`.
     pub version: &'a str,
+    /// The event's id.
     pub id: &'a str,
+    /// What kind of event (`detail-type`), e.g. `Scheduled Event`.
     #[serde(rename = "detail-type")]
     pub detail_type: &'a str,
+    /// Who sent it, e.g. `aws.events`.
     pub source: &'a str,
+    /// The account it happened in.
     pub account: &'a str,
+    /// When, ISO 8601.
     pub time: &'a str,
+    /// The region it happened in.
     pub region: &'a str,
+    /// The ARNs it concerns.
     #[serde(default, borrow)]
     pub resources: List<&'a str, MAX_RESOURCES>,
+    /// The event's own JSON.
     #[serde(borrow)]
     pub detail: RawJson<'a>,
 }

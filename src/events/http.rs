@@ -9,28 +9,36 @@ use super::{InPlace, List, MAX_COOKIES, MAX_HEADERS, MAX_PARAMETERS, Map, RawJso
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRequest<'a> {
+    /// The payload format: `2.0`.
     pub version: &'a str,
     /// `$default` for function URLs.
     pub route_key: &'a str,
+    /// The path, as sent.
     pub raw_path: &'a str,
     /// Still percent-encoded.
     pub raw_query_string: &'a str,
+    /// The `Cookie` header, one entry per cookie.
     #[serde(default, borrow)]
     pub cookies: Option<List<&'a str, MAX_COOKIES>>,
     /// Names in lower case; repeated headers joined with commas.
     #[serde(default, borrow)]
     pub headers: Map<'a, &'a str, MAX_HEADERS>,
+    /// The query string, decoded; repeated names joined with commas.
     #[serde(default, borrow)]
     pub query_string_parameters: Map<'a, &'a str, MAX_PARAMETERS>,
+    /// The values of the route's `{parameters}`.
     #[serde(default, borrow)]
     pub path_parameters: Map<'a, &'a str, MAX_PARAMETERS>,
+    /// The stage's variables.
     #[serde(default, borrow)]
     pub stage_variables: Map<'a, &'a str, MAX_PARAMETERS>,
+    /// Who called, through which API and stage.
     #[serde(borrow)]
     pub request_context: HttpRequestContext<'a>,
     /// Base64 when `is_base64_encoded`: see [`super::body`].
     #[serde(default, borrow)]
     pub body: Option<InPlace<'a>>,
+    /// Whether `body` is base64 (a binary body).
     #[serde(default)]
     pub is_base64_encoded: bool,
 }
@@ -38,10 +46,13 @@ pub struct HttpRequest<'a> {
 /// A function URL's request: the HTTP API's payload 2.0.
 pub type FunctionUrlRequest<'a> = HttpRequest<'a>;
 
+/// An HTTP API or function URL request's `requestContext`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRequestContext<'a> {
+    /// The function owner's AWS account.
     pub account_id: &'a str,
+    /// The API's (or URL's) id.
     pub api_id: &'a str,
     /// Mutual TLS: the client certificate, when the API asks for one.
     #[serde(default, borrow)]
@@ -49,24 +60,38 @@ pub struct HttpRequestContext<'a> {
     /// JWT, IAM or Lambda authorizer output: its shape depends on the authorizer.
     #[serde(default, borrow)]
     pub authorizer: Option<RawJson<'a>>,
+    /// The host the caller used.
     pub domain_name: &'a str,
+    /// The first label of `domain_name`.
     pub domain_prefix: &'a str,
+    /// The HTTP request itself.
     #[serde(borrow)]
     pub http: HttpDescription<'a>,
+    /// The service's id of the request (not the invocation's).
     pub request_id: &'a str,
+    /// The matched route.
     pub route_key: &'a str,
+    /// The deployment stage (`$default` for function URLs).
     pub stage: &'a str,
+    /// When the request arrived, as text.
     pub time: &'a str,
+    /// When the request arrived, in epoch milliseconds.
     pub time_epoch: i64,
 }
 
+/// The HTTP request: `requestContext.http`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpDescription<'a> {
+    /// `GET`, `POST`, ...
     pub method: &'a str,
+    /// The path.
     pub path: &'a str,
+    /// E.g. `HTTP/1.1`.
     pub protocol: &'a str,
+    /// The caller's IP address.
     pub source_ip: &'a str,
+    /// The `User-Agent` header.
     pub user_agent: &'a str,
 }
 
@@ -75,13 +100,18 @@ pub struct HttpDescription<'a> {
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpResponse<'a, B = &'a str> {
+    /// The HTTP status.
     pub status_code: u16,
+    /// Headers; repeat one by joining its values with commas.
     #[serde(default, borrow, skip_serializing_if = "Map::is_empty")]
     pub headers: Map<'a, &'a str, MAX_HEADERS>,
+    /// `Set-Cookie` values, one per cookie.
     #[serde(default, borrow, skip_serializing_if = "List::is_empty")]
     pub cookies: List<&'a str, MAX_COOKIES>,
+    /// The body; base64 when `is_base64_encoded`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<B>,
+    /// Whether `body` is base64, for binary bodies.
     #[serde(default)]
     pub is_base64_encoded: bool,
 }

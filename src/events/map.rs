@@ -22,6 +22,7 @@ impl<'a, V, const N: usize> Default for Map<'a, V, N> {
 }
 
 impl<'a, V, const N: usize> Map<'a, V, N> {
+    /// An empty map (for responses).
     pub fn new() -> Self {
         Self::default()
     }
@@ -42,14 +43,17 @@ impl<'a, V, const N: usize> Map<'a, V, N> {
             .map(|(_, v)| v)
     }
 
+    /// The entries, in the event's order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &V)> + '_ {
         self.entries.iter().map(|(k, v)| (*k, v))
     }
 
+    /// How many entries.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

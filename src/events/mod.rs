@@ -29,9 +29,13 @@ pub mod sqs;
 pub use crate::typed::{InPlace, RawJson};
 pub use map::Map;
 
+/// Most headers (or multi-value headers) an HTTP event or response holds.
 pub const MAX_HEADERS: usize = 64;
+/// Most query string or path parameters, or stage variables.
 pub const MAX_PARAMETERS: usize = 32;
+/// Most cookies in a request or a response.
 pub const MAX_COOKIES: usize = 32;
+/// Most values of one multi-value header or parameter.
 pub const MAX_VALUES: usize = 8;
 
 /// A fixed-capacity list; more elements than `N` is a deserialization error.

@@ -7,54 +7,77 @@ use super::{List, Map};
 /// Up to `N` records (S3 sends one per event).
 #[derive(Debug, Deserialize)]
 pub struct S3Event<'a, const N: usize = 1> {
+    /// The notifications (`Records`).
     #[serde(rename = "Records", borrow)]
     pub records: List<S3Record<'a>, N>,
 }
 
+/// One notification: what happened to which object.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct S3Record<'a> {
+    /// The notification format's version, e.g. `2.1`.
     pub event_version: &'a str,
+    /// `aws:s3`.
     pub event_source: &'a str,
+    /// The bucket's region.
     pub aws_region: &'a str,
+    /// When it happened, ISO 8601.
     pub event_time: &'a str,
+    /// What happened, e.g. `ObjectCreated:Put`.
     pub event_name: &'a str,
+    /// Who did it.
     #[serde(borrow)]
     pub user_identity: S3Identity<'a>,
+    /// The request's source IP (`sourceIPAddress`).
     #[serde(default, borrow)]
     pub request_parameters: Map<'a, &'a str, 4>,
+    /// S3's request ids (`x-amz-request-id`, `x-amz-id-2`).
     #[serde(default, borrow)]
     pub response_elements: Map<'a, &'a str, 4>,
+    /// The bucket and object.
     #[serde(borrow)]
     pub s3: S3Entity<'a>,
 }
 
+/// An AWS principal.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct S3Identity<'a> {
+    /// The principal's id.
     pub principal_id: &'a str,
 }
 
+/// The record's `s3` member: which bucket and object.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct S3Entity<'a> {
+    /// `1.0`.
     pub s3_schema_version: &'a str,
+    /// The notification configuration's id.
     pub configuration_id: &'a str,
+    /// The bucket.
     #[serde(borrow)]
     pub bucket: S3Bucket<'a>,
+    /// The object.
     #[serde(borrow)]
     pub object: S3Object<'a>,
 }
 
+/// A bucket.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct S3Bucket<'a> {
+    /// Its name.
     pub name: &'a str,
+    /// Its owner.
     #[serde(borrow)]
     pub owner_identity: S3Identity<'a>,
+    /// Its ARN.
     pub arn: &'a str,
 }
 
+/// An object.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct S3Object<'a> {
@@ -63,9 +86,12 @@ pub struct S3Object<'a> {
     /// Absent for deletions.
     #[serde(default)]
     pub size: Option<u64>,
+    /// Its version, in a versioned bucket.
     #[serde(default)]
     pub version_id: Option<&'a str>,
+    /// Its ETag, when it has content.
     #[serde(default)]
     pub e_tag: Option<&'a str>,
+    /// Orders the events of one key: compare as hex strings.
     pub sequencer: &'a str,
 }

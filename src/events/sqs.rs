@@ -15,41 +15,58 @@ pub const MAX_LIST_VALUES: usize = 8;
 /// mapping's batch size).
 #[derive(Debug, Deserialize)]
 pub struct SqsEvent<'a, const N: usize = 10> {
+    /// The messages (`Records`).
     #[serde(rename = "Records", borrow)]
     pub records: List<SqsMessage<'a>, N>,
 }
 
+/// One message of a batch.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SqsMessage<'a> {
+    /// Its id; name it in a [`BatchItemFailure`] to retry it.
     pub message_id: &'a str,
+    /// The handle to delete or change its visibility with.
     pub receipt_handle: &'a str,
+    /// Its body.
     pub body: &'a str,
+    /// The body's MD5, hex.
     pub md5_of_body: &'a str,
+    /// The message attributes' MD5, when there are any.
     #[serde(default)]
     pub md5_of_message_attributes: Option<&'a str>,
+    /// The queue's ARN.
     #[serde(rename = "eventSourceARN")]
     pub event_source_arn: &'a str,
+    /// `aws:sqs`.
     pub event_source: &'a str,
+    /// The queue's region.
     pub aws_region: &'a str,
+    /// System attributes (`ApproximateReceiveCount`, `SentTimestamp`, ...).
     #[serde(default, borrow)]
     pub attributes: Map<'a, &'a str, MAX_ATTRIBUTES>,
+    /// The sender's attributes.
     #[serde(default, borrow)]
     pub message_attributes: Map<'a, SqsMessageAttribute<'a>, MAX_MESSAGE_ATTRIBUTES>,
 }
 
+/// A message attribute: its type and one kind of value.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SqsMessageAttribute<'a> {
+    /// For `String` and `Number` types.
     #[serde(default)]
     pub string_value: Option<&'a str>,
     /// Base64.
     #[serde(default)]
     pub binary_value: Option<&'a str>,
+    /// Reserved by SQS; empty.
     #[serde(default, borrow)]
     pub string_list_values: List<&'a str, MAX_LIST_VALUES>,
+    /// Reserved by SQS; empty.
     #[serde(default, borrow)]
     pub binary_list_values: List<&'a str, MAX_LIST_VALUES>,
+    /// `String`, `Number` or `Binary` (with an optional `.custom` suffix).
     pub data_type: &'a str,
 }
 
@@ -58,10 +75,12 @@ pub struct SqsMessageAttribute<'a> {
 #[derive(Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct SqsBatchResponse<'a, const N: usize = 10> {
+    /// The messages that failed.
     #[serde(borrow)]
     pub batch_item_failures: List<BatchItemFailure<'a>, N>,
 }
 
+/// A message to retry.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchItemFailure<'a> {

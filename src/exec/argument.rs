@@ -9,7 +9,7 @@ use core::ffi::CStr;
 pub const MAX_ARG_STRLEN: usize = 131_072;
 
 /// Whether `event` can be passed as an argument.
-pub fn fits(event: &[u8]) -> bool {
+fn fits(event: &[u8]) -> bool {
     event.len() < MAX_ARG_STRLEN && !event.contains(&0)
 }
 
@@ -35,7 +35,7 @@ pub fn why_not(event: &[u8]) -> NotAnArgument {
     }
 }
 
-/// `event` as a C string in `buf`, when it [`fits`].
+/// `event` as a C string in `buf`, when it `fits`.
 pub fn as_argument<'a>(event: &[u8], buf: &'a mut [u8; MAX_ARG_STRLEN]) -> Option<&'a CStr> {
     if !fits(event) {
         return None;

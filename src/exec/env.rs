@@ -45,7 +45,7 @@ pub const TABLE_LEN: usize = crate::runtime::trace_env::MAX_VARIABLES + NAMES.le
 
 /// The context's variables as (name, value), `None` when absent; `deadline` is
 /// `ctx.deadline_ms` in decimal.
-pub fn context_variables<'a>(
+fn context_variables<'a>(
     ctx: &Context<'a>,
     deadline: &'a [u8],
 ) -> [(&'static [u8], Option<&'a [u8]>); 8] {
@@ -63,7 +63,7 @@ pub fn context_variables<'a>(
 }
 
 /// Whether an inherited `NAME=value` entry has one of our names (ours replace it).
-pub fn is_context_entry(entry: &[u8]) -> bool {
+fn is_context_entry(entry: &[u8]) -> bool {
     NAMES.iter().any(|name| {
         entry
             .strip_prefix(*name)
@@ -72,7 +72,7 @@ pub fn is_context_entry(entry: &[u8]) -> bool {
 }
 
 /// `NAME=value\0` entries written one after another into a buffer.
-pub struct Block<'a> {
+struct Block<'a> {
     buf: &'a mut [u8],
     len: usize,
 }
@@ -102,7 +102,9 @@ impl<'a> Block<'a> {
         Some(start)
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
+    /// The entries written so far (the tests read them back).
+    #[cfg(test)]
+    fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 }

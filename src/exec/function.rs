@@ -8,10 +8,10 @@
 use core::ffi::CStr;
 
 /// Room for the shell's `-c` text: the fixed parts and a function name of up to
-/// [`MAX_NAME`] bytes.
+/// `MAX_NAME` (256) bytes.
 pub const SCRIPT_LEN: usize = 512;
 /// Longest function name accepted.
-pub const MAX_NAME: usize = 256;
+const MAX_NAME: usize = 256;
 
 /// Before the name: gets the event as `$1` (from stdin when it was too large to be an argument,
 /// which a function called in the same shell can always take), then sources the file, which

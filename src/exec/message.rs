@@ -10,15 +10,15 @@ use crate::codec::num;
 /// The program exited with a status other than 0.
 pub const EXIT_STATUS: &str = "Function.ExitStatus";
 /// The program was killed by a signal (not by us at the deadline).
-pub const SIGNAL: &str = "Function.Signal";
+const SIGNAL: &str = "Function.Signal";
 /// The program was still running at the deadline; it was killed with its process group.
 /// Lambda's own type and wording for a timeout, so that alarms and log filters match.
-pub const TIMEOUT: &str = "Sandbox.Timedout";
+const TIMEOUT: &str = "Sandbox.Timedout";
 /// The program wrote more than the response buffer holds; it was killed.
 pub const RESPONSE_TOO_LARGE: &str = "Runtime.ResponseTooLarge";
 /// The event could not be the program's argument (`$1`) and the program did not read it from
 /// its stdin either: it cannot have seen the event, and its answer must not pass for one.
-pub const EVENT_TOO_LARGE_FOR_ARGUMENT: &str = "Runtime.EventTooLargeForArgument";
+const EVENT_TOO_LARGE_FOR_ARGUMENT: &str = "Runtime.EventTooLargeForArgument";
 /// The program could not be started (exec failed: a missing `#!` interpreter, say).
 pub const EXEC_FAILED: &str = "Runtime.ExecFailed";
 /// Init: no program was named, or it does not exist.
@@ -39,16 +39,24 @@ pub enum Failure<'a> {
     /// Killed at the deadline of invocation `request_id`, which had `timeout_ms` to run (from
     /// when it arrived to its deadline: about the function's timeout).
     TimedOut {
+        /// The invocation's id.
         request_id: &'a [u8],
+        /// How long it had, in milliseconds.
         timeout_ms: u64,
     },
     /// Killed for writing more than `limit` bytes to stdout.
-    TooLarge { limit: usize },
+    TooLarge {
+        /// The response buffer's size.
+        limit: usize,
+    },
     /// Exited with this status without reading the event from stdin, when the event of
     /// `event_len` bytes was no argument either.
     EventUntouched {
+        /// Its exit status.
         status: i32,
+        /// The event's size.
         event_len: usize,
+        /// Why the event was not passed as an argument.
         why: NotAnArgument,
     },
 }
@@ -292,7 +300,7 @@ fn skip_continuation_bytes(bytes: &[u8]) -> &[u8] {
 }
 
 /// The name of a Linux signal without its `SIG` prefix (x86_64 numbering).
-pub fn signal_name(signal: i32) -> Option<&'static [u8]> {
+fn signal_name(signal: i32) -> Option<&'static [u8]> {
     const NAMES: [&[u8]; 31] = [
         b"HUP", b"INT", b"QUIT", b"ILL", b"TRAP", b"ABRT", b"BUS", b"FPE", b"KILL", b"USR1",
         b"SEGV", b"USR2", b"PIPE", b"ALRM", b"TERM", b"STKFLT", b"CHLD", b"CONT", b"STOP", b"TSTP",

@@ -7,7 +7,7 @@
 //!   sources and calls ([`function`], [`shell`]), as AWS's tutorial bootstrap does.
 //! - Per invocation ([`handle`]) it starts in a process group of its own ([`spawn`]) with the
 //!   event on its stdin and, when it fits, as its first argument ([`argument`]), the
-//!   bootstrap's environment plus the context's variables ([`env`]); its stdout is the
+//!   bootstrap's environment plus the context's variables ([`mod@env`]); its stdout is the
 //!   response, its stderr goes to the log and its end into error messages ([`tail`],
 //!   [`message`]); [`run`] drives the pipes, the exit and the deadline.
 //!
@@ -41,7 +41,7 @@ use spawn::{Command, STACK_LEN, SpawnError, Stack};
 pub use tail::Tail;
 
 /// Bytes of stderr kept for error messages: as much as a message can hold.
-pub const TAIL_LEN: usize = MAX_RUST_ERROR_MESSAGE;
+const TAIL_LEN: usize = MAX_RUST_ERROR_MESSAGE;
 /// One read of stderr.
 const CHUNK_LEN: usize = 16 * 1024;
 

@@ -15,14 +15,14 @@ use crate::abi::handler::Error;
 pub const PATH_LEN: usize = 4096;
 
 /// Where Lambda puts the function's code, when `LAMBDA_TASK_ROOT` is not set.
-pub const DEFAULT_TASK_ROOT: &[u8] = b"/var/task";
+const DEFAULT_TASK_ROOT: &[u8] = b"/var/task";
 
 /// The runtime's own flag for a local call: `bootstrap --invoke [EVENT [PROGRAM]]`.
 const INVOKE_FLAG: &[u8] = b"--invoke";
 
 /// Where the program was named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source<'a> {
+enum Source<'a> {
     /// A process argument, used as it is (relative to the working directory).
     Argument(&'a [u8]),
     /// `_HANDLER`, relative to `LAMBDA_TASK_ROOT` (`/var/task` when unset) unless absolute.
@@ -78,7 +78,7 @@ pub fn argument<'a>(arg1: Option<&'a [u8]>, arg3: Option<&'a [u8]>) -> Option<&'
 
 /// Writes the program's path and then `suffix`, NUL-terminated, into `buf`; its length without
 /// the NUL, or `None` when it does not fit.
-pub fn resolve(source: Source<'_>, suffix: &[u8], buf: &mut [u8; PATH_LEN]) -> Option<usize> {
+fn resolve(source: Source<'_>, suffix: &[u8], buf: &mut [u8; PATH_LEN]) -> Option<usize> {
     let pieces: [&[u8]; 4] = match source {
         Source::Argument(path) => [path, suffix, b"", b""],
         Source::Handler { handler, .. } if handler.first() == Some(&b'/') => {
@@ -190,7 +190,7 @@ fn is_shell_script(path: &CStr) -> bool {
 }
 
 /// Whether a file starting with `head` is a program the kernel runs: a `#!` script or ELF.
-pub fn is_program_head(head: &[u8]) -> bool {
+fn is_program_head(head: &[u8]) -> bool {
     head.starts_with(b"#!") || head.starts_with(b"\x7fELF")
 }
 

@@ -16,10 +16,10 @@ use crate::sys::log;
 
 /// The program is killed this long before the invocation's deadline, so that the timeout
 /// error reaches the Runtime API before Lambda's own timeout ends the sandbox.
-pub const DEADLINE_MARGIN_MS: i64 = 20;
+const DEADLINE_MARGIN_MS: i64 = 20;
 /// After the program exits, how long its output may stay open (held by a process that left
 /// its group) before we stop reading it.
-pub const EXIT_GRACE_MS: u64 = 500;
+const EXIT_GRACE_MS: u64 = 500;
 /// Without a pidfd (kernels before 5.2), how often to look whether the program has exited.
 const EXIT_CHECK_MS: u64 = 10;
 
@@ -30,6 +30,7 @@ pub enum Budget {
     Unlimited,
     /// The deadline (less the margin) has passed already.
     Expired,
+    /// This many milliseconds are left.
     Ms(u64),
 }
 
@@ -50,10 +51,15 @@ pub fn budget(deadline_ms: i64, now_ms: i64) -> Budget {
 /// How the run ended.
 #[derive(Debug, Clone, Copy)]
 pub enum Ending {
-    /// The program ended (its output was read to the end, or for [`EXIT_GRACE_MS`]).
+    /// The program ended (its output was read to the end, or for `EXIT_GRACE_MS`).
     /// `event_untouched`: it had no argument and read not a byte of its stdin (see
     /// `Child::event_reader`), so it cannot have seen the event.
-    Exited { exit: Exit, event_untouched: bool },
+    Exited {
+        /// How it ended.
+        exit: Exit,
+        /// It cannot have seen the event.
+        event_untouched: bool,
+    },
     /// Killed at the deadline.
     TimedOut,
     /// Killed for writing more than the response buffer holds.
@@ -292,7 +298,9 @@ fn has_exited(pid: Pid) -> bool {
 /// How the program ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
+    /// It exited with this status.
     Status(i32),
+    /// This signal killed it.
     Signal(i32),
     /// It could not be reaped (cannot happen: only we reap it).
     Unknown,

@@ -11,14 +11,14 @@ use rustix::fs::{self, Access, FileType};
 use super::program::PATH_LEN;
 
 /// The shell when `PATH` has no bash.
-pub const SH: &CStr = c"/bin/sh";
+const SH: &CStr = c"/bin/sh";
 /// musl's `PATH` when the variable is not set.
 const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
 
 /// Writes the first `DIR/bash` for the directories of `path` (a `PATH` value) for which
 /// `is_program` holds into `buf`; its length without the NUL. An empty directory is the
 /// working directory, as for `execvp`.
-pub fn search(
+fn search(
     path: &[u8],
     buf: &mut [u8; PATH_LEN],
     is_program: impl Fn(&CStr) -> bool,
@@ -46,7 +46,7 @@ pub fn search(
     None
 }
 
-/// Writes bash's path from `PATH`, else [`SH`], NUL-terminated, into `buf`; its length
+/// Writes bash's path from `PATH`, else `/bin/sh`, NUL-terminated, into `buf`; its length
 /// without the NUL.
 pub fn find(buf: &mut [u8; PATH_LEN]) -> usize {
     let path = crate::sys::env::var(c"PATH").unwrap_or(DEFAULT_PATH);

@@ -18,6 +18,7 @@ use rustix::process::{self, Pid, WaitOptions};
 /// The child's stack: it runs a few system calls and `execve`.
 pub const STACK_LEN: usize = 16 * 1024;
 
+/// The child's stack, aligned as `clone` needs it; a static, so no heap.
 #[repr(C, align(16))]
 pub struct Stack(pub [u8; STACK_LEN]);
 
@@ -27,13 +28,26 @@ pub use crate::sys::fd::Fd;
 #[derive(Debug, Clone, Copy)]
 pub enum Command<'a> {
     /// An executable file; one without a `#!` line is run by `shell`, as `execvp` does.
-    Program { path: &'a CStr, shell: &'a CStr },
+    Program {
+        /// The file to execute.
+        path: &'a CStr,
+        /// The shell for a file without a `#!` line.
+        shell: &'a CStr,
+    },
     /// `shell path [event]`: a script without a `#!` line.
-    ShellScript { shell: &'a CStr, path: &'a CStr },
+    ShellScript {
+        /// The shell to run.
+        shell: &'a CStr,
+        /// The script it reads.
+        path: &'a CStr,
+    },
     /// `shell -c script file [event]`: the tutorial's `file.function` form (`super::function`).
     Script {
+        /// The shell to run.
         shell: &'a CStr,
+        /// The script for `-c`: it sources `file` and calls the function.
         script: &'a CStr,
+        /// The file that defines the function, the script's `$0`.
         file: &'a CStr,
     },
 }
@@ -42,11 +56,15 @@ pub enum Command<'a> {
 /// non-blocking.
 #[derive(Debug)]
 pub struct Child {
+    /// The program's pid, also its process group's id.
     pub pid: Pid,
     /// Readable once the program has exited; `None` on kernels before 5.2.
     pub pidfd: Option<Fd>,
+    /// Where the event is written.
     pub stdin: Fd,
+    /// Where the response is read from.
     pub stdout: Fd,
+    /// Where its log lines come from.
     pub stderr: Fd,
     /// A program or script that did not get the event as its argument: our copy of its
     /// stdin's read end, whose unread bytes tell whether it read the event at all (the

@@ -9,6 +9,7 @@ pub struct Tail<const N: usize> {
 }
 
 impl<const N: usize> Tail<N> {
+    /// An empty tail.
     pub const fn new() -> Self {
         Tail {
             buf: [0; N],
@@ -16,6 +17,7 @@ impl<const N: usize> Tail<N> {
         }
     }
 
+    /// Empties it, for the next invocation.
     pub fn clear(&mut self) {
         self.total = 0;
     }
@@ -25,6 +27,7 @@ impl<const N: usize> Tail<N> {
         self.total
     }
 
+    /// Appends `bytes`, forgetting what falls out of the last `N`.
     pub fn push(&mut self, bytes: &[u8]) {
         // Only the last N bytes of `bytes` can survive.
         let skipped = bytes.len().saturating_sub(N);

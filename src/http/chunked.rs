@@ -84,6 +84,7 @@ pub const MAX_LINE: usize = 4096;
 /// Most trailer bytes we read (and ignore) after the last chunk.
 pub const MAX_TRAILERS: usize = 64 * 1024;
 
+/// Why a chunked body cannot be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChunkError {
     /// A chunk-size line that is not hex digits, optional extensions and a line end.
@@ -99,6 +100,7 @@ pub enum ChunkError {
 }
 
 impl ChunkError {
+    /// What went wrong, in words, for the log.
     pub fn message(self) -> &'static str {
         match self {
             Self::BadSize => "malformed chunk size line",
@@ -119,6 +121,7 @@ enum State {
     Done,
 }
 
+/// The decoder of one chunked body, in place in its receive buffer (see the module).
 #[derive(Debug)]
 pub struct Dechunker {
     state: State,

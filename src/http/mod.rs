@@ -39,6 +39,7 @@ pub enum HeadStop {
 pub enum Stop {
     /// More bytes are needed.
     Partial,
+    /// The head is refused, for this reason.
     Refused(HeadStop),
 }
 
@@ -86,6 +87,7 @@ pub struct Cursor<'b> {
 }
 
 impl<'b> Cursor<'b> {
+    /// A cursor at the start of `bytes`.
     pub fn new(bytes: &'b [u8]) -> Self {
         Cursor { bytes, pos: 0 }
     }

@@ -24,20 +24,25 @@ pub enum Framing {
     UntilClose,
 }
 
+/// What the runtime needs of a response head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResponseHead {
+    /// The status code.
     pub status: u16,
     /// Bytes of the head, including the blank line; the body starts here.
     pub len: usize,
+    /// Where the body ends.
     pub framing: Framing,
     /// False when the server said `Connection: close` or spoke HTTP/1.0 without keep-alive.
     pub keep_alive: bool,
 }
 
+/// Why a response head is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeadError {
     /// Not an HTTP/1.x response head.
     Malformed,
+    /// More than [`super::MAX_HEADERS`] headers.
     TooManyHeaders,
     /// A `1xx` answer: we never ask for one.
     Interim,
@@ -52,6 +57,7 @@ pub enum HeadError {
 }
 
 impl HeadError {
+    /// What went wrong, in words, for the log.
     pub fn message(self) -> &'static str {
         match self {
             Self::Malformed => "malformed HTTP response head",

@@ -239,6 +239,7 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The answer to `caller`'s invocation; `watchdog`, if any, times it out.
     pub fn new(caller: Caller, watchdog: Option<Watchdog>) -> Answer {
         Answer {
             caller,

@@ -45,7 +45,7 @@ use crate::sys::process;
 use crate::{api::endpoint, http::chunked, http::response, runtime::workers, sys::log};
 
 /// Where local mode listens unless `LAMBDA_LOCAL_ADDRESS` says otherwise.
-pub const DEFAULT_ADDRESS: &str = "0.0.0.0:8080";
+const DEFAULT_ADDRESS: &str = "0.0.0.0:8080";
 /// A caller has this long between bytes of its request before it gets a 408.
 const RECV_TIMEOUT_S: u64 = 10;
 

@@ -16,7 +16,7 @@ use crate::sys::log;
 const ENTRY_PREFIX: &[u8] = b"_X_AMZN_TRACE_ID=";
 
 /// Longest trace header we pass on; X-Ray's are about 100 bytes.
-pub const MAX_TRACE_ID: usize = 2048;
+const MAX_TRACE_ID: usize = 2048;
 
 /// Bytes for the `NAME=value\0` entry.
 pub const ENTRY_LEN: usize = ENTRY_PREFIX.len() + MAX_TRACE_ID + 1;
@@ -29,6 +29,7 @@ unsafe extern "C" {
     static mut environ: *mut *mut c_char;
 }
 
+/// Keeps `_X_AMZN_TRACE_ID` in the environment in step with each invocation's trace header.
 pub struct TraceEnv {
     entry: &'static mut [u8; ENTRY_LEN],
     table: &'static mut [*mut c_char; MAX_VARIABLES],

@@ -6,6 +6,7 @@
 
 use rustix::fd::{AsFd, BorrowedFd, RawFd};
 
+/// An owned descriptor, closed when dropped.
 #[derive(Debug)]
 pub struct Fd(RawFd);
 

@@ -24,7 +24,7 @@ pub fn line(parts: &[&[u8]]) {
     let _ = rustix::io::writev(stderr, &slices[..count + 2]);
 }
 
-/// Writes `bootstrap: ` + `message` + newline: [`line`] with one part. A constant
+/// Writes `bootstrap: ` + `message` + newline: [`line()`] with one part. A constant
 /// `line(&[b"..."])` would make the one-slice array a static, with a relocation (40 bytes
 /// per message in the static-pie); this builds it on the stack.
 #[inline(never)]

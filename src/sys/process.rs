@@ -19,7 +19,9 @@ unsafe extern "C" {
 /// How a child process ended, from the parent's side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
+    /// It called `exit` with this status.
     Exited(i32),
+    /// A signal, this one, killed it.
     Signaled(i32),
 }
 

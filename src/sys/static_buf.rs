@@ -7,6 +7,7 @@
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+/// A static whose value is handed out once, as `&'static mut`.
 pub struct StaticCell<T> {
     taken: AtomicBool,
     value: UnsafeCell<T>,
@@ -16,6 +17,7 @@ pub struct StaticCell<T> {
 unsafe impl<T> Sync for StaticCell<T> {}
 
 impl<T> StaticCell<T> {
+    /// A cell holding `value`, not yet taken.
     pub const fn new(value: T) -> Self {
         StaticCell {
             taken: AtomicBool::new(false),

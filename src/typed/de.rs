@@ -48,6 +48,8 @@ pub fn from_slice<'de, T: de::Deserialize<'de>>(
     }
 }
 
+/// A JSON deserializer over an event it may rewrite: strings are unescaped in place, so
+/// values borrow from the event without a copy.
 pub struct Deserializer<'de> {
     ptr: *mut u8,
     len: usize,

@@ -19,12 +19,16 @@ pub enum Kind {
     Syntax(&'static str),
     /// A value of the wrong JSON type.
     Type {
+        /// What the type wanted.
         expected: &'static str,
+        /// What the event had.
         found: &'static str,
     },
     /// A number that the field's type cannot hold (or a fraction where it wants an integer).
     OutOfRange(&'static str),
+    /// A field the type needs is absent: this one.
     MissingField(&'static str),
+    /// A field appears twice: this one.
     DuplicateField(&'static str),
     /// A field the type refuses (`#[serde(deny_unknown_fields)]`); the path ends with it.
     UnknownField,
@@ -32,10 +36,12 @@ pub enum Kind {
     UnknownVariant,
     /// A sequence with more elements than a fixed-capacity type holds.
     OverCapacity {
+        /// How many the type holds.
         capacity: usize,
     },
     /// A sequence with fewer elements than the type needs.
     TooFew {
+        /// How many there were.
         found: usize,
     },
     /// A length the type refused, where we cannot tell more.
@@ -50,7 +56,12 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Segment {
     /// An object's key: its (unescaped) text at this byte range of the event.
-    Key { start: u32, len: u32 },
+    Key {
+        /// Where the key's text starts.
+        start: u32,
+        /// Its length in bytes.
+        len: u32,
+    },
     /// An array's element.
     Index(u32),
 }
@@ -58,6 +69,7 @@ pub enum Segment {
 /// A deserialization failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeError {
+    /// What did not match.
     pub kind: Kind,
     /// Where in the event, when known (errors from a type's visitor get the offset of the
     /// value being visited as they pass through the deserializer).
@@ -68,6 +80,7 @@ pub struct DeError {
 }
 
 impl DeError {
+    /// A failure of `kind`, with no place yet.
     pub fn new(kind: Kind) -> Self {
         DeError {
             kind,
@@ -77,6 +90,7 @@ impl DeError {
         }
     }
 
+    /// A failure of `kind` at byte `offset` of the event.
     pub fn at(kind: Kind, offset: usize) -> Self {
         DeError {
             offset: Some(offset),

@@ -23,6 +23,7 @@ pub struct InPlace<'a> {
 }
 
 impl<'a> InPlace<'a> {
+    /// The string, as it is now.
     pub fn as_str(&self) -> &str {
         // SAFETY: `ptr` and `len` are a string's (see `Ticket`), UTF-8, alive for `'a`, and
         // only written through `self` (which `&self` forbids meanwhile).
