@@ -23,6 +23,7 @@ pub struct Headers {
 }
 
 impl Headers {
+    /// The headers of an event of `event_type` whose payload is `content_type`.
     pub const fn new(event_type: &[u8], content_type: &[u8]) -> Headers {
         let mut headers = Headers {
             bytes: [0; HEADERS_LEN],
