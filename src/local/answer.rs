@@ -5,6 +5,7 @@ use super::reply;
 use super::request::Refusal;
 use super::watchdog::Watchdog;
 use crate::abi::stream::{Broken, Sink, StreamError};
+use crate::api::client::Recv;
 use crate::api::net::{self, Socket};
 use crate::api::request::RequestHead;
 use crate::contract::MustExit;
@@ -25,12 +26,19 @@ impl Caller {
     /// `X-Amz-Function-Error` header that marks a failed invocation.
     fn send(&self, function_error: bool, body: &[&[u8]]) {
         let headers = self.headers();
-        let _ = respond(
+        let sent = respond(
             &self.socket,
             b"200 OK",
             &headers[..1 + usize::from(function_error)],
             body,
         );
+        if sent.is_err() {
+            log::line(&[
+                b"request ",
+                &self.request_id,
+                b": answer dropped: the caller did not take it within LAMBDA_LOCAL_CALLER_TIMEOUT, or left",
+            ]);
+        }
     }
 
     /// Sends a runtime error as Lambda words it: `RequestId: ... Error: {message}`.
@@ -132,6 +140,15 @@ impl Answer {
         }
     }
 
+    /// A whole answer is about to be written: the handler has returned (see
+    /// [`Watchdog::returned`]).
+    fn returned(&mut self) {
+        self.answering = true;
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.returned();
+        }
+    }
+
     /// Logs that the caller is gone, and says the stream broke.
     fn broke(&self) -> Broken {
         log::line(&[
@@ -178,13 +195,13 @@ impl Sink for Answer {
 
 impl Destination for Answer {
     fn respond(&mut self, body: &[u8], _: &mut [u8]) -> Result<(), MustExit> {
-        self.begin();
+        self.returned();
         self.caller.send(false, &[body]);
         Ok(())
     }
 
     fn fail(&mut self, _: &[u8], document: &[u8], _: &mut [u8]) -> Result<(), MustExit> {
-        self.begin();
+        self.returned();
         self.caller.send(true, &[document]);
         Ok(())
     }
@@ -193,7 +210,7 @@ impl Destination for Answer {
 /// Answers a request that is not served, then closes the connection gently: the caller may
 /// still be sending a body we did not read, and closing with unread bytes would reset the
 /// connection and could destroy the answer before the caller reads it.
-pub fn refuse(socket: &Socket, refusal: Refusal, scratch: &mut [u8]) {
+pub fn refuse(socket: &Socket, refusal: Refusal, recv: &mut Recv<'_>, scratch: &mut [u8]) {
     let (error_type, message) = refusal.error();
     log::line(&[b"refused a request: ", refusal.status()]);
     if respond_error(
@@ -209,10 +226,10 @@ pub fn refuse(socket: &Socket, refusal: Refusal, scratch: &mut [u8]) {
         return;
     }
     let _ = rustix::net::shutdown(socket, rustix::net::Shutdown::Write);
-    // Bounded: the receive timeout ends a caller that neither sends nor closes.
+    // Bounded: `recv` keeps the caller's deadline.
     let mut drained = 0;
     while drained < 2 * crate::contract::MAX_EVENT {
-        match net::recv(socket, scratch) {
+        match recv(scratch) {
             Ok(0) | Err(_) => break,
             Ok(n) => drained += n,
         }

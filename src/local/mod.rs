@@ -39,8 +39,12 @@ use crate::{api::endpoint, codec::num, http::chunked, http::response, runtime::w
 
 /// Where local mode listens unless `LAMBDA_LOCAL_ADDRESS` says otherwise.
 pub const DEFAULT_ADDRESS: &str = "0.0.0.0:8080";
-/// A caller has this long between bytes of its request before it gets a 408.
-const RECV_TIMEOUT_S: u64 = 10;
+/// How long a caller has to send its whole request (else a 408), and to take its whole
+/// answer (else it is dropped), in seconds: `LAMBDA_LOCAL_CALLER_TIMEOUT`, 10 by default.
+/// One slow caller holds the one server for at most that long on each side.
+fn caller_timeout_s() -> u64 {
+    crate::api::seconds_from_env(c"LAMBDA_LOCAL_CALLER_TIMEOUT", 10)
+}
 
 /// Listens, runs `init`, and serves until the server cannot be replaced. Returns the exit
 /// status.
@@ -57,8 +61,9 @@ pub fn serve<const ISOLATE: bool>(
     let address =
         crate::sys::env::var(c"LAMBDA_LOCAL_ADDRESS").unwrap_or(DEFAULT_ADDRESS.as_bytes());
     let parsed = core::str::from_utf8(address).map_err(|_| endpoint::EndpointError::BadHost);
+    let caller_timeout_s = caller_timeout_s();
     let listener = match parsed.and_then(endpoint::parse) {
-        Ok(endpoint) => net::listen(&endpoint.addr),
+        Ok(endpoint) => net::listen(&endpoint.addr, caller_timeout_s),
         Err(e) => {
             let shown = log::printable::<256>(address);
             log::line(&[
@@ -98,19 +103,44 @@ pub fn serve<const ISOLATE: bool>(
         b"/2015-03-31/functions/function/invocations",
     ]);
     workers::supervise(1, || {
+        let mut backoff_ms = 0;
         loop {
-            let Ok(socket) = net::accept(&listener, RECV_TIMEOUT_S) else {
-                // Out of descriptors, or the caller left the queue already: try the next.
-                crate::sys::sleep_ms(10);
-                continue;
+            let socket = match net::accept(&listener, caller_timeout_s) {
+                Ok(socket) => socket,
+                Err(e) => {
+                    // Out of descriptors (or the caller left the queue already): callers wait in
+                    // the queue meanwhile; said once each time it begins.
+                    if backoff_ms == 0 && e != rustix::io::Errno::CONNABORTED {
+                        log::text(b"local mode: cannot accept a connection (out of file descriptors? see ulimit -n); retrying");
+                    }
+                    backoff_ms = (backoff_ms * 2).clamp(10, 1000);
+                    crate::sys::sleep_ms(backoff_ms);
+                    continue;
+                }
             };
+            backoff_ms = 0;
             let started_us = now_us(Clock::Monotonic);
-            let read = read_request(&socket, request);
+            let deadline_ms = started_us / 1000 + caller_timeout_s as i64 * 1000;
+            let mut recv = |buf: &mut [u8]| {
+                let left = deadline_ms - now_us(Clock::Monotonic) / 1000;
+                if left <= 0 {
+                    return Err(rustix::io::Errno::AGAIN);
+                }
+                net::set_timeout(&socket, net::RECV_TIMEOUT, left as u64)?;
+                net::recv(&socket, buf)
+            };
+            // Accepted with nothing to read: idle for the whole timeout (see `net::listen`).
+            let idle = net::peek_idle(&socket) == Err(rustix::io::Errno::AGAIN);
+            let read = if idle {
+                Err(Some(Refusal::Timeout))
+            } else {
+                read_request(&socket, &mut recv, request)
+            };
             let (invoke, event) = match read {
                 Ok(read) => read,
                 Err(None) => continue, // the caller left before its request was complete
                 Err(Some(refusal)) => {
-                    refuse(&socket, refusal, request);
+                    refuse(&socket, refusal, &mut recv, request);
                     continue;
                 }
             };
@@ -123,7 +153,7 @@ pub fn serve<const ISOLATE: bool>(
             let context = match context(&invoke, head, &function, new_request_id(&mut id)) {
                 Ok(context) => context,
                 Err(refusal) => {
-                    refuse(&socket, refusal, request);
+                    refuse(&socket, refusal, &mut recv, rest);
                     continue;
                 }
             };
@@ -136,7 +166,7 @@ pub fn serve<const ISOLATE: bool>(
             if place == Place::Elsewhere {
                 continue; // served by the child; our copy of the connection closes here
             }
-            let watchdog = Watchdog::start(&caller, function.timeout_s);
+            let watchdog = Watchdog::start(&caller, function.timeout_s, caller_timeout_s);
             if watchdog.is_err() {
                 log::text(b"cannot fork the timeout's watchdog; this invocation has no timeout");
             }
@@ -181,10 +211,11 @@ fn isolate() -> Place {
     }
 }
 
-/// Reads a request into `buf`: its head, checked, then its body. `Err(None)`: the caller
-/// left, and there is no one to answer.
+/// Reads a request into `buf` with `recv` (which keeps the caller's deadline): its head,
+/// checked, then its body. `Err(None)`: the caller left, and there is no one to answer.
 fn read_request(
     socket: &Socket,
+    recv: &mut client::Recv<'_>,
     buf: &mut [u8],
 ) -> Result<(Invoke, Range<usize>), Option<Refusal>> {
     let timed_out = |e| {
@@ -199,8 +230,7 @@ fn read_request(
         if filled == response::MAX_HEAD_LEN {
             return Err(Some(Refusal::HeadTooLarge));
         }
-        match net::recv(
-            socket,
+        match recv(
             buf.get_mut(filled..response::MAX_HEAD_LEN)
                 .unwrap_or_default(),
         ) {
@@ -218,7 +248,7 @@ fn read_request(
     // Room for the largest event and, for a chunked one, its framing in flight.
     let limit = invoke.head_len + crate::contract::MAX_EVENT + chunked::MAX_LINE;
     let room = buf.get_mut(..limit).unwrap_or_default(); // the buffer holds the largest
-    let read = client::read_body(socket, room, invoke.head_len, filled, invoke.framing);
+    let read = client::read_body(recv, room, invoke.head_len, filled, invoke.framing);
     let (body, _) = read.map_err(|e| match e {
         ClientError::BodyTooLarge => Some(Refusal::TooLarge),
         ClientError::Chunked(_) => Some(Refusal::Malformed),
