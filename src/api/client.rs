@@ -13,14 +13,14 @@
 //! read is never sent twice.
 //!
 //! Every wait for a reply is bounded by the connection's receive timeout (see
-//! [`Connection::new`]), except `GET /next`'s, which waits as long as the sandbox is frozen.
+//! `api::reply_timeout_s`), except `GET /next`'s, which waits as long as the sandbox is frozen.
 
 use core::ops::Range;
 
 use rustix::io::Errno;
 
 use crate::api::endpoint::Endpoint;
-use crate::api::net::{self, Socket};
+use crate::api::net::{self, Socket, Source, Wait};
 use crate::http::chunked::{ChunkError, Dechunker};
 use crate::http::response::{self, Framing, HeadError, ResponseHead};
 use crate::sys::log;
@@ -93,10 +93,6 @@ pub enum Request {
     Post,
 }
 
-/// Receives into a buffer, as `recv` does (`Ok(0)`: end of stream): each reader of a reply
-/// decides how long it waits.
-pub type Recv<'r> = dyn FnMut(&mut [u8]) -> Result<usize, Errno> + 'r;
-
 /// Failures worth one retry on a reused connection: the server had closed it.
 enum ReadError {
     /// Closed or reset before the first byte of the reply.
@@ -143,14 +139,13 @@ impl Connection {
         loop {
             let reused = self.socket.is_some();
             let socket = self.ready()?;
-            let mut recv = |buf: &mut [u8]| loop {
-                match net::recv(socket, buf) {
-                    Err(Errno::AGAIN) if request == Request::Next => continue,
-                    other => return other,
-                }
+            let wait = match request {
+                Request::Next => Wait::Forever,
+                Request::Post => Wait::Socket,
             };
+            let source = Source { socket, wait };
             let result = match net::send_all(socket, &[head, body]) {
-                Ok(()) => read_reply(&mut recv, buf, inspect.as_deref_mut()),
+                Ok(()) => read_reply(&source, buf, inspect.as_deref_mut()),
                 Err(e) => Err(ReadError::Stale(ClientError::Send(e))),
             };
             match result {
@@ -215,7 +210,11 @@ impl Connection {
     /// Reads the reply to a request sent with [`Connection::start`] and [`Connection::send`].
     pub fn receive(&mut self, buf: &mut [u8]) -> Result<Reply, ClientError> {
         let socket = self.socket.as_ref().ok_or(ClientError::Closed)?;
-        match read_reply(&mut |buf: &mut [u8]| net::recv(socket, buf), buf, None) {
+        let source = Source {
+            socket,
+            wait: Wait::Socket,
+        };
+        match read_reply(&source, buf, None) {
             Ok((reply, keep_alive)) => {
                 if !keep_alive {
                     self.close();
@@ -232,13 +231,13 @@ impl Connection {
 
 /// Reads one reply. Returns it and whether the connection may be used again.
 fn read_reply(
-    recv: &mut Recv<'_>,
+    source: &Source<'_>,
     buf: &mut [u8],
     inspect: Option<&mut Inspect<'_>>,
 ) -> Result<(Reply, bool), ReadError> {
     let mut filled = 0;
     let head = loop {
-        let n = match recv(rest(buf, filled)) {
+        let n = match source.recv(rest(buf, filled)) {
             Ok(0) if filled == 0 => return Err(ReadError::Stale(ClientError::Closed)),
             Ok(0) => return Err(ReadError::Fatal(ClientError::Closed)),
             Ok(n) => n,
@@ -264,7 +263,7 @@ fn read_reply(
         }
     };
     let (body, excess) =
-        read_body(recv, buf, head.len, filled, head.framing).map_err(ReadError::Fatal)?;
+        read_body(source, buf, head.len, filled, head.framing).map_err(ReadError::Fatal)?;
     // Bytes beyond the reply mean the server and we disagree on framing: start afresh.
     let keep_alive = head.keep_alive && excess == 0;
     Ok((Reply { head, body }, keep_alive))
@@ -274,7 +273,7 @@ fn read_reply(
 /// bytes are in `buf` already. The body ends up contiguous right after the head, whatever its
 /// framing. Returns where it is, and how many bytes arrived beyond it.
 pub fn read_body(
-    recv: &mut Recv<'_>,
+    source: &Source<'_>,
     buf: &mut [u8],
     head_len: usize,
     mut filled: usize,
@@ -288,7 +287,7 @@ pub fn read_body(
                 .filter(|&end| end <= buf.len())
                 .ok_or(ClientError::BodyTooLarge)?;
             while filled < end {
-                filled += recv_more(recv, buf.get_mut(filled..end).unwrap_or_default())?;
+                filled += recv_more(source, buf.get_mut(filled..end).unwrap_or_default())?;
             }
             Ok((head_len..end, filled - end))
         }
@@ -299,7 +298,7 @@ pub fn read_body(
                 ChunkError::TooLarge => ClientError::BodyTooLarge,
                 e => ClientError::Chunked(e),
             })? {
-                received = recv_more(recv, rest(buf, dechunker.fill_at()))?;
+                received = recv_more(source, rest(buf, dechunker.fill_at()))?;
             }
             Ok((dechunker.body(), dechunker.excess()))
         }
@@ -308,7 +307,7 @@ pub fn read_body(
                 if filled == buf.len() {
                     return Err(ClientError::BodyTooLarge);
                 }
-                match recv(rest(buf, filled)) {
+                match source.recv(rest(buf, filled)) {
                     Ok(0) => break,
                     Ok(n) => filled += n,
                     Err(e) => return Err(ClientError::Recv(e)),
@@ -327,8 +326,8 @@ fn rest(buf: &mut [u8], from: usize) -> &mut [u8] {
 }
 
 /// One `recv` that must make progress: end of stream here is a truncated reply.
-fn recv_more(recv: &mut Recv<'_>, buf: &mut [u8]) -> Result<usize, ClientError> {
-    match recv(buf) {
+fn recv_more(source: &Source<'_>, buf: &mut [u8]) -> Result<usize, ClientError> {
+    match source.recv(buf) {
         Ok(0) => Err(ClientError::Closed),
         Ok(n) => Ok(n),
         Err(e) => Err(ClientError::Recv(e)),

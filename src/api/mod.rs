@@ -510,17 +510,18 @@ pub const EARLIEST_DEADLINE_MS: i64 = 978_307_200_000;
 /// began. Logged once, not per invocation.
 fn epoch_ms(digits: &[u8]) -> i64 {
     static LOGGED: AtomicBool = AtomicBool::new(false);
-    let why: &[u8] = match num::ascii_to_u64(digits.trim_ascii())
-        .and_then(|v| i64::try_from(v).ok())
-    {
-        Some(ms) if ms >= EARLIEST_DEADLINE_MS => return ms,
-        Some(_) => {
-            b"GET /next: Lambda-Runtime-Deadline-Ms is before 2001 (a duration?); no deadline"
-        }
-        None => b"GET /next: Lambda-Runtime-Deadline-Ms is no number of ms below 2^63; no deadline",
-    };
+    let why: &[u8] =
+        match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
+            Some(ms) if ms >= EARLIEST_DEADLINE_MS => return ms,
+            Some(_) => b"before 2001 (a duration?)",
+            None => b"no number of ms below 2^63",
+        };
     if !LOGGED.swap(true, Ordering::Relaxed) {
-        log::text(why);
+        log::line(&[
+            b"GET /next: Lambda-Runtime-Deadline-Ms is ",
+            why,
+            b"; no deadline",
+        ]);
     }
     0
 }

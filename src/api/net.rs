@@ -185,13 +185,60 @@ pub fn send_all(socket: impl AsFd, parts: &[&[u8]]) -> Result<(), Errno> {
 /// non-blocking one-byte peek.
 pub fn peek_idle(socket: &Socket) -> Result<usize, Errno> {
     let mut byte = [0u8; 1];
-    let flags = RecvFlags::PEEK | RecvFlags::DONTWAIT;
-    net::recv(socket, &mut byte[..], flags).map(|(n, _)| n)
+    recv_with(socket, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT)
+}
+
+/// How long the reads from a [`Source`] may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// As long as it takes: reads that time out are made again (`GET /next`, whose reply
+    /// comes when there is work, after the sandbox may have been frozen for minutes).
+    Forever,
+    /// Each read, as long as the socket's own receive timeout (a post's reply).
+    Socket,
+    /// All reads together, until this monotonic time in ms (a local caller's request; only
+    /// there, so that the smallest build has no clock here).
+    #[cfg(feature = "local-mode")]
+    Until(i64),
+}
+
+/// A socket to read a message from, and how long its reads may wait.
+pub struct Source<'s> {
+    pub socket: &'s Socket,
+    pub wait: Wait,
+}
+
+impl Source<'_> {
+    /// Receives into `buf`; `Ok(0)`: the peer closed the connection; `Err(EAGAIN)`: the time
+    /// is up.
+    pub fn recv(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        loop {
+            #[cfg(feature = "local-mode")]
+            if let Wait::Until(until_ms) = self.wait {
+                let left =
+                    until_ms - crate::sys::clock::now_ms(crate::sys::clock::Clock::Monotonic);
+                if left <= 0 {
+                    return Err(Errno::AGAIN);
+                }
+                set_timeout(self.socket, RECV_TIMEOUT, left as u64)?;
+            }
+            match recv(self.socket, &mut *buf) {
+                Err(Errno::AGAIN) if self.wait == Wait::Forever => {}
+                other => return other,
+            }
+        }
+    }
 }
 
 /// Receives into `buf`; `Ok(0)` means the peer closed the connection.
 pub fn recv(socket: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
-    retry_interrupted(|| net::recv(&socket, &mut *buf, RecvFlags::empty()).map(|(n, _)| n))
+    recv_with(socket.as_fd(), buf, RecvFlags::empty())
+}
+
+/// `recv` with `flags`, one copy for every caller.
+#[inline(never)]
+fn recv_with(socket: impl AsFd, buf: &mut [u8], flags: RecvFlags) -> Result<usize, Errno> {
+    retry_interrupted(|| net::recv(&socket, &mut *buf, flags).map(|(n, _)| n))
 }
 
 fn retry_interrupted<T>(mut call: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {

@@ -5,8 +5,7 @@ use super::reply;
 use super::request::Refusal;
 use super::watchdog::Watchdog;
 use crate::abi::stream::{Broken, Sink, StreamError};
-use crate::api::client::Recv;
-use crate::api::net::{self, Socket};
+use crate::api::net::{self, Socket, Source};
 use crate::api::request::RequestHead;
 use crate::contract::MustExit;
 use crate::http::chunked::{self, SIZE_LINE_LEN};
@@ -210,7 +209,8 @@ impl Destination for Answer {
 /// Answers a request that is not served, then closes the connection gently: the caller may
 /// still be sending a body we did not read, and closing with unread bytes would reset the
 /// connection and could destroy the answer before the caller reads it.
-pub fn refuse(socket: &Socket, refusal: Refusal, recv: &mut Recv<'_>, scratch: &mut [u8]) {
+pub fn refuse(caller: &Source<'_>, refusal: Refusal, scratch: &mut [u8]) {
+    let socket = caller.socket;
     let (error_type, message) = refusal.error();
     log::line(&[b"refused a request: ", refusal.status()]);
     if respond_error(
@@ -226,10 +226,10 @@ pub fn refuse(socket: &Socket, refusal: Refusal, recv: &mut Recv<'_>, scratch: &
         return;
     }
     let _ = rustix::net::shutdown(socket, rustix::net::Shutdown::Write);
-    // Bounded: `recv` keeps the caller's deadline.
+    // Bounded: the caller's deadline holds.
     let mut drained = 0;
     while drained < 2 * crate::contract::MAX_EVENT {
-        match recv(scratch) {
+        match caller.recv(scratch) {
             Ok(0) | Err(_) => break,
             Ok(n) => drained += n,
         }

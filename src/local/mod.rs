@@ -29,7 +29,7 @@ use self::request::{Invoke, Refusal};
 use self::watchdog::Watchdog;
 use crate::abi::handler::{HandlerFn, InitFn, Outcome};
 use crate::api::client::{self, ClientError};
-use crate::api::net::{self, Socket};
+use crate::api::net::{self, Source, Wait};
 use crate::api::request::RequestHead;
 use crate::runtime::invoke::{self as one, AnswerBuffers};
 use crate::runtime::trace_env::TraceEnv;
@@ -107,10 +107,11 @@ pub fn serve<const ISOLATE: bool>(
         loop {
             let socket = match net::accept(&listener, caller_timeout_s) {
                 Ok(socket) => socket,
-                Err(e) => {
-                    // Out of descriptors (or the caller left the queue already): callers wait in
-                    // the queue meanwhile; said once each time it begins.
-                    if backoff_ms == 0 && e != rustix::io::Errno::CONNABORTED {
+                Err(rustix::io::Errno::CONNABORTED) => continue, // the caller left the queue
+                Err(_) => {
+                    // Out of descriptors, most likely: callers wait in the queue meanwhile.
+                    // Said once each time it begins, retried less and less often.
+                    if backoff_ms == 0 {
                         log::text(b"local mode: cannot accept a connection (out of file descriptors? see ulimit -n); retrying");
                     }
                     backoff_ms = (backoff_ms * 2).clamp(10, 1000);
@@ -121,26 +122,22 @@ pub fn serve<const ISOLATE: bool>(
             backoff_ms = 0;
             let started_us = now_us(Clock::Monotonic);
             let deadline_ms = started_us / 1000 + caller_timeout_s as i64 * 1000;
-            let mut recv = |buf: &mut [u8]| {
-                let left = deadline_ms - now_us(Clock::Monotonic) / 1000;
-                if left <= 0 {
-                    return Err(rustix::io::Errno::AGAIN);
-                }
-                net::set_timeout(&socket, net::RECV_TIMEOUT, left as u64)?;
-                net::recv(&socket, buf)
+            let caller = Source {
+                socket: &socket,
+                wait: Wait::Until(deadline_ms),
             };
             // Accepted with nothing to read: idle for the whole timeout (see `net::listen`).
             let idle = net::peek_idle(&socket) == Err(rustix::io::Errno::AGAIN);
             let read = if idle {
                 Err(Some(Refusal::Timeout))
             } else {
-                read_request(&socket, &mut recv, request)
+                read_request(&caller, request)
             };
             let (invoke, event) = match read {
                 Ok(read) => read,
                 Err(None) => continue, // the caller left before its request was complete
                 Err(Some(refusal)) => {
-                    refuse(&socket, refusal, &mut recv, request);
+                    refuse(&caller, refusal, request);
                     continue;
                 }
             };
@@ -153,7 +150,7 @@ pub fn serve<const ISOLATE: bool>(
             let context = match context(&invoke, head, &function, new_request_id(&mut id)) {
                 Ok(context) => context,
                 Err(refusal) => {
-                    refuse(&socket, refusal, &mut recv, rest);
+                    refuse(&caller, refusal, rest);
                     continue;
                 }
             };
@@ -211,11 +208,10 @@ fn isolate() -> Place {
     }
 }
 
-/// Reads a request into `buf` with `recv` (which keeps the caller's deadline): its head,
+/// Reads a request into `buf` from `caller` (which keeps the caller's deadline): its head,
 /// checked, then its body. `Err(None)`: the caller left, and there is no one to answer.
 fn read_request(
-    socket: &Socket,
-    recv: &mut client::Recv<'_>,
+    caller: &Source<'_>,
     buf: &mut [u8],
 ) -> Result<(Invoke, Range<usize>), Option<Refusal>> {
     let timed_out = |e| {
@@ -230,7 +226,7 @@ fn read_request(
         if filled == response::MAX_HEAD_LEN {
             return Err(Some(Refusal::HeadTooLarge));
         }
-        match recv(
+        match caller.recv(
             buf.get_mut(filled..response::MAX_HEAD_LEN)
                 .unwrap_or_default(),
         ) {
@@ -243,12 +239,12 @@ fn read_request(
         }
     };
     if invoke.expect_continue {
-        let _ = net::send_all(socket, &[b"HTTP/1.1 100 Continue\r\n\r\n"]);
+        let _ = net::send_all(caller.socket, &[b"HTTP/1.1 100 Continue\r\n\r\n"]);
     }
     // Room for the largest event and, for a chunked one, its framing in flight.
     let limit = invoke.head_len + crate::contract::MAX_EVENT + chunked::MAX_LINE;
     let room = buf.get_mut(..limit).unwrap_or_default(); // the buffer holds the largest
-    let read = client::read_body(recv, room, invoke.head_len, filled, invoke.framing);
+    let read = client::read_body(caller, room, invoke.head_len, filled, invoke.framing);
     let (body, _) = read.map_err(|e| match e {
         ClientError::BodyTooLarge => Some(Refusal::TooLarge),
         ClientError::Chunked(_) => Some(Refusal::Malformed),
