@@ -16,8 +16,10 @@ use lambda_bootstrap::abi::handler::RawResponse;
 /// 40,960 bytes below with local mode in; it costs more than the room left: see the README).
 /// 52 KiB since the stream writes to a `Sink` interface: every sink's streaming code is now
 /// linked, where naming the sinks in the stream let bootstraps that never stream drop it
-/// (about 4.5 KB; docs/size.md).
-const SIZE_BUDGET: u64 = 53_248;
+/// (about 4.5 KB; docs/size.md). 54 KiB since the robustness fixes (bounded post replies,
+/// no post sent twice, no ghost replies, local callers bounded as wholes, the watchdog that
+/// spares a server whose handler returned): 1,984 bytes, 52,576 to 54,560.
+const SIZE_BUDGET: u64 = 55_296;
 /// The budget of the bootstrap issue, held by the build without local mode
 /// (`--no-default-features`), the smallest bootstrap for production images.
 const MINIMAL_SIZE_BUDGET: u64 = 40_960;

@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use support::*;
 
-/// A bootstrap with musl's printf and malloc linked in for the handler stays small.
-const HANDLER_SIZE_BUDGET: u64 = 72 * 1024;
+/// A bootstrap with musl's printf and malloc linked in for the handler stays small. (74 KiB
+/// since the robustness fixes, which cost the default build 1,984 bytes: see `tests/binary.rs`.)
+const HANDLER_SIZE_BUDGET: u64 = 74 * 1024;
 
 /// Musl's C headers (Debian's musl-tools): handlers are compiled against the libc they run
 /// with. Without them these tests say so and skip; `.ci/run` installs them.
