@@ -372,7 +372,8 @@ fn overlapping_requests_are_queued_and_served_one_at_a_time() {
 
 #[test]
 fn a_caller_who_stops_sending_gets_408_and_does_not_hold_the_server() {
-    let mut server = LocalServer::start(&bootstrap_program(), &[]);
+    let env = [("LAMBDA_LOCAL_CALLER_TIMEOUT", "1")];
+    let mut server = LocalServer::start(&bootstrap_program(), &env);
     let mut stalled = server.connect();
     stalled
         .write_all(format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Le").as_bytes())

@@ -120,7 +120,8 @@ pub fn listen(addr: &SocketAddr, idle_s: u64) -> Result<Socket, Errno> {
 
 /// The next connection on a listening socket, with `TCP_NODELAY` (streamed pieces leave at
 /// once) and a send timeout, so that a caller who does not read its answer cannot hold the
-/// server. (Its receive timeout is set before each read: see `local::read_request`.)
+/// server. (Its receive timeout is set before each read, to what is left of the caller's
+/// deadline: see [`Wait::Until`].)
 pub fn accept(listener: &Socket, send_timeout_s: u64) -> Result<Socket, Errno> {
     // SAFETY: null address and length are allowed (the peer's address is not wanted).
     let socket = retry_interrupted(|| {
