@@ -5,7 +5,7 @@
 use core::ffi::c_int;
 use core::net::SocketAddr;
 
-use rustix::fd::AsFd;
+use rustix::fd::{AsFd, BorrowedFd};
 use rustix::io::{Errno, IoSlice};
 use rustix::net::{self, RecvFlags, SendFlags};
 
@@ -186,7 +186,11 @@ pub fn send_all(socket: impl AsFd, parts: &[&[u8]]) -> Result<(), Errno> {
 /// non-blocking one-byte peek.
 pub fn peek_idle(socket: &Socket) -> Result<usize, Errno> {
     let mut byte = [0u8; 1];
-    recv_with(socket, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT)
+    recv_with(
+        socket.as_fd(),
+        &mut byte,
+        RecvFlags::PEEK | RecvFlags::DONTWAIT,
+    )
 }
 
 /// How long the reads from a [`Source`] may wait.
@@ -238,8 +242,8 @@ pub fn recv(socket: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
 
 /// `recv` with `flags`, one copy for every caller.
 #[inline(never)]
-fn recv_with(socket: impl AsFd, buf: &mut [u8], flags: RecvFlags) -> Result<usize, Errno> {
-    retry_interrupted(|| net::recv(&socket, &mut *buf, flags).map(|(n, _)| n))
+fn recv_with(socket: BorrowedFd<'_>, buf: &mut [u8], flags: RecvFlags) -> Result<usize, Errno> {
+    retry_interrupted(|| net::recv(socket, &mut *buf, flags).map(|(n, _)| n))
 }
 
 fn retry_interrupted<T>(mut call: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
