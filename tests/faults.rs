@@ -460,15 +460,13 @@ fn a_non_numeric_deadline_is_served_with_deadline_zero() {
     }
     assert_says(
         &mut run,
-        &[
-            "GET /next: Lambda-Runtime-Deadline-Ms is not an epoch time in milliseconds (a duration, or not a whole number under 2^63); no deadline",
-        ],
+        &["GET /next: Lambda-Runtime-Deadline-Ms is no number of ms below 2^63; no deadline"],
     );
     let count = run
         .process
         .stderr()
         .lines()
-        .filter(|l| l.contains("Deadline-Ms is not an epoch time"))
+        .filter(|l| l.contains("Lambda-Runtime-Deadline-Ms is"))
         .count();
     // Said once, not per invocation: an emulator sends the same duration every time.
     if count != 1 {
@@ -478,6 +476,36 @@ fn a_non_numeric_deadline_is_served_with_deadline_zero() {
         ));
     }
     run.assert_no_violations();
+}
+
+/// Each kind of unusable deadline is named as what it is: a number of 2^63 ms or more is a
+/// number (too large for the context's `i64`), and not a duration; one before 2001 may be.
+#[test]
+fn an_unusable_deadline_is_named_for_what_it_is() {
+    for (deadline, says) in [
+        (
+            "9223372036854775808",
+            "Lambda-Runtime-Deadline-Ms is no number of ms below 2^63; no deadline",
+        ),
+        (
+            "99999999999999999999",
+            "Lambda-Runtime-Deadline-Ms is no number of ms below 2^63; no deadline",
+        ),
+        (
+            "600000",
+            "Lambda-Runtime-Deadline-Ms is before 2001 (a duration?); no deadline",
+        ),
+    ] {
+        let script = Script::new().invoke(
+            Invocation::bare("deadline", "ctx").header("Lambda-Runtime-Deadline-Ms", deadline),
+        );
+        let mut run = Run::probe(script);
+        run.wait_for_posts(1);
+        assert_says(&mut run, &[says]);
+        if deadline.len() > 6 && run.process.stderr().contains("duration") {
+            run.fail(&format!("{deadline} is no duration"));
+        }
+    }
 }
 
 const UNUSABLE: &str = "GET /next: unusable request id";
@@ -831,4 +859,106 @@ fn an_api_that_goes_away_and_comes_back_is_reached_again() {
             assert_says(&mut run, &["GET /next: cannot connect to the Runtime API"]);
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Posts: replies that never come, never sent twice, and bytes nobody asked for
+// ---------------------------------------------------------------------------------------------
+
+/// The routes of every post so far, in order.
+fn post_routes(run: &Run) -> Vec<Route> {
+    run.api.posts().iter().map(|p| p.route.clone()).collect()
+}
+
+/// Waits until the bootstrap is back on `/next` with the script used up, then checks that
+/// the posts went to exactly `expected`, in order.
+fn assert_posted(run: &mut Run, expected: &[Route]) {
+    run.wait_for_posts(expected.len());
+    let deadline = Instant::now() + WAIT_LIMIT;
+    while !run.api.is_holding_next() {
+        if Instant::now() > deadline || run.process.exit_status().is_some() {
+            run.fail("the bootstrap never came back for more work");
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    let routes = post_routes(run);
+    if routes != expected {
+        run.fail(&format!("posts {routes:?}, expected {expected:?}"));
+    }
+}
+
+/// A Runtime API that never answers a post, or answers 202 without a length and keeps the
+/// connection open: the wait for the reply ends after `LAMBDA_POST_REPLY_TIMEOUT` seconds (1
+/// here), the post is not sent again, and the next invocation is served.
+#[test]
+fn a_post_reply_that_never_comes_or_never_ends_is_given_up_after_the_timeout() {
+    let script = Script::new()
+        .invoke(good("unanswered").then(AfterReply::NeverReply))
+        .invoke(good("good-0"))
+        .invoke(good("endless").then(AfterReply::ReplyWithoutLength))
+        .invoke(good("good-1"));
+    let mut run = Run::probe_with_env(script, &[("LAMBDA_POST_REPLY_TIMEOUT", "1")]);
+    let expected =
+        ["unanswered", "good-0", "endless", "good-1"].map(|id| Route::Response(id.into()));
+    assert_posted(&mut run, &expected);
+    assert_says(
+        &mut run,
+        &[
+            "POST /response for request unanswered failed: no reply within LAMBDA_POST_REPLY_TIMEOUT seconds; not sent again",
+            "POST /response for request endless failed: no reply within LAMBDA_POST_REPLY_TIMEOUT seconds; not sent again",
+        ],
+    );
+    run.assert_no_violations();
+}
+
+/// The server reads a post on a reused connection and closes it without a reply: it may have
+/// acted on the post, so the post is not sent again; the loop goes on to `/next`. (The
+/// `/response` and the `/error` post alike.)
+#[test]
+fn a_post_the_server_may_have_read_is_never_sent_again() {
+    let script = Script::new()
+        .invoke(good("good-0"))
+        .invoke(good("dropped").then(AfterReply::CloseUnanswered))
+        .invoke(good("good-1"))
+        .invoke(Invocation::new("failed", "error:no").then(AfterReply::CloseUnanswered))
+        .invoke(good("good-2"));
+    let mut run = Run::probe(script);
+    let expected = [
+        Route::Response("good-0".into()),
+        Route::Response("dropped".into()),
+        Route::Response("good-1".into()),
+        Route::Error("failed".into()),
+        Route::Response("good-2".into()),
+    ];
+    assert_posted(&mut run, &expected);
+    assert_says(
+        &mut run,
+        &[
+            "POST /response for request dropped failed: the Runtime API closed the connection mid-reply; not sent again",
+            "POST /error for request failed failed: the Runtime API closed the connection mid-reply; not sent again",
+        ],
+    );
+    run.assert_no_violations();
+}
+
+/// Bytes nobody asked for arrive on the kept-alive connection while the handler runs (here a
+/// whole `/next` reply for `ghost`): the connection is closed before the post is written, so
+/// they are never taken for a reply; no ghost invocation runs.
+#[test]
+fn unsolicited_bytes_on_an_idle_connection_are_never_taken_for_a_reply() {
+    let script = Script::new()
+        .invoke(Invocation::new("slow", "sleep:600").after_event(AfterReply::Unsolicited))
+        .invoke(good("good-0"));
+    let mut run = Run::probe(script);
+    let expected = [
+        Route::Response("slow".into()),
+        Route::Response("good-0".into()),
+    ];
+    assert_posted(&mut run, &expected);
+    assert_says(
+        &mut run,
+        &["unsolicited bytes from the Runtime API on an idle connection; closed it"],
+    );
+    // The fake records any request written on the connection that holds the ghost bytes.
+    run.assert_no_violations();
 }

@@ -432,7 +432,8 @@ fn overlapping_requests_are_queued_and_served_one_at_a_time() {
 
 #[test]
 fn a_caller_who_stops_sending_gets_408_and_does_not_hold_the_server() {
-    let mut server = LocalServer::start(&bootstrap_program(), &[]);
+    let env = [("LAMBDA_LOCAL_CALLER_TIMEOUT", "1")];
+    let mut server = LocalServer::start(&bootstrap_program(), &env);
     let mut stalled = server.connect();
     stalled
         .write_all(format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Le").as_bytes())
@@ -955,5 +956,152 @@ fn response_streams_are_answered_as_event_streams() {
             .send_raw(stream_request("", "done").as_bytes())
             .status,
         200
+    );
+}
+
+/// Shrinks a socket's receive buffer, so that a caller who does not read holds back an answer
+/// of a few megabytes at once, rather than after whatever the kernel would buffer.
+fn shrink_receive_buffer(stream: &std::net::TcpStream) {
+    use std::ffi::{c_int, c_void};
+    use std::os::fd::AsRawFd;
+    unsafe extern "C" {
+        fn setsockopt(
+            fd: c_int,
+            level: c_int,
+            name: c_int,
+            value: *const c_void,
+            len: u32,
+        ) -> c_int;
+    }
+    const SOL_SOCKET: c_int = 1;
+    const SO_RCVBUF: c_int = 8;
+    let size: c_int = 4096;
+    // SAFETY: a valid socket, and a pointer to an int with its size, as SO_RCVBUF takes.
+    let rc = unsafe {
+        setsockopt(
+            stream.as_raw_fd(),
+            SOL_SOCKET,
+            SO_RCVBUF,
+            (&raw const size).cast(),
+            size_of::<c_int>() as u32,
+        )
+    };
+    assert_eq!(rc, 0, "SO_RCVBUF: {}", std::io::Error::last_os_error());
+}
+
+/// A caller that never reads its (5 MB) answer: after `LAMBDA_LOCAL_CALLER_TIMEOUT` (2 s)
+/// the answer is dropped with a log line and the invocation's REPORT; the server stays warm
+/// (the same process answers next), although the function's timeout (1 s) passed meanwhile:
+/// the handler had returned, so no one is killed and nothing is said to have timed out.
+#[test]
+fn a_caller_who_never_reads_its_answer_is_dropped_and_the_server_stays_warm() {
+    let env = [
+        ("AWS_LAMBDA_FUNCTION_TIMEOUT", "1"),
+        ("LAMBDA_LOCAL_CALLER_TIMEOUT", "2"),
+    ];
+    let mut server = LocalServer::start(&probe_program(), &env);
+    let pid = server.invoke(b"sleep:0").text();
+    let mut deaf = server.connect();
+    shrink_receive_buffer(&deaf);
+    let request = format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 11\r\n\r\nbig:5000000");
+    deaf.write_all(request.as_bytes()).unwrap();
+    server.wait_for_log("REPORT", 1); // the first invocation's
+    let answer = server.invoke(b"sleep:0");
+    assert_eq!(answer.text(), pid, "the same warm process answers");
+    let log = server.wait_for_log("REPORT", 3);
+    assert_eq!(
+        log.matches(": answer dropped: the caller did not take it within LAMBDA_LOCAL_CALLER_TIMEOUT, or left").count(),
+        1,
+        "{log}"
+    );
+    assert!(!log.contains("timed out"), "{log}");
+    drop(deaf);
+}
+
+/// A caller that sends its request a byte at a time, each byte well within any per-read
+/// limit, gets a 408 when the one deadline for the whole request (1 s here) has passed.
+#[test]
+fn a_caller_who_sends_slowly_gets_408_at_the_one_deadline_for_the_whole_request() {
+    let mut server = LocalServer::start(
+        &bootstrap_program(),
+        &[("LAMBDA_LOCAL_CALLER_TIMEOUT", "1")],
+    );
+    let mut slow = server.connect();
+    slow.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let request = format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+    let mut answer = Vec::new();
+    let mut sent = 0;
+    for byte in request.as_bytes() {
+        if slow.write_all(&[*byte]).is_err() {
+            break;
+        }
+        sent += 1;
+        let mut buf = [0u8; 1024];
+        match slow.read(&mut buf) {
+            Ok(0) | Err(_) if !answer.is_empty() => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+        if answer.ends_with(b"}") {
+            break;
+        }
+    }
+    let answer = Answer::parse(&answer)
+        .unwrap_or_else(|e| server.fail(&format!("{e} after {sent} of {} bytes", request.len())));
+    assert_eq!(answer.status, 408, "{}", answer.text());
+    assert!(
+        sent < request.len(),
+        "the whole request was read ({sent} bytes)"
+    );
+    // And the server goes on.
+    assert_eq!(server.invoke(b"next").text(), "Hello: next");
+}
+
+/// Connections that sent nothing do not stand in front of a caller that sent its request
+/// (before, three of them made it wait three times the 10 s timeout).
+#[test]
+fn idle_connections_do_not_delay_a_caller_who_sent_its_request() {
+    let mut server = LocalServer::start(&bootstrap_program(), &[]);
+    let idle: Vec<_> = (0..3).map(|_| server.connect()).collect();
+    thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    assert_eq!(server.invoke(b"first").text(), "Hello: first");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    drop(idle);
+}
+
+/// A connection that stays idle is answered 408 once the caller timeout (1 s here) has
+/// passed, and the server goes on.
+#[test]
+fn an_idle_connection_gets_408_after_the_caller_timeout() {
+    let mut server = LocalServer::start(
+        &bootstrap_program(),
+        &[("LAMBDA_LOCAL_CALLER_TIMEOUT", "1")],
+    );
+    let idle = server.connect();
+    let answer = server.read_answer(idle);
+    assert_eq!(answer.status, 408, "{}", answer.text());
+    assert_eq!(server.invoke(b"next").text(), "Hello: next");
+}
+
+/// Out of descriptors (`ulimit -n 4`: the listener is the last one), `accept` fails: the
+/// server says so once, and backs off, rather than retrying silently every 10 ms.
+#[test]
+fn out_of_descriptors_is_said_once() {
+    let wrapper = ["sh", "-c", "ulimit -n 4 && exec \"$0\""];
+    let mut server = LocalServer::start_wrapped(&wrapper, "127.0.0.1", &bootstrap_program(), &[]);
+    let mut caller = server.connect();
+    caller
+        .write_all(format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: 0\r\n\r\n").as_bytes())
+        .unwrap();
+    server.wait_for_log("cannot accept a connection", 1);
+    thread::sleep(Duration::from_millis(500));
+    let log = server.process.stderr();
+    assert_eq!(
+        log.matches("cannot accept a connection").count(),
+        1,
+        "{log}"
     );
 }

@@ -4,19 +4,26 @@
 //! The reply's body ends up contiguous in the buffer right after its head, whatever its
 //! framing, so the event handed to a handler is a plain slice of the receive buffer.
 //!
-//! A kept-alive connection may have been closed by the server while we were idle (or frozen).
-//! When a request on a reused connection fails before any byte of the reply arrives, the
-//! connection is reopened and the request sent again, once. On a fresh connection the failure
-//! is real and is returned.
+//! A kept-alive connection may have been closed by the server while we were idle (or frozen),
+//! or hold bytes nobody asked for (which a request would take for its reply: a "ghost"). So
+//! before a request is written on a reused connection, a non-blocking peek must find nothing
+//! waiting; else the connection is replaced, and the request has provably not been sent.
+//! After it is written, only `GET /next` is sent again (once, on a new connection) when the
+//! connection turns out closed before the first byte of the reply: a post the server may have
+//! read is never sent twice.
+//!
+//! Every wait for a reply is bounded by the connection's receive timeout (see
+//! `api::reply_timeout_s`), except `GET /next`'s, which waits as long as the sandbox is frozen.
 
 use core::ops::Range;
 
 use rustix::io::Errno;
 
 use crate::api::endpoint::Endpoint;
-use crate::api::net::{self, Socket};
+use crate::api::net::{self, Socket, Source, Wait};
 use crate::http::chunked::{ChunkError, Dechunker};
 use crate::http::response::{self, Framing, HeadError, ResponseHead};
+use crate::sys::log;
 
 /// Why an exchange failed. The connection is closed after any of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +52,7 @@ impl ClientError {
         match self {
             Self::Connect(_) => "cannot connect to the Runtime API",
             Self::Send(_) => "cannot send to the Runtime API",
+            Self::Recv(Errno::AGAIN) => "no reply within LAMBDA_POST_REPLY_TIMEOUT seconds",
             Self::Recv(_) => "cannot receive from the Runtime API",
             Self::Closed => "the Runtime API closed the connection mid-reply",
             Self::HeadTooLong => "reply head longer than 64 KiB",
@@ -73,6 +81,18 @@ pub type Inspect<'i> = dyn FnMut(&[u8], &ResponseHead, &[httparse::Header<'_>]) 
 pub struct Connection {
     endpoint: Endpoint,
     socket: Option<Socket>,
+    reply_timeout_s: u64,
+}
+
+/// What a request is, for how its reply is awaited and whether it may be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// `GET /next`: its reply may take as long as the sandbox is frozen; sending it twice is
+    /// harmless.
+    Next,
+    /// A post: its reply comes at once (or never: then the receive timeout ends the wait); the
+    /// server may have acted on it even if it closed the connection without replying.
+    Post,
 }
 
 /// Failures worth one retry on a reused connection: the server had closed it.
@@ -83,11 +103,13 @@ enum ReadError {
 }
 
 impl Connection {
-    /// A connection to `endpoint`, not yet opened.
-    pub fn new(endpoint: Endpoint) -> Self {
+    /// A connection whose replies to posts must come within `reply_timeout_s` seconds of
+    /// silence (see `api::reply_timeout_s`).
+    pub fn new(endpoint: Endpoint, reply_timeout_s: u64) -> Self {
         Self {
             endpoint,
             socket: None,
+            reply_timeout_s,
         }
     }
 
@@ -111,6 +133,7 @@ impl Connection {
     /// then turns out too large, so the caller can keep what it needs from them.
     pub fn exchange(
         &mut self,
+        request: Request,
         head: &[u8],
         body: &[u8],
         buf: &mut [u8],
@@ -118,15 +141,14 @@ impl Connection {
     ) -> Result<Reply, ClientError> {
         loop {
             let reused = self.socket.is_some();
-            let socket = match &self.socket {
-                Some(socket) => socket,
-                None => {
-                    let socket = net::connect(&self.endpoint.addr).map_err(ClientError::Connect)?;
-                    self.socket.insert(socket)
-                }
+            let socket = self.ready()?;
+            let wait = match request {
+                Request::Next => Wait::Forever,
+                Request::Post => Wait::Socket,
             };
+            let source = Source { socket, wait };
             let result = match net::send_all(socket, &[head, body]) {
-                Ok(()) => read_reply(socket, buf, inspect.as_deref_mut()),
+                Ok(()) => read_reply(&source, buf, inspect.as_deref_mut()),
                 Err(e) => Err(ReadError::Stale(ClientError::Send(e))),
             };
             match result {
@@ -136,7 +158,7 @@ impl Connection {
                     }
                     return Ok(reply);
                 }
-                Err(ReadError::Stale(_)) if reused => self.close(),
+                Err(ReadError::Stale(_)) if reused && request == Request::Next => self.close(),
                 Err(ReadError::Stale(e) | ReadError::Fatal(e)) => {
                     self.close();
                     return Err(e);
@@ -144,19 +166,37 @@ impl Connection {
             }
         }
     }
+
+    /// The socket to write a request on: the kept-alive one if nothing waits on it (see the
+    /// module comment), else a new one.
+    fn ready(&mut self) -> Result<&Socket, ClientError> {
+        if let Some(socket) = &self.socket {
+            match net::peek_idle(socket) {
+                Err(Errno::AGAIN) => {}
+                Ok(1) => {
+                    log::text(
+                        b"unsolicited bytes from the Runtime API on an idle connection; closed it",
+                    );
+                    self.close();
+                }
+                _ => self.close(),
+            }
+        }
+        match &mut self.socket {
+            Some(socket) => Ok(socket),
+            slot @ None => {
+                let socket = net::connect(&self.endpoint.addr, self.reply_timeout_s);
+                Ok(slot.insert(socket.map_err(ClientError::Connect)?))
+            }
+        }
+    }
 }
 
 impl Connection {
-    /// Starts a request whose body follows in pieces (a streamed response) by sending `parts`.
-    /// Nothing can be resent once the body has begun, so a kept-alive connection that the
-    /// server has closed is replaced first rather than found out later.
+    /// Starts a request whose body follows in pieces (a streamed response) by sending `parts`
+    /// (on a connection checked as for any request: a post is never sent twice).
     pub fn start(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
-        if self.socket.as_ref().is_some_and(net::peer_closed) {
-            self.close();
-        }
-        if self.socket.is_none() {
-            self.socket = Some(net::connect(&self.endpoint.addr).map_err(ClientError::Connect)?);
-        }
+        self.ready()?;
         self.send(parts)
     }
 
@@ -173,7 +213,11 @@ impl Connection {
     /// Reads the reply to a request sent with [`Connection::start`] and [`Connection::send`].
     pub fn receive(&mut self, buf: &mut [u8]) -> Result<Reply, ClientError> {
         let socket = self.socket.as_ref().ok_or(ClientError::Closed)?;
-        match read_reply(socket, buf, None) {
+        let source = Source {
+            socket,
+            wait: Wait::Socket,
+        };
+        match read_reply(&source, buf, None) {
             Ok((reply, keep_alive)) => {
                 if !keep_alive {
                     self.close();
@@ -190,13 +234,13 @@ impl Connection {
 
 /// Reads one reply. Returns it and whether the connection may be used again.
 fn read_reply(
-    socket: &Socket,
+    source: &Source<'_>,
     buf: &mut [u8],
     inspect: Option<&mut Inspect<'_>>,
 ) -> Result<(Reply, bool), ReadError> {
     let mut filled = 0;
     let head = loop {
-        let n = match net::recv(socket, rest(buf, filled)) {
+        let n = match source.recv(rest(buf, filled)) {
             Ok(0) if filled == 0 => return Err(ReadError::Stale(ClientError::Closed)),
             Ok(0) => return Err(ReadError::Fatal(ClientError::Closed)),
             Ok(n) => n,
@@ -222,7 +266,7 @@ fn read_reply(
         }
     };
     let (body, excess) =
-        read_body(socket, buf, head.len, filled, head.framing).map_err(ReadError::Fatal)?;
+        read_body(source, buf, head.len, filled, head.framing).map_err(ReadError::Fatal)?;
     // Bytes beyond the reply mean the server and we disagree on framing: start afresh.
     let keep_alive = head.keep_alive && excess == 0;
     Ok((Reply { head, body }, keep_alive))
@@ -232,7 +276,7 @@ fn read_reply(
 /// bytes are in `buf` already. The body ends up contiguous right after the head, whatever its
 /// framing. Returns where it is, and how many bytes arrived beyond it.
 pub fn read_body(
-    socket: &Socket,
+    source: &Source<'_>,
     buf: &mut [u8],
     head_len: usize,
     mut filled: usize,
@@ -246,7 +290,7 @@ pub fn read_body(
                 .filter(|&end| end <= buf.len())
                 .ok_or(ClientError::BodyTooLarge)?;
             while filled < end {
-                filled += recv_more(socket, buf.get_mut(filled..end).unwrap_or_default())?;
+                filled += recv_more(source, buf.get_mut(filled..end).unwrap_or_default())?;
             }
             Ok((head_len..end, filled - end))
         }
@@ -257,7 +301,7 @@ pub fn read_body(
                 ChunkError::TooLarge => ClientError::BodyTooLarge,
                 e => ClientError::Chunked(e),
             })? {
-                received = recv_more(socket, rest(buf, dechunker.fill_at()))?;
+                received = recv_more(source, rest(buf, dechunker.fill_at()))?;
             }
             Ok((dechunker.body(), dechunker.excess()))
         }
@@ -266,7 +310,7 @@ pub fn read_body(
                 if filled == buf.len() {
                     return Err(ClientError::BodyTooLarge);
                 }
-                match net::recv(socket, rest(buf, filled)) {
+                match source.recv(rest(buf, filled)) {
                     Ok(0) => break,
                     Ok(n) => filled += n,
                     Err(e) => return Err(ClientError::Recv(e)),
@@ -285,8 +329,8 @@ fn rest(buf: &mut [u8], from: usize) -> &mut [u8] {
 }
 
 /// One `recv` that must make progress: end of stream here is a truncated reply.
-fn recv_more(socket: &Socket, buf: &mut [u8]) -> Result<usize, ClientError> {
-    match net::recv(socket, buf) {
+fn recv_more(source: &Source<'_>, buf: &mut [u8]) -> Result<usize, ClientError> {
+    match source.recv(buf) {
         Ok(0) => Err(ClientError::Closed),
         Ok(n) => Ok(n),
         Err(e) => Err(ClientError::Recv(e)),

@@ -14,7 +14,7 @@ pub use crate::contract::MustExit;
 use crate::contract::{MAX_EVENT, MAX_REQUEST_ID, error_type, header, must_exit};
 
 use crate::abi::context::{RawContext, Str};
-use crate::api::client::{ClientError, Connection, Reply, range_in};
+use crate::api::client::{ClientError, Connection, Reply, Request, range_in};
 use crate::api::request::write_head;
 use crate::codec::num;
 use crate::http::HeadBuffer;
@@ -214,6 +214,7 @@ impl RuntimeApi {
         let mut headers = NextHeaders::default();
         let mut status = 0;
         let result = self.conn.exchange(
+            Request::Next,
             &self.head,
             &[],
             buf,
@@ -340,7 +341,9 @@ impl RuntimeApi {
         body: &[u8],
         reply: &mut [u8],
     ) -> Result<(), MustExit> {
-        let result = self.conn.exchange(&self.head, body, reply, None);
+        let result = self
+            .conn
+            .exchange(Request::Post, &self.head, body, reply, None);
         judge_reply(what, request_id, result)
     }
 
@@ -406,6 +409,25 @@ impl RuntimeApi {
     }
 }
 
+/// How long a post's reply may keep us waiting (without a byte arriving), in seconds:
+/// `LAMBDA_POST_REPLY_TIMEOUT`, 60 by default. Lambda answers a post as soon as it has read
+/// it, in microseconds; a minute is far beyond any real reply, even the end of a streamed
+/// response that the platform drains at its bandwidth limit, and still bounds a Runtime API
+/// that never answers (or answers without a length and keeps the connection open). Too short
+/// a bound would be worse than a long one: the post would be given up while Lambda still
+/// acts on it.
+pub fn reply_timeout_s() -> u64 {
+    seconds_from_env(c"LAMBDA_POST_REPLY_TIMEOUT", 60)
+}
+
+/// A whole number of seconds from 1 from the environment variable `name`, or `default`.
+pub fn seconds_from_env(name: &core::ffi::CStr, default: u64) -> u64 {
+    match crate::sys::env::var(name).and_then(num::ascii_to_u64) {
+        Some(seconds @ 1..=86_400) => seconds,
+        _ => default,
+    }
+}
+
 /// What a post's reply means: 2xx fine; other statuses logged with the request id, and 5xx
 /// end the runtime; a failed exchange logged (the loop goes on: `/next` will tell).
 fn judge_reply(
@@ -440,6 +462,7 @@ fn judge_reply(
                 request_id,
                 b" failed: ",
                 e.message().as_bytes(),
+                b"; not sent again",
             ]);
             Ok(())
         }
@@ -513,21 +536,27 @@ fn context(buf: &[u8], headers: &NextHeaders) -> RawContext {
 /// 2001-01-01T00:00:00Z in Unix epoch milliseconds: no real deadline is earlier.
 const EARLIEST_DEADLINE_MS: i64 = 978_307_200_000;
 
-/// The deadline header's value as epoch milliseconds, or 0 ("no deadline") when it is not a
-/// number or cannot be an epoch time: emulators send a duration instead (cargo-lambda:
-/// `600000`, ten minutes), which read as a time is in January 1970, so every invocation
-/// would have timed out before it began. Logged once, not per invocation.
+/// The deadline header's value as epoch milliseconds, or 0 ("no deadline") when it cannot be
+/// an epoch time: not a number, too large for the context's `i64` (2^63 ms or more), or
+/// before 2001, as emulators send a duration instead (cargo-lambda: `600000`, ten minutes),
+/// which read as a time is in January 1970, so every invocation would have timed out before it
+/// began. Logged once, not per invocation.
 fn epoch_ms(digits: &[u8]) -> i64 {
     static LOGGED: AtomicBool = AtomicBool::new(false);
-    match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
-        Some(ms) if ms >= EARLIEST_DEADLINE_MS => ms,
-        _ => {
-            if !LOGGED.swap(true, Ordering::Relaxed) {
-                log::text(b"GET /next: Lambda-Runtime-Deadline-Ms is not an epoch time in milliseconds (a duration, or not a whole number under 2^63); no deadline");
-            }
-            0
-        }
+    let why: &[u8] =
+        match num::ascii_to_u64(digits.trim_ascii()).and_then(|v| i64::try_from(v).ok()) {
+            Some(ms) if ms >= EARLIEST_DEADLINE_MS => return ms,
+            Some(_) => b"before 2001 (a duration?)",
+            None => b"no number of ms below 2^63",
+        };
+    if !LOGGED.swap(true, Ordering::Relaxed) {
+        log::line(&[
+            b"GET /next: Lambda-Runtime-Deadline-Ms is ",
+            why,
+            b"; no deadline",
+        ]);
     }
+    0
 }
 
 /// A captured header's value. (`get`, not indexing: the ranges come from the same buffer, and

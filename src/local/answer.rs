@@ -8,7 +8,7 @@ use super::request::Refusal;
 use super::tail::{self, Capture};
 use super::watchdog::Watchdog;
 use crate::abi::stream::{Broken, Sink, StreamError};
-use crate::api::net::{self, Socket};
+use crate::api::net::{self, Socket, Source};
 use crate::codec::eventstream::{Headers, Message};
 use crate::codec::json;
 use crate::contract::MustExit;
@@ -239,7 +239,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// The answer to `caller`'s invocation; `watchdog`, if any, times it out.
+    /// The answer to `caller`, watched by `watchdog` (none if it could not be started).
     pub fn new(caller: Caller, watchdog: Option<Watchdog>) -> Answer {
         Answer {
             caller,
@@ -272,6 +272,27 @@ impl Answer {
             log.release();
         }
         super::report::report(&self.caller, error_type);
+    }
+
+    /// A whole answer is about to be written: the handler has returned (see
+    /// [`Watchdog::returned`]), so only the caller's timeout applies from now on.
+    fn returned(&mut self) {
+        self.answering = true;
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.returned();
+        }
+    }
+
+    /// Logs an answer that could not be sent: the caller did not take it in time (the
+    /// watchdog cut it off), or left.
+    fn dropped_if(&self, sent: Result<(), Errno>) {
+        if sent.is_err() {
+            log::line(&[
+                b"request ",
+                &self.caller.request_id,
+                b": answer dropped: the caller did not take it within LAMBDA_LOCAL_CALLER_TIMEOUT, or left",
+            ]);
+        }
     }
 
     fn begin(&mut self) {
@@ -344,8 +365,9 @@ impl Sink for Answer {
 
 impl Destination for Answer {
     fn respond(&mut self, body: &[u8], scratch: &mut [u8]) -> Result<(), MustExit> {
-        self.begin();
-        let _ = self.caller.answer(None, body, scratch);
+        self.returned();
+        let sent = self.caller.answer(None, body, scratch);
+        self.dropped_if(sent);
         Ok(())
     }
 
@@ -355,8 +377,9 @@ impl Destination for Answer {
         document: &[u8],
         scratch: &mut [u8],
     ) -> Result<(), MustExit> {
-        self.begin();
-        let _ = self.caller.answer(Some(error_type), document, scratch);
+        self.returned();
+        let sent = self.caller.answer(Some(error_type), document, scratch);
+        self.dropped_if(sent);
         Ok(())
     }
 }
@@ -385,11 +408,12 @@ pub fn dry_run(socket: &Socket, request_id: &[u8; REQUEST_ID_LEN + 1]) {
 /// gently: the caller may still be sending a body we did not read, and closing with unread
 /// bytes would reset the connection and could destroy the answer before the caller reads it.
 pub fn refuse(
-    socket: &Socket,
+    source: &Source<'_>,
     refusal: Refusal,
     request_id: &[u8; REQUEST_ID_LEN + 1],
     scratch: &mut [u8],
 ) {
+    let socket = source.socket;
     let (error_type, message) = refusal.error();
     log::line(&[b"refused a request: ", refusal.status()]);
     let (allow, methods) = refusal.allow();
@@ -413,10 +437,10 @@ pub fn refuse(
         return;
     }
     let _ = rustix::net::shutdown(socket, rustix::net::Shutdown::Write);
-    // Bounded: the receive timeout ends a caller that neither sends nor closes.
+    // Bounded: the caller's deadline holds.
     let mut drained = 0;
     while drained < 2 * crate::contract::MAX_EVENT {
-        match net::recv(socket, scratch) {
+        match source.recv(scratch) {
             Ok(0) | Err(_) => break,
             Ok(n) => drained += n,
         }

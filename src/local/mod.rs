@@ -36,7 +36,7 @@ use self::tail::Capture;
 use self::watchdog::Watchdog;
 use crate::abi::handler::{HandlerFn, InitFn, Outcome};
 use crate::api::client::{self, ClientError};
-use crate::api::net::{self, Socket};
+use crate::api::net::{self, Source, Wait};
 use crate::http::HeadBuffer;
 use crate::runtime::invoke::{self as one, AnswerBuffers};
 use crate::runtime::trace_env::TraceEnv;
@@ -46,8 +46,12 @@ use crate::{api::endpoint, http::chunked, http::response, runtime::workers, sys:
 
 /// Where local mode listens unless `LAMBDA_LOCAL_ADDRESS` says otherwise.
 const DEFAULT_ADDRESS: &str = "0.0.0.0:8080";
-/// A caller has this long between bytes of its request before it gets a 408.
-const RECV_TIMEOUT_S: u64 = 10;
+/// How long a caller has to send its whole request (else a 408), and to take its whole
+/// answer (else it is dropped), in seconds: `LAMBDA_LOCAL_CALLER_TIMEOUT`, 10 by default.
+/// One slow caller holds the one server for at most that long on each side.
+fn caller_timeout_s() -> u64 {
+    crate::api::seconds_from_env(c"LAMBDA_LOCAL_CALLER_TIMEOUT", 10)
+}
 
 /// Listens, runs `init`, and serves until the server cannot be replaced. Returns the exit
 /// status.
@@ -64,8 +68,9 @@ pub fn serve<const ISOLATE: bool>(
     let address =
         crate::sys::env::var(c"LAMBDA_LOCAL_ADDRESS").unwrap_or(DEFAULT_ADDRESS.as_bytes());
     let parsed = core::str::from_utf8(address).map_err(|_| endpoint::EndpointError::BadHost);
+    let caller_timeout_s = caller_timeout_s();
     let listener = match parsed.and_then(endpoint::parse) {
-        Ok(endpoint) => net::listen(&endpoint.addr),
+        Ok(endpoint) => net::listen(&endpoint.addr, caller_timeout_s),
         Err(e) => {
             let shown = log::printable::<256>(address);
             log::line(&[
@@ -105,22 +110,44 @@ pub fn serve<const ISOLATE: bool>(
         b"/2015-03-31/functions/function/invocations",
     ]);
     workers::supervise(1, || {
+        let mut backoff_ms = 0;
         loop {
-            let Ok(socket) = net::accept(&listener, RECV_TIMEOUT_S) else {
-                // Out of descriptors, or the caller left the queue already: try the next.
-                crate::sys::sleep_ms(10);
-                continue;
+            let socket = match net::accept(&listener, caller_timeout_s) {
+                Ok(socket) => socket,
+                Err(rustix::io::Errno::CONNABORTED) => continue, // the caller left the queue
+                Err(_) => {
+                    // Out of descriptors, most likely: callers wait in the queue meanwhile.
+                    // Said once each time it begins, retried less and less often.
+                    if backoff_ms == 0 {
+                        log::text(b"local mode: cannot accept a connection (out of file descriptors? see ulimit -n); retrying");
+                    }
+                    backoff_ms = (backoff_ms * 2).clamp(10, 1000);
+                    crate::sys::sleep_ms(backoff_ms);
+                    continue;
+                }
             };
+            backoff_ms = 0;
             let started_us = now_us(Clock::Monotonic);
             // Every answer has a request id, refusals included.
             let mut id = [0u8; REQUEST_ID_LEN + 1];
             new_request_id(&mut id);
-            let read = read_request(&socket, request);
+            let deadline_ms = started_us / 1000 + caller_timeout_s as i64 * 1000;
+            let source = Source {
+                socket: &socket,
+                wait: Wait::Until(deadline_ms),
+            };
+            // Accepted with nothing to read: idle for the whole timeout (see `net::listen`).
+            let idle = net::peek_idle(&socket) == Err(rustix::io::Errno::AGAIN);
+            let read = if idle {
+                Err(Some(Refusal::Timeout))
+            } else {
+                read_request(&source, request)
+            };
             let (invoke, event) = match read {
                 Ok(read) => read,
                 Err(None) => continue, // the caller left before its request was complete
                 Err(Some(refusal)) => {
-                    refuse(&socket, refusal, &id, request);
+                    refuse(&source, refusal, &id, request);
                     continue;
                 }
             };
@@ -141,7 +168,7 @@ pub fn serve<const ISOLATE: bool>(
             let context = match context(&invoke, head, &function, &id[..REQUEST_ID_LEN]) {
                 Ok(context) => context,
                 Err(refusal) => {
-                    refuse(&socket, refusal, &id, request);
+                    refuse(&source, refusal, &id, rest);
                     continue;
                 }
             };
@@ -165,7 +192,7 @@ pub fn serve<const ISOLATE: bool>(
                     None
                 },
             };
-            let watchdog = Watchdog::start(&caller, function.timeout_s);
+            let watchdog = Watchdog::start(&caller, function.timeout_s, caller_timeout_s);
             if watchdog.is_err() {
                 log::text(b"cannot fork the timeout's watchdog; this invocation has no timeout");
             }
@@ -211,10 +238,10 @@ fn isolate() -> Place {
     }
 }
 
-/// Reads a request into `buf`: its head, checked, then its body. `Err(None)`: the caller
-/// left, and there is no one to answer.
+/// Reads a request into `buf` from `caller` (which keeps the caller's deadline): its head,
+/// checked, then its body. `Err(None)`: the caller left, and there is no one to answer.
 fn read_request(
-    socket: &Socket,
+    caller: &Source<'_>,
     buf: &mut [u8],
 ) -> Result<(Invoke, Range<usize>), Option<Refusal>> {
     let timed_out = |e| {
@@ -229,8 +256,7 @@ fn read_request(
         if filled == response::MAX_HEAD_LEN {
             return Err(Some(Refusal::HeadTooLarge));
         }
-        match net::recv(
-            socket,
+        match caller.recv(
             buf.get_mut(filled..response::MAX_HEAD_LEN)
                 .unwrap_or_default(),
         ) {
@@ -243,12 +269,12 @@ fn read_request(
         }
     };
     if invoke.expect_continue {
-        let _ = net::send_all(socket, &[b"HTTP/1.1 100 Continue\r\n\r\n"]);
+        let _ = net::send_all(caller.socket, &[b"HTTP/1.1 100 Continue\r\n\r\n"]);
     }
     // Room for the largest event and, for a chunked one, its framing in flight.
     let limit = invoke.head_len + crate::contract::MAX_EVENT + chunked::MAX_LINE;
     let room = buf.get_mut(..limit).unwrap_or_default(); // the buffer holds the largest
-    let read = client::read_body(socket, room, invoke.head_len, filled, invoke.framing);
+    let read = client::read_body(caller, room, invoke.head_len, filled, invoke.framing);
     let (body, _) = read.map_err(|e| match e {
         ClientError::BodyTooLarge => Some(Refusal::TooLarge),
         ClientError::Chunked(_) => Some(Refusal::Malformed),

@@ -9,7 +9,8 @@
 //! answering (a crash, a panic, an `exit`), and writes the `REPORT` line the server could not.
 //!
 //! Who answers the caller is decided on a socket pair: the server sends [`ANSWERING`] before
-//! it writes any byte of its answer, and [`DONE`] when it has finished. The watchdog answers
+//! it writes any byte of its answer (or [`RETURNED`], see below), and [`DONE`] when it has
+//! finished. The watchdog answers
 //! only when the server is dead and never sent [`ANSWERING`]; it reads the channel to its end
 //! after the kill, so a late [`ANSWERING`] is seen. Hence the caller never gets two answers,
 //! or half of one followed by another.
@@ -17,6 +18,12 @@
 //! A panicking server sends [`PANIC`] and the panic's message before it exits (see
 //! `runtime::panic`): the watchdog answers `Runtime.HandlerPanic` with it or, if the answer
 //! was a stream already started, ends that stream with it as the error.
+//!
+//! A whole answer (not a stream) is written after the handler has returned: the server sends
+//! [`RETURNED`] first. From then on the function's timeout no longer applies, since the
+//! function is done and only the caller can still be slow: the watchdog gives the answer the
+//! caller timeout to leave, and then shuts the caller's connection down, which fails the
+//! server's write at once. The server logs that, and goes on warm; nothing is killed.
 
 use core::ffi::c_int;
 
@@ -37,6 +44,8 @@ const ANSWERING: u8 = b'A';
 const DONE: u8 = b'D';
 /// Sent by a panicking server, followed by the panic's message to the channel's end.
 const PANIC: u8 = crate::runtime::panic::WITNESS_MARK;
+/// Sent by the server before it writes a whole answer: the handler has returned.
+const RETURNED: u8 = b'R';
 /// How long a killed server may take to be gone (its end of the channel closed).
 const DEATH_WAIT_MS: i64 = 1000;
 
@@ -48,8 +57,13 @@ pub struct Watchdog {
 
 impl Watchdog {
     /// Forks the watchdog of `caller`'s invocation, which kills this process if the
-    /// invocation lasts more than `timeout_s` seconds.
-    pub fn start(caller: &Caller, timeout_s: u64) -> Result<Watchdog, rustix::io::Errno> {
+    /// invocation lasts more than `timeout_s` seconds, and cuts the caller off if a whole
+    /// answer takes more than `answer_s` seconds to leave.
+    pub fn start(
+        caller: &Caller,
+        timeout_s: u64,
+        answer_s: u64,
+    ) -> Result<Watchdog, rustix::io::Errno> {
         let (ours, theirs) = net::socket_pair()?;
         let server = process::getpid();
         let ours_raw = ours.raw();
@@ -58,7 +72,7 @@ impl Watchdog {
             // SAFETY: this is the child's copy of the descriptor, owned by the parent's `ours`,
             // whose drop never runs here (the child exits from `start`).
             unsafe { rustix::io::close(ours_raw) };
-            watch(caller, &theirs, server, timeout_s)
+            watch(caller, &theirs, server, timeout_s, answer_s)
         })?;
         crate::runtime::panic::set_witness(ours_raw);
         Ok(Watchdog { pid, channel: ours })
@@ -67,6 +81,11 @@ impl Watchdog {
     /// The server is about to write its answer.
     pub fn answering(&self) {
         let _ = net::send_all(&self.channel, &[&[ANSWERING]]);
+    }
+
+    /// The handler has returned, and the server is about to write its whole answer.
+    pub fn returned(&self) {
+        let _ = net::send_all(&self.channel, &[&[RETURNED]]);
     }
 
     /// The answer is complete: the watchdog ends, and is reaped.
@@ -82,6 +101,7 @@ impl Watchdog {
 #[derive(Default)]
 struct Heard {
     answering: bool,
+    returned: bool,
     done: bool,
     /// A panic's message follows [`PANIC`].
     panicked: bool,
@@ -95,7 +115,8 @@ impl Heard {
             if self.panicked {
                 let _ = self.message.push(byte); // what fits: messages are cut to 1 KiB
             } else {
-                self.answering |= byte == ANSWERING;
+                self.answering |= byte == ANSWERING || byte == RETURNED;
+                self.returned |= byte == RETURNED;
                 self.done |= byte == DONE;
                 self.panicked = byte == PANIC;
             }
@@ -104,10 +125,26 @@ impl Heard {
 }
 
 /// The watchdog's life: wait for [`DONE`], the server's death, or the deadline.
-fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64) -> c_int {
+fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64, answer_s: u64) -> c_int {
     let mut heard = Heard::default();
-    let deadline = now_ms(Clock::Monotonic).saturating_add(timeout_s.saturating_mul(1000) as i64);
-    if listen(channel, deadline, &mut heard) {
+    let mut deadline =
+        now_ms(Clock::Monotonic).saturating_add(timeout_s.saturating_mul(1000) as i64);
+    let ended = loop {
+        let returned = heard.returned;
+        let ended = listen(channel, deadline, &mut heard);
+        if ended || returned == heard.returned {
+            break ended;
+        }
+        // The handler returned in time: from now on only the caller can be slow.
+        deadline = now_ms(Clock::Monotonic).saturating_add(answer_s.saturating_mul(1000) as i64);
+    };
+    if !ended && heard.returned {
+        // The caller is not taking its answer: cut it off, which fails the server's write at
+        // once; the server logs that and goes on, warm.
+        let _ = rustix::net::shutdown(&caller.socket, rustix::net::Shutdown::Both);
+        return 0;
+    }
+    if ended {
         if heard.done {
             return 0;
         }
@@ -199,8 +236,9 @@ fn end(caller: &Caller, error_type: &[u8]) {
 }
 
 /// Reads the channel until [`DONE`] or its end (`true`), or until the monotonic time
-/// `until_ms` (`false`).
+/// `until_ms` or the first [`RETURNED`] (`false`).
 fn listen(channel: &Socket, until_ms: i64, heard: &mut Heard) -> bool {
+    let returned = heard.returned;
     loop {
         let left = until_ms - now_ms(Clock::Monotonic);
         if left <= 0 {
@@ -219,8 +257,8 @@ fn listen(channel: &Socket, until_ms: i64, heard: &mut Heard) -> bool {
             Ok(0) | Err(_) => return true,
             Ok(n) => {
                 heard.take(bytes.get(..n).unwrap_or_default());
-                if heard.done {
-                    return true;
+                if heard.done || heard.returned != returned {
+                    return heard.done;
                 }
             }
         }

@@ -105,7 +105,7 @@ pub unsafe fn main<const ISOLATE: bool>(
         }
     };
     panic::set_address(address);
-    let mut api = RuntimeApi::new(Connection::new(endpoint));
+    let mut api = RuntimeApi::new(Connection::new(endpoint, crate::api::reply_timeout_s()));
     if let Some(Outcome::Failure {
         error_type,
         message,

@@ -153,7 +153,7 @@ pub fn report(info: &PanicInfo<'_>) -> ! {
 }
 
 fn post(endpoint: Endpoint, ids: Option<&Ids<'_>>, message: &[u8]) {
-    let mut api = RuntimeApi::new(Connection::new(endpoint));
+    let mut api = RuntimeApi::new(Connection::new(endpoint, crate::api::reply_timeout_s()));
     let mut scratch = [0u8; 4];
     let mut document = [0u8; 8 * 1024];
     let mut reply = [0u8; 1024];

@@ -158,6 +158,17 @@ pub enum AfterReply {
     /// `/next` reply the close travels with the reply's last bytes (see
     /// [`Invocation::after_event`]).
     AbruptClose,
+    /// To a post only: reads it, then closes the connection without any reply (the server
+    /// may have acted on the post: it must not come again).
+    CloseUnanswered,
+    /// To a post only: reads it and never replies, keeping the connection open.
+    NeverReply,
+    /// To a post only: replies 202 without `Content-Length` (so the body lasts until the
+    /// close), and keeps the connection open.
+    ReplyWithoutLength,
+    /// After a `/next` reply only: 200 ms later, while the handler runs, sends the bytes of a
+    /// whole `/next` reply for the request id `ghost` that nobody asked for.
+    Unsolicited,
 }
 
 /// What a post's body must be, byte for byte: fills `out` with the bytes expected at body

@@ -162,6 +162,25 @@ impl Connection {
                 })?;
                 match invocation.after_event {
                     AfterReply::KeepAlive => Ok(true),
+                    AfterReply::Unsolicited => {
+                        thread::sleep(std::time::Duration::from_millis(200));
+                        let ghost = "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ghost\r\n\
+                                     Content-Length: 5\r\n\r\nghost";
+                        self.stream.write_all(ghost.as_bytes()).map_err(|e| {
+                            Stop::Note(format!("writing unsolicited bytes failed: {e}"))
+                        })?;
+                        self.shared
+                            .note(format!("conn {}: sent a ghost reply", self.number));
+                        // Whatever comes next on this connection was written after the ghost
+                        // bytes arrived: a request on a connection with bytes unread.
+                        match self.read_request()? {
+                            None => Ok(false),
+                            Some(request) => Err(Stop::Violation(format!(
+                                "a request on a connection holding unsolicited bytes: {}",
+                                request.summary()
+                            ))),
+                        }
+                    }
                     after => Err(Stop::Note(format!(
                         "closed after handing out {:?} ({after:?}, scripted)",
                         invocation.request_id
@@ -243,8 +262,32 @@ impl Connection {
             status: 400,
             after: AfterReply::KeepAlive,
         });
+        match reply.after {
+            AfterReply::CloseUnanswered => {
+                return Err(Stop::Note(format!(
+                    "closed without replying to the post of {request_id} (scripted)"
+                )));
+            }
+            AfterReply::NeverReply => return self.hold(),
+            AfterReply::ReplyWithoutLength => {
+                let reply = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n\r\n{}";
+                self.stream
+                    .write_all(reply.as_bytes())
+                    .map_err(|e| Stop::Note(format!("writing a 202 failed: {e}")))?;
+                return self.hold();
+            }
+            _ => {}
+        }
         self.reply_status(reply.status, reply.after == AfterReply::ConnectionClose)?;
         Ok(reply.after == AfterReply::KeepAlive)
+    }
+
+    /// Keeps the connection open, reading and dropping whatever comes, until the peer closes
+    /// it or the server shuts down (bounded by `IDLE_LIMIT`).
+    fn hold(&mut self) -> Result<bool, Stop> {
+        let mut sink = [0u8; 4096];
+        while self.read_some(&mut sink)? > 0 {}
+        Err(Stop::Note("the peer closed a held connection".into()))
     }
 
     fn reply_status(&mut self, status: u16, connection_close: bool) -> Result<(), Stop> {
