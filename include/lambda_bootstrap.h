@@ -20,9 +20,19 @@
  * An optional init hook runs once, before the first invocation:
  *
  *     int handler_init(lb_response *out);
+void handler_shutdown(void);
  *
  * Return non-zero to fail initialisation (message and type as above): the runtime posts it
  * to /runtime/init/error and exits.
+ *
+ * An optional shutdown hook runs once when the execution environment shuts down (SIGTERM or
+ * SIGINT), after the invocation in progress has been answered; then the process exits 0:
+ *
+ *     void handler_shutdown(void);
+ *
+ * With it the bootstrap registers an internal extension, without which Lambda sends no
+ * SIGTERM. It has 450 ms (Lambda's SIGKILL comes 500 ms after SIGTERM); one still running
+ * then is cut off with a log line. See docs/shutdown.md.
  *
  * Everything is single-threaded: the runtime never calls these concurrently.
  */

@@ -52,7 +52,12 @@ pub use abi::stream::Broken;
 /// fn init() -> Result<(), Error> { ... }
 /// lambda_bootstrap::main!(handle);               // or:
 /// lambda_bootstrap::main!(handle, init = init);
+/// lambda_bootstrap::main!(handle, init = init, shutdown = bye); // fn bye() { ... }
 /// ```
+///
+/// `shutdown = bye` (in every form, `init` or not) names a hook run once when the execution
+/// environment shuts down (SIGTERM), after the invocation in progress: see
+/// `runtime::shutdown` and docs/shutdown.md. A C handler's is `void handler_shutdown(void)`.
 ///
 /// For a handler written in another language and linked in (see `include/lambda_bootstrap.h`),
 /// name its C symbols: `main!(extern handler)` or `main!(extern handler, init = handler_init)`.
@@ -70,22 +75,22 @@ pub use abi::stream::Broken;
 /// chosen when building.
 #[macro_export]
 macro_rules! main {
-    (isolated json stream $handler:path $(, init = $init:path)?) => {
-        $crate::main!(@json call_rust_json_stream, $handler, [$($init)?], true);
+    (isolated json stream $handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@json call_rust_json_stream, $handler, [$($init)?], [$($shutdown)?], true);
     };
-    (isolated json $handler:path $(, init = $init:path)?) => {
-        $crate::main!(@json call_rust_json, $handler, [$($init)?], true);
+    (isolated json $handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@json call_rust_json, $handler, [$($init)?], [$($shutdown)?], true);
     };
-    (json stream $handler:path $(, init = $init:path)?) => {
-        $crate::main!(@json call_rust_json_stream, $handler, [$($init)?], false);
+    (json stream $handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@json call_rust_json_stream, $handler, [$($init)?], [$($shutdown)?], false);
     };
-    (json $handler:path $(, init = $init:path)?) => {
-        $crate::main!(@json call_rust_json, $handler, [$($init)?], false);
+    (json $handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@json call_rust_json, $handler, [$($init)?], [$($shutdown)?], false);
     };
-    (@json $adapter:ident, $handler:path, [], $isolate:expr) => {
-        $crate::main!(@json $adapter, $handler, [$crate::abi::handler::no_init], $isolate);
+    (@json $adapter:ident, $handler:path, [], [$($shutdown:path)?], $isolate:expr) => {
+        $crate::main!(@json $adapter, $handler, [$crate::abi::handler::no_init], [$($shutdown)?], $isolate);
     };
-    (@json $adapter:ident, $handler:path, [$init:path], $isolate:expr) => {
+    (@json $adapter:ident, $handler:path, [$init:path], [$($shutdown:path)?], $isolate:expr) => {
         unsafe extern "C" fn __lambda_bootstrap_handler(
             context: *const $crate::abi::context::RawContext,
             event: *const u8,
@@ -105,38 +110,35 @@ macro_rules! main {
             unsafe { $crate::abi::handler::call_rust_init($init, out) }
         }
 
-        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init), $isolate);
+        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init), $crate::main!(@rust_shutdown [$($shutdown)?]), $isolate);
     };
-    (isolated extern $handler:ident $(, init = $init:ident)?) => {
-        $crate::main!(@extern $handler, [$($init)?], true);
+    (isolated extern $handler:ident $(, init = $init:ident)? $(, shutdown = $shutdown:ident)?) => {
+        $crate::main!(@extern $handler, [$($init)?], [$($shutdown)?], true);
     };
-    (extern $handler:ident $(, init = $init:ident)?) => {
-        $crate::main!(@extern $handler, [$($init)?], false);
+    (extern $handler:ident $(, init = $init:ident)? $(, shutdown = $shutdown:ident)?) => {
+        $crate::main!(@extern $handler, [$($init)?], [$($shutdown)?], false);
     };
-    (isolated $handler:path) => {
-        $crate::main!(@rust $handler, $crate::abi::handler::no_init, true);
+    (isolated $handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@rust $handler, [$($init)?], [$($shutdown)?], true);
     };
-    (isolated $handler:path, init = $init:path) => {
-        $crate::main!(@rust $handler, $init, true);
+    ($handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@rust $handler, [$($init)?], [$($shutdown)?], false);
     };
-    ($handler:path) => {
-        $crate::main!(@rust $handler, $crate::abi::handler::no_init, false);
-    };
-    ($handler:path, init = $init:path) => {
-        $crate::main!(@rust $handler, $init, false);
-    };
-    (@extern $handler:ident, [], $isolate:expr) => {
+    (@extern $handler:ident, [], [$($shutdown:ident)?], $isolate:expr) => {
         $crate::main!(@declare $handler);
-        $crate::main!(@entry $handler, None, $isolate);
+        $crate::main!(@entry $handler, None, $crate::main!(@extern_shutdown [$($shutdown)?]), $isolate);
     };
-    (@extern $handler:ident, [$init:ident], $isolate:expr) => {
+    (@extern $handler:ident, [$init:ident], [$($shutdown:ident)?], $isolate:expr) => {
         $crate::main!(@declare $handler);
         unsafe extern "C" {
             fn $init(out: *mut $crate::abi::handler::RawResponse) -> core::ffi::c_int;
         }
-        $crate::main!(@entry $handler, Some($init), $isolate);
+        $crate::main!(@entry $handler, Some($init), $crate::main!(@extern_shutdown [$($shutdown)?]), $isolate);
     };
-    (@rust $handler:path, $init:path, $isolate:expr) => {
+    (@rust $handler:path, [], [$($shutdown:path)?], $isolate:expr) => {
+        $crate::main!(@rust $handler, [$crate::abi::handler::no_init], [$($shutdown)?], $isolate);
+    };
+    (@rust $handler:path, [$init:path], [$($shutdown:path)?], $isolate:expr) => {
         unsafe extern "C" fn __lambda_bootstrap_handler(
             context: *const $crate::abi::context::RawContext,
             event: *const u8,
@@ -154,8 +156,26 @@ macro_rules! main {
             unsafe { $crate::abi::handler::call_rust_init($init, out) }
         }
 
-        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init), $isolate);
+        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init), $crate::main!(@rust_shutdown [$($shutdown)?]), $isolate);
     };
+    (@rust_shutdown []) => {
+        None
+    };
+    (@rust_shutdown [$shutdown:path]) => {{
+        extern "C" fn __lambda_bootstrap_shutdown() {
+            $shutdown()
+        }
+        Some(__lambda_bootstrap_shutdown as $crate::abi::handler::ShutdownFn)
+    }};
+    (@extern_shutdown []) => {
+        None
+    };
+    (@extern_shutdown [$shutdown:ident]) => {{
+        unsafe extern "C" {
+            fn $shutdown();
+        }
+        Some($shutdown as $crate::abi::handler::ShutdownFn)
+    }};
     (@declare $handler:ident) => {
         /// `int lb_stream_write(lb_response *out, const void *data, size_t len)`.
         ///
@@ -198,12 +218,15 @@ macro_rules! main {
             ) -> core::ffi::c_int;
         }
     };
-    (@entry $handler:expr, $init:expr, $isolate:expr) => {
+    (@entry $handler:expr, $init:expr, $shutdown:expr, $isolate:expr) => {
         /// Called by musl's start-up code.
         #[unsafe(no_mangle)]
         pub extern "C" fn main(argc: core::ffi::c_int, argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
+            const SHUTDOWN: Option<$crate::abi::handler::ShutdownFn> = $shutdown;
             // SAFETY: argc and argv come from the C runtime.
-            unsafe { $crate::runtime::main::<{ $isolate }>(argc, argv, $handler, $init) }
+            unsafe {
+                $crate::runtime::main::<{ $isolate }, { SHUTDOWN.is_some() }>(argc, argv, $handler, $init, SHUTDOWN)
+            }
         }
 
         #[panic_handler]

@@ -229,6 +229,43 @@ fn c_handler_init_failure_goes_to_init_error_then_exits() {
     assert_eq!(run.api.next_count(), 0, "no /next after a failed init");
 }
 
+/// `handler_shutdown` is found and used: the bootstrap registers an internal extension and
+/// runs the hook on SIGTERM, after which it exits 0.
+#[test]
+fn c_handler_shutdown_hook_runs_on_sigterm() {
+    if !have_musl_headers() {
+        return;
+    }
+    let bootstrap = bootstrap_with(&repository().join("examples/c/farewell.c"));
+    let script = Script::new().invoke(Invocation::new("f-1", "bye"));
+    let mut run = run(&bootstrap, script, &[]);
+    run.wait_for_posts(1);
+    let idle = eventually(WAIT_LIMIT, || {
+        run.api.is_holding_next()
+            && run
+                .api
+                .requests()
+                .iter()
+                .any(|r| r.route == Route::ExtensionNext)
+    });
+    assert!(idle, "{}", run.api.diagnostics());
+    let status = Command::new("kill")
+        .args(["-TERM", &run.process.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = run.wait_for_exit(EXIT_LIMIT);
+    assert_eq!(status.code(), Some(0), "{}", run.process.diagnostics());
+    assert!(
+        run.process
+            .stderr()
+            .contains("farewell: shutting down after 1 invocations\n"),
+        "{}",
+        run.process.diagnostics()
+    );
+    run.assert_no_violations();
+}
+
 #[test]
 fn cpp_handler_answers_and_fails() {
     if !have_musl_headers() {

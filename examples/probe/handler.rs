@@ -23,6 +23,9 @@
 //!   that pieces reach the caller as they come);
 //!
 //! With `PROBE_INIT_FAIL` set, the init hook fails with type `Function.InitProbe`.
+//!
+//! The shutdown hook (`probe-shutdown`) logs `probe: shutdown hook ran in PID after N
+//! invocations`; with `PROBE_SHUTDOWN_HANG` set it then never returns.
 //! Built twice: `probe` (examples/probe/main.rs) and `probe-isolated`.
 use core::ffi::{CStr, c_char};
 
@@ -47,6 +50,29 @@ pub fn init() -> Result<(), Error> {
     match env(c"PROBE_INIT_FAIL") {
         Some(_) => Err(Error::new("Function.InitProbe", "init failed on purpose")),
         None => Ok(()),
+    }
+}
+
+/// The shutdown hook: says where it ran and what that process had served.
+#[allow(dead_code)] // only `probe-shutdown` has one
+pub fn bye() {
+    let count = COUNT.load(core::sync::atomic::Ordering::Relaxed);
+    let (mut n, mut pid) = ([0; num::U64_DIGITS], [0; num::U64_DIGITS]);
+    let pid = num::u64_to_ascii(
+        rustix::process::getpid().as_raw_nonzero().get() as u64,
+        &mut pid,
+    );
+    lambda_bootstrap::sys::log::line(&[
+        b"probe: shutdown hook ran in ",
+        pid,
+        b" after ",
+        num::u64_to_ascii(count, &mut n),
+        b" invocations",
+    ]);
+    if env(c"PROBE_SHUTDOWN_HANG").is_some() {
+        loop {
+            lambda_bootstrap::sys::sleep_ms(1000);
+        }
     }
 }
 

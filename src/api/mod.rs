@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod endpoint;
+pub mod extension;
 pub mod ip;
 pub mod net;
 pub mod request;
@@ -211,6 +212,7 @@ impl RuntimeApi {
                     None => Next::Skip,
                 });
             }
+            Err(_) if crate::sys::signal::stopping() => return Err(NextError::Retry),
             Err(e) => {
                 log_client_error(b"GET /next", e);
                 return Err(NextError::Retry);
@@ -366,6 +368,11 @@ impl RuntimeApi {
     /// The connection's descriptor, while one is open.
     pub fn raw_fd(&self) -> Option<rustix::fd::RawFd> {
         self.conn.raw_fd()
+    }
+
+    /// Opens the connection `/next` will use, if it is not open; its descriptor.
+    pub fn open(&mut self) -> Option<rustix::fd::RawFd> {
+        self.conn.open()
     }
 
     /// Forgets the connection, so the next request opens a fresh one.

@@ -27,14 +27,14 @@ use self::answer::{Caller, refuse};
 use self::context::{Function, REQUEST_ID_LEN, context, function_arn, new_request_id, timeout_s};
 use self::request::{Invoke, Refusal};
 use self::watchdog::Watchdog;
-use crate::abi::handler::{HandlerFn, InitFn, Outcome};
+use crate::abi::handler::{HandlerFn, InitFn, Outcome, ShutdownFn};
 use crate::api::client::{self, ClientError};
 use crate::api::net::{self, Socket};
 use crate::api::request::RequestHead;
 use crate::runtime::invoke::{self as one, AnswerBuffers};
 use crate::runtime::trace_env::TraceEnv;
 use crate::sys::clock::{Clock, now_us};
-use crate::sys::process;
+use crate::sys::{process, signal};
 use crate::{api::endpoint, codec::num, http::chunked, http::response, runtime::workers, sys::log};
 
 /// Where local mode listens unless `LAMBDA_LOCAL_ADDRESS` says otherwise.
@@ -47,9 +47,14 @@ const RECV_TIMEOUT_S: u64 = 10;
 ///
 /// `ISOLATE` (`main!(isolated ...)`): each invocation runs in a child forked for it, as on
 /// Lambda; its watchdog kills only that child.
-pub fn serve<const ISOLATE: bool>(
+///
+/// SIGTERM and SIGINT stop it (as process 1 of a container too): the server finishes the
+/// invocation in progress, runs the shutdown hook, if any, and exits; then the first process
+/// exits 0.
+pub fn serve<const ISOLATE: bool, const HOOK: bool>(
     handler: HandlerFn,
     init: Option<InitFn>,
+    shutdown: Option<ShutdownFn>,
     request: &mut [u8],
     answer_buffers: &mut AnswerBuffers,
     trace: &mut TraceEnv,
@@ -97,10 +102,20 @@ pub fn serve<const ISOLATE: bool>(
         address,
         b"/2015-03-31/functions/function/invocations",
     ]);
-    workers::supervise(1, || {
+    signal::catch_stop();
+    workers::supervise(1, &mut || {
         loop {
-            let Ok(socket) = net::accept(&listener, RECV_TIMEOUT_S) else {
-                // Out of descriptors, or the caller left the queue already: try the next.
+            // Named before the check: a stop from now on shuts the listener down, which ends
+            // the `accept` (see `sys::signal`).
+            signal::wait_on(listener.raw());
+            if signal::stopping() {
+                return crate::runtime::shutdown::run::<HOOK>(shutdown);
+            }
+            let accepted = net::accept(&listener, RECV_TIMEOUT_S);
+            signal::wait_on(-1);
+            let Ok(socket) = accepted else {
+                // Out of descriptors, or the caller left the queue already (or a stop shut
+                // the listener down: seen above): try the next.
                 crate::sys::sleep_ms(10);
                 continue;
             };
