@@ -75,11 +75,10 @@ pub fn register(endpoint: &Endpoint, buf: &mut [u8]) -> Option<Extension> {
         &identifier,
         None,
     );
-    // A fresh connection: the register reply's may have been closed by the server.
-    let mut pending = Connection::new(endpoint.clone());
-    if pending.start(&[&head]).is_err() {
+    // On the same connection (`start` opens a new one if the server closed it).
+    if conn.start(&[&head]).is_err() {
         log::text(b"cannot send the shutdown hook's extension's event/next");
         return None;
     }
-    Some(Extension { _pending: pending })
+    Some(Extension { _pending: conn })
 }

@@ -370,6 +370,11 @@ impl RuntimeApi {
         self.conn.raw_fd()
     }
 
+    /// Where the API is.
+    pub fn endpoint(&self) -> &crate::api::endpoint::Endpoint {
+        self.conn.endpoint()
+    }
+
     /// Opens the connection `/next` will use, if it is not open; its descriptor.
     pub fn open(&mut self) -> Option<rustix::fd::RawFd> {
         self.conn.open()

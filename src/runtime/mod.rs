@@ -121,9 +121,7 @@ pub unsafe fn main<const ISOLATE: bool, const HOOK: bool>(
     // one is, kept registered (its connection open) for the life of the process.
     let _extension = if HOOK {
         sys::signal::catch_stop();
-        endpoint::parse(address)
-            .ok()
-            .and_then(|endpoint| api::extension::register(&endpoint, receive))
+        api::extension::register(api.endpoint(), receive)
     } else {
         None
     };
