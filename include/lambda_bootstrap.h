@@ -20,7 +20,6 @@
  * An optional init hook runs once, before the first invocation:
  *
  *     int handler_init(lb_response *out);
-void handler_shutdown(void);
  *
  * Return non-zero to fail initialisation (message and type as above): the runtime posts it
  * to /runtime/init/error and exits.
@@ -81,6 +80,16 @@ typedef struct {
 
 int handler(const lb_context *ctx, const uint8_t *event, size_t event_len, lb_response *out);
 int handler_init(lb_response *out);
+void handler_shutdown(void);
+
+/*
+ * A log line with the invocation's request id, following Lambda's logging controls:
+ * AWS_LAMBDA_LOG_FORMAT=JSON makes it {"timestamp","level","message","requestId"} (the message
+ * escaped, invalid UTF-8 as U+FFFD); otherwise "TIMESTAMP\tREQUEST_ID\tLEVEL\tmessage".
+ * AWS_LAMBDA_LOG_LEVEL drops lines below it. One write per line: lines never interleave.
+ */
+enum { LB_LOG_TRACE = 0, LB_LOG_DEBUG, LB_LOG_INFO, LB_LOG_WARN, LB_LOG_ERROR, LB_LOG_FATAL };
+void lb_log(int level, const char *message, size_t length);
 
 /*
  * Response streaming (up to 200 MB; the caller receives the pieces as they are written).

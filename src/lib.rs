@@ -177,6 +177,16 @@ macro_rules! main {
         Some($shutdown as $crate::abi::handler::ShutdownFn)
     }};
     (@declare $handler:ident) => {
+        /// `void lb_log(int level, const char *message, size_t length)`.
+        ///
+        /// # Safety
+        /// See `lambda_bootstrap::abi::c::c_log`.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn lb_log(level: core::ffi::c_int, message: *const u8, length: usize) {
+            // SAFETY: the handler passes `length` readable bytes.
+            unsafe { $crate::abi::c::c_log(level, message, length) }
+        }
+
         /// `int lb_stream_write(lb_response *out, const void *data, size_t len)`.
         ///
         /// # Safety
@@ -239,4 +249,55 @@ macro_rules! main {
         #[unsafe(no_mangle)]
         pub extern "C" fn rust_eh_personality() {}
     };
+}
+
+/// Writes a log line at `$level` (`Trace`, `Debug`, `Info`, `Warn`, `Error`, `Fatal`) for the
+/// invocation of `ctx`: `log!(Info, ctx, "served ", n, " items")`. The parts (up to 8) are
+/// strings, byte strings or integers, joined without `core::fmt`. The line follows
+/// `AWS_LAMBDA_LOG_FORMAT` and `AWS_LAMBDA_LOG_LEVEL` (see [`abi::log`]).
+#[macro_export]
+macro_rules! log {
+    ($level:ident, $ctx:expr, $($part:expr),+ $(,)?) => {
+        $crate::abi::log::write(
+            $crate::sys::log::Level::$level,
+            $ctx,
+            &[$(&$part as &dyn $crate::abi::log::Part),+],
+        )
+    };
+}
+
+/// [`log!`] at TRACE: `lambda_bootstrap::trace!(ctx, "parts", 1)`.
+#[macro_export]
+macro_rules! trace {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Trace, $ctx, $($part),+) };
+}
+
+/// [`log!`] at DEBUG.
+#[macro_export]
+macro_rules! debug {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Debug, $ctx, $($part),+) };
+}
+
+/// [`log!`] at INFO: `lambda_bootstrap::info!(ctx, "served ", n, " items")`.
+#[macro_export]
+macro_rules! info {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Info, $ctx, $($part),+) };
+}
+
+/// [`log!`] at WARN.
+#[macro_export]
+macro_rules! warn {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Warn, $ctx, $($part),+) };
+}
+
+/// [`log!`] at ERROR.
+#[macro_export]
+macro_rules! error {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Error, $ctx, $($part),+) };
+}
+
+/// [`log!`] at FATAL.
+#[macro_export]
+macro_rules! fatal {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Fatal, $ctx, $($part),+) };
 }

@@ -230,7 +230,7 @@ fn c_handler_init_failure_goes_to_init_error_then_exits() {
 }
 
 /// `handler_shutdown` is found and used: the bootstrap registers an internal extension and
-/// runs the hook on SIGTERM, after which it exits 0.
+/// runs the hook on SIGTERM, after which it exits 0. The handler logs with `lb_log`.
 #[test]
 fn c_handler_shutdown_hook_runs_on_sigterm() {
     if !have_musl_headers() {
@@ -260,6 +260,14 @@ fn c_handler_shutdown_hook_runs_on_sigterm() {
         run.process
             .stderr()
             .contains("farewell: shutting down after 1 invocations\n"),
+        "{}",
+        run.process.diagnostics()
+    );
+    // lb_log: a text-format line with the invocation's request id.
+    assert!(
+        run.process
+            .stderr()
+            .contains("\tf-1\tINFO\tfarewell: echoed\n"),
         "{}",
         run.process.diagnostics()
     );

@@ -1,6 +1,7 @@
 /*
- * A C handler with a shutdown hook: answers the event unchanged and, when the execution
- * environment shuts down (SIGTERM), says how many invocations it served.
+ * A C handler with a shutdown hook: answers the event unchanged (and logs that with lb_log)
+ * and, when the execution environment shuts down (SIGTERM), says how many invocations it
+ * served.
  *
  *     LAMBDA_HANDLER=examples/c/farewell.c cargo build --release
  *
@@ -22,6 +23,7 @@ int handler(const lb_context *ctx, const uint8_t *event, size_t event_len, lb_re
     memcpy(out->ptr, event, event_len);
     out->len = event_len;
     served++;
+    lb_log(LB_LOG_INFO, "farewell: echoed", 16);
     return 0;
 }
 

@@ -12,6 +12,8 @@
 //! - `stream-fail:N`: streams N pattern bytes, then fails with type `Function.StreamProbe`;
 //! - `stream-panic:N`: streams N pattern bytes, then panics;
 //! - `prelude`: an HTTP-integration response: status 201, two headers, two cookies, body `hi`;
+//! - `log:LEVEL:MESSAGE`: logs MESSAGE (any bytes) at LEVEL with `abi::log::write`, then
+//!   `info!(ctx, "logged ", N, " bytes")`, and answers `logged`;
 //! - anything else: answers the event unchanged.
 //!
 //! - `count`: answers how many invocations this process has handled, this one included (a
@@ -108,6 +110,17 @@ pub fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<
     }
     if event == b"panic" {
         panic!("probe panic");
+    }
+    if let Some(rest) = event.strip_prefix(b"log:") {
+        let split = rest.iter().position(|&b| b == b':').unwrap_or(rest.len());
+        let (level, message) = rest.split_at(split);
+        let message = message.get(1..).unwrap_or_default();
+        let level = lambda_bootstrap::sys::log::Level::parse(level)
+            .unwrap_or(lambda_bootstrap::sys::log::Level::Info);
+        lambda_bootstrap::abi::log::write(level, ctx, &[&message]);
+        lambda_bootstrap::info!(ctx, "logged ", message.len(), " bytes");
+        out.write(b"logged")?;
+        return Ok(());
     }
     if let Some(name) = event.strip_prefix(b"env:") {
         let mut c_name = [0u8; 256];

@@ -5,4 +5,5 @@
 pub mod c;
 pub mod context;
 pub mod handler;
+pub mod log;
 pub mod stream;

@@ -89,7 +89,7 @@ pub fn serve<const ISOLATE: bool, const HOOK: bool>(
     }) = crate::runtime::run_init(init, &mut answer_buffers.response)
     {
         let shown = log::printable::<512>(message);
-        log::line(&[b"init failed: ", error_type, b": ", &shown]);
+        log::error(&[b"init failed: ", error_type, b": ", &shown]);
         return 1;
     }
     let mut arn = RequestHead::new();
@@ -97,7 +97,7 @@ pub fn serve<const ISOLATE: bool, const HOOK: bool>(
         timeout_s: timeout_s(),
         arn: function_arn(&mut arn),
     };
-    log::line(&[
+    log::info(&[
         b"local mode (AWS_LAMBDA_RUNTIME_API is not set): invoke with POST http://",
         address,
         b"/2015-03-31/functions/function/invocations",
@@ -260,7 +260,9 @@ fn report(request_id: &[u8], started_us: i64, error_type: Option<&[u8]>) {
         Some(error_type) => (&b" Error: "[..], error_type),
         None => (&b""[..], &b""[..]),
     };
-    log::line(&[
+    // SAFETY: `request_id` outlives the line, and `end_request` follows at once.
+    unsafe { log::begin_request(request_id) };
+    log::info(&[
         b"REPORT RequestId: ",
         request_id,
         b" Duration: ",
@@ -270,6 +272,7 @@ fn report(request_id: &[u8], started_us: i64, error_type: Option<&[u8]>) {
         label,
         error_type,
     ]);
+    log::end_request();
 }
 
 /// Microseconds as milliseconds with two decimals: the whole part, and `.` with the decimals.

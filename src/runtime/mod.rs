@@ -112,7 +112,7 @@ pub unsafe fn main<const ISOLATE: bool, const HOOK: bool>(
         message,
     }) = run_init(init, &mut answer.response)
     {
-        log::line(&[b"init failed: ", error_type]);
+        log::error(&[b"init failed: ", error_type]);
         let document = answer.error.document(error_type, message);
         let _ = api.post_error(None, error_type, document, &mut answer.reply);
         return 1;

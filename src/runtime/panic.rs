@@ -110,7 +110,7 @@ pub fn report(info: &PanicInfo<'_>) -> ! {
         crate::sys::exit(EXIT_STATUS);
     }
     let message = describe(info);
-    log::line(&[message.as_bytes()]);
+    log::error(&[message.as_bytes()]);
     if phase == IN_INIT || phase == IN_INVOCATION {
         // SAFETY: the phase was IN_INIT or IN_INVOCATION, so the slot is complete and, the
         // phase now being REPORTING, nothing writes it any more.
