@@ -16,8 +16,10 @@ use std::time::Duration;
 
 use support::*;
 
-/// A bootstrap with musl's printf and malloc linked in for the handler stays small.
-const HANDLER_SIZE_BUDGET: u64 = 72 * 1024;
+/// A bootstrap with musl's printf and malloc linked in for the handler stays small. 76 KiB
+/// since the logging controls, SIGTERM handling and `lb_log` (examples/c/greet.c: 72,896 ->
+/// 75,904 bytes).
+const HANDLER_SIZE_BUDGET: u64 = 76 * 1024;
 
 /// Musl's C headers (Debian's musl-tools): handlers are compiled against the libc they run
 /// with. Without them these tests say so and skip; `.ci/run` installs them.
