@@ -208,6 +208,35 @@ fn with_workers_each_runs_the_hook_for_what_it_served_and_the_supervisor_exits_0
     );
 }
 
+/// With isolation each invocation runs (and counts) in a child that is gone by shutdown: the
+/// hook runs in the process that forked them, with the state init left (no invocations).
+#[test]
+fn with_isolation_the_hook_runs_once_in_the_forking_process() {
+    let mut run = Run::start(
+        &probe_isolated_shutdown_program(),
+        FakeApi::start(Script::new().invocations(events("iso", &["count", "count"]))),
+        |addr| addr.to_string(),
+        &[],
+    );
+    let posts = run.wait_for_posts(2);
+    assert!(
+        posts.iter().all(|p| p.body_text() == "1"),
+        "each in a fresh child"
+    );
+    wait_until_idle(&mut run, 3);
+    signal(run.process.id(), "TERM");
+    let status = run.wait_for_exit(EXIT_LIMIT);
+    assert_eq!(status.code(), Some(0), "{}", run.process.diagnostics());
+    let stderr = run.process.stderr();
+    let hooks = hook_lines(&stderr);
+    assert_eq!(hooks.len(), 1, "{stderr}");
+    let pid = run.process.id();
+    assert!(
+        hooks[0].ends_with(&format!("ran in {pid} after 0 invocations")),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn without_a_hook_the_extensions_api_is_never_called_and_sigterm_is_not_caught() {
     let mut run = Run::probe(Script::new().invocations(events("a", &["count"])));

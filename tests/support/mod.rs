@@ -70,6 +70,11 @@ pub fn probe_shutdown_program() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_probe-shutdown"))
 }
 
+/// The probe built with isolation and a shutdown hook.
+pub fn probe_isolated_shutdown_program() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_probe-isolated-shutdown"))
+}
+
 /// The probe built with `main!(isolated ...)`: every invocation in a child forked for it.
 pub fn probe_isolated_program() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_probe-isolated"))
