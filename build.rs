@@ -14,7 +14,9 @@ const HANDLER_VAR: &str = "LAMBDA_HANDLER";
 
 fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    println!("cargo::rustc-check-cfg=cfg(external_handler, external_handler_init, isolated)");
+    println!(
+        "cargo::rustc-check-cfg=cfg(external_handler, external_handler_init, external_handler_shutdown, isolated)"
+    );
     println!("cargo:rerun-if-env-changed={HANDLER_VAR}");
     println!("cargo:rerun-if-env-changed=LAMBDA_ISOLATE");
     if env::var("LAMBDA_ISOLATE").is_ok_and(|v| v == "1") {
@@ -95,7 +97,7 @@ fn response_file_word(arg: &str) -> String {
 
 /// Links the handler at `path` into the bootstrap: compiles a `.c` file, or takes a `.o` or
 /// `.a` as it is, checks that it defines `handler`, and tells `src/main.rs` (through cfgs)
-/// to call it and, if defined, `handler_init`.
+/// to call it and, if defined, `handler_init` and `handler_shutdown`.
 fn link_handler(dir: &Path, path: &Path) {
     println!("cargo:rerun-if-changed={}", path.display());
     if !path.is_file() {
@@ -134,6 +136,10 @@ fn link_handler(dir: &Path, path: &Path) {
     println!("cargo:rustc-cfg=external_handler");
     if defined.iter().any(|s| s == "handler_init") {
         println!("cargo:rustc-cfg=external_handler_init");
+    }
+    // `void handler_shutdown(void)`: the shutdown hook (docs/shutdown.md).
+    if defined.iter().any(|s| s == "handler_shutdown") {
+        println!("cargo:rustc-cfg=external_handler_shutdown");
     }
     // As a library of the crate, so it comes before libc on the link line; only `bootstrap`
     // refers to `handler`, so the other binaries and the tests take nothing from it.

@@ -24,6 +24,15 @@
  * Return non-zero to fail initialisation (message and type as above): the runtime posts it
  * to /runtime/init/error and exits.
  *
+ * An optional shutdown hook runs once when the execution environment shuts down (SIGTERM or
+ * SIGINT), after the invocation in progress has been answered; then the process exits 0:
+ *
+ *     void handler_shutdown(void);
+ *
+ * With it the bootstrap registers an internal extension, without which Lambda sends no
+ * SIGTERM. It has 450 ms (Lambda's SIGKILL comes 500 ms after SIGTERM); one still running
+ * then is cut off with a log line. See docs/shutdown.md.
+ *
  * Everything is single-threaded: the runtime never calls these concurrently.
  */
 #ifndef LAMBDA_BOOTSTRAP_H
@@ -73,6 +82,16 @@ typedef struct {
 
 int handler(const lb_context *ctx, const uint8_t *event, size_t event_len, lb_response *out);
 int handler_init(lb_response *out);
+void handler_shutdown(void);
+
+/*
+ * A log line with the invocation's request id, following Lambda's logging controls:
+ * AWS_LAMBDA_LOG_FORMAT=JSON makes it {"timestamp","level","message","requestId"} (the message
+ * escaped, invalid UTF-8 as U+FFFD); otherwise "TIMESTAMP\tREQUEST_ID\tLEVEL\tmessage".
+ * AWS_LAMBDA_LOG_LEVEL drops lines below it. One write per line: lines never interleave.
+ */
+enum { LB_LOG_TRACE = 0, LB_LOG_DEBUG, LB_LOG_INFO, LB_LOG_WARN, LB_LOG_ERROR, LB_LOG_FATAL };
+void lb_log(int level, const char *message, size_t length);
 
 /*
  * Response streaming (up to 200 MB; the caller receives the pieces as they are written).

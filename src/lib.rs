@@ -63,7 +63,12 @@ pub use abi::stream::Broken;
 /// fn init() -> Result<(), Error> { ... }
 /// lambda_bootstrap::main!(handle);               // or:
 /// lambda_bootstrap::main!(handle, init = init);
+/// lambda_bootstrap::main!(handle, init = init, shutdown = bye); // fn bye() { ... }
 /// ```
+///
+/// `shutdown = bye` (in every form, `init` or not) names a hook run once when the execution
+/// environment shuts down (SIGTERM), after the invocation in progress: see
+/// `runtime::shutdown` and docs/shutdown.md. A C handler's is `void handler_shutdown(void)`.
 ///
 /// For a handler written in another language and linked in (see `include/lambda_bootstrap.h`),
 /// name its C symbols: `main!(extern handler)` or `main!(extern handler, init = handler_init)`.
@@ -81,22 +86,22 @@ pub use abi::stream::Broken;
 /// chosen when building.
 #[macro_export]
 macro_rules! main {
-    (isolated json stream $handler:path $(, init = $init:path)?) => {
-        $crate::main!(@json call_rust_json_stream, $handler, [$($init)?], true);
+    (isolated json stream $handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@json call_rust_json_stream, $handler, [$($init)?], [$($shutdown)?], true);
     };
-    (isolated json $handler:path $(, init = $init:path)?) => {
-        $crate::main!(@json call_rust_json, $handler, [$($init)?], true);
+    (isolated json $handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@json call_rust_json, $handler, [$($init)?], [$($shutdown)?], true);
     };
-    (json stream $handler:path $(, init = $init:path)?) => {
-        $crate::main!(@json call_rust_json_stream, $handler, [$($init)?], false);
+    (json stream $handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@json call_rust_json_stream, $handler, [$($init)?], [$($shutdown)?], false);
     };
-    (json $handler:path $(, init = $init:path)?) => {
-        $crate::main!(@json call_rust_json, $handler, [$($init)?], false);
+    (json $handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@json call_rust_json, $handler, [$($init)?], [$($shutdown)?], false);
     };
-    (@json $adapter:ident, $handler:path, [], $isolate:expr) => {
-        $crate::main!(@json $adapter, $handler, [$crate::abi::handler::no_init], $isolate);
+    (@json $adapter:ident, $handler:path, [], [$($shutdown:path)?], $isolate:expr) => {
+        $crate::main!(@json $adapter, $handler, [$crate::abi::handler::no_init], [$($shutdown)?], $isolate);
     };
-    (@json $adapter:ident, $handler:path, [$init:path], $isolate:expr) => {
+    (@json $adapter:ident, $handler:path, [$init:path], [$($shutdown:path)?], $isolate:expr) => {
         unsafe extern "C" fn __lambda_bootstrap_handler(
             context: *const $crate::abi::context::RawContext,
             event: *const u8,
@@ -116,38 +121,35 @@ macro_rules! main {
             unsafe { $crate::abi::handler::call_rust_init($init, out) }
         }
 
-        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init), $isolate);
+        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init), $crate::main!(@rust_shutdown [$($shutdown)?]), $isolate);
     };
-    (isolated extern $handler:ident $(, init = $init:ident)?) => {
-        $crate::main!(@extern $handler, [$($init)?], true);
+    (isolated extern $handler:ident $(, init = $init:ident)? $(, shutdown = $shutdown:ident)?) => {
+        $crate::main!(@extern $handler, [$($init)?], [$($shutdown)?], true);
     };
-    (extern $handler:ident $(, init = $init:ident)?) => {
-        $crate::main!(@extern $handler, [$($init)?], false);
+    (extern $handler:ident $(, init = $init:ident)? $(, shutdown = $shutdown:ident)?) => {
+        $crate::main!(@extern $handler, [$($init)?], [$($shutdown)?], false);
     };
-    (isolated $handler:path) => {
-        $crate::main!(@rust $handler, $crate::abi::handler::no_init, true);
+    (isolated $handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@rust $handler, [$($init)?], [$($shutdown)?], true);
     };
-    (isolated $handler:path, init = $init:path) => {
-        $crate::main!(@rust $handler, $init, true);
+    ($handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
+        $crate::main!(@rust $handler, [$($init)?], [$($shutdown)?], false);
     };
-    ($handler:path) => {
-        $crate::main!(@rust $handler, $crate::abi::handler::no_init, false);
-    };
-    ($handler:path, init = $init:path) => {
-        $crate::main!(@rust $handler, $init, false);
-    };
-    (@extern $handler:ident, [], $isolate:expr) => {
+    (@extern $handler:ident, [], [$($shutdown:ident)?], $isolate:expr) => {
         $crate::main!(@declare $handler);
-        $crate::main!(@entry $handler, None, $isolate);
+        $crate::main!(@entry $handler, None, $crate::main!(@extern_shutdown [$($shutdown)?]), $isolate);
     };
-    (@extern $handler:ident, [$init:ident], $isolate:expr) => {
+    (@extern $handler:ident, [$init:ident], [$($shutdown:ident)?], $isolate:expr) => {
         $crate::main!(@declare $handler);
         unsafe extern "C" {
             fn $init(out: *mut $crate::abi::handler::RawResponse) -> core::ffi::c_int;
         }
-        $crate::main!(@entry $handler, Some($init), $isolate);
+        $crate::main!(@entry $handler, Some($init), $crate::main!(@extern_shutdown [$($shutdown)?]), $isolate);
     };
-    (@rust $handler:path, $init:path, $isolate:expr) => {
+    (@rust $handler:path, [], [$($shutdown:path)?], $isolate:expr) => {
+        $crate::main!(@rust $handler, [$crate::abi::handler::no_init], [$($shutdown)?], $isolate);
+    };
+    (@rust $handler:path, [$init:path], [$($shutdown:path)?], $isolate:expr) => {
         unsafe extern "C" fn __lambda_bootstrap_handler(
             context: *const $crate::abi::context::RawContext,
             event: *const u8,
@@ -165,9 +167,37 @@ macro_rules! main {
             unsafe { $crate::abi::handler::call_rust_init($init, out) }
         }
 
-        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init), $isolate);
+        $crate::main!(@entry __lambda_bootstrap_handler, Some(__lambda_bootstrap_init), $crate::main!(@rust_shutdown [$($shutdown)?]), $isolate);
     };
+    (@rust_shutdown []) => {
+        None
+    };
+    (@rust_shutdown [$shutdown:path]) => {{
+        extern "C" fn __lambda_bootstrap_shutdown() {
+            $shutdown()
+        }
+        Some(__lambda_bootstrap_shutdown as $crate::abi::handler::ShutdownFn)
+    }};
+    (@extern_shutdown []) => {
+        None
+    };
+    (@extern_shutdown [$shutdown:ident]) => {{
+        unsafe extern "C" {
+            fn $shutdown();
+        }
+        Some($shutdown as $crate::abi::handler::ShutdownFn)
+    }};
     (@declare $handler:ident) => {
+        /// `void lb_log(int level, const char *message, size_t length)`.
+        ///
+        /// # Safety
+        /// See `lambda_bootstrap::abi::c::c_log`.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn lb_log(level: core::ffi::c_int, message: *const u8, length: usize) {
+            // SAFETY: the handler passes `length` readable bytes.
+            unsafe { $crate::abi::c::c_log(level, message, length) }
+        }
+
         /// `int lb_stream_write(lb_response *out, const void *data, size_t len)`.
         ///
         /// # Safety
@@ -209,7 +239,7 @@ macro_rules! main {
             ) -> core::ffi::c_int;
         }
     };
-    (@entry $handler:expr, $init:expr, $isolate:expr) => {
+    (@entry $handler:expr, $init:expr, $shutdown:expr, $isolate:expr) => {
         // What a bootstrap needs of the build, said here rather than as a page of link errors.
         #[cfg(not(target_env = "musl"))]
         compile_error!(
@@ -229,8 +259,11 @@ macro_rules! main {
         /// `not_unsafe_ptr_arg_deref` (deny by default) forbids.
         #[unsafe(no_mangle)]
         extern "C" fn main(argc: core::ffi::c_int, argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
+            const SHUTDOWN: Option<$crate::abi::handler::ShutdownFn> = $shutdown;
             // SAFETY: argc and argv come from the C runtime.
-            unsafe { $crate::runtime::main::<{ $isolate }>(argc, argv, $handler, $init) }
+            unsafe {
+                $crate::runtime::main::<{ $isolate }, { SHUTDOWN.is_some() }>(argc, argv, $handler, $init, SHUTDOWN)
+            }
         }
 
         #[panic_handler]
@@ -243,4 +276,55 @@ macro_rules! main {
         #[unsafe(no_mangle)]
         pub extern "C" fn rust_eh_personality() {}
     };
+}
+
+/// Writes a log line at `$level` (`Trace`, `Debug`, `Info`, `Warn`, `Error`, `Fatal`) for the
+/// invocation of `ctx`: `log!(Info, ctx, "served ", n, " items")`. The parts (up to 8) are
+/// strings, byte strings or integers, joined without `core::fmt`. The line follows
+/// `AWS_LAMBDA_LOG_FORMAT` and `AWS_LAMBDA_LOG_LEVEL` (see [`abi::log`]).
+#[macro_export]
+macro_rules! log {
+    ($level:ident, $ctx:expr, $($part:expr),+ $(,)?) => {
+        $crate::abi::log::write(
+            $crate::sys::log::Level::$level,
+            $ctx,
+            &[$(&$part as &dyn $crate::abi::log::Part),+],
+        )
+    };
+}
+
+/// [`log!`] at TRACE: `lambda_bootstrap::trace!(ctx, "parts", 1)`.
+#[macro_export]
+macro_rules! trace {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Trace, $ctx, $($part),+) };
+}
+
+/// [`log!`] at DEBUG.
+#[macro_export]
+macro_rules! debug {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Debug, $ctx, $($part),+) };
+}
+
+/// [`log!`] at INFO: `lambda_bootstrap::info!(ctx, "served ", n, " items")`.
+#[macro_export]
+macro_rules! info {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Info, $ctx, $($part),+) };
+}
+
+/// [`log!`] at WARN.
+#[macro_export]
+macro_rules! warn {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Warn, $ctx, $($part),+) };
+}
+
+/// [`log!`] at ERROR.
+#[macro_export]
+macro_rules! error {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Error, $ctx, $($part),+) };
+}
+
+/// [`log!`] at FATAL.
+#[macro_export]
+macro_rules! fatal {
+    ($ctx:expr, $($part:expr),+ $(,)?) => { $crate::log!(Fatal, $ctx, $($part),+) };
 }

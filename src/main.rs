@@ -22,14 +22,26 @@ mod hello {
 #[cfg(not(external_handler))]
 lambda_bootstrap::main!(hello::hello);
 
-#[cfg(all(external_handler, not(external_handler_init), not(isolated)))]
-lambda_bootstrap::main!(extern handler);
+// A C handler: `handler`, and `handler_init` and `handler_shutdown` where it defines them
+// (build.rs looks), each invocation in a forked child with `LAMBDA_ISOLATE=1`.
+#[cfg(external_handler)]
+macro_rules! c_handler {
+    ($($isolated:ident)?) => {
+        #[cfg(all(not(external_handler_init), not(external_handler_shutdown)))]
+        lambda_bootstrap::main!($($isolated)? extern handler);
+        #[cfg(all(external_handler_init, not(external_handler_shutdown)))]
+        lambda_bootstrap::main!($($isolated)? extern handler, init = handler_init);
+        #[cfg(all(not(external_handler_init), external_handler_shutdown))]
+        lambda_bootstrap::main!($($isolated)? extern handler, shutdown = handler_shutdown);
+        #[cfg(all(external_handler_init, external_handler_shutdown))]
+        lambda_bootstrap::main!(
+            $($isolated)? extern handler, init = handler_init, shutdown = handler_shutdown
+        );
+    };
+}
 
-#[cfg(all(external_handler, external_handler_init, not(isolated)))]
-lambda_bootstrap::main!(extern handler, init = handler_init);
+#[cfg(all(external_handler, not(isolated)))]
+c_handler!();
 
-#[cfg(all(external_handler, not(external_handler_init), isolated))]
-lambda_bootstrap::main!(isolated extern handler);
-
-#[cfg(all(external_handler, external_handler_init, isolated))]
-lambda_bootstrap::main!(isolated extern handler, init = handler_init);
+#[cfg(all(external_handler, isolated))]
+c_handler!(isolated);

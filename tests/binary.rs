@@ -24,11 +24,15 @@ use lambda_bootstrap::abi::handler::RawResponse;
 /// (about 4.5 KB; docs/size.md). 58 KiB since local mode answers the AWS SDKs as Lambda does
 /// (invocation and log types, `X-Amz-Log-Result`, AWS error shapes, panics answered with their
 /// message, `InvokeWithResponseStream` in event-stream framing with CRC32): 5.6 KB more,
-/// 52,576 -> 58,144 bytes; the build without local mode does not change.
-const SIZE_BUDGET: u64 = 59_392;
-/// The budget of the bootstrap issue, held by the build without local mode
-/// (`--no-default-features`), the smallest bootstrap for production images.
-const MINIMAL_SIZE_BUDGET: u64 = 40_960;
+/// 52,576 -> 58,144 bytes; the build without local mode does not change. 64 KiB since the
+/// robustness fixes (1.7 KB) and Lambda's logging controls with local mode's signal handling
+/// (2.7 KB): 62,336 bytes. docs/size.md says what each part costs.
+const SIZE_BUDGET: u64 = 65_536;
+/// The budget of the build without local mode (`--no-default-features`), the smallest
+/// bootstrap for production images. The bootstrap issue set 40,960; 41 KiB since every
+/// bootstrap formats its own log lines as `AWS_LAMBDA_LOG_FORMAT` asks (2.5 KB) and the
+/// `Sink` interface links the streaming code (3.1 KB): 41,280 bytes (docs/size.md).
+const MINIMAL_SIZE_BUDGET: u64 = 41_984;
 
 fn bootstrap() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_bootstrap"))

@@ -866,14 +866,14 @@ fn tail_answers_carry_the_end_of_the_invocations_log() {
         let encoded = answer.header("x-amz-log-result").expect("X-Amz-Log-Result");
         String::from_utf8(decode_base64(encoded).unwrap()).unwrap()
     };
-    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"log:3");
+    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"lines:3");
     assert_eq!(answer.text(), "logged");
     assert_eq!(
         tail(&answer),
         "probe log line 1\nprobe log line 2\nprobe log line 3\n"
     );
     // Only the last 4 KB, as Lambda's; and the whole log still reaches stderr.
-    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"log:1000");
+    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"lines:1000");
     let log = tail(&answer);
     assert_eq!(log.len(), 4096);
     assert!(log.ends_with("\nprobe log line 999\nprobe log line 1000\n"));
@@ -892,7 +892,7 @@ fn tail_answers_carry_the_end_of_the_invocations_log() {
         tail(&answer)
     );
     // Afterwards stderr is the real one again: no tail without Tail.
-    let answer = server.invoke(b"log:1");
+    let answer = server.invoke(b"lines:1");
     assert_eq!(answer.header("x-amz-log-result"), None);
     server.wait_for_log("probe log line ", 3 + 1000 + 1);
 }

@@ -12,6 +12,10 @@
 //! - `stream-fail:N`: streams N pattern bytes, then fails with type `Function.StreamProbe`;
 //! - `stream-panic:N`: streams N pattern bytes, then panics;
 //! - `prelude`: an HTTP-integration response: status 201, two headers, two cookies, body `hi`;
+//! - `lines:N`: writes `probe log line 1` .. `N` to stderr, as handlers log (for
+//!   `X-Amz-Log-Type: Tail`), then answers `logged`.
+//! - `log:LEVEL:MESSAGE`: logs MESSAGE (any bytes) at LEVEL with `abi::log::write`, then
+//!   `info!(ctx, "logged ", N, " bytes")`, and answers `logged`;
 //! - anything else: answers the event unchanged.
 //!
 //! - `count`: answers how many invocations this process has handled, this one included (a
@@ -23,6 +27,9 @@
 //!   that pieces reach the caller as they come);
 //!
 //! With `PROBE_INIT_FAIL` set, the init hook fails with type `Function.InitProbe`.
+//!
+//! The shutdown hook (`probe-shutdown`) logs `probe: shutdown hook ran in PID after N
+//! invocations`; with `PROBE_SHUTDOWN_HANG` set it then never returns.
 //! Built twice: `probe` (examples/probe/main.rs) and `probe-isolated`.
 use core::ffi::{CStr, c_char};
 
@@ -47,6 +54,29 @@ pub fn init() -> Result<(), Error> {
     match env(c"PROBE_INIT_FAIL") {
         Some(_) => Err(Error::new("Function.InitProbe", "init failed on purpose")),
         None => Ok(()),
+    }
+}
+
+/// The shutdown hook: says where it ran and what that process had served.
+#[allow(dead_code)] // only `probe-shutdown` has one
+pub fn bye() {
+    let count = COUNT.load(core::sync::atomic::Ordering::Relaxed);
+    let (mut n, mut pid) = ([0; num::U64_DIGITS], [0; num::U64_DIGITS]);
+    let pid = num::u64_to_ascii(
+        rustix::process::getpid().as_raw_nonzero().get() as u64,
+        &mut pid,
+    );
+    lambda_bootstrap::sys::log::line(&[
+        b"probe: shutdown hook ran in ",
+        pid,
+        b" after ",
+        num::u64_to_ascii(count, &mut n),
+        b" invocations",
+    ]);
+    if env(c"PROBE_SHUTDOWN_HANG").is_some() {
+        loop {
+            lambda_bootstrap::sys::sleep_ms(1000);
+        }
     }
 }
 
@@ -83,7 +113,7 @@ pub fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<
     if event == b"panic" {
         panic!("probe panic");
     }
-    if let Some(lines) = event.strip_prefix(b"log:") {
+    if let Some(lines) = event.strip_prefix(b"lines:") {
         // `probe log line {i}` on stderr, as handlers log, for `X-Amz-Log-Type: Tail`.
         for i in 1..=num::ascii_to_u64(lines).unwrap_or(0) {
             let number = num::u64_to_ascii(i, &mut digits);
@@ -94,6 +124,17 @@ pub fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<
             // SAFETY: fd 2 stays open for the process's life; if closed, write fails.
             let _ = rustix::io::write(unsafe { rustix::stdio::stderr() }, &line);
         }
+        out.write(b"logged")?;
+        return Ok(());
+    }
+    if let Some(rest) = event.strip_prefix(b"log:") {
+        let split = rest.iter().position(|&b| b == b':').unwrap_or(rest.len());
+        let (level, message) = rest.split_at(split);
+        let message = message.get(1..).unwrap_or_default();
+        let level = lambda_bootstrap::sys::log::Level::parse(level)
+            .unwrap_or(lambda_bootstrap::sys::log::Level::Info);
+        lambda_bootstrap::abi::log::write(level, ctx, &[&message]);
+        lambda_bootstrap::info!(ctx, "logged ", message.len(), " bytes");
         out.write(b"logged")?;
         return Ok(());
     }

@@ -68,6 +68,23 @@ pub unsafe fn c_http_prelude(
     }
 }
 
+/// `lb_log` for C handlers (defined by [`crate::main!`]): `message` as one log line at
+/// `level` (`LB_LOG_TRACE` 0 to `LB_LOG_FATAL` 5), with the invocation's request id, under
+/// the same controls as the runtime's lines (`sys::log`).
+///
+/// # Safety
+/// `message` must point at `length` readable bytes (or be null with any length).
+pub unsafe fn c_log(level: c_int, message: *const u8, length: usize) {
+    let message = if message.is_null() {
+        &[][..]
+    } else {
+        // SAFETY: per the contract.
+        unsafe { core::slice::from_raw_parts(message, length) }
+    };
+    let level = crate::sys::log::Level::from_number(level);
+    crate::sys::log::write(level, crate::sys::log::Source::Handler, &[message]);
+}
+
 /// A handler-given string of at most [`MAX_CONTENT_TYPE`] bytes (longer ones read as empty).
 fn bounded(s: &Str) -> &[u8] {
     if s.ptr.is_null() || s.len > MAX_CONTENT_TYPE {

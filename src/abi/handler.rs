@@ -39,6 +39,10 @@ pub type HandlerFn =
 /// `int handler_init(lb_response *)`: runs once before the first invocation.
 pub type InitFn = unsafe extern "C" fn(*mut RawResponse) -> c_int;
 
+/// `void handler_shutdown(void)`: runs once when the execution environment shuts down (see
+/// `runtime::shutdown`).
+pub type ShutdownFn = unsafe extern "C" fn();
+
 use crate::contract::{MAX_ERROR_TYPE, MAX_RESPONSE, error_type};
 
 const RESPONSE_TOO_LARGE_MESSAGE: &[u8] =

@@ -6,4 +6,5 @@ pub mod c;
 pub mod context;
 pub mod error;
 pub mod handler;
+pub mod log;
 pub mod stream;

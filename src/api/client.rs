@@ -123,6 +123,14 @@ impl Connection {
         self.socket.as_ref().map(Socket::raw)
     }
 
+    /// Opens the connection if it is not open; its descriptor, or `None` if it cannot be.
+    pub fn open(&mut self) -> Option<rustix::fd::RawFd> {
+        if self.socket.is_none() {
+            self.socket = net::connect(&self.endpoint.addr, self.reply_timeout_s).ok();
+        }
+        self.raw_fd()
+    }
+
     /// Drops the connection; the next exchange opens a new one.
     pub fn close(&mut self) {
         self.socket = None;
@@ -158,7 +166,12 @@ impl Connection {
                     }
                     return Ok(reply);
                 }
-                Err(ReadError::Stale(_)) if reused && request == Request::Next => self.close(),
+                // Not when asked to stop: the stop shut the connection down (`sys::signal`).
+                Err(ReadError::Stale(_))
+                    if reused && request == Request::Next && !crate::sys::signal::stopping() =>
+                {
+                    self.close()
+                }
                 Err(ReadError::Stale(e) | ReadError::Fatal(e)) => {
                     self.close();
                     return Err(e);

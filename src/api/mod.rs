@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod endpoint;
+pub mod extension;
 pub mod ip;
 pub mod net;
 pub mod request;
@@ -231,6 +232,7 @@ impl RuntimeApi {
             }
             Ok(reply) => Some(reply.body).filter(|body| body.len() <= MAX_EVENT),
             Err(ClientError::BodyTooLarge) if status == 200 => None,
+            Err(_) if crate::sys::signal::stopping() => return Err(NextError::Retry),
             Err(e) => {
                 log_client_error(b"GET /next", e);
                 return Err(NextError::Retry);
@@ -401,6 +403,16 @@ impl RuntimeApi {
     /// The connection's descriptor, while one is open.
     pub fn raw_fd(&self) -> Option<rustix::fd::RawFd> {
         self.conn.raw_fd()
+    }
+
+    /// Where the API is.
+    pub fn endpoint(&self) -> &crate::api::endpoint::Endpoint {
+        self.conn.endpoint()
+    }
+
+    /// Opens the connection `/next` will use, if it is not open; its descriptor.
+    pub fn open(&mut self) -> Option<rustix::fd::RawFd> {
+        self.conn.open()
     }
 
     /// Forgets the connection, so the next request opens a fresh one.

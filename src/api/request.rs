@@ -8,8 +8,10 @@ use crate::codec::num;
 
 pub use crate::http::HeadBuffer;
 
-/// The API version every path starts with.
+/// The API version every Runtime API path starts with.
 pub const API_VERSION: &str = "/2018-06-01";
+/// The Extensions API's version (`api::extension`).
+pub const EXTENSION_API_VERSION: &str = "/2020-01-01";
 
 const USER_AGENT: &str = concat!("lambda-bootstrap/", env!("CARGO_PKG_VERSION"));
 
@@ -31,12 +33,33 @@ pub fn write_head(
     headers: &[(&str, &[u8])],
     content_length: Option<usize>,
 ) -> Result<(), HeadTooLong> {
+    write_head_in(
+        API_VERSION,
+        head,
+        method,
+        endpoint,
+        path,
+        headers,
+        content_length,
+    )
+}
+
+/// [`write_head`] for an API of another `version` (the Extensions API's).
+pub fn write_head_in(
+    version: &str,
+    head: &mut HeadBuffer,
+    method: &str,
+    endpoint: &Endpoint,
+    path: &[&[u8]],
+    headers: &[(&str, &[u8])],
+    content_length: Option<usize>,
+) -> Result<(), HeadTooLong> {
     head.clear();
     let mut put = |bytes: &[u8]| head.extend_from_slice(bytes).map_err(|_| HeadTooLong);
     put(method.as_bytes())?;
     put(b" ")?;
     put(endpoint.prefix.as_bytes())?;
-    put(API_VERSION.as_bytes())?;
+    put(version.as_bytes())?;
     for piece in path {
         put(piece)?;
     }

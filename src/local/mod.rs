@@ -34,14 +34,14 @@ use self::context::{Function, REQUEST_ID_LEN, context, function_arn, new_request
 use self::request::{InvocationType, Invoke, Refusal};
 use self::tail::Capture;
 use self::watchdog::Watchdog;
-use crate::abi::handler::{HandlerFn, InitFn, Outcome};
+use crate::abi::handler::{HandlerFn, InitFn, Outcome, ShutdownFn};
 use crate::api::client::{self, ClientError};
 use crate::api::net::{self, Source, Wait};
 use crate::http::HeadBuffer;
 use crate::runtime::invoke::{self as one, AnswerBuffers};
 use crate::runtime::trace_env::TraceEnv;
 use crate::sys::clock::{Clock, now_us};
-use crate::sys::process;
+use crate::sys::{process, signal};
 use crate::{api::endpoint, http::chunked, http::response, runtime::workers, sys::log};
 
 /// Where local mode listens unless `LAMBDA_LOCAL_ADDRESS` says otherwise.
@@ -58,9 +58,14 @@ fn caller_timeout_s() -> u64 {
 ///
 /// `ISOLATE` (`main!(isolated ...)`): each invocation runs in a child forked for it, as on
 /// Lambda; its watchdog kills only that child.
-pub fn serve<const ISOLATE: bool>(
+///
+/// SIGTERM and SIGINT stop it (as process 1 of a container too): the server finishes the
+/// invocation in progress, runs the shutdown hook, if any, and exits; then the first process
+/// exits 0.
+pub fn serve<const ISOLATE: bool, const HOOK: bool>(
     handler: HandlerFn,
     init: Option<InitFn>,
+    shutdown: Option<ShutdownFn>,
     request: &mut [u8],
     answer_buffers: &mut AnswerBuffers,
     trace: &mut TraceEnv,
@@ -96,7 +101,7 @@ pub fn serve<const ISOLATE: bool>(
     }) = crate::runtime::run_init(init, &mut answer_buffers.response)
     {
         let shown = log::printable::<512>(message);
-        log::line(&[b"init failed: ", error_type, b": ", &shown]);
+        log::error(&[b"init failed: ", error_type, b": ", &shown]);
         return 1;
     }
     let mut arn = HeadBuffer::new();
@@ -104,17 +109,27 @@ pub fn serve<const ISOLATE: bool>(
         timeout_s: timeout_s(),
         arn: function_arn(&mut arn),
     };
-    log::line(&[
+    log::info(&[
         b"local mode (AWS_LAMBDA_RUNTIME_API is not set): invoke with POST http://",
         address,
         b"/2015-03-31/functions/function/invocations",
     ]);
-    workers::supervise(1, || {
+    signal::catch_stop();
+    workers::supervise(1, &mut || {
         let mut backoff_ms = 0;
         loop {
-            let socket = match net::accept(&listener, caller_timeout_s) {
+            // Named before the check: a stop from now on shuts the listener down, which ends
+            // the `accept` (see `sys::signal`).
+            signal::wait_on(listener.raw());
+            if signal::stopping() {
+                return crate::runtime::shutdown::run::<HOOK>(shutdown);
+            }
+            let accepted = net::accept(&listener, caller_timeout_s);
+            signal::wait_on(-1);
+            let socket = match accepted {
                 Ok(socket) => socket,
                 Err(rustix::io::Errno::CONNABORTED) => continue, // the caller left the queue
+                Err(_) if signal::stopping() => continue,        // a stop shut the listener down
                 Err(_) => {
                     // Out of descriptors, most likely: callers wait in the queue meanwhile.
                     // Said once each time it begins, retried less and less often.

@@ -20,7 +20,9 @@ pub fn report(caller: &Caller, error_type: Option<&[u8]>) {
         Some(error_type) => (&b" Error: "[..], error_type),
         None => (&b""[..], &b""[..]),
     };
-    log::line(&[
+    // SAFETY: the request id outlives the line, and `end_request` follows at once.
+    unsafe { log::begin_request(&caller.request_id) };
+    log::info(&[
         b"REPORT RequestId: ",
         &caller.request_id,
         b" Duration: ",
@@ -34,6 +36,7 @@ pub fn report(caller: &Caller, error_type: Option<&[u8]>) {
         label,
         error_type,
     ]);
+    log::end_request();
 }
 
 /// Microseconds as milliseconds with two decimals: the whole part, and `.` with the decimals.

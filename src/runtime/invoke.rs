@@ -70,7 +70,10 @@ pub fn invoke<'b>(
         error: error_buffers,
     } = buffers;
     let mut stream = Stream::new(to, reply);
+    // SAFETY: the request id points into the receive buffer, unchanged until the call ends.
+    unsafe { log::begin_request(context.request_id.as_bytes()) };
     let outcome = handler::call(handler, context, event, response, &mut stream);
+    log::end_request();
     let (remainder, error) = match outcome {
         Outcome::Success(rest) => (rest, None),
         Outcome::Failure {

@@ -6,12 +6,13 @@
 pub mod invoke;
 pub mod once;
 pub mod panic;
+pub mod shutdown;
 pub mod trace_env;
 pub mod workers;
 
 use core::ffi::{CStr, c_char, c_int};
 
-use crate::abi::handler::{self, HandlerFn, InitFn, Outcome};
+use crate::abi::handler::{self, HandlerFn, InitFn, Outcome, ShutdownFn};
 use crate::api::client::Connection;
 use crate::api::{self, Ids, Invocation, Next, NextError, RuntimeApi};
 use crate::contract::{MustExit, error_type};
@@ -45,11 +46,14 @@ static BUFFERS: StaticCell<Buffers> = StaticCell::new(Buffers {
 ///
 /// # Safety
 /// `argv` must be the `argc` C strings that the C runtime passed to `main`.
-pub unsafe fn main<const ISOLATE: bool>(
+/// `HOOK`: whether `shutdown` is given; a constant, so bootstraps without a hook carry none
+/// of its code.
+pub unsafe fn main<const ISOLATE: bool, const HOOK: bool>(
     argc: c_int,
     argv: *const *const c_char,
     handler: HandlerFn,
     init: Option<InitFn>,
+    shutdown: Option<ShutdownFn>,
 ) -> c_int {
     // First: until then a socket could become stderr (see `sys::std_fds`).
     if !sys::std_fds::open_closed() {
@@ -86,7 +90,9 @@ pub unsafe fn main<const ISOLATE: bool>(
     if address.is_none() {
         // Local mode: serve the emulator's invoke endpoint ourselves.
         let mut trace = TraceEnv::new(trace_entry, environment);
-        return crate::local::serve::<ISOLATE>(handler, init, receive, answer, &mut trace);
+        return crate::local::serve::<ISOLATE, HOOK>(
+            handler, init, shutdown, receive, answer, &mut trace,
+        );
     }
     let address = address.unwrap_or_default();
     // Not UTF-8: replaced by a text the parser refuses (as a bad host).
@@ -111,14 +117,23 @@ pub unsafe fn main<const ISOLATE: bool>(
         message,
     }) = run_init(init, &mut answer.response)
     {
-        log::line(&[b"init failed: ", error_type]);
+        log::error(&[b"init failed: ", error_type]);
         let document = answer.error.document(error_type, message);
         let _ = api.post_error(None, error_type, document, &mut answer.reply);
         return 1;
     }
+    // Lambda sends SIGTERM at shutdown only when an extension is registered: with a hook,
+    // one is, kept registered (its connection open) for the life of the process.
+    let _extension = if HOOK {
+        sys::signal::catch_stop();
+        api::extension::register(api.endpoint(), receive)
+    } else {
+        None
+    };
     let mut serving = Loop {
         api: &mut api,
         handler,
+        shutdown,
         receive,
         answer,
     };
@@ -126,9 +141,9 @@ pub unsafe fn main<const ISOLATE: bool>(
     if workers > 1 {
         // Managed Instances: concurrent invocations share the environment, so the trace id
         // reaches handlers through their context only.
-        return workers::supervise(workers, || serving.serve::<ISOLATE>(None));
+        return workers::supervise(workers, &mut || serving.serve::<ISOLATE, HOOK>(None));
     }
-    serving.serve::<ISOLATE>(Some(&mut TraceEnv::new(trace_entry, environment)))
+    serving.serve::<ISOLATE, HOOK>(Some(&mut TraceEnv::new(trace_entry, environment)))
 }
 
 /// Runs the init hook, if any; a panic in it is reported as an init error. Returns the
@@ -161,20 +176,38 @@ fn max_concurrency() -> usize {
 struct Loop<'a> {
     api: &'a mut RuntimeApi,
     handler: HandlerFn,
+    shutdown: Option<ShutdownFn>,
     receive: &'a mut [u8],
     answer: &'a mut AnswerBuffers,
 }
 
 impl Loop<'_> {
-    /// The loop. Returns only when the runtime must exit. With `trace`, the trace id is also
+    /// The loop. Returns only when the runtime must exit, or, with a shutdown hook, when a
+    /// SIGTERM asked it to (see `sys::signal`). With `trace`, the trace id is also
     /// exported as `_X_AMZN_TRACE_ID`. `ISOLATE`: each invocation in a child forked for it
     /// (`main!(isolated ...)`); a constant, so bootstraps without it carry none of that code.
-    fn serve<const ISOLATE: bool>(&mut self, mut trace: Option<&mut TraceEnv>) -> c_int {
+    fn serve<const ISOLATE: bool, const HOOK: bool>(
+        &mut self,
+        mut trace: Option<&mut TraceEnv>,
+    ) -> c_int {
         let mut backoff = Backoff::default();
         loop {
-            let next = match self.api.next(self.receive) {
+            if HOOK {
+                // Named before the check: a stop from now on shuts the connection down.
+                sys::signal::wait_on(self.api.open().unwrap_or(-1));
+                if sys::signal::stopping() {
+                    sys::signal::wait_on(-1);
+                    return shutdown::run::<HOOK>(self.shutdown);
+                }
+            }
+            let next = self.api.next(self.receive);
+            if HOOK {
+                sys::signal::wait_on(-1);
+            }
+            let next = match next {
                 Ok(next) => next,
                 Err(NextError::Exit) => return 1,
+                Err(NextError::Retry) if HOOK && sys::signal::stopping() => continue,
                 Err(NextError::Retry) => {
                     if !backoff.wait() {
                         log::text(b"GET /next failed 10 times in a row; exiting");

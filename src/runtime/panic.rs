@@ -121,7 +121,7 @@ pub fn report(info: &PanicInfo<'_>) -> ! {
         crate::sys::exit(EXIT_STATUS);
     }
     let message = describe(info);
-    log::line(&[message.as_bytes()]);
+    log::error(&[message.as_bytes()]);
     let witness = WITNESS_FD.load(Ordering::SeqCst);
     if witness >= 0 {
         // SAFETY: the witness's channel is open while it is set (`set_witness(-1)` comes

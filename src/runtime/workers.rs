@@ -10,8 +10,8 @@ use core::ffi::c_int;
 
 use rustix::process::{self, Pid};
 
-use crate::sys;
 use crate::sys::process::{Ended, start, wait};
+use crate::sys::{self, signal};
 
 use crate::{codec::num, sys::log};
 
@@ -27,13 +27,20 @@ pub const MUST_EXIT: c_int = 1;
 /// answered) is replaced; one that ends with [`MUST_EXIT`] (or 0) ends the supervisor, since
 /// the Runtime API asked the runtime to exit, and with it the other workers (each asked the
 /// kernel to kill it when its parent dies).
-pub fn supervise(count: usize, mut work: impl FnMut() -> c_int) -> c_int {
+///
+/// A SIGTERM or SIGINT (see `sys::signal`) is passed on to every worker; once all have ended
+/// the supervisor returns 0, replacing none of them meanwhile.
+/// `work` is a trait object: the loop is one function, not one per caller.
+pub fn supervise(count: usize, work: &mut dyn FnMut() -> c_int) -> c_int {
     // Our workers' pids: as process 1 of a container, we also reap orphans reparented to us
     // (a local-mode watchdog, a handler's stray child), which are none of our business.
     let mut workers = [0; MAX_WORKERS];
-    for slot in workers.iter_mut().take(count) {
-        match start_worker(&mut work) {
-            Ok(pid) => *slot = pid.as_raw_nonzero().get(),
+    for (i, slot) in workers.iter_mut().take(count).enumerate() {
+        match start_worker(work) {
+            Ok(pid) => {
+                *slot = pid.as_raw_nonzero().get();
+                signal::forward_to(i, *slot);
+            }
             Err(_) => {
                 log::text(b"cannot fork a worker; exiting");
                 return MUST_EXIT;
@@ -44,20 +51,32 @@ pub fn supervise(count: usize, mut work: impl FnMut() -> c_int) -> c_int {
         let Some((pid, how)) = wait(None) else {
             return MUST_EXIT;
         };
-        let Some(slot) = workers
+        let Some((i, slot)) = workers
             .iter_mut()
-            .find(|w| **w == pid.as_raw_nonzero().get())
+            .enumerate()
+            .find(|(_, w)| **w == pid.as_raw_nonzero().get())
         else {
             continue;
         };
+        if signal::stopping() {
+            *slot = 0;
+            signal::forward_to(i, 0);
+            if workers.iter().all(|&w| w == 0) {
+                return 0;
+            }
+            continue;
+        }
         if matches!(how, Ended::Exited(0 | MUST_EXIT)) {
             return MUST_EXIT;
         }
         report(b"a worker", how, b"; starting another");
         // A worker that dies at once, every time, must not become a fork loop.
         sys::sleep_ms(10);
-        match start_worker(&mut work) {
-            Ok(pid) => *slot = pid.as_raw_nonzero().get(),
+        match start_worker(work) {
+            Ok(pid) => {
+                *slot = pid.as_raw_nonzero().get();
+                signal::forward_to(i, *slot);
+            }
             Err(_) => {
                 log::text(b"cannot fork a worker; exiting");
                 return MUST_EXIT;
@@ -67,7 +86,7 @@ pub fn supervise(count: usize, mut work: impl FnMut() -> c_int) -> c_int {
 }
 
 /// A worker: killed by the kernel if the supervisor dies, so none outlives it.
-fn start_worker(work: &mut impl FnMut() -> c_int) -> Result<Pid, rustix::io::Errno> {
+fn start_worker(work: &mut dyn FnMut() -> c_int) -> Result<Pid, rustix::io::Errno> {
     const PR_SET_PDEATHSIG: c_int = 1;
     const SIGKILL: usize = 9;
     unsafe extern "C" {
@@ -77,6 +96,7 @@ fn start_worker(work: &mut impl FnMut() -> c_int) -> Result<Pid, rustix::io::Err
     start(|| {
         // SAFETY: sets this process's parent-death signal; no memory is involved.
         unsafe { prctl(PR_SET_PDEATHSIG, SIGKILL) };
+        signal::forget_children();
         // The supervisor may have died before the request took effect.
         if process::getppid() != Some(supervisor) {
             return MUST_EXIT;

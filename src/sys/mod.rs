@@ -7,6 +7,7 @@ pub mod env;
 pub mod fd;
 pub mod log;
 pub mod process;
+pub mod signal;
 pub mod static_buf;
 pub mod std_fds;
 pub mod stdio;

@@ -44,17 +44,17 @@ assert answer["Body"] == b"hello", answer
 assert "FunctionError" not in answer and "LogResult" not in answer, answer
 
 # Tail: the handler's stderr lines, and only the last 4 KB of a long log.
-answer = invoke(b"log:3", LogType="Tail")
+answer = invoke(b"lines:3", LogType="Tail")
 assert answer["Body"] == b"logged", answer
 log = log_of(answer)
 for i in 1, 2, 3:
     assert f"probe log line {i}\n" in log, log
-answer = invoke(b"log:1000", LogType="Tail")
+answer = invoke(b"lines:1000", LogType="Tail")
 log = log_of(answer)
 assert len(log) == 4096, len(log)
 assert log.endswith("probe log line 1000\n"), log[-100:]
 assert "probe log line 1\n" not in log
-assert "LogResult" not in invoke(b"log:1", LogType="None"), "None: no log"
+assert "LogResult" not in invoke(b"lines:1", LogType="None"), "None: no log"
 
 # Event runs the handler after a 202; DryRun answers 204 and does not run it.
 before = count()
@@ -118,7 +118,7 @@ body, complete = stream(b"stream:3000000:65536")
 assert body == pattern(3000000), len(body)
 assert "ErrorCode" not in complete and "LogResult" not in complete, complete
 # A buffered response comes as one chunk; Tail puts the log in InvokeComplete.
-body, complete = stream(b"log:2", LogType="Tail")
+body, complete = stream(b"lines:2", LogType="Tail")
 assert body == b"logged", body
 assert "probe log line 2\n" in base64.b64decode(complete["LogResult"]).decode(), complete
 # Failures, mid-stream or not, are InvokeComplete's ErrorCode and ErrorDetails.

@@ -47,7 +47,10 @@ pub use {
     local::{Answer, INVOKE_PATH, LocalServer},
     process::{Process, runner, shell_wrapper},
     procs::{ProcEntry, children_of, eventually, is_alive, proc_entry},
-    request::{API_VERSION, BodyCheck, KEPT_WHEN_CHECKED, Request, Route},
+    request::{
+        API_VERSION, BodyCheck, EXTENSION_API_VERSION, EXTENSION_ID, KEPT_WHEN_CHECKED, Request,
+        Route,
+    },
     rng::{Rng, binary_event},
     run::{EXIT_LIMIT, Run, WAIT_LIMIT},
     script::{
@@ -65,6 +68,16 @@ pub fn bootstrap_program() -> PathBuf {
 /// The `probe` bootstrap (examples/probe.rs, built as a bin), a handler written for these tests.
 pub fn probe_program() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_probe"))
+}
+
+/// The probe built with a shutdown hook (`main!(..., shutdown = ...)`).
+pub fn probe_shutdown_program() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_probe-shutdown"))
+}
+
+/// The probe built with isolation and a shutdown hook.
+pub fn probe_isolated_shutdown_program() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_probe-isolated-shutdown"))
 }
 
 /// The probe built with `main!(isolated ...)`: every invocation in a child forked for it.

@@ -8,6 +8,10 @@ use std::time::Instant;
 
 /// The API version segment every Runtime API path starts with (after the optional prefix).
 pub const API_VERSION: &str = "/2018-06-01";
+/// The Extensions API's version segment.
+pub const EXTENSION_API_VERSION: &str = "/2020-01-01";
+/// The identifier the fake API gives a registered extension.
+pub const EXTENSION_ID: &str = "8c2ad3a1-5f0e-4a7e-9d1b-0f3c2e7a9b41";
 
 /// Which Runtime API endpoint a request was for (after the prefix and `/2018-06-01`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,6 +20,10 @@ pub enum Route {
     Response(String),
     Error(String),
     InitError,
+    /// `POST /2020-01-01/extension/register` (the Extensions API).
+    ExtensionRegister,
+    /// `GET /2020-01-01/extension/event/next`.
+    ExtensionNext,
     /// Anything else, including a path without the expected prefix.
     Unknown,
 }
@@ -125,6 +133,14 @@ impl Request {
 
 /// Which endpoint a path is for. Ids are taken verbatim (no percent-decoding).
 pub(super) fn route_of(prefix: &str, path: &str) -> Route {
+    let extension = path
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix(EXTENSION_API_VERSION));
+    match extension {
+        Some("/extension/register") => return Route::ExtensionRegister,
+        Some("/extension/event/next") => return Route::ExtensionNext,
+        _ => {}
+    }
     let Some(rest) = path
         .strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix(API_VERSION))

@@ -16,7 +16,7 @@ use super::http::{
 };
 use super::raw::write_raw;
 use super::{IDLE_LIMIT, MAX_HEAD, MAX_STREAMED_BODY, POLL, Shared, WRITE_TIMEOUT};
-use crate::support::request::{Request, Route, route_of};
+use crate::support::request::{EXTENSION_ID, Request, Route, route_of};
 use crate::support::script::{AfterReply, PostReply, Step, WhenDone};
 
 /// Chunked bodies are read in blocks of this size.
@@ -103,11 +103,20 @@ impl Connection {
         let route = request.route.clone();
         let path = request.path.clone();
         let method_ok = match route {
-            Route::Next => request.method == "GET",
+            Route::Next | Route::ExtensionNext => request.method == "GET",
             Route::Unknown => true,
             _ => request.method == "POST",
         };
+        let extension_check = match route {
+            Route::ExtensionRegister => check_register(&request),
+            Route::ExtensionNext => check_extension_next(&request),
+            _ => Ok(()),
+        };
         self.record(request);
+        if let Err(problem) = extension_check {
+            self.reply_status(400, false)?;
+            return Err(Stop::Violation(problem));
+        }
         if !method_ok {
             self.reply_status(405, false)?;
             return Err(Stop::Violation(format!("wrong method for {route:?}")));
@@ -118,6 +127,26 @@ impl Connection {
             Route::InitError => {
                 self.reply_status(202, false)?;
                 Ok(true)
+            }
+            Route::ExtensionRegister => {
+                let body =
+                    r#"{"functionName":"probe","functionVersion":"$LATEST","handler":"probe"}"#;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Extension-Identifier: {EXTENSION_ID}\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                self.stream
+                    .write_all(reply.as_bytes())
+                    .map_err(|e| Stop::Note(format!("writing the register reply failed: {e}")))?;
+                Ok(true)
+            }
+            Route::ExtensionNext => {
+                // An internal extension with no events is never sent one: held until the
+                // server stops, as Lambda holds it until the environment goes.
+                while !self.shared.is_shutdown() {
+                    std::thread::sleep(super::POLL);
+                }
+                Ok(false)
             }
             Route::Unknown => {
                 self.reply_status(404, false)?;
@@ -515,5 +544,39 @@ fn cork(stream: &TcpStream) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+/// What Lambda requires of a register request: the extension's name, and a JSON body whose
+/// `events` is an array of known events (none is fine: an internal extension gets SIGTERM).
+fn check_register(request: &Request) -> Result<(), String> {
+    if request.method != "POST" {
+        return Err(format!("extension register with method {}", request.method));
+    }
+    if request
+        .header("Lambda-Extension-Name")
+        .is_none_or(str::is_empty)
+    {
+        return Err("extension register without Lambda-Extension-Name".into());
+    }
+    let body: serde_json::Value = serde_json::from_slice(&request.body)
+        .map_err(|e| format!("extension register body is not JSON: {e}"))?;
+    let events = body["events"]
+        .as_array()
+        .ok_or("extension register body without an events array")?;
+    if events
+        .iter()
+        .any(|e| !matches!(e.as_str(), Some("INVOKE" | "SHUTDOWN")))
+    {
+        return Err(format!("extension register with unknown events {events:?}"));
+    }
+    Ok(())
+}
+
+/// `event/next` must name the identifier the register reply gave.
+fn check_extension_next(request: &Request) -> Result<(), String> {
+    match request.header("Lambda-Extension-Identifier") {
+        Some(EXTENSION_ID) => Ok(()),
+        other => Err(format!("extension event/next with identifier {other:?}")),
     }
 }
