@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds everything the benchmark needs and runs it: our bootstrap and echo (the product's
-# own release build), the lambda_runtime peers (release and size-optimised), the floor and
+# Builds everything the benchmark needs and runs it: our bootstrap, echo and typed handlers
+# (the product's own release build), the lambda_runtime peers (release and size-optimised), the floor and
 # the harness, then the measurements. Prints Markdown tables; writes benches/results.json.
 #
 #   benches/run.sh            the full run (about 5 minutes once built)
@@ -39,9 +39,12 @@ if [[ " $* " == *" --concurrency "* ]]; then
         --ours-target "$ours_target" --peers-target "$bench_target/$musl" "$@"
 fi
 
+echo "building our typed handlers (a separate build: the features must not reach the bootstrap above)" >&2
+(cd "$main" && cargo build --release --quiet --target "$musl" --features events --bin typed-bench --bin typed-bench-http)
+
 echo "building the floor and the lambda_runtime peers (release and size profiles)" >&2
 cd "$benches"
-cargo build --release --quiet --target "$musl" -p floor -p lambda-runtime-echo
+cargo build --release --quiet --target "$musl" -p floor -p lambda-runtime-echo -p lambda-runtime-typed
 cargo build --profile size --quiet --target "$musl" -p lambda-runtime-echo
 
 echo "building the harness" >&2
