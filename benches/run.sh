@@ -13,6 +13,13 @@
 # (binutils). The first run downloads the peers' crates from crates.io and compiles them.
 set -euo pipefail
 
+# `--out FILE` is relative to where run.sh was started, not to benches/ where the harness runs.
+args=()
+while (($#)); do
+    if [[ $1 == --out && $# -ge 2 ]]; then args+=(--out "$(realpath -m -- "$2")"); shift 2; else args+=("$1"); shift; fi
+done
+set -- ${args[@]+"${args[@]}"}
+
 benches="$(cd "$(dirname "$0")" && pwd)"
 main="$(dirname "$benches")"
 musl=x86_64-unknown-linux-musl
