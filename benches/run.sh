@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds everything the benchmark needs and runs it: our bootstrap and echo (the product's
-# own release build), the lambda_runtime peers (release and size-optimised), the floor and
+# Builds everything the benchmark needs and runs it: our bootstrap, echo and typed handlers
+# (the product's own release build), the lambda_runtime peers (release and size-optimised), the floor and
 # the harness, then the measurements. Prints Markdown tables; writes benches/results.json.
 #
 #   benches/run.sh            the full run (about 5 minutes once built)
@@ -12,6 +12,13 @@
 # Needs cargo with the x86_64-unknown-linux-musl target, and bash, curl, strace and strip
 # (binutils). The first run downloads the peers' crates from crates.io and compiles them.
 set -euo pipefail
+
+# `--out FILE` is relative to where run.sh was started, not to benches/ where the harness runs.
+args=()
+while (($#)); do
+    if [[ $1 == --out && $# -ge 2 ]]; then args+=(--out "$(realpath -m -- "$2")"); shift 2; else args+=("$1"); shift; fi
+done
+set -- ${args[@]+"${args[@]}"}
 
 benches="$(cd "$(dirname "$0")" && pwd)"
 main="$(dirname "$benches")"
@@ -39,9 +46,12 @@ if [[ " $* " == *" --concurrency "* ]]; then
         --ours-target "$ours_target" --peers-target "$bench_target/$musl" "$@"
 fi
 
+echo "building our typed handlers (a separate build: the features must not reach the bootstrap above)" >&2
+(cd "$main" && cargo build --release --quiet --target "$musl" --features events --bin typed-bench --bin typed-bench-http)
+
 echo "building the floor and the lambda_runtime peers (release and size profiles)" >&2
 cd "$benches"
-cargo build --release --quiet --target "$musl" -p floor -p lambda-runtime-echo
+cargo build --release --quiet --target "$musl" -p floor -p lambda-runtime-echo -p lambda-runtime-typed
 cargo build --profile size --quiet --target "$musl" -p lambda-runtime-echo
 
 echo "building the harness" >&2

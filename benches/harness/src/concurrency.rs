@@ -11,7 +11,7 @@
 //!   difference is the cost of the `fork`, the child's exit and the `wait`.
 use crate::events::{self, Shape};
 use crate::fake_api::{self, Goal, RunOutcome};
-use crate::runtimes::{Family, Runtime};
+use crate::runtimes::{Family, Runtime, Takes};
 use crate::stats::{self, Spread};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -55,6 +55,8 @@ fn runtime(id: &'static str, program: PathBuf) -> Runtime {
         takes_largest: false,
         slow: false,
         argument: None,
+        takes: Takes::Any,
+        typed: false,
     }
 }
 

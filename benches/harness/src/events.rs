@@ -4,6 +4,28 @@
 //! (compact, keys in sorted order, only ASCII that needs no escape), so an echo through a
 //! `serde_json::Value` tree returns the same bytes and every answer can be checked exactly.
 use serde::Serialize;
+use std::path::Path;
+
+/// Where an event comes from: generated to a size (in the run's [`Shape`]), or the HTTP API
+/// sample that typed handlers are measured on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Generated,
+    HttpApiSample,
+}
+
+/// The AWS sample HTTP API (payload 2.0) request, in the product's tests.
+pub const HTTP_API_SAMPLE: &str = "tests/events/example-apigw-v2-request-no-authorizer.json";
+
+/// The HTTP API sample, written as `serde_json` writes it back (compact, keys sorted), so
+/// that the echo runtimes can be checked on it too.
+pub fn http_api_sample(main_dir: &Path) -> Result<Vec<u8>, String> {
+    let path = main_dir.join(HTTP_API_SAMPLE);
+    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(serde_json::to_vec(&value).expect("a Value serialises"))
+}
 
 /// What the events look like inside. Only a runtime that parses the event (the
 /// `lambda_runtime` `Value` variants) can tell the two apart.
@@ -76,9 +98,50 @@ pub fn expected_response(prefix: &[u8], event: &[u8]) -> Vec<u8> {
     [prefix, event].concat()
 }
 
+/// What the typed handlers answer (examples/typed_bench/ in the product and
+/// peers/lambda-runtime-typed, the same serde structs): for a generated event, its `id` and
+/// the length of its `padding`; for the HTTP API sample, `template/`'s greeting as an HTTP API
+/// response. Worked out here from the event with `serde_json`, independently of both.
+pub fn typed_answer(kind: Kind, event: &[u8]) -> Vec<u8> {
+    let value: serde_json::Value = serde_json::from_slice(event).expect("the harness's events are JSON");
+    let text = |pointer: &str| value.pointer(pointer).and_then(|v| v.as_str()).map(str::to_owned);
+    let quoted = |s: &str| serde_json::to_string(s).expect("a string serialises");
+    // Written out in the order the handlers' structs declare their fields.
+    match kind {
+        Kind::Generated => {
+            let id = text("/id").expect("a generated event has an id");
+            let padding = text("/padding").expect("a generated event has a padding");
+            format!(r#"{{"id":{},"padding_bytes":{}}}"#, quoted(&id), padding.len())
+        }
+        Kind::HttpApiSample => {
+            let name = text("/queryStringParameters/name").unwrap_or_else(|| "world".into());
+            let method = text("/requestContext/http/method").expect("the sample has a method");
+            let path = text("/requestContext/http/path").expect("the sample has a path");
+            let body = format!("Hello, {name}! ({method} {path})");
+            format!(
+                r#"{{"statusCode":200,"headers":{{"content-type":"text/plain; charset=utf-8"}},"body":{},"isBase64Encoded":false}}"#,
+                quoted(&body)
+            )
+        }
+    }
+    .into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::Shape;
+
+    #[test]
+    fn typed_answers() {
+        let padded = super::event(145, Shape::Padded);
+        assert_eq!(super::typed_answer(super::Kind::Generated, &padded), br#"{"id":"benchmark","padding_bytes":114}"#);
+        let main_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let sample = super::http_api_sample(&main_dir).unwrap();
+        assert_eq!(
+            String::from_utf8(super::typed_answer(super::Kind::HttpApiSample, &sample)).unwrap(),
+            r#"{"statusCode":200,"headers":{"content-type":"text/plain; charset=utf-8"},"body":"Hello, world! (GET /)","isBase64Encoded":false}"#
+        );
+    }
 
     #[test]
     fn exact_size_and_canonical_json() {

@@ -86,7 +86,14 @@ fn main() {
         run_concurrency(&args);
         return;
     }
-    let mut plan = if args.quick { plan::Plan::quick() } else { plan::Plan::full() };
+    let plan = if args.quick { plan::Plan::quick() } else { plan::Plan::full() };
+    let mut plan = match events::http_api_sample(&args.main_dir) {
+        Ok(sample) => plan.with_sample(sample),
+        Err(e) => {
+            eprintln!("harness: cannot read the HTTP API sample: {e}");
+            std::process::exit(2);
+        }
+    };
     plan.event_shape = args.event_shape;
     // Before anything is measured or started: the pinning is inherited by every runtime.
     plan.pinned_cpu = if args.no_pin { None } else { machine::pin_to_one_cpu() };
@@ -94,6 +101,8 @@ fn main() {
         ours_bootstrap: args.ours_target.join("release/bootstrap"),
         ours_echo: args.ours_target.join("release/echo"),
         ours_exec: args.ours_target.join("release/bootstrap-exec"),
+        ours_typed: args.ours_target.join("release/typed-bench"),
+        ours_typed_http: args.ours_target.join("release/typed-bench-http"),
         exec_dir: args.benches_dir.join("peers/exec"),
         peers_target: args.peers_target.clone(),
         bash_curl_dir: args.benches_dir.join("peers/bash-curl"),
@@ -101,6 +110,10 @@ fn main() {
     let mut runtimes = runtimes::all(&paths);
     if !args.only.is_empty() {
         runtimes.retain(|r| args.only.iter().any(|id| id == r.id));
+    }
+    if plan.event_shape != events::Shape::Padded {
+        // The typed handlers' struct is the padded event's.
+        runtimes.retain(|r| !(r.typed && r.takes(events::Kind::Generated)));
     }
     for runtime in &runtimes {
         if !runtime.program.is_file() {

@@ -37,7 +37,8 @@ pub fn cold_starts(runtimes: &[Runtime], plan: &Plan, scratch: &Path) -> HashMap
                 let runtime = &runtimes[k];
                 // Let the previous runtime's exit finish before timing the next start.
                 std::thread::sleep(std::time::Duration::from_millis(5));
-                let expected = events::expected_response(runtime.response_prefix, &event);
+                // Not checked: the run ends at the first `GET /next`.
+                let expected = runtime.expected_response(events::Kind::Generated, &event);
                 let outcome = fake_api::run(runtime.command(scratch, &[]), &event, &expected, Goal::FirstRequest);
                 let entry = this_rep.entry(runtime.id).or_default();
                 match outcome.cold_start {
@@ -115,7 +116,7 @@ pub fn event_bytes(runtime: &Runtime, size: &SizeClass) -> usize {
 }
 
 pub fn runs_size(runtime: &Runtime, size: &SizeClass) -> bool {
-    !size.largest_only || runtime.takes_largest
+    (!size.largest_only || runtime.takes_largest) && runtime.takes(size.kind)
 }
 
 /// Steady state: every size class, every runtime that takes it, `plan.repetitions` times.
@@ -126,12 +127,12 @@ pub fn steady_state(
     scratch: &Path,
 ) -> HashMap<(&'static str, &'static str), Vec<SteadyRun>> {
     let mut results: HashMap<(&'static str, &'static str), Vec<SteadyRun>> = HashMap::new();
-    let mut events: HashMap<usize, Vec<u8>> = HashMap::new();
+    let mut events: HashMap<(events::Kind, usize), Vec<u8>> = HashMap::new();
     for rep in 0..plan.repetitions {
         for size in &plan.sizes {
             for runtime in runtimes.iter().filter(|r| runs_size(r, size)) {
                 let bytes = event_bytes(runtime, size);
-                let event = events.entry(bytes).or_insert_with(|| events::event(bytes, plan.event_shape));
+                let event = events.entry((size.kind, bytes)).or_insert_with(|| plan.event(size.kind, bytes));
                 let runs: Vec<SteadyRun> =
                     (0..size.runs_per_repetition).map(|_| one_run(runtime, size, event, plan, scratch)).collect();
                 let run = representative(runs);
@@ -155,7 +156,7 @@ pub fn steady_state(
 }
 
 fn one_run(runtime: &Runtime, size: &SizeClass, event: &[u8], plan: &Plan, scratch: &Path) -> SteadyRun {
-    let expected = events::expected_response(runtime.response_prefix, event);
+    let expected = runtime.expected_response(size.kind, event);
     let goal = Goal::Invocations { total: size.invocations, warmup: size.warmup, time_cap: size.time_cap };
     let before = Busyness::now(plan.pinned_cpu);
     let outcome = fake_api::run(runtime.command(scratch, &[]), event, &expected, goal);

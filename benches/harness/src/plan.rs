@@ -1,12 +1,15 @@
 //! How much of everything a benchmark run does: the default run and `--quick`.
-use crate::events::Shape;
+use crate::events::{Kind, Shape};
 use std::time::Duration;
 
 /// One event size and how long its steady-state runs last.
 #[derive(Clone, Debug)]
 pub struct SizeClass {
     pub name: &'static str,
+    /// For the HTTP API sample, its length (set once it is read, see `Plan::with_sample`).
     pub bytes: usize,
+    /// A generated event of `bytes`, or the HTTP API sample.
+    pub kind: Kind,
     /// Invocations per run, of which the first `warmup` are not measured (first-touch page
     /// faults, allocator growth, connection set-up).
     pub invocations: u64,
@@ -38,6 +41,8 @@ pub struct Plan {
     pub slow_strace_lengths: (u64, u64),
     /// The same with 1 MiB events.
     pub large_strace_lengths: (u64, u64),
+    /// The HTTP API sample event (`events::http_api_sample`), empty until read.
+    pub http_api_sample: Vec<u8>,
 }
 
 pub const KIB: usize = 1024;
@@ -53,6 +58,7 @@ impl Plan {
             cold_spawns: 50,
             sizes: vec![
                 size("145 B", 145, 10_000, 200, 6.0, false, 1),
+                sample("HTTP API", 10_000, 200, 6.0),
                 size("64 KiB", 64 * KIB, 3_000, 20, 3.0, false, 1),
                 size("1 MiB", MIB, 500, 5, 3.0, false, 3),
                 size("6 MiB", 6 * MIB, 100, 3, 3.0, true, 3),
@@ -60,6 +66,7 @@ impl Plan {
             strace_lengths: (1_000, 2_000),
             slow_strace_lengths: (20, 40),
             large_strace_lengths: (100, 200),
+            http_api_sample: Vec::new(),
         }
     }
 
@@ -72,6 +79,7 @@ impl Plan {
             cold_spawns: 50,
             sizes: vec![
                 size("145 B", 145, 10_000, 200, 2.0, false, 1),
+                sample("HTTP API", 10_000, 200, 2.0),
                 size("64 KiB", 64 * KIB, 1_000, 20, 1.0, false, 1),
                 size("1 MiB", MIB, 100, 5, 1.0, false, 3),
                 size("6 MiB", 6 * MIB, 20, 3, 1.0, true, 3),
@@ -79,6 +87,24 @@ impl Plan {
             strace_lengths: (200, 400),
             slow_strace_lengths: (10, 20),
             large_strace_lengths: (20, 40),
+            http_api_sample: Vec::new(),
+        }
+    }
+
+    /// The plan with the HTTP API sample event in it (its size class gets its length).
+    pub fn with_sample(mut self, sample: Vec<u8>) -> Plan {
+        for size in self.sizes.iter_mut().filter(|s| s.kind == Kind::HttpApiSample) {
+            size.bytes = sample.len();
+        }
+        self.http_api_sample = sample;
+        self
+    }
+
+    /// The event of a size class, `bytes` long if generated.
+    pub fn event(&self, kind: Kind, bytes: usize) -> Vec<u8> {
+        match kind {
+            Kind::Generated => crate::events::event(bytes, self.event_shape),
+            Kind::HttpApiSample => self.http_api_sample.clone(),
         }
     }
 }
@@ -93,5 +119,10 @@ fn size(
     runs_per_repetition: usize,
 ) -> SizeClass {
     let time_cap = Duration::from_secs_f64(cap_s);
-    SizeClass { name, bytes, invocations, warmup, time_cap, largest_only, runs_per_repetition }
+    SizeClass { name, bytes, kind: Kind::Generated, invocations, warmup, time_cap, largest_only, runs_per_repetition }
+}
+
+/// The HTTP API sample's class: run like the smallest events.
+fn sample(name: &'static str, invocations: u64, warmup: u64, cap_s: f64) -> SizeClass {
+    SizeClass { kind: Kind::HttpApiSample, ..size(name, 0, invocations, warmup, cap_s, false, 1) }
 }

@@ -4,7 +4,8 @@ use crate::binary_size::Footprint;
 use crate::machine::Machine;
 use crate::measure::{self, ColdStarts, SteadyRun};
 use crate::plan::Plan;
-use crate::runtimes::{FLOOR, Family, LAMBDA_REFERENCE, Runtime};
+use crate::events::Kind;
+use crate::runtimes::{FLOOR, Family, LAMBDA_REFERENCE, LAMBDA_TYPED, LAMBDA_TYPED_HTTP, OURS_TYPED, OURS_TYPED_HTTP, Runtime};
 use crate::stats::{self, Spread};
 use crate::syscalls::{self, SyscallCount};
 use serde::Serialize;
@@ -20,6 +21,8 @@ pub struct Results {
     pub duration_s: f64,
     pub other_processes_cpu_share: f64,
     pub runtimes: Vec<RuntimeResult>,
+    /// Ours typed against lambda_runtime typed (the same serde structs), per event.
+    pub typed: Vec<TypedComparison>,
     pub targets: Vec<Verdict>,
     /// Wrong answers seen anywhere: any makes the run fail.
     pub mismatches: u64,
@@ -98,6 +101,21 @@ impl RuntimeResult {
     fn syscalls_at(&self, size: &str) -> Option<&SyscallSummary> {
         self.syscalls.iter().find(|s| s.size == size)
     }
+}
+
+/// One event's typed handlers: runtime CPU per invocation of ours and of lambda_runtime's,
+/// and of the floor (which echoes the same event).
+#[derive(Serialize)]
+pub struct TypedComparison {
+    pub size: &'static str,
+    pub ours: &'static str,
+    pub lambda_runtime: &'static str,
+    pub ours_cpu_us: Option<Spread>,
+    pub lambda_runtime_cpu_us: Option<Spread>,
+    pub floor_cpu_us: Option<Spread>,
+    /// Medians of the per-repetition ratios.
+    pub ours_vs_lambda_runtime: Option<f64>,
+    pub ours_vs_floor: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -193,13 +211,16 @@ pub fn build(plan: &Plan, machine: Machine, runtimes: &[Runtime], mut m: Measure
         });
     }
     add_ratios(&mut results);
-    let targets = verdicts(&results);
+    let typed = typed_comparisons(plan, &results);
+    let mut targets = verdicts(&results);
+    targets.extend(typed_verdicts(&typed));
     Results {
         plan: summarise(plan),
         machine,
         duration_s: 0.0,
         other_processes_cpu_share: 0.0,
         runtimes: results,
+        typed,
         targets,
         mismatches,
         failures,
@@ -376,6 +397,56 @@ fn verdicts(results: &[RuntimeResult]) -> Vec<Verdict> {
     verdicts
 }
 
+/// The typed handlers side by side, for every event both were run on.
+fn typed_comparisons(plan: &Plan, results: &[RuntimeResult]) -> Vec<TypedComparison> {
+    let steady = |id: &str, size: &str| {
+        results.iter().find(|r| r.id == id).and_then(|r| r.steady.iter().find(|s| s.size == size))
+    };
+    let mut comparisons = Vec::new();
+    for size in &plan.sizes {
+        let (ours, lambda) = match size.kind {
+            Kind::Generated => (OURS_TYPED, LAMBDA_TYPED),
+            Kind::HttpApiSample => (OURS_TYPED_HTTP, LAMBDA_TYPED_HTTP),
+        };
+        let (o, l, f) = (steady(ours, size.name), steady(lambda, size.name), steady(FLOOR, size.name));
+        if o.is_none() && l.is_none() {
+            continue;
+        }
+        let per_rep = |s: Option<&SteadySummary>| s.map(|s| cpu_per_rep(&s.runs)).unwrap_or_default();
+        comparisons.push(TypedComparison {
+            size: size.name,
+            ours,
+            lambda_runtime: lambda,
+            ours_cpu_us: o.and_then(|s| s.runtime_cpu_us),
+            lambda_runtime_cpu_us: l.and_then(|s| s.runtime_cpu_us),
+            floor_cpu_us: f.and_then(|s| s.runtime_cpu_us),
+            ours_vs_lambda_runtime: paired_ratio(&per_rep(o), &per_rep(l)),
+            ours_vs_floor: paired_ratio(&per_rep(o), &per_rep(f)),
+        });
+    }
+    comparisons
+}
+
+/// The typed-JSON issue's targets: at most a tenth of lambda_runtime's CPU per invocation at
+/// 64 KiB and 1 MiB (the same serde struct), at most twice the floor's at 145 B.
+fn typed_verdicts(typed: &[TypedComparison]) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    for c in typed.iter().filter(|c| c.ours == OURS_TYPED) {
+        let (target, ratio, limit, other) = match c.size {
+            "145 B" => ("≤ 2 × the floor's", c.ours_vs_floor, 2.0, c.floor_cpu_us),
+            "64 KiB" | "1 MiB" => ("≤ ⅒ of lambda_runtime's (same struct)", c.ours_vs_lambda_runtime, 0.1, c.lambda_runtime_cpu_us),
+            _ => continue,
+        };
+        verdicts.push(Verdict {
+            target: format!("ours: typed (serde struct): CPU/invocation {target} at {}", c.size),
+            measured: ratio.map(|r| format!("{r:.3}×")).unwrap_or("–".into()),
+            met: ratio.map(|r| r <= limit),
+            detail: format!("medians {} vs {}", opt_time(c.ours_cpu_us), opt_time(other)),
+        });
+    }
+    verdicts
+}
+
 fn breakdown(by_name: &BTreeMap<String, f64>) -> String {
     let mut entries: Vec<(&String, &f64)> = by_name.iter().collect();
     entries.sort_by(|a, b| b.1.total_cmp(a.1));
@@ -487,6 +558,24 @@ pub fn markdown(results: &Results) -> String {
             if let Some(s) = r.syscalls_at(size) {
                 let _ = writeln!(out, "- {}: {}", r.label, breakdown(&s.by_name));
             }
+        }
+    }
+
+    if !results.typed.is_empty() {
+        let _ = writeln!(out, "\n### Typed handlers (runtime CPU per invocation)\n");
+        let _ = writeln!(out, "| event | ours typed | lambda_runtime typed, release | ours ÷ lambda_runtime | floor (echo) | ours ÷ floor |");
+        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|");
+        for c in &results.typed {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                c.size,
+                opt_time(c.ours_cpu_us),
+                opt_time(c.lambda_runtime_cpu_us),
+                c.ours_vs_lambda_runtime.map(|r| format!("{r:.3}×")).unwrap_or("–".into()),
+                opt_time(c.floor_cpu_us),
+                ratio_cell(c.ours_vs_floor),
+            );
         }
     }
 

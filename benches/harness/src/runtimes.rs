@@ -1,4 +1,5 @@
 //! The runtimes under test and how to start each one.
+use crate::events::{self, Kind};
 use serde::Serialize;
 use std::ffi::OsString;
 use std::fs::File;
@@ -32,6 +33,18 @@ pub struct Runtime {
     pub slow: bool,
     /// An argument after the program (bootstrap-exec: the program to run per invocation).
     pub argument: Option<PathBuf>,
+    /// The events it takes: echo handlers take any, a typed handler only its own type's.
+    pub takes: Takes,
+    /// Answers a small document derived from the event (`events::typed_answer`) rather
+    /// than the event itself.
+    pub typed: bool,
+}
+
+/// Which events a runtime's handler takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Takes {
+    Any,
+    Only(Kind),
 }
 
 /// Where the built programs are.
@@ -39,6 +52,9 @@ pub struct Paths {
     pub ours_bootstrap: PathBuf,
     pub ours_echo: PathBuf,
     pub ours_exec: PathBuf,
+    /// The product's typed-bench and typed-bench-http (examples/typed_bench/).
+    pub ours_typed: PathBuf,
+    pub ours_typed_http: PathBuf,
     /// `peers/exec`: the script bootstrap-exec runs.
     pub exec_dir: PathBuf,
     /// `target/x86_64-unknown-linux-musl` of the benches workspace.
@@ -57,6 +73,20 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
         takes_largest: false,
         slow: false,
         argument: None,
+        takes: Takes::Any,
+        typed: false,
+    };
+    let typed = |id, label, family, program, kind| Runtime {
+        id,
+        label,
+        family,
+        program,
+        response_prefix: b"",
+        takes_largest: false,
+        slow: false,
+        argument: None,
+        takes: Takes::Only(kind),
+        typed: true,
     };
     vec![
         Runtime {
@@ -68,6 +98,8 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
             takes_largest: true,
             slow: false,
             argument: None,
+            takes: Takes::Any,
+            typed: false,
         },
         Runtime {
             id: "ours-echo",
@@ -78,6 +110,8 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
             takes_largest: true,
             slow: false,
             argument: None,
+            takes: Takes::Any,
+            typed: false,
         },
         Runtime {
             id: "ours-exec",
@@ -88,6 +122,8 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
             takes_largest: false,
             slow: true,
             argument: Some(paths.exec_dir.join("echo.sh")),
+            takes: Takes::Any,
+            typed: false,
         },
         Runtime {
             id: "floor",
@@ -98,11 +134,35 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
             takes_largest: true,
             slow: false,
             argument: None,
+            takes: Takes::Any,
+            typed: false,
         },
         lambda("lambda-value-release", "lambda_runtime Value, release", "release", "echo-value"),
         lambda("lambda-value-size", "lambda_runtime Value, size-opt", "size", "echo-value"),
         lambda("lambda-raw-release", "lambda_runtime RawValue, release", "release", "echo-raw"),
         lambda("lambda-raw-size", "lambda_runtime RawValue, size-opt", "size", "echo-raw"),
+        typed(OURS_TYPED, "ours: typed (serde struct)", Family::Ours, paths.ours_typed.clone(), Kind::Generated),
+        typed(
+            OURS_TYPED_HTTP,
+            "ours: typed HttpRequest",
+            Family::Ours,
+            paths.ours_typed_http.clone(),
+            Kind::HttpApiSample,
+        ),
+        typed(
+            LAMBDA_TYPED,
+            "lambda_runtime typed (serde struct), release",
+            Family::LambdaRuntime,
+            peer("release", "typed-padded"),
+            Kind::Generated,
+        ),
+        typed(
+            LAMBDA_TYPED_HTTP,
+            "lambda_runtime typed HttpRequest, release",
+            Family::LambdaRuntime,
+            peer("release", "typed-http"),
+            Kind::HttpApiSample,
+        ),
         Runtime {
             id: "bash-curl",
             label: "bash + curl (AWS tutorial)",
@@ -112,6 +172,8 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
             takes_largest: false,
             slow: true,
             argument: None,
+            takes: Takes::Any,
+            typed: false,
         },
     ]
 }
@@ -120,6 +182,23 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
 /// runtime as most functions use it (a `serde_json::Value` event, cargo's release profile).
 pub const LAMBDA_REFERENCE: &str = "lambda-value-release";
 pub const FLOOR: &str = "floor";
+/// The typed handlers, ours and lambda_runtime's with the same serde structs: on the
+/// generated (padded) events, and on the HTTP API sample.
+pub const OURS_TYPED: &str = "ours-typed";
+pub const OURS_TYPED_HTTP: &str = "ours-typed-http";
+pub const LAMBDA_TYPED: &str = "lambda-typed-release";
+pub const LAMBDA_TYPED_HTTP: &str = "lambda-typed-http-release";
+
+impl Runtime {
+    pub fn takes(&self, kind: Kind) -> bool {
+        self.takes == Takes::Any || self.takes == Takes::Only(kind)
+    }
+
+    /// The answer the fake API expects to `event`, of `kind`.
+    pub fn expected_response(&self, kind: Kind, event: &[u8]) -> Vec<u8> {
+        if self.typed { events::typed_answer(kind, event) } else { events::expected_response(self.response_prefix, event) }
+    }
+}
 
 impl Runtime {
     /// The command that starts the runtime as Lambda would: a clean environment with what

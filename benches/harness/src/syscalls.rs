@@ -40,7 +40,7 @@ pub fn measure(
     let mut results: HashMap<(&'static str, &'static str), Vec<SyscallCount>> = HashMap::new();
     for rep in 0..plan.repetitions {
         for (size, bytes) in [SMALL, LARGE] {
-            for runtime in runtimes {
+            for runtime in runtimes.iter().filter(|r| r.takes(events::Kind::Generated)) {
                 let lengths = match (runtime.slow, bytes == LARGE.1) {
                     (true, true) => continue,
                     (true, false) => plan.slow_strace_lengths,
@@ -107,7 +107,7 @@ fn traced_run(
     let wrapper: Vec<OsString> =
         vec!["strace".into(), "-f".into(), "-c".into(), "-o".into(), summary_path.clone().into(), "--".into()];
     let event = events::event(event_bytes, shape);
-    let expected = events::expected_response(runtime.response_prefix, &event);
+    let expected = runtime.expected_response(events::Kind::Generated, &event);
     // No time cap: the counts must cover exactly `invocations` invocations.
     let goal = Goal::Invocations { total: invocations, warmup: 0, time_cap: Duration::from_secs(3600) };
     let outcome = fake_api::run(runtime.command(scratch, &wrapper), &event, &expected, goal);
