@@ -1,24 +1,28 @@
 //! A tiny, allocation-free AWS Lambda custom runtime: the `bootstrap`.
 //!
-//! The modules are layers; each uses only the ones listed before it:
+//! The modules are layers; each uses only the ones listed before it (nothing imports upward,
+//! and the only import cycle is inside `local`):
 //! - [`sys`]: the process and the system (arguments, exit, environment, clocks, descriptors,
-//!   the standard descriptors and streams, the log, fork and wait, the statics that hold the
-//!   buffers);
-//! - [`codec`]: sans-IO encodings (numbers, base64, JSON error documents);
+//!   the standard descriptors and streams, signals, the log, fork and wait, the statics that
+//!   hold the buffers);
 //! - [`contract`]: Lambda's contract: limits, error types and header names, stated once;
+//! - [`codec`]: sans-IO encodings (numbers, base64, JSON error documents, event streams);
 //! - [`http`]: sans-IO HTTP/1.1: head parsing, response heads, chunked bodies;
+//! - [`abi`]: the handler ABI: the context, the response buffer and `Error`, streams (which
+//!   write to a [`abi::stream::Sink`] of the caller's choosing), the logging API, and the C
+//!   functions over them;
 //! - [`api`]: the Runtime API client: the endpoint, the socket, one keep-alive connection,
-//!   request heads, and the API's requests and replies;
-//! - [`abi`]: the handler ABI: the context, the response buffer, streams (which write to a
-//!   [`abi::stream::Sink`] of the caller's choosing), and the C functions over them;
-//! - [`runtime`]: the loop (`GET /next`, handler, post), `--invoke`, panics, workers;
-//! - `local` (feature `local-mode`, on by default): the built-in emulator, which serves
-//!   Lambda's Invoke API when `AWS_LAMBDA_RUNTIME_API` is unset;
-//! - [`exec`]: exec mode's handler (`bootstrap-exec`), a program run per invocation;
+//!   request heads, the API's requests and replies, the internal extension;
+//! - [`runtime`]: the loop (`GET /next`, handler, post), one invocation, `--invoke`, panics,
+//!   workers, the shutdown hook;
 //! - `typed` (feature `json`): typed handlers, `main!(json ...)`: the event deserialized in
 //!   place, the result serialized (uses `abi` and `codec` only);
 //! - `events` (feature `events`): borrowed types for the events most functions serve, over
-//!   `typed`.
+//!   `typed`;
+//! - `local` (feature `local-mode`, on by default): the built-in emulator, which serves
+//!   Lambda's Invoke API when `AWS_LAMBDA_RUNTIME_API` is unset;
+//! - [`exec`]: exec mode's handler (`bootstrap-exec`), a program run per invocation;
+//! - [`start`]: the process's `main`, which chooses the mode.
 //!
 //! Sans-IO (bytes in, values out, tested without sockets): `codec`, `contract`, `http`,
 //! `typed`, `events`, and in `api` the parsers (`endpoint`, `ip`), the request heads
@@ -42,6 +46,7 @@ pub mod http;
 #[cfg(feature = "local-mode")]
 pub mod local;
 pub mod runtime;
+pub mod start;
 pub mod sys;
 #[cfg(feature = "json")]
 pub mod typed;
@@ -262,7 +267,7 @@ macro_rules! main {
             const SHUTDOWN: Option<$crate::abi::handler::ShutdownFn> = $shutdown;
             // SAFETY: argc and argv come from the C runtime.
             unsafe {
-                $crate::runtime::main::<{ $isolate }, { SHUTDOWN.is_some() }>(argc, argv, $handler, $init, SHUTDOWN)
+                $crate::start::main::<{ $isolate }, { SHUTDOWN.is_some() }>(argc, argv, $handler, $init, SHUTDOWN)
             }
         }
 

@@ -4,7 +4,7 @@
 //! with `LAMBDA_ISOLATE=1` too, each invocation runs in a child forked for it.
 //!
 //! The loop itself is in `lambda_bootstrap::runtime` (src/runtime/mod.rs); `main!` defines the
-//! process entry point, which calls `lambda_bootstrap::runtime::main`.
+//! process entry point, which calls `lambda_bootstrap::start::main`.
 #![no_std]
 #![no_main]
 

@@ -28,7 +28,7 @@ pub struct Endpoint {
 /// Why an address was refused; [`EndpointError::message`] is what the user reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointError {
-    /// Never from the bootstrap itself, which takes an empty variable as unset (`runtime::main`).
+    /// Never from the bootstrap itself, which takes an empty variable as unset (`start::main`).
     Empty,
     /// Longer than [`MAX_LEN`].
     TooLong,

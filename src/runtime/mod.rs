@@ -10,14 +10,13 @@ pub mod shutdown;
 pub mod trace_env;
 pub mod workers;
 
-use core::ffi::{CStr, c_char, c_int};
+use core::ffi::{c_char, c_int};
 
 use crate::abi::handler::{self, HandlerFn, InitFn, Outcome, ShutdownFn};
 use crate::api::client::Connection;
 use crate::api::{self, Ids, Invocation, Next, NextError, RuntimeApi};
 use crate::contract::{MustExit, error_type};
 use crate::sys::process::{self, Ended};
-use crate::sys::static_buf::StaticCell;
 use crate::{api::endpoint, sys, sys::log};
 use invoke::{AnswerBuffers, ToApi};
 use trace_env::TraceEnv;
@@ -35,66 +34,38 @@ pub struct Buffers {
     pub environment: [*mut c_char; trace_env::MAX_VARIABLES],
 }
 
-static BUFFERS: StaticCell<Buffers> = StaticCell::new(Buffers {
-    receive: [0; api::NEXT_BUFFER_LEN],
-    answer: AnswerBuffers::new(),
-    trace_entry: [0; trace_env::ENTRY_LEN],
-    environment: [core::ptr::null_mut(); trace_env::MAX_VARIABLES],
-});
+impl Buffers {
+    /// Zeroed buffers, for a static (they live in `.bss`).
+    pub const fn new() -> Self {
+        Buffers {
+            receive: [0; api::NEXT_BUFFER_LEN],
+            answer: AnswerBuffers::new(),
+            trace_entry: [0; trace_env::ENTRY_LEN],
+            environment: [core::ptr::null_mut(); trace_env::MAX_VARIABLES],
+        }
+    }
+}
 
-/// The bootstrap's `main`, called by [`crate::main!`]. Returns the exit status.
-///
-/// # Safety
-/// `argv` must be the `argc` C strings that the C runtime passed to `main`.
-/// `HOOK`: whether `shutdown` is given; a constant, so bootstraps without a hook carry none
-/// of its code.
-pub unsafe fn main<const ISOLATE: bool, const HOOK: bool>(
-    argc: c_int,
-    argv: *const *const c_char,
+impl Default for Buffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The Runtime API side of the bootstrap, once `start::main` found `AWS_LAMBDA_RUNTIME_API`
+/// (`address`, not empty): init, then the loop (or Managed Instances' workers running it).
+/// Returns the exit status.
+#[allow(clippy::too_many_arguments)] // the buffer set, lent out as its parts
+pub fn serve_api<const ISOLATE: bool, const HOOK: bool>(
+    address: &[u8],
     handler: HandlerFn,
     init: Option<InitFn>,
     shutdown: Option<ShutdownFn>,
+    receive: &'static mut [u8],
+    answer: &'static mut AnswerBuffers,
+    trace_entry: &'static mut [u8; trace_env::ENTRY_LEN],
+    environment: &'static mut [*mut c_char; trace_env::MAX_VARIABLES],
 ) -> c_int {
-    // First: until then a socket could become stderr (see `sys::std_fds`).
-    if !sys::std_fds::open_closed() {
-        return 1;
-    }
-    let Some(buffers) = BUFFERS.take() else {
-        return 1;
-    };
-    // SAFETY: as this function's contract.
-    unsafe { sys::set_args(argc, argv) };
-    let Buffers {
-        receive,
-        answer,
-        trace_entry,
-        environment,
-    } = buffers;
-    if sys::arg(1).is_some_and(|a| a.to_bytes() == b"--invoke") {
-        return once::invoke_once(
-            sys::arg(2).map(CStr::to_bytes),
-            handler,
-            init,
-            receive,
-            answer,
-        );
-    }
-    // Empty is unset, as in AWS's images, whose entry point starts the emulator then.
-    let address = sys::env::var(c"AWS_LAMBDA_RUNTIME_API").filter(|a| !a.is_empty());
-    #[cfg(not(feature = "local-mode"))]
-    if address.is_none() {
-        log::text(b"AWS_LAMBDA_RUNTIME_API is not set: run me on Lambda, or try `bootstrap --invoke EVENT`");
-        return 1;
-    }
-    #[cfg(feature = "local-mode")]
-    if address.is_none() {
-        // Local mode: serve the emulator's invoke endpoint ourselves.
-        let mut trace = TraceEnv::new(trace_entry, environment);
-        return crate::local::serve::<ISOLATE, HOOK>(
-            handler, init, shutdown, receive, answer, &mut trace,
-        );
-    }
-    let address = address.unwrap_or_default();
     // Not UTF-8: replaced by a text the parser refuses (as a bad host).
     let address = core::str::from_utf8(address).unwrap_or("\u{FFFD}");
     let endpoint = match endpoint::parse(address) {

@@ -197,12 +197,12 @@ pub fn line(parts: &[&[u8]]) {
     write(Level::Warn, Source::Runtime, parts);
 }
 
-/// [`line`] at INFO (REPORT lines, local mode's greeting).
+/// [`line()`] at INFO (REPORT lines, local mode's greeting).
 pub fn info(parts: &[&[u8]]) {
     write(Level::Info, Source::Runtime, parts);
 }
 
-/// [`line`] at ERROR (panics, a failed init).
+/// [`line()`] at ERROR (panics, a failed init).
 pub fn error(parts: &[&[u8]]) {
     write(Level::Error, Source::Runtime, parts);
 }

@@ -1,0 +1,84 @@
+//! Start-up: the process's `main`, which chooses the mode. The top of the crate, above every
+//! mode: `--invoke` (`runtime::once`), local mode (`local`, without
+//! `AWS_LAMBDA_RUNTIME_API`) or the Runtime API loop (`runtime`).
+
+use core::ffi::{CStr, c_char, c_int};
+
+use crate::abi::handler::{HandlerFn, InitFn, ShutdownFn};
+#[cfg(feature = "local-mode")]
+use crate::runtime::trace_env::TraceEnv;
+use crate::runtime::{self, Buffers};
+use crate::sys;
+#[cfg(not(feature = "local-mode"))]
+use crate::sys::log;
+use crate::sys::static_buf::StaticCell;
+
+/// All the runtime's memory, lent out by mode. It sits in `.bss`; only touched pages become
+/// resident.
+static BUFFERS: StaticCell<Buffers> = StaticCell::new(Buffers::new());
+
+/// The bootstrap's `main`, called by [`crate::main!`]: chooses the mode. Returns the exit
+/// status.
+///
+/// # Safety
+/// `argv` must be the `argc` C strings that the C runtime passed to `main`.
+/// `HOOK`: whether `shutdown` is given; a constant, so bootstraps without a hook carry none
+/// of its code.
+pub unsafe fn main<const ISOLATE: bool, const HOOK: bool>(
+    argc: c_int,
+    argv: *const *const c_char,
+    handler: HandlerFn,
+    init: Option<InitFn>,
+    shutdown: Option<ShutdownFn>,
+) -> c_int {
+    // First: until then a socket could become stderr (see `sys::std_fds`).
+    if !sys::std_fds::open_closed() {
+        return 1;
+    }
+    let Some(buffers) = BUFFERS.take() else {
+        return 1;
+    };
+    // SAFETY: as this function's contract.
+    unsafe { sys::set_args(argc, argv) };
+    let Buffers {
+        receive,
+        answer,
+        trace_entry,
+        environment,
+    } = buffers;
+    if sys::arg(1).is_some_and(|a| a.to_bytes() == b"--invoke") {
+        return runtime::once::invoke_once(
+            sys::arg(2).map(CStr::to_bytes),
+            handler,
+            init,
+            receive,
+            answer,
+        );
+    }
+    // Empty is unset, as in AWS's images, whose entry point starts the emulator then.
+    let address = sys::env::var(c"AWS_LAMBDA_RUNTIME_API").filter(|a| !a.is_empty());
+    #[cfg(not(feature = "local-mode"))]
+    if address.is_none() {
+        log::text(b"AWS_LAMBDA_RUNTIME_API is not set: run me on Lambda, or try `bootstrap --invoke EVENT`");
+        return 1;
+    }
+    #[cfg(feature = "local-mode")]
+    if address.is_none() {
+        // Local mode: serve the emulator's invoke endpoint ourselves.
+        let mut trace = TraceEnv::new(trace_entry, environment);
+        return crate::local::serve::<ISOLATE, HOOK>(
+            handler, init, shutdown, receive, answer, &mut trace,
+        );
+    }
+    // Set: local mode (or the refusal without it) took the unset case above.
+    runtime::serve_api::<ISOLATE, HOOK>(
+        address.unwrap_or_default(),
+        handler,
+        init,
+        shutdown,
+        receive,
+        answer,
+        trace_entry,
+        environment,
+    )
+}
