@@ -17,6 +17,7 @@ use core::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::error::{DeError, Kind, Segment};
+use super::scan;
 
 /// Deepest nesting of arrays and objects accepted: recursion is bounded, so an event of
 /// `[[[[...` fails cleanly instead of overflowing the stack.
@@ -31,21 +32,16 @@ type Result<T> = core::result::Result<T, DeError>;
 pub fn from_slice<'de, T: de::Deserialize<'de>>(
     event: &'de mut [u8],
 ) -> core::result::Result<T, (DeError, Deserializer<'de>)> {
-    let mut de = match Deserializer::new(event) {
-        Ok(de) => de,
-        Err((error, de)) => return Err((error, de)),
+    let mut de = Deserializer::new(event);
+    let error = match T::deserialize(&mut de) {
+        Ok(value) => match de.whitespace() {
+            None => return Ok(value),
+            Some(_) => de.error(Kind::Syntax("nothing after the value")),
+        },
+        Err(error) => error,
     };
-    let value = match T::deserialize(&mut de) {
-        Ok(value) => value,
-        Err(error) => return Err((error, de)),
-    };
-    match de.whitespace() {
-        None => Ok(value),
-        Some(_) => {
-            let error = de.error(Kind::Syntax("nothing after the value"));
-            Err((error, de))
-        }
-    }
+    let error = de.utf8_error().unwrap_or(error);
+    Err((error, de))
 }
 
 /// A JSON deserializer over an event it may rewrite: strings are unescaped in place, so
@@ -59,22 +55,36 @@ pub struct Deserializer<'de> {
 }
 
 impl<'de> Deserializer<'de> {
-    /// Checks that `event` is UTF-8 once, so that no string needs checking again.
-    fn new(event: &'de mut [u8]) -> core::result::Result<Self, (DeError, Self)> {
-        let utf8 = core::str::from_utf8(event)
-            .map(drop)
-            .map_err(|e| e.valid_up_to());
-        let de = Deserializer {
+    /// UTF-8 is checked as strings are read ([`scan::text_len`]), not over the whole event
+    /// first: outside strings only ASCII is valid JSON, so an event that is read to its end
+    /// is UTF-8.
+    fn new(event: &'de mut [u8]) -> Self {
+        Deserializer {
             ptr: event.as_mut_ptr(),
             len: event.len(),
             pos: 0,
             depth: 0,
             _buffer: PhantomData,
-        };
-        match utf8 {
-            Ok(_) => Ok(de),
-            Err(at) => Err((DeError::at(Kind::Syntax("invalid UTF-8"), at), de)),
         }
+    }
+
+    /// The error for an event that is not UTF-8, if it is not: the error reported for it,
+    /// whatever else is wrong with the event, as when the whole was checked first. Reading
+    /// stops at a character boundary, with all before it UTF-8 (strings are checked, the
+    /// rest is ASCII), so only the bytes from here on need checking.
+    fn utf8_error(&self) -> Option<DeError> {
+        let error = core::str::from_utf8(self.rest()).err()?;
+        Some(DeError::at(
+            Kind::Syntax("invalid UTF-8"),
+            self.pos + error.valid_up_to(),
+        ))
+    }
+
+    /// The bytes from the reading position on, which have not been handed out.
+    fn rest(&self) -> &[u8] {
+        // SAFETY: `pos <= len`; nothing at or after `pos` has been handed out, and nothing
+        // writes there while this shared borrow of `self` lives.
+        unsafe { core::slice::from_raw_parts(self.ptr.add(self.pos), self.len - self.pos) }
     }
 
     /// The text of a key segment of an error, for its message.
@@ -84,7 +94,7 @@ impl<'de> Deserializer<'de> {
             return "?";
         }
         // SAFETY: segments are recorded from strings this parser handed out, which lie behind
-        // `pos`, are UTF-8 (checked at the start; unescaping writes whole characters) and are
+        // `pos`, are UTF-8 (checked as read; unescaping writes whole characters) and are
         // never written again; reading them shares them.
         unsafe {
             core::str::from_utf8_unchecked(core::slice::from_raw_parts(self.ptr.add(start), len))
@@ -170,6 +180,16 @@ impl<'de> Deserializer<'de> {
         self.pos += 1; // the opening quote
         let mut w = self.pos;
         loop {
+            let text = scan::text_len(self.rest());
+            let run =
+                text.map_err(|at| DeError::at(Kind::Syntax("invalid UTF-8"), self.pos + at))?;
+            if unescape && w != self.pos {
+                // SAFETY: `w < pos` and `pos + run <= len`: both ranges lie in the string being
+                // read, which was never handed out; `copy` lets them overlap.
+                unsafe { core::ptr::copy(self.ptr.add(self.pos), self.ptr.add(w), run) };
+            }
+            w += run;
+            self.pos += run;
             let Some(b) = self.peek() else {
                 return Err(self.error(Kind::Syntax("the end of a string")));
             };
@@ -188,15 +208,9 @@ impl<'de> Deserializer<'de> {
                         w += 1;
                     }
                 }
-                0..=0x1f => {
-                    return Err(self.error(Kind::Syntax("no control characters in a string")));
-                }
+                // A control byte: `text_len` stops at nothing else.
                 _ => {
-                    if unescape && w != self.pos {
-                        self.write(w, b);
-                    }
-                    w += 1;
-                    self.pos += 1;
+                    return Err(self.error(Kind::Syntax("no control characters in a string")));
                 }
             }
         }

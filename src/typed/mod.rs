@@ -25,6 +25,7 @@ pub mod de;
 pub mod error;
 pub mod in_place;
 pub mod raw;
+mod scan;
 pub mod ser;
 
 use core::ffi::c_int;

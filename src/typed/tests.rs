@@ -410,3 +410,109 @@ fn any_value_reads_as_serde_json_reads_it() {
         serde_json::from_str::<serde_json::Value>(json).unwrap()
     );
 }
+
+/// Reading UTF-8 as strings are read, not over the whole event first, changes no answer: an
+/// event that is not UTF-8 fails at its first bad byte whatever else is wrong before it, and
+/// strings with non-ASCII text and escapes at every offset unescape as serde_json reads them.
+#[test]
+fn utf8_is_checked_where_it_was() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Typed<'a> {
+        id: u32,
+        name: &'a str,
+    }
+    // The offset is where checking the whole event first put it.
+    let cases: &[&[u8]] = &[
+        b"{\"name\":\"\xff\"}",
+        // A syntax error, a type error, a control byte and a missing field, each before it.
+        b"{\"id\":1,,\"x\":\"\xe2\x82\"}",
+        b"{\"id\":\"a\",\"x\":\"\xc3\"}",
+        b"{\"id\":1,\"name\":\"\x01\xc3\xa9\xc0\x80\"}",
+        b"{\"id\":1} \xf0\x9f\x98",
+        b"{\"id\":1, \"x\": [\"\\u00e9\xed\xa0\x80\"]}",
+        // Outside strings, and after good multi-byte characters.
+        b"{\"id\":1,\xc3\xa9\xff}",
+        b"{\"id\":1,\"name\":\"\xc3\xa9\\n\xc3\xa9\xc3\"}",
+    ];
+    for &event in cases {
+        let offset = core::str::from_utf8(event).unwrap_err().valid_up_to();
+        for error in [
+            de::from_slice::<Typed<'_>>(&mut event.to_vec())
+                .map_err(|(e, _)| e)
+                .unwrap_err(),
+            de::from_slice::<serde::de::IgnoredAny>(&mut event.to_vec())
+                .map_err(|(e, _)| e)
+                .unwrap_err(),
+        ] {
+            assert_eq!(error.kind, Kind::Syntax("invalid UTF-8"), "{event:x?}");
+            assert_eq!(error.offset, Some(offset), "{event:x?}");
+        }
+    }
+    for at in 0..20 {
+        for special in [
+            "é",
+            "€",
+            "😀",
+            "\\n",
+            "\\\"",
+            "\\u00e9",
+            "\\ud83d\\ude00",
+            "\\/",
+        ] {
+            let text = format!("{}{special}{}{special}", "a".repeat(at), "b".repeat(at % 9));
+            let json = format!("{{\"id\":7,\"name\":\"{text}\",\"skipped\":[\"{text}\"]}}");
+            let expected: String = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+            let typed = parse::<Typed<'_>>(&json).unwrap();
+            assert_eq!(typed.name, expected);
+            parse::<serde::de::IgnoredAny>(&json).unwrap();
+        }
+    }
+}
+
+/// The deserializer's cost per event byte on a 1 MiB string, read and skipped (not a test of
+/// speed: it prints, and asserts only the answers).
+/// `cargo test --release --lib --features events -- --ignored --nocapture time_a_big_string`
+#[test]
+#[ignore]
+fn time_a_big_string() {
+    #[derive(Deserialize)]
+    struct Named<'a> {
+        name: &'a str,
+    }
+    let json = format!(
+        "{{\"name\":\"{}\",\"skipped\":\"{}\"}}",
+        "x".repeat(1 << 20),
+        "é".repeat(1 << 19)
+    );
+    let mut buf = json.clone().into_bytes();
+    let rounds = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        buf.copy_from_slice(json.as_bytes());
+        let named = de::from_slice::<Named<'_>>(&mut buf)
+            .map_err(|(e, _)| e)
+            .unwrap();
+        assert_eq!(named.name.len(), 1 << 20);
+    }
+    let copy = std::time::Instant::now();
+    for _ in 0..rounds {
+        buf.copy_from_slice(json.as_bytes());
+        core::hint::black_box(&mut buf);
+    }
+    let (all, copies) = (copy - start, copy.elapsed());
+    let ns = (all.as_nanos() - copies.as_nanos().min(all.as_nanos())) as f64
+        / (rounds * json.len()) as f64;
+    println!("{ns:.3} ns per event byte (half ASCII, half 2-byte characters, skipped)");
+    let json = format!("{{\"name\":\"{}\"}}", "x".repeat(1 << 20));
+    let mut buf = json.clone().into_bytes();
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        let named = de::from_slice::<Named<'_>>(&mut buf)
+            .map_err(|(e, _)| e)
+            .unwrap();
+        assert_eq!(named.name.len(), 1 << 20);
+    }
+    let ns = start.elapsed().as_nanos() as f64 / (rounds * json.len()) as f64;
+    println!("{ns:.3} ns per event byte (one ASCII string)");
+}
