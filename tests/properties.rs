@@ -11,6 +11,7 @@
 use lambda_bootstrap::api::NextHeaders;
 use lambda_bootstrap::codec::json;
 use lambda_bootstrap::contract;
+use lambda_bootstrap::http::Status;
 use lambda_bootstrap::http::chunked::{ChunkError, Dechunker, MAX_LINE};
 use lambda_bootstrap::http::response::{self, Framing, HeadError, MAX_HEADERS, ResponseHead};
 use proptest::prelude::*;
@@ -142,12 +143,13 @@ fn dechunk(
         );
         buf[at..at + n].copy_from_slice(&wire[sent..sent + n]);
         sent += n;
-        if d.decode(&mut buf, n)? {
+        if let Status::Complete(body) = d.decode(&mut buf, n)? {
             assert!(
                 buf[..head].iter().all(|&b| b == 0xA5),
                 "the decoder wrote before the body"
             );
-            return Ok((buf[d.body()].to_vec(), d.excess()));
+            assert_eq!(body, d.body(), "the range decode gives is the body");
+            return Ok((buf[body].to_vec(), d.excess()));
         }
     }
     unreachable!()
@@ -241,7 +243,9 @@ fn read_reply(wire: &[u8], cap: usize, reads: &[usize]) -> (ResponseHead, Vec<u8
     let (head, found) = loop {
         filled += recv(&mut buf[filled..]);
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        if let Some((head, count)) = response::parse_head(&buf[..filled], &mut headers).unwrap() {
+        if let Status::Complete((head, count)) =
+            response::parse_head(&buf[..filled], &mut headers).unwrap()
+        {
             break (head, NextHeaders::capture(&buf, &headers[..count]));
         }
     };
@@ -256,11 +260,15 @@ fn read_reply(wire: &[u8], cap: usize, reads: &[usize]) -> (ResponseHead, Vec<u8
         Framing::Chunked => {
             let mut d = Dechunker::new(head.len, head.len);
             let mut received = filled - head.len;
-            while !d.decode(&mut buf, received).unwrap() {
-                let at = d.fill_at();
-                received = recv(&mut buf[at..]);
+            loop {
+                match d.decode(&mut buf, received).unwrap() {
+                    Status::Complete(body) => break body,
+                    Status::Partial => {
+                        let at = d.fill_at();
+                        received = recv(&mut buf[at..]);
+                    }
+                }
             }
-            d.body()
         }
         Framing::UntilClose => panic!("framed replies only"),
     };
@@ -356,20 +364,18 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // parse_head
 
-type Parsed = Result<Option<(ResponseHead, Vec<(String, Vec<u8>)>)>, HeadError>;
+type Parsed = Result<Status<(ResponseHead, Vec<(String, Vec<u8>)>)>, HeadError>;
 
 fn parse(buf: &[u8]) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let parsed = response::parse_head(buf, &mut headers)?;
-    Ok(parsed.map(|(head, count)| {
-        (
-            head,
-            headers[..count]
-                .iter()
-                .map(|h| (h.name.to_string(), h.value.to_vec()))
-                .collect(),
-        )
-    }))
+    let Status::Complete((head, count)) = response::parse_head(buf, &mut headers)? else {
+        return Ok(Status::Partial);
+    };
+    let list = headers[..count]
+        .iter()
+        .map(|h| (h.name.to_string(), h.value.to_vec()))
+        .collect();
+    Ok(Status::Complete((head, list)))
 }
 
 /// Heads made of plausible parts (status lines, the framing headers with good and bad values,
@@ -466,13 +472,13 @@ proptest! {
     #[test]
     fn parse_head_agrees_with_itself_on_any_split_point(text in prop_oneof![head_text(), proptest::collection::vec(any::<u8>(), 0..200)]) {
         let whole = parse(&text);
-        if let Ok(Some((head, _))) = &whole {
+        if let Ok(Status::Complete((head, _))) = &whole {
             prop_assert!(head.len <= text.len());
             prop_assert!(!(head.framing == Framing::UntilClose && head.keep_alive));
         }
         for split in 0..=text.len() {
             let part = parse(&text[..split]);
-            if part != Ok(None) {
+            if part != Ok(Status::Partial) {
                 prop_assert_eq!(&part, &whole, "split at {}", split);
             }
         }

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use lambda_bootstrap::api::{self, NextHeaders};
 use lambda_bootstrap::contract;
+use lambda_bootstrap::http::Status;
 use lambda_bootstrap::http::chunked::{ChunkError, Dechunker, MAX_LINE, MAX_TRAILERS};
 use lambda_bootstrap::http::response::{
     self, Framing, HeadError, MAX_HEAD_LEN, MAX_HEADERS, ResponseHead,
@@ -87,19 +88,19 @@ impl Reads {
 // response::parse_head
 
 /// A parse result we can compare: the head and its headers as owned values.
-type Parsed = Result<Option<(ResponseHead, Vec<(String, Vec<u8>)>)>, HeadError>;
+type Parsed = Result<Status<(ResponseHead, Vec<(String, Vec<u8>)>)>, HeadError>;
 
 fn parse_owned(buf: &[u8]) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let parsed = response::parse_head(buf, &mut headers)?;
-    Ok(parsed.map(|(head, count)| {
-        assert!(count <= MAX_HEADERS);
-        let list = headers[..count]
-            .iter()
-            .map(|h| (h.name.to_string(), h.value.to_vec()))
-            .collect();
-        (head, list)
-    }))
+    let Status::Complete((head, count)) = response::parse_head(buf, &mut headers)? else {
+        return Ok(Status::Partial);
+    };
+    assert!(count <= MAX_HEADERS);
+    let list = headers[..count]
+        .iter()
+        .map(|h| (h.name.to_string(), h.value.to_vec()))
+        .collect();
+    Ok(Status::Complete((head, list)))
 }
 
 /// The cut points to try: all of them for short inputs, a spread (and those around `head`)
@@ -129,7 +130,7 @@ fn cuts(len: usize, head: Option<usize>) -> Vec<usize> {
 pub fn response_head(data: &[u8]) {
     let full = parse_owned(data);
     let head_len = match &full {
-        Ok(Some((head, headers))) => {
+        Ok(Status::Complete((head, headers))) => {
             head_consistent(data, head, headers);
             Some(head.len)
         }
@@ -137,7 +138,7 @@ pub fn response_head(data: &[u8]) {
     };
     for cut in cuts(data.len(), head_len) {
         let part = parse_owned(&data[..cut]);
-        if part != Ok(None) {
+        if part != Ok(Status::Partial) {
             assert_eq!(
                 part,
                 full,
@@ -363,8 +364,8 @@ pub fn feed_dechunker(wire: &[u8], head: usize, cap: usize, reads: &mut Reads) -
         first = false;
         buf[at..at + n].copy_from_slice(&wire[sent..sent + n]);
         sent += n;
-        let done = match d.decode(&mut buf, n) {
-            Ok(done) => done,
+        let decoded = match d.decode(&mut buf, n) {
+            Ok(decoded) => decoded,
             Err(e) => return Dechunked::Error(e),
         };
         let body = d.body();
@@ -374,8 +375,9 @@ pub fn feed_dechunker(wire: &[u8], head: usize, cap: usize, reads: &mut Reads) -
             buf[..head].iter().all(|&b| b == FILL),
             "the decoder wrote before the body"
         );
-        if done {
-            assert!(d.is_done());
+        assert_eq!(decoded.is_complete(), d.is_done());
+        if let Status::Complete(decoded) = decoded {
+            assert_eq!(decoded, body, "the range decode gives is the body");
             // The bytes after the message are the last `excess` bytes received.
             let consumed = sent - d.excess();
             assert_eq!(
@@ -509,14 +511,14 @@ pub fn read_reply(wire: &[u8], cap: usize, reads: Reads) -> Result<Reply, ReplyE
         filled += n;
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         match response::parse_head(&buf[..filled], &mut headers) {
-            Ok(Some((head, count))) => {
+            Ok(Status::Complete((head, count))) => {
                 let found = NextHeaders::capture(&buf, &headers[..count]);
                 break (head, found);
             }
-            Ok(None) if filled >= MAX_HEAD_LEN || filled == buf.len() => {
+            Ok(Status::Partial) if filled >= MAX_HEAD_LEN || filled == buf.len() => {
                 return Err(ReplyError::HeadTooLong);
             }
-            Ok(None) => {}
+            Ok(Status::Partial) => {}
             Err(e) => return Err(ReplyError::Head(e)),
         }
     };
@@ -536,14 +538,20 @@ pub fn read_reply(wire: &[u8], cap: usize, reads: Reads) -> Result<Reply, ReplyE
         Framing::Chunked => {
             let mut dechunker = Dechunker::new(head.len, head.len);
             let mut received = filled - head.len;
-            while !dechunker.decode(&mut buf, received).map_err(|e| match e {
-                ChunkError::TooLarge => ReplyError::BodyTooLarge,
-                e => ReplyError::Chunked(e),
-            })? {
-                let at = dechunker.fill_at();
-                received = socket.recv_more(&mut buf[at..])?;
-            }
-            (dechunker.body(), dechunker.excess())
+            let body = loop {
+                let decoded = dechunker.decode(&mut buf, received).map_err(|e| match e {
+                    ChunkError::TooLarge => ReplyError::BodyTooLarge,
+                    e => ReplyError::Chunked(e),
+                })?;
+                match decoded {
+                    Status::Complete(body) => break body,
+                    Status::Partial => {
+                        let at = dechunker.fill_at();
+                        received = socket.recv_more(&mut buf[at..])?;
+                    }
+                }
+            };
+            (body, dechunker.excess())
         }
         Framing::UntilClose => {
             loop {
@@ -601,8 +609,8 @@ fn captured_values(buf: &[u8], found: &NextHeaders) -> Vec<Option<Vec<u8>>> {
 pub fn reference_reply(wire: &[u8], cap: usize) -> Result<Reply, ReplyError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let head = match response::parse_head(wire, &mut headers) {
-        Ok(Some((head, _))) => head,
-        Ok(None) => return Err(ReplyError::Closed),
+        Ok(Status::Complete((head, _))) => head,
+        Ok(Status::Partial) => return Err(ReplyError::Closed),
         Err(e) => return Err(ReplyError::Head(e)),
     };
     if head.len > cap {
@@ -722,7 +730,7 @@ pub fn request_id_is_safe(id: &[u8]) {
 pub fn next_headers(data: &[u8]) {
     request_id_is_safe(data);
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let Ok(Some((head, count))) = response::parse_head(data, &mut headers) else {
+    let Ok(Status::Complete((head, count))) = response::parse_head(data, &mut headers) else {
         return;
     };
     let headers = &headers[..count];
@@ -1128,12 +1136,12 @@ fn base64_in_place(data: &[u8]) {
 pub fn local_request(data: &[u8]) {
     let full = invoke_request::parse(data);
     let head_len = match &full {
-        Ok(Some(invoke)) => Some(invoke.head_len),
+        Ok(Status::Complete(invoke)) => Some(invoke.head_len),
         _ => None,
     };
     for cut in cuts(data.len(), head_len) {
         let part = invoke_request::parse(&data[..cut]);
-        if part != Ok(None) {
+        if part != Ok(Status::Partial) {
             assert_eq!(
                 part,
                 full,
@@ -1145,19 +1153,19 @@ pub fn local_request(data: &[u8]) {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut theirs = httparse::Request::new(&mut headers);
     match theirs.parse(data) {
-        Ok(httparse::Status::Partial) => assert_eq!(full, Ok(None), "httparse wants more"),
-        Ok(httparse::Status::Complete(len)) => match &full {
-            Ok(Some(invoke)) => {
+        Ok(Status::Partial) => assert_eq!(full, Ok(Status::Partial), "httparse wants more"),
+        Ok(Status::Complete(len)) => match &full {
+            Ok(Status::Complete(invoke)) => {
                 assert_eq!(invoke.head_len, len);
                 assert_eq!(theirs.method, Some("POST"));
                 invoke_consistent(data, invoke, theirs.headers);
             }
-            Ok(None) => panic!("httparse read a complete head of {len} bytes"),
+            Ok(Status::Partial) => panic!("httparse read a complete head of {len} bytes"),
             Err(_) => {}
         },
         Err(httparse::Error::TooManyHeaders) => assert_eq!(full, Err(Refusal::HeadTooLarge)),
         Err(_) => assert!(
-            !matches!(full, Ok(Some(_))),
+            !matches!(full, Ok(Status::Complete(_))),
             "accepted what httparse refuses"
         ),
     }

@@ -21,6 +21,7 @@ use rustix::io::Errno;
 
 use crate::api::endpoint::Endpoint;
 use crate::api::net::{self, Socket, Source, Wait};
+use crate::http::Status;
 use crate::http::chunked::{ChunkError, Dechunker};
 use crate::http::response::{self, Framing, HeadError, ResponseHead};
 use crate::sys::log;
@@ -265,16 +266,16 @@ fn read_reply(
         filled += n;
         let mut headers = [httparse::EMPTY_HEADER; response::MAX_HEADERS];
         match response::parse_head(buf.get(..filled).unwrap_or_default(), &mut headers) {
-            Ok(Some((head, count))) => {
+            Ok(Status::Complete((head, count))) => {
                 if let Some(inspect) = inspect {
                     inspect(buf, &head, headers.get(..count).unwrap_or_default());
                 }
                 break head;
             }
-            Ok(None) if filled >= response::MAX_HEAD_LEN || filled == buf.len() => {
+            Ok(Status::Partial) if filled >= response::MAX_HEAD_LEN || filled == buf.len() => {
                 return Err(ReadError::Fatal(ClientError::HeadTooLong));
             }
-            Ok(None) => {}
+            Ok(Status::Partial) => {}
             Err(e) => return Err(ReadError::Fatal(ClientError::Head(e))),
         }
     };
@@ -310,13 +311,19 @@ pub fn read_body(
         Framing::Chunked => {
             let mut dechunker = Dechunker::new(head_len, head_len);
             let mut received = filled - head_len;
-            while !dechunker.decode(buf, received).map_err(|e| match e {
-                ChunkError::TooLarge => ClientError::BodyTooLarge,
-                e => ClientError::Chunked(e),
-            })? {
-                received = recv_more(source, rest(buf, dechunker.fill_at()))?;
-            }
-            Ok((dechunker.body(), dechunker.excess()))
+            let body = loop {
+                let decoded = dechunker.decode(buf, received).map_err(|e| match e {
+                    ChunkError::TooLarge => ClientError::BodyTooLarge,
+                    e => ClientError::Chunked(e),
+                })?;
+                match decoded {
+                    Status::Complete(body) => break body,
+                    Status::Partial => {
+                        received = recv_more(source, rest(buf, dechunker.fill_at()))?
+                    }
+                }
+            };
+            Ok((body, dechunker.excess()))
         }
         Framing::UntilClose => {
             loop {

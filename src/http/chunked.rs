@@ -11,6 +11,7 @@
 use core::ops::Range;
 
 use crate::contract::header;
+use crate::http::Status;
 
 /// Room for a chunk-size line we write: 16 hex digits and CRLF.
 pub const SIZE_LINE_LEN: usize = 18;
@@ -156,7 +157,7 @@ impl Dechunker {
     }
 
     /// The decoded body so far: `buf[start..out]`.
-    pub fn body(&self) -> core::ops::Range<usize> {
+    pub fn body(&self) -> Range<usize> {
         self.start..self.out
     }
 
@@ -166,8 +167,13 @@ impl Dechunker {
     }
 
     /// Accounts for `received` new bytes at `fill_at()` and decodes as far as they go.
-    /// Returns whether the body is complete.
-    pub fn decode(&mut self, buf: &mut [u8], received: usize) -> Result<bool, ChunkError> {
+    /// Returns the decoded body's place in `buf` (as [`Dechunker::body`]) once the body is
+    /// complete, [`Status::Partial`] while more bytes are needed at `fill_at()`.
+    pub fn decode(
+        &mut self,
+        buf: &mut [u8],
+        received: usize,
+    ) -> Result<Status<Range<usize>>, ChunkError> {
         self.end += received;
         debug_assert!(self.end <= buf.len());
         loop {
@@ -218,14 +224,14 @@ impl Dechunker {
                     };
                     if line.is_empty() {
                         self.state = State::Done;
-                        return Ok(true);
+                        return Ok(Status::Complete(self.body()));
                     }
                     self.trailer_bytes += line.len() + 2;
                     if self.trailer_bytes > MAX_TRAILERS {
                         return Err(ChunkError::LineTooLong);
                     }
                 }
-                State::Done => return Ok(true),
+                State::Done => return Ok(Status::Complete(self.body())),
             }
         }
         // Move the undecoded tail next to the decoded data, so the next read continues it.
@@ -238,7 +244,7 @@ impl Dechunker {
             // No room to read the rest of a line into: the body cannot fit.
             return Err(ChunkError::TooLarge);
         }
-        Ok(false)
+        Ok(Status::Partial)
     }
 
     /// Consumes one line ending in LF (CR before it optional) and returns it without the line
@@ -363,9 +369,10 @@ mod tests {
             let at = d.fill_at();
             buf[at..at + n].copy_from_slice(&wire[sent..sent + n]);
             sent += n;
-            if d.decode(&mut buf, n)? {
+            if let Status::Complete(body) = d.decode(&mut buf, n)? {
+                assert_eq!(body, d.body());
                 assert_eq!(d.excess(), 0);
-                return Ok(buf[d.body()].to_vec());
+                return Ok(buf[body].to_vec());
             }
             assert!(sent < wire.len(), "decoder wants more than the message");
         }
@@ -401,13 +408,13 @@ mod tests {
         let mut buf = vec![0u8; 200_000];
         let mut d = Dechunker::new(0, 0);
         buf[..10].copy_from_slice(&wire[..10]);
-        assert!(!d.decode(&mut buf, 10).unwrap());
+        assert_eq!(d.decode(&mut buf, 10), Ok(Status::Partial));
         // The 5-byte size line "186a0\r\n" was consumed and the 3 data bytes moved to 0.
         assert_eq!(d.fill_at(), 3);
         let rest = &wire[10..];
         buf[3..3 + rest.len()].copy_from_slice(rest);
-        assert!(d.decode(&mut buf, rest.len()).unwrap());
-        assert_eq!(&buf[d.body()], &data[..]);
+        let body = d.decode(&mut buf, rest.len()).unwrap().unwrap();
+        assert_eq!(&buf[body], &data[..]);
     }
 
     #[test]
@@ -483,8 +490,13 @@ mod tests {
         let mut buf = vec![0u8; 100];
         buf[..wire.len()].copy_from_slice(wire);
         let mut d = Dechunker::new(0, 0);
-        assert!(d.decode(&mut buf, wire.len()).unwrap());
+        assert_eq!(d.decode(&mut buf, wire.len()), Ok(Status::Complete(0..1)));
         assert_eq!(&buf[d.body()], b"a");
+        assert_eq!(
+            d.decode(&mut buf, 0),
+            Ok(Status::Complete(0..1)),
+            "done stays done"
+        );
         assert_eq!(d.excess(), 8);
     }
 

@@ -10,6 +10,12 @@
 pub mod chunked;
 pub mod response;
 
+/// Every parser's answer: `Complete` with what it parsed, or `Partial` when the bytes so far
+/// end before the thing does and more must be read. httparse's own type, so that the header
+/// parser's answer passes through unchanged and all the crate's parsers say "need more bytes"
+/// the one way; a refusal is each parser's `Err`.
+pub use httparse::Status;
+
 /// Big enough for the longest head we write: a Runtime API request's (host and prefix, 256
 /// each, a request id, 256, an error type, 128, an invocation id, 256, and fixed text) or a
 /// local answer's.
@@ -34,7 +40,9 @@ pub enum HeadStop {
     TooManyHeaders,
 }
 
-/// What stopped reading a head early: the end of the bytes received so far, or a refusal.
+/// What stopped reading a start line early: the end of the bytes received so far, or a
+/// refusal. The [`Cursor`]'s early exit, for `?` inside a start-line reader; each parser turns
+/// it into its [`Status`] answer at its boundary with [`Stop::status`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
     /// More bytes are needed.
@@ -49,8 +57,20 @@ impl From<HeadStop> for Stop {
     }
 }
 
+impl Stop {
+    /// This early exit as a parser's answer: [`Status::Partial`], or the refusal in the
+    /// parser's own terms.
+    pub fn status<T, E: From<HeadStop>>(self) -> Result<Status<T>, E> {
+        match self {
+            Stop::Partial => Ok(Status::Partial),
+            Stop::Refused(refusal) => Err(refusal.into()),
+        }
+    }
+}
+
 /// Parses the header block at the start of `block`: header lines and the empty line that ends
-/// them. Returns the block's length and how many headers it holds (`headers[..count]`).
+/// them. Returns the block's length and how many headers it holds (`headers[..count]`), or
+/// [`Status::Partial`] when the empty line has not arrived yet.
 ///
 /// The one call of `httparse`'s header parser in the crate: request and response parsers both
 /// come here. Never inlined, so that it stays one copy.
@@ -58,12 +78,12 @@ impl From<HeadStop> for Stop {
 pub fn parse_headers<'b>(
     block: &'b [u8],
     headers: &mut Headers<'b>,
-) -> Result<(usize, usize), Stop> {
+) -> Result<Status<(usize, usize)>, HeadStop> {
     match httparse::parse_headers(block, headers) {
-        Ok(httparse::Status::Complete((len, parsed))) => Ok((len, parsed.len())),
-        Ok(httparse::Status::Partial) => Err(Stop::Partial),
-        Err(httparse::Error::TooManyHeaders) => Err(HeadStop::TooManyHeaders.into()),
-        Err(_) => Err(HeadStop::Malformed.into()),
+        Ok(Status::Complete((len, parsed))) => Ok(Status::Complete((len, parsed.len()))),
+        Ok(Status::Partial) => Ok(Status::Partial),
+        Err(httparse::Error::TooManyHeaders) => Err(HeadStop::TooManyHeaders),
+        Err(_) => Err(HeadStop::Malformed),
     }
 }
 
@@ -161,19 +181,25 @@ mod tests {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         assert_eq!(
             parse_headers(b"A: 1\r\nB:2\r\n\r\nbody", &mut headers),
-            Ok((13, 2))
+            Ok(Status::Complete((13, 2)))
         );
         assert_eq!((headers[1].name, headers[1].value), ("B", &b"2"[..]));
-        assert_eq!(parse_headers(b"\r\n", &mut headers), Ok((2, 0)));
-        assert_eq!(parse_headers(b"A: 1\r\n", &mut headers), Err(Stop::Partial));
+        assert_eq!(
+            parse_headers(b"\r\n", &mut headers),
+            Ok(Status::Complete((2, 0)))
+        );
+        assert_eq!(
+            parse_headers(b"A: 1\r\n", &mut headers),
+            Ok(Status::Partial)
+        );
         assert_eq!(
             parse_headers(b"A B: 1\r\n\r\n", &mut headers),
-            Err(HeadStop::Malformed.into())
+            Err(HeadStop::Malformed)
         );
         let many = "X: y\r\n".repeat(MAX_HEADERS + 1) + "\r\n";
         assert_eq!(
             parse_headers(many.as_bytes(), &mut headers),
-            Err(HeadStop::TooManyHeaders.into())
+            Err(HeadStop::TooManyHeaders)
         );
     }
 
@@ -232,5 +258,14 @@ mod tests {
         let first = line.byte().unwrap();
         assert_eq!(line.line_end(first), Ok(()));
         assert_eq!(line.pos(), 2);
+    }
+
+    #[test]
+    fn a_stop_is_a_partial_status_or_the_refusal() {
+        assert_eq!(Stop::Partial.status::<(), HeadStop>(), Ok(Status::Partial));
+        assert_eq!(
+            Stop::Refused(HeadStop::TooManyHeaders).status::<(), HeadStop>(),
+            Err(HeadStop::TooManyHeaders)
+        );
     }
 }

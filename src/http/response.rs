@@ -5,7 +5,7 @@
 //! that disagree, are errors rather than guesses.
 
 use crate::codec::num;
-use crate::http::{self, Cursor, HeadStop, Headers, Stop, eq_ignore_case};
+use crate::http::{self, Cursor, HeadStop, Headers, Status, Stop, eq_ignore_case};
 
 pub use crate::http::MAX_HEADERS;
 
@@ -56,6 +56,15 @@ pub enum HeadError {
     UnsupportedEncoding,
 }
 
+impl From<HeadStop> for HeadError {
+    fn from(refusal: HeadStop) -> Self {
+        match refusal {
+            HeadStop::Malformed => HeadError::Malformed,
+            HeadStop::TooManyHeaders => HeadError::TooManyHeaders,
+        }
+    }
+}
+
 impl HeadError {
     /// What went wrong, in words, for the log.
     pub fn message(self) -> &'static str {
@@ -71,20 +80,21 @@ impl HeadError {
     }
 }
 
-/// Parses a response head from the start of `buf`. `Ok(None)` means more bytes are needed.
+/// Parses a response head from the start of `buf`. [`Status::Partial`] means more bytes are
+/// needed.
 /// On success the parsed headers are `headers[..count]`, borrowing from `buf`.
 pub fn parse_head<'b>(
     buf: &'b [u8],
     headers: &mut Headers<'b>,
-) -> Result<Option<(ResponseHead, usize)>, HeadError> {
+) -> Result<Status<(ResponseHead, usize)>, HeadError> {
     let (status, http11, line_len) = match status_line(buf) {
         Ok(line) => line,
-        Err(stop) => return stopped(stop),
+        Err(stop) => return stop.status(),
     };
-    let (block_len, count) = match http::parse_headers(buf.get(line_len..).unwrap_or(&[]), headers)
-    {
-        Ok(block) => block,
-        Err(stop) => return stopped(stop),
+    let Status::Complete((block_len, count)) =
+        http::parse_headers(buf.get(line_len..).unwrap_or(&[]), headers)?
+    else {
+        return Ok(Status::Partial);
     };
     let len = line_len + block_len;
     if (100..200).contains(&status) {
@@ -133,7 +143,7 @@ pub fn parse_head<'b>(
         }
     };
     let keep_alive = !close && (http11 || keep_alive_token) && framing != Framing::UntilClose;
-    Ok(Some((
+    Ok(Status::Complete((
         ResponseHead {
             status,
             len,
@@ -188,15 +198,6 @@ fn status_line(buf: &[u8]) -> Result<(u16, bool, usize), Stop> {
     Err(Stop::Partial)
 }
 
-/// What a stop in the head means to [`parse_head`]'s caller.
-fn stopped<T>(stop: Stop) -> Result<Option<T>, HeadError> {
-    match stop {
-        Stop::Partial => Ok(None),
-        Stop::Refused(HeadStop::Malformed) => Err(HeadError::Malformed),
-        Stop::Refused(HeadStop::TooManyHeaders) => Err(HeadError::TooManyHeaders),
-    }
-}
-
 fn trim(bytes: &[u8]) -> &[u8] {
     bytes.trim_ascii()
 }
@@ -205,13 +206,16 @@ fn trim(bytes: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
 
-    fn parse(text: &[u8]) -> Result<Option<ResponseHead>, HeadError> {
+    fn parse(text: &[u8]) -> Result<Status<ResponseHead>, HeadError> {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        parse_head(text, &mut headers).map(|r| r.map(|(head, _)| head))
+        parse_head(text, &mut headers).map(|r| match r {
+            Status::Complete((head, _)) => Status::Complete(head),
+            Status::Partial => Status::Partial,
+        })
     }
 
     fn complete(text: &[u8]) -> ResponseHead {
-        parse(text).unwrap().expect("complete head")
+        parse(text).unwrap().unwrap()
     }
 
     const NEXT: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
@@ -231,7 +235,7 @@ mod tests {
     fn head_split_at_every_byte_is_partial_until_complete() {
         let head_len = complete(NEXT).len;
         for cut in 0..head_len {
-            assert_eq!(parse(&NEXT[..cut]), Ok(None), "cut at {cut}");
+            assert_eq!(parse(&NEXT[..cut]), Ok(Status::Partial), "cut at {cut}");
         }
         for cut in head_len..=NEXT.len() {
             assert_eq!(complete(&NEXT[..cut]).len, head_len, "cut at {cut}");
@@ -340,7 +344,10 @@ mod tests {
     fn by_us(buf: &[u8]) -> Result<(u16, bool, usize, usize), Stop> {
         let (status, http11, line_len) = status_line(buf)?;
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let (block_len, count) = http::parse_headers(&buf[line_len..], &mut headers)?;
+        let (block_len, count) = match http::parse_headers(&buf[line_len..], &mut headers)? {
+            Status::Complete(block) => block,
+            Status::Partial => return Err(Stop::Partial),
+        };
         Ok((status, http11, line_len + block_len, count))
     }
 

@@ -37,7 +37,7 @@ use self::watchdog::Watchdog;
 use crate::abi::handler::{HandlerFn, InitFn, Outcome, ShutdownFn};
 use crate::api::client::{self, ClientError};
 use crate::api::net::{self, Source, Wait};
-use crate::http::HeadBuffer;
+use crate::http::{HeadBuffer, Status};
 use crate::runtime::invoke::{self as one, AnswerBuffers};
 use crate::runtime::trace_env::TraceEnv;
 use crate::sys::clock::{Clock, now_us};
@@ -279,7 +279,9 @@ fn read_request(
             Ok(n) => filled += n,
             Err(e) => return Err(timed_out(e)),
         }
-        if let Some(invoke) = request::parse(buf.get(..filled).unwrap_or_default()).map_err(Some)? {
+        if let Status::Complete(invoke) =
+            request::parse(buf.get(..filled).unwrap_or_default()).map_err(Some)?
+        {
             break invoke;
         }
     };

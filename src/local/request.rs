@@ -10,7 +10,7 @@ use core::ops::Range;
 use crate::api::client::range_in;
 use crate::codec::num;
 use crate::http::response::Framing;
-use crate::http::{self, Cursor, HeadStop, Headers, Stop, eq_ignore_case};
+use crate::http::{self, Cursor, HeadStop, Headers, Status, Stop, eq_ignore_case};
 
 const PATH_PREFIX: &[u8] = b"/2015-03-31/functions/";
 const PATH_SUFFIX: &[u8] = b"/invocations";
@@ -72,27 +72,33 @@ pub enum Refusal {
     BadParameter,
 }
 
-/// Parses a request head from the start of `buf`. `Ok(None)`: more bytes are needed.
+/// A head the shared parts refuse: too many headers is too large a head, anything else
+/// malformed.
+impl From<HeadStop> for Refusal {
+    fn from(refusal: HeadStop) -> Self {
+        match refusal {
+            HeadStop::TooManyHeaders => Refusal::HeadTooLarge,
+            HeadStop::Malformed => Refusal::Malformed,
+        }
+    }
+}
+
+/// Parses a request head from the start of `buf`. [`Status::Partial`]: more bytes are needed.
 ///
 /// `#[inline]`: public for the fuzz target, yet inlined into the server's loop, its one
 /// caller in the bootstrap (as a public function it was not, which cost 770 bytes).
 #[inline]
-pub fn parse(buf: &[u8]) -> Result<Option<Invoke>, Refusal> {
-    let refused = |stop| match stop {
-        Stop::Partial => Ok(None),
-        Stop::Refused(HeadStop::TooManyHeaders) => Err(Refusal::HeadTooLarge),
-        Stop::Refused(HeadStop::Malformed) => Err(Refusal::Malformed),
-    };
+pub fn parse(buf: &[u8]) -> Result<Status<Invoke>, Refusal> {
     let (method, path, line_len) = match request_line(buf) {
         Ok(line) => line,
-        Err(stop) => return refused(stop),
+        Err(stop) => return stop.status(),
     };
     let mut headers: Headers<'_> = [httparse::EMPTY_HEADER; http::MAX_HEADERS];
-    let (block_len, count) =
-        match http::parse_headers(buf.get(line_len..).unwrap_or(&[]), &mut headers) {
-            Ok(block) => block,
-            Err(stop) => return refused(stop),
-        };
+    let Status::Complete((block_len, count)) =
+        http::parse_headers(buf.get(line_len..).unwrap_or(&[]), &mut headers)?
+    else {
+        return Ok(Status::Partial);
+    };
     let Some(event_stream) = invoke_path(path) else {
         return Err(Refusal::NotFound);
     };
@@ -155,7 +161,7 @@ pub fn parse(buf: &[u8]) -> Result<Option<Invoke>, Refusal> {
         (Some(n), false) => Framing::Length(n),
         (None, false) => Framing::Length(0),
     };
-    Ok(Some(invoke))
+    Ok(Status::Complete(invoke))
 }
 
 /// `METHOD SP target SP HTTP/1.x CRLF`, by hand (httparse's request parser would be a second
@@ -223,7 +229,7 @@ fn has_slash(name: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn invoke(text: &str) -> Result<Option<Invoke>, Refusal> {
+    fn invoke(text: &str) -> Result<Status<Invoke>, Refusal> {
         parse(text.as_bytes())
     }
 
@@ -243,9 +249,13 @@ mod tests {
     fn a_head_in_pieces_is_partial_until_complete() {
         let text = format!("POST {PATH} HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
         for end in 0..text.len() {
-            assert_eq!(parse(&text.as_bytes()[..end]), Ok(None), "{end} bytes");
+            assert_eq!(
+                parse(&text.as_bytes()[..end]),
+                Ok(Status::Partial),
+                "{end} bytes"
+            );
         }
-        assert!(invoke(&text).unwrap().is_some());
+        assert!(invoke(&text).unwrap().is_complete());
     }
 
     #[test]
@@ -313,7 +323,7 @@ mod tests {
     #[test]
     fn any_function_name_but_no_other_path() {
         let ok = "POST /2015-03-31/functions/my-function/invocations HTTP/1.1\r\n\r\n";
-        assert!(invoke(ok).unwrap().is_some());
+        assert!(invoke(ok).unwrap().is_complete());
         for path in [
             "/",
             "/2015-03-31/functions//invocations",
@@ -402,10 +412,10 @@ mod tests {
                 let theirs = httparse::Request::new(&mut headers).parse(bytes);
                 let ours = parse(bytes);
                 match theirs {
-                    Ok(httparse::Status::Partial) => assert_eq!(ours, Ok(None), "{bytes:?}"),
-                    Ok(httparse::Status::Complete(len)) => {
+                    Ok(Status::Partial) => assert_eq!(ours, Ok(Status::Partial), "{bytes:?}"),
+                    Ok(Status::Complete(len)) => {
                         assert_eq!(
-                            ours.map(|i| i.map(|i| i.head_len)),
+                            ours.map(|i| i.is_complete().then(|| i.unwrap().head_len)),
                             Ok(Some(len)),
                             "{bytes:?}"
                         )
