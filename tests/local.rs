@@ -962,31 +962,8 @@ fn response_streams_are_answered_as_event_streams() {
 /// Shrinks a socket's receive buffer, so that a caller who does not read holds back an answer
 /// of a few megabytes at once, rather than after whatever the kernel would buffer.
 fn shrink_receive_buffer(stream: &std::net::TcpStream) {
-    use std::ffi::{c_int, c_void};
-    use std::os::fd::AsRawFd;
-    unsafe extern "C" {
-        fn setsockopt(
-            fd: c_int,
-            level: c_int,
-            name: c_int,
-            value: *const c_void,
-            len: u32,
-        ) -> c_int;
-    }
-    const SOL_SOCKET: c_int = 1;
-    const SO_RCVBUF: c_int = 8;
-    let size: c_int = 4096;
-    // SAFETY: a valid socket, and a pointer to an int with its size, as SO_RCVBUF takes.
-    let rc = unsafe {
-        setsockopt(
-            stream.as_raw_fd(),
-            SOL_SOCKET,
-            SO_RCVBUF,
-            (&raw const size).cast(),
-            size_of::<c_int>() as u32,
-        )
-    };
-    assert_eq!(rc, 0, "SO_RCVBUF: {}", std::io::Error::last_os_error());
+    let set = sockopt::set_int(stream, sockopt::SOL_SOCKET, sockopt::SO_RCVBUF, 4096);
+    set.expect("SO_RCVBUF");
 }
 
 /// A caller that never reads its (5 MB) answer: after `LAMBDA_LOCAL_CALLER_TIMEOUT` (2 s)

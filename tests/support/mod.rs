@@ -35,6 +35,7 @@ mod script;
 mod server;
 #[path = "../skip/mod.rs"]
 pub mod skip;
+pub mod sockopt;
 
 use std::path::PathBuf;
 

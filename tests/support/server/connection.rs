@@ -516,35 +516,8 @@ fn check_declared_trailers(
 /// closed right after, the reply's last bytes and the FIN leave in one segment: the peer never
 /// sees the one without the other.
 fn cork(stream: &TcpStream) -> io::Result<()> {
-    use std::ffi::{c_int, c_void};
-    use std::os::fd::AsRawFd;
-    unsafe extern "C" {
-        fn setsockopt(
-            fd: c_int,
-            level: c_int,
-            name: c_int,
-            value: *const c_void,
-            len: u32,
-        ) -> c_int;
-    }
-    const IPPROTO_TCP: c_int = 6;
-    const TCP_CORK: c_int = 3;
-    let on: c_int = 1;
-    // SAFETY: a valid socket, and a pointer to an int with its size, as TCP_CORK takes.
-    let rc = unsafe {
-        setsockopt(
-            stream.as_raw_fd(),
-            IPPROTO_TCP,
-            TCP_CORK,
-            (&raw const on).cast(),
-            size_of::<c_int>() as u32,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    use crate::support::sockopt::{IPPROTO_TCP, TCP_CORK, set_int};
+    set_int(stream, IPPROTO_TCP, TCP_CORK, 1)
 }
 
 /// What Lambda requires of a register request: the extension's name, and a JSON body whose
