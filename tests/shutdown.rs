@@ -330,20 +330,19 @@ impl LocalClient {
 #[test]
 fn local_mode_as_process_1_exits_0_on_sigterm_and_sigint_within_a_second() {
     const PID_1: [&str; 4] = ["unshare", "--pid", "--fork", "--kill-child"];
-    let usable = runner().is_none()
-        && Command::new(PID_1[0])
-            .args(&PID_1[1..])
-            .arg("true")
-            .output()
-            .is_ok_and(|o| o.status.success());
+    if runner().is_some() {
+        skip::not_applicable("under an emulator, the PID namespace would hold the emulator");
+        return;
+    }
+    let usable = Command::new(PID_1[0])
+        .args(&PID_1[1..])
+        .arg("true")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !usable {
-        let must = std::env::var_os("CI").is_some()
-            || std::env::var("LAMBDA_BOOTSTRAP_NO_SKIP").is_ok_and(|v| v == "1");
-        assert!(
-            !must,
-            "cannot start a process in a new PID namespace (unshare --pid, as root)"
+        skip::missing(
+            "cannot start a process in a new PID namespace here (unshare --pid, as root)",
         );
-        eprintln!("SKIPPED: cannot start a process in a new PID namespace here (unshare --pid)");
         return;
     }
     for (signal_name, program) in [

@@ -76,10 +76,15 @@ fn named_event() -> (Value, &'static str) {
 }
 
 fn invoke(event: &str) -> (i32, String) {
-    let output = Command::new(typed_program())
-        .args(["--invoke", event])
-        .output()
-        .expect("runs");
+    let mut command = match runner() {
+        Some(runner) => {
+            let mut command = Command::new(runner);
+            command.arg(typed_program());
+            command
+        }
+        None => Command::new(typed_program()),
+    };
+    let output = command.args(["--invoke", event]).output().expect("runs");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8(output.stdout).unwrap(),
