@@ -413,7 +413,7 @@ mod tests {
             &RawContext::EMPTY,
             &mut b"hello".to_vec(),
             &mut buf,
-            &mut Stream::new(&mut Nowhere, &mut []),
+            &mut Stream::direct(&mut Nowhere, &mut []),
         );
         assert_eq!(outcome, Outcome::Success(b"hello"));
     }
@@ -431,7 +431,7 @@ mod tests {
             &ctx,
             &mut [],
             &mut buf,
-            &mut Stream::new(&mut Nowhere, &mut []),
+            &mut Stream::direct(&mut Nowhere, &mut []),
         );
         assert_eq!(
             outcome,
@@ -450,7 +450,7 @@ mod tests {
             &RawContext::EMPTY,
             &mut b"hello".to_vec(),
             &mut buf,
-            &mut Stream::new(&mut Nowhere, &mut []),
+            &mut Stream::direct(&mut Nowhere, &mut []),
         );
         assert_eq!(
             outcome,
@@ -478,7 +478,7 @@ mod tests {
             &RawContext::EMPTY,
             &mut [],
             &mut buf,
-            &mut Stream::new(&mut Nowhere, &mut []),
+            &mut Stream::direct(&mut Nowhere, &mut []),
         ) {
             Outcome::Failure { error_type, .. } => {
                 assert_eq!(error_type, error_type::RESPONSE_TOO_LARGE.as_bytes())
@@ -495,7 +495,7 @@ mod tests {
             &RawContext::EMPTY,
             &mut [],
             &mut buf,
-            &mut Stream::new(&mut Nowhere, &mut []),
+            &mut Stream::direct(&mut Nowhere, &mut []),
         );
         assert_eq!(
             outcome,

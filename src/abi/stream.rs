@@ -64,9 +64,38 @@ type EndFn = fn(
     &mut json::ErrorBuffers,
 ) -> Result<(), MustExit>;
 
+/// Which destination a stream writes to: a number its destination chooses, which the
+/// dispatcher at the top of the crate (`start::sink`) turns back into its type.
+///
+/// Why not a `&mut dyn Sink`: a trait object's vtable, made where the stream is made, links
+/// every destination's streaming code (and the panic path that ends a stream) into every
+/// bootstrap, 4.5 KB. The dispatcher is reached only from [`Stream::write`], which only a
+/// handler that streams reaches: a bootstrap whose handler never streams links none of it,
+/// and this module names no destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route(pub u8);
+
+/// Where a stream's bytes go.
+enum Target<'a> {
+    /// A destination found again through its route (see [`Route`]).
+    Routed {
+        route: Route,
+        dest: *mut (),
+        _lent: core::marker::PhantomData<&'a mut ()>,
+    },
+    /// A sink given directly, for tests.
+    #[cfg(test)]
+    Direct(&'a mut dyn Sink),
+}
+
+unsafe extern "Rust" {
+    /// `start::sink`: the destination of `route` at `dest`, as a sink.
+    fn lambda_bootstrap_sink(route: Route, dest: *mut ()) -> *mut dyn Sink;
+}
+
 /// A response being streamed, reachable from the handler through `lb_response.stream`.
 pub struct Stream<'a> {
-    sink: &'a mut dyn Sink,
+    target: Target<'a>,
     state: State,
     /// Set by the first write: ends the stream. `None` while nothing was streamed.
     end: Option<EndFn>,
@@ -75,14 +104,47 @@ pub struct Stream<'a> {
 }
 
 impl<'a> Stream<'a> {
-    /// A stream to `sink`; `scratch` (the reply buffer, idle while the handler runs) holds
-    /// an HTTP prelude.
-    pub fn new(sink: &'a mut dyn Sink, scratch: &'a mut [u8]) -> Self {
+    /// A stream to the destination at `dest`, of the type `route` names; `scratch` (the
+    /// reply buffer, idle while the handler runs) holds an HTTP prelude.
+    ///
+    /// # Safety
+    /// `dest` must point to a live destination of the type that `start::sink` gives `route`,
+    /// used by nothing else while the stream writes to it, for `'a`.
+    pub unsafe fn new(route: Route, dest: *mut (), scratch: &'a mut [u8]) -> Self {
+        let target = Target::Routed {
+            route,
+            dest,
+            _lent: core::marker::PhantomData,
+        };
         Stream {
-            sink,
+            target,
             state: State::NotStarted,
             end: None,
             scratch,
+        }
+    }
+
+    /// A stream to `sink`, for tests.
+    #[cfg(test)]
+    pub fn direct(sink: &'a mut dyn Sink, scratch: &'a mut [u8]) -> Self {
+        Stream {
+            target: Target::Direct(sink),
+            state: State::NotStarted,
+            end: None,
+            scratch,
+        }
+    }
+
+    /// The sink the stream writes to.
+    fn sink(&mut self) -> &mut dyn Sink {
+        match &mut self.target {
+            // SAFETY: `new`'s contract: `dest` is a live destination of the type `route`
+            // names, lent to the stream; the dispatcher casts it back to that type.
+            Target::Routed { route, dest, .. } => unsafe {
+                &mut *lambda_bootstrap_sink(*route, *dest)
+            },
+            #[cfg(test)]
+            Target::Direct(sink) => &mut **sink,
         }
     }
 
@@ -97,8 +159,8 @@ impl<'a> Stream<'a> {
     pub fn write(&mut self, content_type: &[u8], data: &[u8]) -> Result<(), Broken> {
         let sent = match self.state {
             State::Broken => return Err(Broken),
-            State::NotStarted => self.sink.start(valid_content_type(content_type), data),
-            State::Open => self.sink.send(data),
+            State::NotStarted => self.sink().start(valid_content_type(content_type), data),
+            State::Open => self.sink().send(data),
         };
         self.end = Some(end_stream);
         self.state = if sent.is_ok() {
@@ -168,7 +230,8 @@ fn end_stream(
         return Ok(());
     }
     let Some((error_type, message)) = error else {
-        return stream.sink.end(remainder, None, stream.scratch);
+        let scratch = core::mem::take(&mut stream.scratch);
+        return stream.sink().end(remainder, None, scratch);
     };
     let (document, encoded) = buffers.trailer(error_type, message, MAX_TRAILER_MESSAGE);
     let error = StreamError {
@@ -176,7 +239,8 @@ fn end_stream(
         document,
         encoded,
     };
-    stream.sink.end(remainder, Some(error), stream.scratch)
+    let scratch = core::mem::take(&mut stream.scratch);
+    stream.sink().end(remainder, Some(error), scratch)
 }
 
 /// The handler's content type if it is a plausible header value, else the default.
@@ -309,7 +373,7 @@ mod tests {
     fn a_stream_starts_sends_and_ends_through_its_sink() {
         let mut sink = Recorder::default();
         let mut scratch = [0u8; 64];
-        let mut stream = Stream::new(&mut sink, &mut scratch);
+        let mut stream = Stream::direct(&mut sink, &mut scratch);
         assert!(!stream.is_started());
         stream.write(b"text/plain", b"one").unwrap();
         stream.write(b"ignored", b"two").unwrap();
@@ -327,7 +391,7 @@ mod tests {
     fn a_failed_stream_ends_with_its_error_in_base64() {
         let mut sink = Recorder::default();
         let mut scratch = [0u8; 64];
-        let mut stream = Stream::new(&mut sink, &mut scratch);
+        let mut stream = Stream::direct(&mut sink, &mut scratch);
         stream.write(b"", b"one").unwrap();
         stream
             .end(b"", Some((b"Function.X", b"boom")), &mut error_buffers())
@@ -347,7 +411,7 @@ mod tests {
             ..Recorder::default()
         };
         let mut scratch = [0u8; 64];
-        let mut stream = Stream::new(&mut sink, &mut scratch);
+        let mut stream = Stream::direct(&mut sink, &mut scratch);
         stream.write(b"", b"one").unwrap();
         assert_eq!(stream.write(b"", b"two"), Err(Broken));
         assert_eq!(stream.write(b"", b"three"), Err(Broken));
@@ -362,7 +426,7 @@ mod tests {
     fn a_stream_never_written_is_not_ended() {
         let mut sink = Recorder::default();
         let mut scratch = [0u8; 64];
-        let mut stream = Stream::new(&mut sink, &mut scratch);
+        let mut stream = Stream::direct(&mut sink, &mut scratch);
         assert_eq!(stream.end(b"whole", None, &mut error_buffers()), None);
         assert!(sink.calls.is_empty());
     }

@@ -7,7 +7,7 @@ use super::reply::{self, Framing, Head};
 use super::request::Refusal;
 use super::tail::{self, Capture};
 use super::watchdog::Watchdog;
-use crate::abi::stream::{Broken, Sink, StreamError};
+use crate::abi::stream::{Broken, Route, Sink, StreamError};
 use crate::api::net::{self, Socket, Source};
 use crate::codec::eventstream::{Headers, Message};
 use crate::codec::json;
@@ -363,7 +363,16 @@ impl Sink for Answer {
     }
 }
 
+impl Answer {
+    /// A local caller's route (see `start::sink`).
+    pub const ROUTE: Route = Route(3);
+}
+
 impl Destination for Answer {
+    fn route(&self) -> Route {
+        Self::ROUTE
+    }
+
     fn respond(&mut self, body: &[u8], scratch: &mut [u8]) -> Result<(), MustExit> {
         self.returned();
         let sent = self.caller.answer(None, body, scratch);

@@ -4,7 +4,7 @@
 
 use crate::abi::context::RawContext;
 use crate::abi::handler::{self, HandlerFn, Outcome};
-use crate::abi::stream::{Broken, Sink, Stream, StreamError};
+use crate::abi::stream::{Broken, Route, Sink, Stream, StreamError};
 use crate::api::client::ClientError;
 use crate::api::{Ids, REPLY_BUFFER_LEN, RuntimeApi};
 use crate::codec::json::ErrorBuffers;
@@ -15,7 +15,9 @@ use crate::sys::log;
 
 /// Where an invocation's answer goes: a stream (through [`Sink`]), or a whole response or
 /// failure.
-pub trait Destination: Sink {
+pub trait Destination {
+    /// Its route, for the stream (see `abi::stream::Route`; `start::sink` maps it back).
+    fn route(&self) -> Route;
     /// Sends the handler's whole response; `reply` is room for what the receiver answers.
     fn respond(&mut self, body: &[u8], reply: &mut [u8]) -> Result<(), MustExit>;
     /// Sends a failure: its type and JSON error document.
@@ -69,7 +71,11 @@ pub fn invoke<'b>(
         reply,
         error: error_buffers,
     } = buffers;
-    let mut stream = Stream::new(to, reply);
+    let route = to.route();
+    let dest = (&raw mut *to).cast::<()>();
+    // SAFETY: `dest` is `to`, a live destination of the type its route names (each
+    // `Destination` gives its own), and `to` is not used until the stream is done with it.
+    let mut stream = unsafe { Stream::new(route, dest, reply) };
     // SAFETY: the request id points into the receive buffer, unchanged until the call ends.
     unsafe { log::begin_request(context.request_id.as_bytes()) };
     let outcome = handler::call(handler, context, event, response, &mut stream);
@@ -159,7 +165,16 @@ impl Sink for ToApi<'_> {
     }
 }
 
+impl ToApi<'_> {
+    /// The Runtime API's route (see `start::sink`).
+    pub const ROUTE: Route = Route(1);
+}
+
 impl Destination for ToApi<'_> {
+    fn route(&self) -> Route {
+        Self::ROUTE
+    }
+
     fn respond(&mut self, body: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
         self.api.post_response(&self.ids, body, reply)
     }

@@ -6,7 +6,7 @@ use core::ffi::{CStr, c_int};
 use super::invoke::{self, AnswerBuffers, Destination};
 use crate::abi::context::{RawContext, Str};
 use crate::abi::handler::{self, HandlerFn, InitFn, Outcome};
-use crate::abi::stream::{Broken, Sink, StreamError};
+use crate::abi::stream::{Broken, Route, Sink, StreamError};
 use crate::contract::{MAX_EVENT, MustExit};
 use crate::sys::{log, stdio::read_stdin, stdio::write_stdout};
 
@@ -15,7 +15,12 @@ const LOCAL_REQUEST_ID: &CStr = c"00000000-0000-0000-0000-000000000000";
 
 /// Standard output as a destination: a stream's pieces are printed as they come, a failure
 /// as its error document on a line of its own.
-struct Stdout;
+pub struct Stdout;
+
+impl Stdout {
+    /// Standard output's route (see `start::sink`).
+    pub const ROUTE: Route = Route(2);
+}
 
 impl Sink for Stdout {
     fn start(&mut self, _: &[u8], data: &[u8]) -> Result<(), Broken> {
@@ -44,6 +49,10 @@ impl Sink for Stdout {
 }
 
 impl Destination for Stdout {
+    fn route(&self) -> Route {
+        Self::ROUTE
+    }
+
     fn respond(&mut self, body: &[u8], _: &mut [u8]) -> Result<(), MustExit> {
         write_stdout(body).map_err(|_| MustExit)
     }

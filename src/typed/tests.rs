@@ -314,7 +314,7 @@ fn run(event: &str, buf: &mut [u8]) -> (bool, String, String) {
         &RawContext::EMPTY,
         &mut event,
         buf,
-        &mut Stream::new(&mut crate::abi::stream::Nowhere, &mut []),
+        &mut Stream::direct(&mut crate::abi::stream::Nowhere, &mut []),
     ) {
         Outcome::Success(body) => (
             true,
