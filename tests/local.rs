@@ -654,24 +654,11 @@ fn isolated_bootstraps_run_each_invocation_in_a_child_and_time_out_only_that_chi
 /// are reparented to it, and reaping one must not be taken for the server's end.
 #[test]
 fn as_process_1_it_survives_timeouts_and_crashes() {
-    const PID_1: [&str; 4] = ["unshare", "--pid", "--fork", "--kill-child"];
-    if runner().is_some() {
-        skip::not_applicable("under an emulator, the PID namespace would hold the emulator");
+    let Some(pid_1) = pid_namespace() else {
         return;
-    }
-    let usable = std::process::Command::new(PID_1[0])
-        .args(&PID_1[1..])
-        .arg("true")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !usable {
-        skip::missing(
-            "cannot start a process in a new PID namespace here (unshare --pid, as root)",
-        );
-        return;
-    }
+    };
     let env = [("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")];
-    let mut server = LocalServer::start_wrapped(&PID_1, "127.0.0.1", &probe_program(), &env);
+    let mut server = LocalServer::start_wrapped(&pid_1, "127.0.0.1", &probe_program(), &env);
     for _ in 0..2 {
         let answer = server.invoke(b"sleep:20000");
         assert_error(

@@ -329,27 +329,14 @@ impl LocalClient {
 /// container. Without a handler for it, process 1 never gets SIGTERM or SIGINT.
 #[test]
 fn local_mode_as_process_1_exits_0_on_sigterm_and_sigint_within_a_second() {
-    const PID_1: [&str; 4] = ["unshare", "--pid", "--fork", "--kill-child"];
-    if runner().is_some() {
-        skip::not_applicable("under an emulator, the PID namespace would hold the emulator");
+    let Some(pid_1) = pid_namespace() else {
         return;
-    }
-    let usable = Command::new(PID_1[0])
-        .args(&PID_1[1..])
-        .arg("true")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !usable {
-        skip::missing(
-            "cannot start a process in a new PID namespace here (unshare --pid, as root)",
-        );
-        return;
-    }
+    };
     for (signal_name, program) in [
         ("TERM", bootstrap_program()),
         ("INT", probe_shutdown_program()),
     ] {
-        let mut server = LocalServer::start_wrapped(&PID_1, "127.0.0.1", &program, &[]);
+        let mut server = LocalServer::start_wrapped(&pid_1, "127.0.0.1", &program, &[]);
         assert_eq!(server.invoke(b"x").status, 200);
         let unshare = server.process.id();
         let init = children_of(unshare);

@@ -46,7 +46,7 @@ pub use {
     error_body::{PostedError, parse_error_body, parse_error_trailer},
     eventstream::{Event, decode_events},
     local::{Answer, INVOKE_PATH, LocalServer},
-    process::{Process, runner, shell_wrapper},
+    process::{Process, pid_namespace, runner, shell_wrapper},
     procs::{ProcEntry, children_of, eventually, is_alive, proc_entry},
     request::{
         API_VERSION, BodyCheck, EXTENSION_API_VERSION, EXTENSION_ID, KEPT_WHEN_CHECKED, Request,

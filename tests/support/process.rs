@@ -217,3 +217,26 @@ fn tail(text: &str, max: usize) -> &str {
     }
     &text[start..]
 }
+
+/// `unshare --pid --fork --kill-child`: a command to run a program as process 1 of a new PID
+/// namespace, as in a container; `None`, having said why (see `skip`), where that cannot be
+/// done: under an emulator (the namespace would hold the emulator) or without the right.
+pub fn pid_namespace() -> Option<[&'static str; 4]> {
+    const PID_1: [&str; 4] = ["unshare", "--pid", "--fork", "--kill-child"];
+    if runner().is_some() {
+        super::skip::not_applicable("under an emulator, the PID namespace would hold the emulator");
+        return None;
+    }
+    let usable = Command::new(PID_1[0])
+        .args(&PID_1[1..])
+        .arg("true")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !usable {
+        super::skip::missing(
+            "cannot start a process in a new PID namespace here (unshare --pid, as root)",
+        );
+        return None;
+    }
+    Some(PID_1)
+}
