@@ -2,12 +2,17 @@
 //! stdout and stderr captured for failure messages, and killed when the guard drops, so a
 //! failing test leaves nothing running.
 
-use std::io::Read;
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::BorrowedFd;
 
 /// The emulator that runs the bootstraps when they are built for another architecture
 /// (`BOOTSTRAP_RUNNER=qemu-aarch64-static` for arm64: nothing registers it with the kernel
@@ -35,28 +40,67 @@ pub fn shell_wrapper(redirections: &str) -> Vec<String> {
 /// At most this much of a child's stdout/stderr is kept.
 const MAX_CAPTURE: usize = 16 * 1024 * 1024;
 
-/// Bytes a child wrote to one of its pipes, gathered by a draining thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+/// Bytes a child wrote to one of its pipes. A thread moves them out of the pipe as they come
+/// (so the child never blocks on a full pipe), and [`Captured::text`] moves what is still in
+/// the pipe before it answers: every read happens under one lock, so the order is kept, and
+/// whatever the child wrote before an event the test saw (a post, an answer) is in the text.
+/// A test never has to wait for the thread to be scheduled.
+#[derive(Clone)]
+struct Captured {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    pipe: Arc<File>,
+}
 
 impl Captured {
-    fn drain_from(&self, mut pipe: impl Read + Send + 'static) {
-        let captured = self.clone();
+    fn drain(pipe: impl Into<OwnedFd>) -> Captured {
+        let pipe = File::from(pipe.into());
+        rustix::io::ioctl_fionbio(borrow(&pipe), true).expect("a pipe can be made non-blocking");
+        let captured = Captured {
+            bytes: Arc::default(),
+            pipe: Arc::new(pipe),
+        };
+        let drainer = captured.clone();
         thread::spawn(move || {
-            let mut buffer = [0u8; 8192];
-            // Ends at EOF, i.e. when the child (the only writer) is gone.
-            while let Ok(n @ 1..) = pipe.read(&mut buffer) {
-                let mut bytes = captured.0.lock().unwrap_or_else(|p| p.into_inner());
-                if bytes.len() < MAX_CAPTURE {
-                    bytes.extend_from_slice(&buffer[..n]);
+            let pipe = borrow(&drainer.pipe);
+            let mut ready = [PollFd::new(&pipe, PollFlags::IN)];
+            // Ends at EOF, i.e. when the child (and whatever inherited the pipe) is gone.
+            loop {
+                match rustix::event::poll(&mut ready, None) {
+                    Ok(_) if drainer.pull() => {}
+                    Err(rustix::io::Errno::INTR) => {}
+                    _ => break,
                 }
             }
         });
+        captured
+    }
+
+    /// Moves what is in the pipe now into the captured bytes; false at EOF.
+    fn pull(&self) -> bool {
+        let mut bytes = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut buffer = [0u8; 8192];
+        loop {
+            match (&*self.pipe).read(&mut buffer) {
+                Ok(0) => return false,
+                Ok(n) if bytes.len() < MAX_CAPTURE => bytes.extend_from_slice(&buffer[..n]),
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return e.kind() == ErrorKind::WouldBlock,
+            }
+        }
     }
 
     fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+        self.pull();
+        String::from_utf8_lossy(&self.bytes.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
     }
+}
+
+/// `file`'s descriptor as rustix takes it (rustix is built without `std` here, so it does
+/// not know std's `AsFd`).
+fn borrow(file: &File) -> BorrowedFd<'_> {
+    // SAFETY: the descriptor belongs to `file`, which outlives the borrow.
+    unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) }
 }
 
 /// A running child process, killed when dropped. Its stdout and stderr are captured.
@@ -100,10 +144,8 @@ impl Process {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        let stdout = Captured::default();
-        let stderr = Captured::default();
-        stdout.drain_from(child.stdout.take().unwrap());
-        stderr.drain_from(child.stderr.take().unwrap());
+        let stdout = Captured::drain(child.stdout.take().unwrap());
+        let stderr = Captured::drain(child.stderr.take().unwrap());
         Process {
             child,
             program: program.to_path_buf(),
@@ -176,8 +218,6 @@ impl Process {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.exit_status() {
-                // Let the drain threads pick up the last output.
-                thread::sleep(Duration::from_millis(20));
                 return Some(status);
             }
             if Instant::now() >= deadline {
