@@ -5,7 +5,7 @@
 use core::ffi::{CStr, c_char, c_int};
 
 use crate::abi::handler::{HandlerFn, InitFn, ShutdownFn};
-use crate::abi::stream::{Broken, Route, Sink, StreamError};
+use crate::abi::stream::{Broken, Route, Routes, Sink, StreamError};
 use crate::contract::MustExit;
 use crate::runtime::invoke::ToApi;
 use crate::runtime::once::Stdout;
@@ -88,18 +88,20 @@ pub unsafe fn main<const ISOLATE: bool, const HOOK: bool>(
 }
 
 /// The sink of a streamed response: its destination, found again from the route the stream
-/// was given (see `abi::stream::Route`). Declared in `abi::stream`, defined here, where every
-/// destination is known; only [`Stream::write`](crate::abi::stream::Stream::write) reaches it,
-/// so a bootstrap whose handler never streams links no destination's streaming code.
-#[unsafe(no_mangle)]
-fn lambda_bootstrap_sink(route: Route, dest: *mut ()) -> *mut dyn Sink {
-    match route {
-        ToApi::ROUTE => dest.cast::<ToApi<'static>>() as *mut dyn Sink,
-        Stdout::ROUTE => dest.cast::<Stdout>() as *mut dyn Sink,
-        #[cfg(feature = "local-mode")]
-        crate::local::Answer::ROUTE => dest.cast::<crate::local::Answer>() as *mut dyn Sink,
-        // No destination has another route; a stream to nowhere breaks at its first write.
-        _ => core::ptr::NonNull::<Nowhere>::dangling().as_ptr() as *mut dyn Sink,
+/// was given (see `abi::stream::Route`). Declared in `abi::stream`, implemented here, where
+/// every destination is known; only [`Stream::write`](crate::abi::stream::Stream::write)
+/// reaches it, so a bootstrap whose handler never streams links no destination's streaming
+/// code.
+impl Routes for Route {
+    fn sink(route: Route, dest: *mut ()) -> *mut dyn Sink {
+        match route {
+            ToApi::ROUTE => dest.cast::<ToApi<'static>>() as *mut dyn Sink,
+            Stdout::ROUTE => dest.cast::<Stdout>() as *mut dyn Sink,
+            #[cfg(feature = "local-mode")]
+            crate::local::Answer::ROUTE => dest.cast::<crate::local::Answer>() as *mut dyn Sink,
+            // No destination has another route; a stream to nowhere breaks at its first write.
+            _ => core::ptr::NonNull::<Nowhere>::dangling().as_ptr() as *mut dyn Sink,
+        }
     }
 }
 

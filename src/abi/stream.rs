@@ -65,7 +65,8 @@ type EndFn = fn(
 ) -> Result<(), MustExit>;
 
 /// Which destination a stream writes to: a number its destination chooses, which the
-/// dispatcher at the top of the crate (`start::sink`) turns back into its type.
+/// dispatcher at the top of the crate ([`Routes`], implemented in `start.rs`) turns back into
+/// its type.
 ///
 /// Why not a `&mut dyn Sink`: a trait object's vtable, made where the stream is made, links
 /// every destination's streaming code (and the panic path that ends a stream) into every
@@ -74,6 +75,20 @@ type EndFn = fn(
 /// and this module names no destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route(pub u8);
+
+/// The dispatcher: the destination of a route, as a sink. Implemented for [`Route`] at the
+/// top of the crate (`start.rs`), where every destination is known.
+///
+/// A trait rather than a function declared here and defined there (`extern "Rust"` and
+/// `#[no_mangle]`): an exported symbol is a root of link-time optimisation, which kept every
+/// destination's streaming code alive long enough to tell LLVM that a stream may start, so
+/// the panic path that ends a stream stayed in bootstraps that never stream (the linker
+/// dropped the rest later). A trait's method is reached only from where it is called.
+pub trait Routes {
+    /// `dest` as a pointer to the sink of the type `route` names (dereferencing it is the
+    /// caller's business: it must point to a live destination of that type).
+    fn sink(route: Route, dest: *mut ()) -> *mut dyn Sink;
+}
 
 /// Where a stream's bytes go.
 enum Target<'a> {
@@ -86,11 +101,6 @@ enum Target<'a> {
     /// A sink given directly, for tests.
     #[cfg(test)]
     Direct(&'a mut dyn Sink),
-}
-
-unsafe extern "Rust" {
-    /// `start::sink`: the destination of `route` at `dest`, as a sink.
-    fn lambda_bootstrap_sink(route: Route, dest: *mut ()) -> *mut dyn Sink;
 }
 
 /// A response being streamed, reachable from the handler through `lb_response.stream`.
@@ -108,7 +118,7 @@ impl<'a> Stream<'a> {
     /// reply buffer, idle while the handler runs) holds an HTTP prelude.
     ///
     /// # Safety
-    /// `dest` must point to a live destination of the type that `start::sink` gives `route`,
+    /// `dest` must point to a live destination of the type that [`Routes::sink`] gives `route`,
     /// used by nothing else while the stream writes to it, for `'a`.
     pub unsafe fn new(route: Route, dest: *mut (), scratch: &'a mut [u8]) -> Self {
         let target = Target::Routed {
@@ -141,7 +151,7 @@ impl<'a> Stream<'a> {
             // SAFETY: `new`'s contract: `dest` is a live destination of the type `route`
             // names, lent to the stream; the dispatcher casts it back to that type.
             Target::Routed { route, dest, .. } => unsafe {
-                &mut *lambda_bootstrap_sink(*route, *dest)
+                &mut *<Route as Routes>::sink(*route, *dest)
             },
             #[cfg(test)]
             Target::Direct(sink) => &mut **sink,

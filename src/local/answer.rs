@@ -364,7 +364,7 @@ impl Sink for Answer {
 }
 
 impl Answer {
-    /// A local caller's route (see `start::sink`).
+    /// A local caller's route (see `abi::stream::Routes`).
     pub const ROUTE: Route = Route(3);
 }
 

@@ -16,7 +16,7 @@ use crate::sys::log;
 /// Where an invocation's answer goes: a stream (through [`Sink`]), or a whole response or
 /// failure.
 pub trait Destination {
-    /// Its route, for the stream (see `abi::stream::Route`; `start::sink` maps it back).
+    /// Its route, for the stream (see `abi::stream::Route`; `abi::stream::Routes` maps it back).
     fn route(&self) -> Route;
     /// Sends the handler's whole response; `reply` is room for what the receiver answers.
     fn respond(&mut self, body: &[u8], reply: &mut [u8]) -> Result<(), MustExit>;
@@ -166,7 +166,7 @@ impl Sink for ToApi<'_> {
 }
 
 impl ToApi<'_> {
-    /// The Runtime API's route (see `start::sink`).
+    /// The Runtime API's route (see `abi::stream::Routes`).
     pub const ROUTE: Route = Route(1);
 }
 

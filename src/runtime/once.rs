@@ -18,7 +18,7 @@ const LOCAL_REQUEST_ID: &CStr = c"00000000-0000-0000-0000-000000000000";
 pub struct Stdout;
 
 impl Stdout {
-    /// Standard output's route (see `start::sink`).
+    /// Standard output's route (see `abi::stream::Routes`).
     pub const ROUTE: Route = Route(2);
 }
 
