@@ -7,7 +7,7 @@ use core::ffi::{CStr, c_char, c_int};
 use crate::abi::handler::{HandlerFn, InitFn, ShutdownFn};
 use crate::abi::stream::{Broken, Route, Routes, Sink, StreamError};
 use crate::contract::MustExit;
-use crate::runtime::invoke::ToApi;
+use crate::runtime::invoke::{Destination, ToApi};
 use crate::runtime::once::Stdout;
 #[cfg(feature = "local-mode")]
 use crate::runtime::trace_env::TraceEnv;
@@ -95,10 +95,14 @@ pub unsafe fn main<const ISOLATE: bool, const HOOK: bool>(
 impl Routes for Route {
     fn sink(route: Route, dest: *mut ()) -> *mut dyn Sink {
         match route {
-            ToApi::ROUTE => dest.cast::<ToApi<'static>>() as *mut dyn Sink,
-            Stdout::ROUTE => dest.cast::<Stdout>() as *mut dyn Sink,
+            <ToApi<'static> as Destination>::ROUTE => {
+                dest.cast::<ToApi<'static>>() as *mut dyn Sink
+            }
+            <Stdout as Destination>::ROUTE => dest.cast::<Stdout>() as *mut dyn Sink,
             #[cfg(feature = "local-mode")]
-            crate::local::Answer::ROUTE => dest.cast::<crate::local::Answer>() as *mut dyn Sink,
+            <crate::local::Answer as Destination>::ROUTE => {
+                dest.cast::<crate::local::Answer>() as *mut dyn Sink
+            }
             // No destination has another route; a stream to nowhere breaks at its first write.
             _ => core::ptr::NonNull::<Nowhere>::dangling().as_ptr() as *mut dyn Sink,
         }

@@ -363,31 +363,17 @@ impl Sink for Answer {
     }
 }
 
-impl Answer {
-    /// A local caller's route (see `abi::stream::Routes`).
-    pub const ROUTE: Route = Route(3);
-}
-
 impl Destination for Answer {
-    fn route(&self) -> Route {
-        Self::ROUTE
-    }
+    const ROUTE: Route = Route(3);
 
-    fn respond(&mut self, body: &[u8], scratch: &mut [u8]) -> Result<(), MustExit> {
-        self.returned();
-        let sent = self.caller.answer(None, body, scratch);
-        self.dropped_if(sent);
-        Ok(())
-    }
-
-    fn fail(
+    fn answer(
         &mut self,
-        error_type: &[u8],
-        document: &[u8],
+        failed: Option<&[u8]>,
+        body: &[u8],
         scratch: &mut [u8],
     ) -> Result<(), MustExit> {
         self.returned();
-        let sent = self.caller.answer(Some(error_type), document, scratch);
+        let sent = self.caller.answer(failed, body, scratch);
         self.dropped_if(sent);
         Ok(())
     }

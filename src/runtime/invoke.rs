@@ -15,16 +15,20 @@ use crate::sys::log;
 
 /// Where an invocation's answer goes: a stream (through [`Sink`]), or a whole response or
 /// failure.
+///
+/// Used as a type parameter, not a trait object: each build calls [`invoke`] with a
+/// destination it knows, so its answers are direct calls, and no vtable links (and
+/// relocates) every destination's methods into every bootstrap.
 pub trait Destination {
-    /// Its route, for the stream (see `abi::stream::Route`; `abi::stream::Routes` maps it back).
-    fn route(&self) -> Route;
-    /// Sends the handler's whole response; `reply` is room for what the receiver answers.
-    fn respond(&mut self, body: &[u8], reply: &mut [u8]) -> Result<(), MustExit>;
-    /// Sends a failure: its type and JSON error document.
-    fn fail(
+    /// Its route, for the stream (see `abi::stream::Route`; `abi::stream::Routes` maps it
+    /// back).
+    const ROUTE: Route;
+    /// Sends a whole answer: the handler's response or, when `failed` (its error type) is
+    /// given, its JSON error document. `reply` is room for what the receiver answers.
+    fn answer(
         &mut self,
-        error_type: &[u8],
-        document: &[u8],
+        failed: Option<&[u8]>,
+        body: &[u8],
         reply: &mut [u8],
     ) -> Result<(), MustExit>;
 }
@@ -57,24 +61,75 @@ impl Default for AnswerBuffers {
 }
 
 /// Runs `handler` on `event` and answers to `to`. Returns the error type when the invocation
-/// failed. (Not inlined: the loop, isolation, local mode and `--invoke` all call it.)
-#[inline(never)]
-pub fn invoke<'b>(
+/// failed.
+///
+/// Inlined: only the answer is the destination's, a direct call at each caller; the rest is
+/// [`call`], one copy for every destination.
+#[inline]
+pub fn invoke<'b, D: Destination>(
     handler: HandlerFn,
     context: &RawContext,
     event: &mut [u8],
-    to: &mut dyn Destination,
+    to: &mut D,
     buffers: &'b mut AnswerBuffers,
 ) -> Result<Option<&'b [u8]>, MustExit> {
     let AnswerBuffers {
         response,
         reply,
-        error: error_buffers,
+        error,
     } = buffers;
-    let route = to.route();
     let dest = (&raw mut *to).cast::<()>();
     // SAFETY: `dest` is `to`, a live destination of the type its route names (each
-    // `Destination` gives its own), and `to` is not used until the stream is done with it.
+    // `Destination` gives its own), and `to` is not used until `call` returns.
+    match unsafe {
+        call(
+            handler,
+            context,
+            event,
+            D::ROUTE,
+            dest,
+            response,
+            reply,
+            error,
+        )
+    } {
+        Left::Nothing(ended) => ended,
+        Left::Answer { failed, body } => to.answer(failed, body, reply).map(|()| failed),
+    }
+}
+
+/// What is left to send once the handler has returned.
+enum Left<'b> {
+    /// Nothing: the stream it started has ended (or broke); the error type if it failed.
+    Nothing(Result<Option<&'b [u8]>, MustExit>),
+    /// A whole answer: the response or, when it `failed` (its error type), the JSON error
+    /// document.
+    Answer {
+        failed: Option<&'b [u8]>,
+        body: &'b [u8],
+    },
+}
+
+/// Calls the handler with a stream to the destination at `dest`, ends the stream if the
+/// handler started one, and says what is left to send. (Not inlined: every destination's
+/// [`invoke`] calls it.)
+///
+/// # Safety
+/// As [`Stream::new`]: `dest` must be a live destination of the type `route` names, used by
+/// nothing else until this returns.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)] // the answer buffers, lent out as their parts
+unsafe fn call<'b>(
+    handler: HandlerFn,
+    context: &RawContext,
+    event: &mut [u8],
+    route: Route,
+    dest: *mut (),
+    response: &'b mut [u8],
+    reply: &mut [u8],
+    error_buffers: &'b mut ErrorBuffers,
+) -> Left<'b> {
+    // SAFETY: as this function's contract.
     let mut stream = unsafe { Stream::new(route, dest, reply) };
     // SAFETY: the request id points into the receive buffer, unchanged until the call ends.
     unsafe { log::begin_request(context.request_id.as_bytes()) };
@@ -89,18 +144,17 @@ pub fn invoke<'b>(
     };
     let failed = error.map(|(error_type, _)| error_type);
     if let Some(ended) = stream.end(remainder, error, error_buffers) {
-        return ended.map(|()| failed);
+        return Left::Nothing(ended.map(|()| failed));
     }
     match outcome {
-        Outcome::Success(body) => to.respond(body, reply).map(|()| None),
+        Outcome::Success(body) => Left::Answer { failed, body },
         Outcome::Failure {
             error_type,
             message,
-        } => {
-            let document = error_buffers.document(error_type, message);
-            to.fail(error_type, document, reply)
-                .map(|()| Some(error_type))
-        }
+        } => Left::Answer {
+            failed,
+            body: error_buffers.document(error_type, message),
+        },
     }
 }
 
@@ -165,27 +219,21 @@ impl Sink for ToApi<'_> {
     }
 }
 
-impl ToApi<'_> {
-    /// The Runtime API's route (see `abi::stream::Routes`).
-    pub const ROUTE: Route = Route(1);
-}
-
 impl Destination for ToApi<'_> {
-    fn route(&self) -> Route {
-        Self::ROUTE
-    }
+    const ROUTE: Route = Route(1);
 
-    fn respond(&mut self, body: &[u8], reply: &mut [u8]) -> Result<(), MustExit> {
-        self.api.post_response(&self.ids, body, reply)
-    }
-
-    fn fail(
+    #[inline(never)]
+    fn answer(
         &mut self,
-        error_type: &[u8],
-        document: &[u8],
+        failed: Option<&[u8]>,
+        body: &[u8],
         reply: &mut [u8],
     ) -> Result<(), MustExit> {
-        self.api
-            .post_error(Some(&self.ids), error_type, document, reply)
+        match failed {
+            None => self.api.post_response(&self.ids, body, reply),
+            Some(error_type) => self
+                .api
+                .post_error(Some(&self.ids), error_type, body, reply),
+        }
     }
 }

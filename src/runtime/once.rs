@@ -17,11 +17,6 @@ const LOCAL_REQUEST_ID: &CStr = c"00000000-0000-0000-0000-000000000000";
 /// as its error document on a line of its own.
 pub struct Stdout;
 
-impl Stdout {
-    /// Standard output's route (see `abi::stream::Routes`).
-    pub const ROUTE: Route = Route(2);
-}
-
 impl Sink for Stdout {
     fn start(&mut self, _: &[u8], data: &[u8]) -> Result<(), Broken> {
         self.send(data)
@@ -42,24 +37,23 @@ impl Sink for Stdout {
     ) -> Result<(), MustExit> {
         let _ = write_stdout(last);
         match error {
-            Some(error) => self.fail(error.error_type, error.document, reply),
+            Some(error) => self.answer(Some(error.error_type), error.document, reply),
             None => Ok(()),
         }
     }
 }
 
 impl Destination for Stdout {
-    fn route(&self) -> Route {
-        Self::ROUTE
-    }
+    const ROUTE: Route = Route(2);
 
-    fn respond(&mut self, body: &[u8], _: &mut [u8]) -> Result<(), MustExit> {
-        write_stdout(body).map_err(|_| MustExit)
-    }
-
-    fn fail(&mut self, _: &[u8], document: &[u8], _: &mut [u8]) -> Result<(), MustExit> {
-        let _ = write_stdout(document);
-        write_stdout(b"\n").map_err(|_| MustExit)
+    fn answer(&mut self, failed: Option<&[u8]>, body: &[u8], _: &mut [u8]) -> Result<(), MustExit> {
+        let written = write_stdout(body);
+        match failed {
+            None => written,
+            // An error document is a line of its own.
+            Some(_) => write_stdout(b"\n"),
+        }
+        .map_err(|_| MustExit)
     }
 }
 
@@ -90,7 +84,7 @@ pub fn invoke_once(
     }) = init.and_then(|init| handler::call_init(init, &mut buffers.response))
     {
         let document = buffers.error.document(error_type, message);
-        let _ = Stdout.fail(error_type, document, &mut []);
+        let _ = Stdout.answer(Some(error_type), document, &mut []);
         return 1;
     }
     let context = RawContext {
