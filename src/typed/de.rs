@@ -16,7 +16,7 @@ use core::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use super::error::{DeError, Fail, Kind, MAX_PATH, Segment};
+use super::error::{DeError, Fail, Found, Kind, MAX_PATH, Segment};
 use super::scan;
 
 /// Deepest nesting of arrays and objects accepted: recursion is bounded, so an event of
@@ -171,12 +171,12 @@ impl<'de> Deserializer<'de> {
     /// A type error for the value that starts here.
     fn mismatch(&self, expected: &'static str) -> Fail {
         let found = match self.peek() {
-            Some(b'"') => "a string",
-            Some(b'{') => "an object",
-            Some(b'[') => "an array",
-            Some(b't' | b'f') => "a boolean",
-            Some(b'n') => "null",
-            Some(b'-' | b'0'..=b'9') => "a number",
+            Some(b'"') => Found::String,
+            Some(b'{') => Found::Object,
+            Some(b'[') => Found::Array,
+            Some(b't' | b'f') => Found::Boolean,
+            Some(b'n') => Found::Null,
+            Some(b'-' | b'0'..=b'9') => Found::Number,
             _ => return self.error(Kind::Syntax("a value")),
         };
         self.error(Kind::Type { expected, found })

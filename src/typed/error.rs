@@ -22,7 +22,7 @@ pub enum Kind {
         /// What the type wanted.
         expected: &'static str,
         /// What the event had.
-        found: &'static str,
+        found: Found,
     },
     /// A number that the field's type cannot hold (or a fraction where it wants an integer).
     OutOfRange(&'static str),
@@ -47,9 +47,48 @@ pub enum Kind {
     /// A length the type refused, where we cannot tell more.
     Length(usize),
     /// A value the type refused; says what kind of value it was.
-    InvalidValue(&'static str),
+    InvalidValue(Found),
     /// A refusal with a message of the type's own, which we do not format.
     Custom,
+}
+
+/// The kind of value an event had where its type wanted another. An enum rather than its
+/// text: it keeps [`Kind`] at 24 bytes, which every failing `Result` is made of (8 bytes
+/// more cost the template's bootstrap 2.5 KB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// A string.
+    String,
+    /// An object.
+    Object,
+    /// An array.
+    Array,
+    /// `true` or `false`.
+    Boolean,
+    /// `null` (or an absent optional value, as serde reports it).
+    Null,
+    /// A number.
+    Number,
+    /// Bytes (from a type's own visitor; JSON has none).
+    Bytes,
+    /// Something else (from a type's own visitor).
+    Value,
+}
+
+impl Found {
+    /// How error messages name it: "a string", "null", ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Found::String => "a string",
+            Found::Object => "an object",
+            Found::Array => "an array",
+            Found::Boolean => "a boolean",
+            Found::Null => "null",
+            Found::Number => "a number",
+            Found::Bytes => "bytes",
+            Found::Value => "a value",
+        }
+    }
 }
 
 /// One step of the path to where it failed.
@@ -237,17 +276,17 @@ impl de::Error for Fail {
     }
 }
 
-fn unexpected_name(unexpected: &de::Unexpected<'_>) -> &'static str {
+fn unexpected_name(unexpected: &de::Unexpected<'_>) -> Found {
     use de::Unexpected as U;
     match unexpected {
-        U::Bool(_) => "a boolean",
-        U::Unsigned(_) | U::Signed(_) | U::Float(_) => "a number",
-        U::Char(_) | U::Str(_) => "a string",
-        U::Bytes(_) => "bytes",
-        U::Unit | U::Option => "null",
-        U::Seq => "an array",
-        U::Map => "an object",
-        _ => "a value",
+        U::Bool(_) => Found::Boolean,
+        U::Unsigned(_) | U::Signed(_) | U::Float(_) => Found::Number,
+        U::Char(_) | U::Str(_) => Found::String,
+        U::Bytes(_) => Found::Bytes,
+        U::Unit | U::Option => Found::Null,
+        U::Seq => Found::Array,
+        U::Map => Found::Object,
+        _ => Found::Value,
     }
 }
 
@@ -272,7 +311,7 @@ pub fn describe<'k>(
             text("invalid type: expected ");
             text(expected);
             text(", found ");
-            text(found);
+            text(found.as_str());
         }
         Kind::OutOfRange(ty) => {
             text("number out of range for ");
@@ -304,7 +343,7 @@ pub fn describe<'k>(
         }
         Kind::InvalidValue(found) => {
             text("invalid value: ");
-            text(found);
+            text(found.as_str());
         }
         Kind::Custom => text("the value does not match the type"),
     }
@@ -353,7 +392,7 @@ mod tests {
         let error = DeError::at(
             Kind::Type {
                 expected: "a number",
-                found: "a string",
+                found: Found::String,
             },
             16,
         )
@@ -376,6 +415,14 @@ mod tests {
         assert!(text.starts_with("missing field `id` at …[7][6]"), "{text}");
         assert!(text.ends_with("[0]"), "{text}");
         assert_eq!(text.matches('[').count(), MAX_PATH);
+    }
+
+    /// Every failing `Result` of every type's `deserialize` is at least this big, and is
+    /// moved along each `?` (docs/size.md).
+    #[test]
+    fn failures_stay_small() {
+        assert_eq!(core::mem::size_of::<Kind>(), 24);
+        assert_eq!(core::mem::size_of::<Fail>(), 32);
     }
 
     #[test]
