@@ -446,91 +446,46 @@ impl<'de> Deserializer<'de> {
         }
     }
 
-    /// Runs `visit` over the object or array that starts here (already checked).
-    fn compound<V, F>(&mut self, visitor: V, visit: F) -> Result<V::Value>
-    where
-        V: Visitor<'de>,
-        F: FnOnce(&mut Self, V) -> Result<V::Value>,
-    {
+    /// Enters the object or array (`open`) that must start here; returns where it starts.
+    /// What [`Deserializer::object`] and [`Deserializer::array`] do that does not depend on
+    /// the visitor is in functions of their own, written once rather than in each type's
+    /// copy of those two.
+    fn open(&mut self, open: u8, expected: &'static str) -> Result<usize> {
+        if self.value_start()? != open {
+            return Err(self.mismatch(expected));
+        }
         let start = self.pos;
         self.enter()?;
-        let value = visit(self, visitor).map_err(|e| e.or_at(start))?;
-        self.depth -= 1;
-        Ok(value)
+        Ok(start)
     }
 
     fn object<V: Visitor<'de>>(&mut self, visitor: V, expected: &'static str) -> Result<V::Value> {
-        if self.value_start()? != b'{' {
-            return Err(self.mismatch(expected));
+        let start = self.open(b'{', expected)?;
+        let mut map = Entries {
+            de: self,
+            first: true,
+            done: false,
+            key: None,
+            at: 0,
+        };
+        match visitor.visit_map(&mut map) {
+            Ok(value) => map.finish(start).map(|()| value),
+            Err(e) => Err(map.refused(e, start)),
         }
-        self.compound(visitor, |de, visitor| {
-            let mut map = Entries {
-                de,
-                first: true,
-                done: false,
-                key: None,
-                at: 0,
-            };
-            let value = visitor
-                .visit_map(&mut map)
-                .map_err(|mut e| match (e.kind, map.key) {
-                    // A fixed-capacity type refuses the entry after its last.
-                    (Kind::Length(len), Some(key)) if !map.done && len > 0 => {
-                        e.kind = Kind::OverCapacity { capacity: len - 1 };
-                        e.set_offset(map.at);
-                        map.de.within(e, key)
-                    }
-                    _ => e,
-                })?;
-            // A visitor that stopped early: the rest is read past.
-            while !map.done {
-                if map
-                    .next_key_seed(core::marker::PhantomData::<de::IgnoredAny>)?
-                    .is_some()
-                {
-                    map.next_value_seed(core::marker::PhantomData::<de::IgnoredAny>)?;
-                }
-            }
-            Ok(value)
-        })
     }
 
     fn array<V: Visitor<'de>>(&mut self, visitor: V, expected: &'static str) -> Result<V::Value> {
-        if self.value_start()? != b'[' {
-            return Err(self.mismatch(expected));
+        let start = self.open(b'[', expected)?;
+        let mut seq = Elements {
+            de: self,
+            index: 0,
+            done: false,
+            at: 0,
+        };
+        match visitor.visit_seq(&mut seq) {
+            Ok(value) => seq.finish(start).map(|()| value),
+            Err(e) => Err(seq.refused(e, start)),
         }
-        self.compound(visitor, |de, visitor| {
-            let mut seq = Elements {
-                de,
-                index: 0,
-                done: false,
-                at: 0,
-            };
-            let value = visitor.visit_seq(&mut seq).map_err(|mut e| {
-                match e.kind {
-                    // A fixed-capacity type refuses the element after its last.
-                    Kind::Length(len) if !seq.done && len > 0 && len as u32 == seq.index => {
-                        e.kind = Kind::OverCapacity { capacity: len - 1 };
-                        e.set_offset(seq.at);
-                        seq.de.within(e, Segment::Index(seq.index - 1))
-                    }
-                    Kind::Length(len) if seq.done => {
-                        e.kind = Kind::TooFew { found: len };
-                        e
-                    }
-                    _ => e,
-                }
-            })?;
-            while !seq.done {
-                if seq
-                    .next_element_seed(core::marker::PhantomData::<de::IgnoredAny>)?
-                    .is_none()
-                {
-                    break;
-                }
-            }
-            Ok(value)
-        })
     }
 }
 
@@ -549,10 +504,35 @@ struct Entries<'a, 'de> {
     at: usize,
 }
 
-impl<'de> MapAccess<'de> for Entries<'_, 'de> {
-    type Error = Fail;
+impl<'de> Entries<'_, 'de> {
+    /// After the visitor took what it wanted: the rest of the object is read past.
+    fn finish(&mut self, start: usize) -> Result<()> {
+        while !self.done {
+            let key = self.next_key_seed(PhantomData::<de::IgnoredAny>);
+            if key.map_err(|e| e.or_at(start))?.is_some() {
+                self.next_value_seed(PhantomData::<de::IgnoredAny>)
+                    .map_err(|e| e.or_at(start))?;
+            }
+        }
+        self.de.depth -= 1;
+        Ok(())
+    }
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+    /// The visitor's failure, told more precisely where it can be.
+    fn refused(&mut self, mut e: Fail, start: usize) -> Fail {
+        match (e.kind, self.key) {
+            // A fixed-capacity type refuses the entry after its last.
+            (Kind::Length(len), Some(key)) if !self.done && len > 0 => {
+                e.kind = Kind::OverCapacity { capacity: len - 1 };
+                e.set_offset(self.at);
+                self.de.within(e, key)
+            }
+            _ => e.or_at(start),
+        }
+    }
+
+    /// Reads the next key and its `:`; `None` at the end of the object.
+    fn key(&mut self) -> Result<Option<(&'de str, Segment)>> {
         if self.done {
             return Ok(None);
         }
@@ -566,8 +546,7 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
         }
         self.first = false;
         self.de.whitespace();
-        let at = self.de.pos;
-        self.at = at;
+        self.at = self.de.pos;
         if self.de.peek() != Some(b'"') {
             return Err(self.de.error(Kind::Syntax("a string key")));
         }
@@ -578,10 +557,25 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
             len: key.len() as u32,
         };
         self.key = Some(segment);
-        let value = seed.deserialize(de::value::BorrowedStrDeserializer::<Fail>::new(key));
-        let value = value.map_err(|e| self.de.within(e.or_at(at), segment))?;
         self.de.expect(b':', "`:` after a key")?;
-        Ok(Some(value))
+        Ok(Some((key, segment)))
+    }
+
+    /// The key's type refused it.
+    fn key_refused(&mut self, e: Fail, segment: Segment) -> Fail {
+        self.de.within(e.or_at(self.at), segment)
+    }
+}
+
+impl<'de> MapAccess<'de> for Entries<'_, 'de> {
+    type Error = Fail;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        let Some((key, segment)) = self.key()? else {
+            return Ok(None);
+        };
+        let value = seed.deserialize(de::value::BorrowedStrDeserializer::<Fail>::new(key));
+        value.map(Some).map_err(|e| self.key_refused(e, segment))
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
@@ -600,6 +594,37 @@ struct Elements<'a, 'de> {
     done: bool,
     /// Where the last element started.
     at: usize,
+}
+
+impl Elements<'_, '_> {
+    /// After the visitor took what it wanted: the rest of the array is read past.
+    fn finish(&mut self, start: usize) -> Result<()> {
+        while !self.done {
+            let element = self.next_element_seed(PhantomData::<de::IgnoredAny>);
+            if element.map_err(|e| e.or_at(start))?.is_none() {
+                break;
+            }
+        }
+        self.de.depth -= 1;
+        Ok(())
+    }
+
+    /// The visitor's failure, told more precisely where it can be.
+    fn refused(&mut self, mut e: Fail, start: usize) -> Fail {
+        match e.kind {
+            // A fixed-capacity type refuses the element after its last.
+            Kind::Length(len) if !self.done && len > 0 && len as u32 == self.index => {
+                e.kind = Kind::OverCapacity { capacity: len - 1 };
+                e.set_offset(self.at);
+                self.de.within(e, Segment::Index(self.index - 1))
+            }
+            Kind::Length(len) if self.done => {
+                e.kind = Kind::TooFew { found: len };
+                e.or_at(start)
+            }
+            _ => e.or_at(start),
+        }
+    }
 }
 
 impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
