@@ -54,7 +54,7 @@ pub enum Kind {
 
 /// The kind of value an event had where its type wanted another. An enum rather than its
 /// text: it keeps [`Kind`] at 24 bytes, which every failing `Result` is made of (8 bytes
-/// more cost the template's bootstrap 2.5 KB).
+/// more cost the template's bootstrap 2.4 KB).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Found {
     /// A string.
