@@ -1,8 +1,7 @@
 //! [`Map`]: a JSON object of names held in a fixed capacity, in the order it came.
 
 use core::fmt;
-use core::marker::PhantomData;
-
+use heapless::vec::VecView;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -66,40 +65,46 @@ impl<'a, V, const N: usize> Map<'a, V, N> {
 
 impl<'de: 'a, 'a, V: Deserialize<'de>, const N: usize> Deserialize<'de> for Map<'a, V, N> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entries<'a, V, const N: usize>(PhantomData<Map<'a, V, N>>);
-        impl<'de: 'a, 'a, V: Deserialize<'de>, const N: usize> Visitor<'de> for Entries<'a, V, N> {
-            type Value = Map<'a, V, N>;
+        let mut map = Map::new();
+        deserializer.deserialize_option(Entries {
+            into: map.entries.as_mut_view(),
+        })?;
+        Ok(map)
+    }
+}
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object or null")
-            }
+/// Fills a map's entries through a view of them, which does not know the capacity `N`: maps
+/// of one value type and any capacities share one copy of the code.
+struct Entries<'m, 'a, V> {
+    into: &'m mut VecView<(&'a str, V)>,
+}
 
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Map::new())
-            }
+impl<'de: 'a, 'a, V: Deserialize<'de>> Visitor<'de> for Entries<'_, 'a, V> {
+    type Value = ();
 
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Map::new())
-            }
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object or null")
+    }
 
-            fn visit_some<D: Deserializer<'de>>(
-                self,
-                deserializer: D,
-            ) -> Result<Self::Value, D::Error> {
-                deserializer.deserialize_map(self)
-            }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-                let mut map = Map::new();
-                while let Some((name, value)) = access.next_entry::<&'de str, V>()? {
-                    if map.entries.push((name, value)).is_err() {
-                        return Err(de::Error::invalid_length(N + 1, &self));
-                    }
-                }
-                Ok(map)
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        while let Some((name, value)) = access.next_entry::<&'de str, V>()? {
+            if self.into.push((name, value)).is_err() {
+                return Err(de::Error::invalid_length(self.into.capacity() + 1, &self));
             }
         }
-        deserializer.deserialize_option(Entries(PhantomData))
+        Ok(())
     }
 }
 

@@ -16,7 +16,7 @@ use core::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use super::error::{DeError, Kind, Segment};
+use super::error::{DeError, Fail, Found, Kind, MAX_PATH, Segment};
 use super::scan;
 
 /// Deepest nesting of arrays and objects accepted: recursion is bounded, so an event of
@@ -26,7 +26,7 @@ pub const MAX_DEPTH: usize = 128;
 /// The name of the newtype struct that asks for a value's raw JSON text (see [`super::RawJson`]).
 pub const RAW_JSON: &str = "$lambda_bootstrap::RawJson";
 
-type Result<T> = core::result::Result<T, DeError>;
+type Result<T> = core::result::Result<T, Fail>;
 
 /// Deserializes a `T` from `event` (the whole of it: trailing non-whitespace is an error).
 pub fn from_slice<'de, T: de::Deserialize<'de>>(
@@ -41,7 +41,7 @@ pub fn from_slice<'de, T: de::Deserialize<'de>>(
         Err(error) => error,
     };
     let error = de.utf8_error().unwrap_or(error);
-    Err((error, de))
+    Err((error.finish(&de.path), de))
 }
 
 /// A JSON deserializer over an event it may rewrite: strings are unescaped in place, so
@@ -51,6 +51,8 @@ pub struct Deserializer<'de> {
     len: usize,
     pos: usize,
     depth: usize,
+    /// The path of the failure on its way up, innermost first (see [`Deserializer::within`]).
+    path: [Segment; MAX_PATH],
     _buffer: PhantomData<&'de mut [u8]>,
 }
 
@@ -64,6 +66,7 @@ impl<'de> Deserializer<'de> {
             len: event.len(),
             pos: 0,
             depth: 0,
+            path: [Segment::Index(0); MAX_PATH],
             _buffer: PhantomData,
         }
     }
@@ -72,9 +75,9 @@ impl<'de> Deserializer<'de> {
     /// whatever else is wrong with the event, as when the whole was checked first. Reading
     /// stops at a character boundary, with all before it UTF-8 (strings are checked, the
     /// rest is ASCII), so only the bytes from here on need checking.
-    fn utf8_error(&self) -> Option<DeError> {
+    fn utf8_error(&self) -> Option<Fail> {
         let error = core::str::from_utf8(self.rest()).err()?;
-        Some(DeError::at(
+        Some(Fail::at(
             Kind::Syntax("invalid UTF-8"),
             self.pos + error.valid_up_to(),
         ))
@@ -117,8 +120,20 @@ impl<'de> Deserializer<'de> {
         None
     }
 
-    fn error(&self, kind: Kind) -> DeError {
-        DeError::at(kind, self.pos)
+    /// Records that `fail` happened inside `segment` (called from the inside out): its
+    /// `depth`-th segment, kept in `path` if it is among the innermost [`MAX_PATH`]. A failure
+    /// a visitor handled and dropped leaves segments behind, which the failure that is
+    /// reported writes over as it passes the same depths.
+    fn within(&mut self, mut fail: Fail, segment: Segment) -> Fail {
+        if let Some(slot) = self.path.get_mut(fail.depth as usize) {
+            *slot = segment;
+        }
+        fail.depth += 1;
+        fail
+    }
+
+    fn error(&self, kind: Kind) -> Fail {
+        Fail::at(kind, self.pos)
     }
 
     /// The next value's first byte, or an error at the end of the input.
@@ -154,14 +169,14 @@ impl<'de> Deserializer<'de> {
     }
 
     /// A type error for the value that starts here.
-    fn mismatch(&self, expected: &'static str) -> DeError {
+    fn mismatch(&self, expected: &'static str) -> Fail {
         let found = match self.peek() {
-            Some(b'"') => "a string",
-            Some(b'{') => "an object",
-            Some(b'[') => "an array",
-            Some(b't' | b'f') => "a boolean",
-            Some(b'n') => "null",
-            Some(b'-' | b'0'..=b'9') => "a number",
+            Some(b'"') => Found::String,
+            Some(b'{') => Found::Object,
+            Some(b'[') => Found::Array,
+            Some(b't' | b'f') => Found::Boolean,
+            Some(b'n') => Found::Null,
+            Some(b'-' | b'0'..=b'9') => Found::Number,
             _ => return self.error(Kind::Syntax("a value")),
         };
         self.error(Kind::Type { expected, found })
@@ -181,8 +196,7 @@ impl<'de> Deserializer<'de> {
         let mut w = self.pos;
         loop {
             let text = scan::text_len(self.rest());
-            let run =
-                text.map_err(|at| DeError::at(Kind::Syntax("invalid UTF-8"), self.pos + at))?;
+            let run = text.map_err(|at| Fail::at(Kind::Syntax("invalid UTF-8"), self.pos + at))?;
             if unescape && w != self.pos {
                 // SAFETY: `w < pos` and `pos + run <= len`: both ranges lie in the string being
                 // read, which was never handed out; `copy` lets them overlap.
@@ -235,14 +249,14 @@ impl<'de> Deserializer<'de> {
                 let code = match unit {
                     0xD800..=0xDBFF => {
                         if self.peek() != Some(b'\\') {
-                            return Err(DeError::at(
+                            return Err(Fail::at(
                                 Kind::Syntax("a low surrogate after a high one"),
                                 at,
                             ));
                         }
                         self.pos += 1;
                         if self.peek() != Some(b'u') {
-                            return Err(DeError::at(
+                            return Err(Fail::at(
                                 Kind::Syntax("a low surrogate after a high one"),
                                 at,
                             ));
@@ -250,7 +264,7 @@ impl<'de> Deserializer<'de> {
                         self.pos += 1;
                         let low = self.hex4()?;
                         if !(0xDC00..=0xDFFF).contains(&low) {
-                            return Err(DeError::at(
+                            return Err(Fail::at(
                                 Kind::Syntax("a low surrogate after a high one"),
                                 at,
                             ));
@@ -258,14 +272,14 @@ impl<'de> Deserializer<'de> {
                         0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
                     }
                     0xDC00..=0xDFFF => {
-                        return Err(DeError::at(Kind::Syntax("no lone low surrogate"), at));
+                        return Err(Fail::at(Kind::Syntax("no lone low surrogate"), at));
                     }
                     unit => unit,
                 };
                 return char::from_u32(code)
-                    .ok_or_else(|| DeError::at(Kind::Syntax("a valid \\u escape"), at));
+                    .ok_or_else(|| Fail::at(Kind::Syntax("a valid \\u escape"), at));
             }
-            _ => return Err(DeError::at(Kind::Syntax("a valid escape"), at)),
+            _ => return Err(Fail::at(Kind::Syntax("a valid escape"), at)),
         };
         self.pos += 1;
         Ok(c)
@@ -300,14 +314,14 @@ impl<'de> Deserializer<'de> {
         let int_start = self.pos;
         let int_len = digits(self);
         if int_len == 0 || (int_len > 1 && self.peek_at(int_start) == Some(b'0')) {
-            return Err(DeError::at(Kind::Syntax("a number"), start));
+            return Err(Fail::at(Kind::Syntax("a number"), start));
         }
         let mut integer = true;
         if self.peek() == Some(b'.') {
             self.pos += 1;
             integer = false;
             if digits(self) == 0 {
-                return Err(DeError::at(
+                return Err(Fail::at(
                     Kind::Syntax("digits after the decimal point"),
                     start,
                 ));
@@ -320,7 +334,7 @@ impl<'de> Deserializer<'de> {
                 self.pos += 1;
             }
             if digits(self) == 0 {
-                return Err(DeError::at(Kind::Syntax("digits in the exponent"), start));
+                return Err(Fail::at(Kind::Syntax("digits in the exponent"), start));
             }
         }
         Ok((negative, integer, start, self.pos))
@@ -343,7 +357,7 @@ impl<'de> Deserializer<'de> {
         } else {
             None
         };
-        let magnitude = magnitude.ok_or_else(|| DeError::at(Kind::OutOfRange(ty), start))?;
+        let magnitude = magnitude.ok_or_else(|| Fail::at(Kind::OutOfRange(ty), start))?;
         Ok((negative, magnitude))
     }
 
@@ -353,7 +367,7 @@ impl<'de> Deserializer<'de> {
         match self.integer(ty)? {
             (false, n) if n <= max => Ok(n),
             (true, 0) => Ok(0),
-            _ => Err(DeError::at(Kind::OutOfRange(ty), start)),
+            _ => Err(Fail::at(Kind::OutOfRange(ty), start)),
         }
     }
 
@@ -363,7 +377,7 @@ impl<'de> Deserializer<'de> {
         match self.integer(ty)? {
             (false, n) if n <= max => Ok(n as i64),
             (true, n) if n <= max + 1 => Ok((n as i64).wrapping_neg()),
-            _ => Err(DeError::at(Kind::OutOfRange(ty), start)),
+            _ => Err(Fail::at(Kind::OutOfRange(ty), start)),
         }
     }
 
@@ -372,14 +386,14 @@ impl<'de> Deserializer<'de> {
             return Err(self.mismatch(ty));
         }
         let (_, _, start, end) = self.number()?;
-        finite(self.text(start, end)).ok_or_else(|| DeError::at(Kind::OutOfRange(ty), start))
+        finite(self.text(start, end)).ok_or_else(|| Fail::at(Kind::OutOfRange(ty), start))
     }
 
     fn literal(&mut self, word: &'static [u8]) -> Result<()> {
         let start = self.pos;
         for &expected in word {
             if self.peek() != Some(expected) {
-                return Err(DeError::at(Kind::Syntax("true, false or null"), start));
+                return Err(Fail::at(Kind::Syntax("true, false or null"), start));
             }
             self.pos += 1;
         }
@@ -432,91 +446,46 @@ impl<'de> Deserializer<'de> {
         }
     }
 
-    /// Runs `visit` over the object or array that starts here (already checked).
-    fn compound<V, F>(&mut self, visitor: V, visit: F) -> Result<V::Value>
-    where
-        V: Visitor<'de>,
-        F: FnOnce(&mut Self, V) -> Result<V::Value>,
-    {
+    /// Enters the object or array (`open`) that must start here; returns where it starts.
+    /// What [`Deserializer::object`] and [`Deserializer::array`] do that does not depend on
+    /// the visitor is in functions of their own, written once rather than in each type's
+    /// copy of those two.
+    fn open(&mut self, open: u8, expected: &'static str) -> Result<usize> {
+        if self.value_start()? != open {
+            return Err(self.mismatch(expected));
+        }
         let start = self.pos;
         self.enter()?;
-        let value = visit(self, visitor).map_err(|e| e.or_at(start))?;
-        self.depth -= 1;
-        Ok(value)
+        Ok(start)
     }
 
     fn object<V: Visitor<'de>>(&mut self, visitor: V, expected: &'static str) -> Result<V::Value> {
-        if self.value_start()? != b'{' {
-            return Err(self.mismatch(expected));
+        let start = self.open(b'{', expected)?;
+        let mut map = Entries {
+            de: self,
+            first: true,
+            done: false,
+            key: None,
+            at: 0,
+        };
+        match visitor.visit_map(&mut map) {
+            Ok(value) => map.finish(start).map(|()| value),
+            Err(e) => Err(map.refused(e, start)),
         }
-        self.compound(visitor, |de, visitor| {
-            let mut map = Entries {
-                de,
-                first: true,
-                done: false,
-                key: None,
-                at: 0,
-            };
-            let value = visitor
-                .visit_map(&mut map)
-                .map_err(|mut e| match (e.kind, map.key) {
-                    // A fixed-capacity type refuses the entry after its last.
-                    (Kind::Length(len), Some(key)) if !map.done && len > 0 => {
-                        e.kind = Kind::OverCapacity { capacity: len - 1 };
-                        e.offset = Some(map.at);
-                        e.within(key)
-                    }
-                    _ => e,
-                })?;
-            // A visitor that stopped early: the rest is read past.
-            while !map.done {
-                if map
-                    .next_key_seed(core::marker::PhantomData::<de::IgnoredAny>)?
-                    .is_some()
-                {
-                    map.next_value_seed(core::marker::PhantomData::<de::IgnoredAny>)?;
-                }
-            }
-            Ok(value)
-        })
     }
 
     fn array<V: Visitor<'de>>(&mut self, visitor: V, expected: &'static str) -> Result<V::Value> {
-        if self.value_start()? != b'[' {
-            return Err(self.mismatch(expected));
+        let start = self.open(b'[', expected)?;
+        let mut seq = Elements {
+            de: self,
+            index: 0,
+            done: false,
+            at: 0,
+        };
+        match visitor.visit_seq(&mut seq) {
+            Ok(value) => seq.finish(start).map(|()| value),
+            Err(e) => Err(seq.refused(e, start)),
         }
-        self.compound(visitor, |de, visitor| {
-            let mut seq = Elements {
-                de,
-                index: 0,
-                done: false,
-                at: 0,
-            };
-            let value = visitor.visit_seq(&mut seq).map_err(|mut e| {
-                match e.kind {
-                    // A fixed-capacity type refuses the element after its last.
-                    Kind::Length(len) if !seq.done && len > 0 && len as u32 == seq.index => {
-                        e.kind = Kind::OverCapacity { capacity: len - 1 };
-                        e.offset = Some(seq.at);
-                        e.within(Segment::Index(seq.index - 1))
-                    }
-                    Kind::Length(len) if seq.done => {
-                        e.kind = Kind::TooFew { found: len };
-                        e
-                    }
-                    _ => e,
-                }
-            })?;
-            while !seq.done {
-                if seq
-                    .next_element_seed(core::marker::PhantomData::<de::IgnoredAny>)?
-                    .is_none()
-                {
-                    break;
-                }
-            }
-            Ok(value)
-        })
     }
 }
 
@@ -535,10 +504,35 @@ struct Entries<'a, 'de> {
     at: usize,
 }
 
-impl<'de> MapAccess<'de> for Entries<'_, 'de> {
-    type Error = DeError;
+impl<'de> Entries<'_, 'de> {
+    /// After the visitor took what it wanted: the rest of the object is read past.
+    fn finish(&mut self, start: usize) -> Result<()> {
+        while !self.done {
+            let key = self.next_key_seed(PhantomData::<de::IgnoredAny>);
+            if key.map_err(|e| e.or_at(start))?.is_some() {
+                self.next_value_seed(PhantomData::<de::IgnoredAny>)
+                    .map_err(|e| e.or_at(start))?;
+            }
+        }
+        self.de.depth -= 1;
+        Ok(())
+    }
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+    /// The visitor's failure, told more precisely where it can be.
+    fn refused(&mut self, mut e: Fail, start: usize) -> Fail {
+        match (e.kind, self.key) {
+            // A fixed-capacity type refuses the entry after its last.
+            (Kind::Length(len), Some(key)) if !self.done && len > 0 => {
+                e.kind = Kind::OverCapacity { capacity: len - 1 };
+                e.set_offset(self.at);
+                self.de.within(e, key)
+            }
+            _ => e.or_at(start),
+        }
+    }
+
+    /// Reads the next key and its `:`; `None` at the end of the object.
+    fn key(&mut self) -> Result<Option<(&'de str, Segment)>> {
         if self.done {
             return Ok(None);
         }
@@ -552,8 +546,7 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
         }
         self.first = false;
         self.de.whitespace();
-        let at = self.de.pos;
-        self.at = at;
+        self.at = self.de.pos;
         if self.de.peek() != Some(b'"') {
             return Err(self.de.error(Kind::Syntax("a string key")));
         }
@@ -564,16 +557,31 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
             len: key.len() as u32,
         };
         self.key = Some(segment);
-        let value = seed.deserialize(de::value::BorrowedStrDeserializer::<DeError>::new(key));
-        let value = value.map_err(|e| e.or_at(at).within(segment))?;
         self.de.expect(b':', "`:` after a key")?;
-        Ok(Some(value))
+        Ok(Some((key, segment)))
+    }
+
+    /// The key's type refused it.
+    fn key_refused(&mut self, e: Fail, segment: Segment) -> Fail {
+        self.de.within(e.or_at(self.at), segment)
+    }
+}
+
+impl<'de> MapAccess<'de> for Entries<'_, 'de> {
+    type Error = Fail;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        let Some((key, segment)) = self.key()? else {
+            return Ok(None);
+        };
+        let value = seed.deserialize(de::value::BorrowedStrDeserializer::<Fail>::new(key));
+        value.map(Some).map_err(|e| self.key_refused(e, segment))
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         let result = seed.deserialize(&mut *self.de);
         match self.key {
-            Some(segment) => result.map_err(|e| e.within(segment)),
+            Some(segment) => result.map_err(|e| self.de.within(e, segment)),
             None => result,
         }
     }
@@ -588,8 +596,39 @@ struct Elements<'a, 'de> {
     at: usize,
 }
 
+impl Elements<'_, '_> {
+    /// After the visitor took what it wanted: the rest of the array is read past.
+    fn finish(&mut self, start: usize) -> Result<()> {
+        while !self.done {
+            let element = self.next_element_seed(PhantomData::<de::IgnoredAny>);
+            if element.map_err(|e| e.or_at(start))?.is_none() {
+                break;
+            }
+        }
+        self.de.depth -= 1;
+        Ok(())
+    }
+
+    /// The visitor's failure, told more precisely where it can be.
+    fn refused(&mut self, mut e: Fail, start: usize) -> Fail {
+        match e.kind {
+            // A fixed-capacity type refuses the element after its last.
+            Kind::Length(len) if !self.done && len > 0 && len as u32 == self.index => {
+                e.kind = Kind::OverCapacity { capacity: len - 1 };
+                e.set_offset(self.at);
+                self.de.within(e, Segment::Index(self.index - 1))
+            }
+            Kind::Length(len) if self.done => {
+                e.kind = Kind::TooFew { found: len };
+                e.or_at(start)
+            }
+            _ => e.or_at(start),
+        }
+    }
+}
+
 impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
-    type Error = DeError;
+    type Error = Fail;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         if self.done {
@@ -610,7 +649,7 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
         self.at = self.de.pos;
         seed.deserialize(&mut *self.de)
             .map(Some)
-            .map_err(|e| e.within(Segment::Index(index)))
+            .map_err(|e| self.de.within(e, Segment::Index(index)))
     }
 }
 
@@ -620,7 +659,7 @@ struct Variant<'a, 'de> {
 }
 
 impl<'de> de::EnumAccess<'de> for Variant<'_, 'de> {
-    type Error = DeError;
+    type Error = Fail;
     type Variant = Self;
 
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
@@ -630,7 +669,7 @@ impl<'de> de::EnumAccess<'de> for Variant<'_, 'de> {
         let at = self.de.pos;
         let name = self.de.string()?;
         let value = seed
-            .deserialize(de::value::BorrowedStrDeserializer::<DeError>::new(name))
+            .deserialize(de::value::BorrowedStrDeserializer::<Fail>::new(name))
             .map_err(|e| e.or_at(at))?;
         self.de.expect(b':', "`:` after a key")?;
         Ok((value, self))
@@ -638,7 +677,7 @@ impl<'de> de::EnumAccess<'de> for Variant<'_, 'de> {
 }
 
 impl<'de> de::VariantAccess<'de> for Variant<'_, 'de> {
-    type Error = DeError;
+    type Error = Fail;
 
     fn unit_variant(self) -> Result<()> {
         de::Deserialize::deserialize(&mut *self.de)
@@ -678,7 +717,7 @@ macro_rules! signed {
 }
 
 impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
-    type Error = DeError;
+    type Error = Fail;
 
     unsigned!(deserialize_u8 u8, deserialize_u16 u16, deserialize_u32 u32, deserialize_u64 u64);
     signed!(deserialize_i8 i8, deserialize_i16 i16, deserialize_i32 i32, deserialize_i64 i64);
@@ -708,8 +747,8 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                     }
                     _ => {
                         let text = self.text(start, end);
-                        let n = finite(text)
-                            .ok_or_else(|| DeError::at(Kind::OutOfRange("f64"), start))?;
+                        let n =
+                            finite(text).ok_or_else(|| Fail::at(Kind::OutOfRange("f64"), start))?;
                         visitor.visit_f64(n)
                     }
                 }
@@ -736,7 +775,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         let start = self.whitespace().map_or(self.pos, |_| self.pos);
         let n = self.float("f32")?;
         if n.abs() > f64::from(f32::MAX) {
-            return Err(DeError::at(Kind::OutOfRange("f32"), start));
+            return Err(Fail::at(Kind::OutOfRange("f32"), start));
         }
         visitor.visit_f32(n as f32)
     }
@@ -757,7 +796,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         let text = self.string()?;
         visitor
             .visit_borrowed_str(text)
-            .map_err(|e: DeError| e.or_at(at))
+            .map_err(|e: Fail| e.or_at(at))
     }
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -773,7 +812,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         let text = self.string()?;
         visitor
             .visit_borrowed_bytes(text.as_bytes())
-            .map_err(|e: DeError| e.or_at(at))
+            .map_err(|e: Fail| e.or_at(at))
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -870,8 +909,8 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                 let at = self.pos;
                 let name = self.string()?;
                 visitor
-                    .visit_enum(de::value::BorrowedStrDeserializer::<DeError>::new(name))
-                    .map_err(|e: DeError| e.or_at(at))
+                    .visit_enum(de::value::BorrowedStrDeserializer::<Fail>::new(name))
+                    .map_err(|e: Fail| e.or_at(at))
             }
             b'{' => {
                 let start = self.pos;

@@ -22,7 +22,7 @@ pub enum Kind {
         /// What the type wanted.
         expected: &'static str,
         /// What the event had.
-        found: &'static str,
+        found: Found,
     },
     /// A number that the field's type cannot hold (or a fraction where it wants an integer).
     OutOfRange(&'static str),
@@ -47,9 +47,48 @@ pub enum Kind {
     /// A length the type refused, where we cannot tell more.
     Length(usize),
     /// A value the type refused; says what kind of value it was.
-    InvalidValue(&'static str),
+    InvalidValue(Found),
     /// A refusal with a message of the type's own, which we do not format.
     Custom,
+}
+
+/// The kind of value an event had where its type wanted another. An enum rather than its
+/// text: it keeps [`Kind`] at 24 bytes, which every failing `Result` is made of (8 bytes
+/// more cost the template's bootstrap 2.4 KB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// A string.
+    String,
+    /// An object.
+    Object,
+    /// An array.
+    Array,
+    /// `true` or `false`.
+    Boolean,
+    /// `null` (or an absent optional value, as serde reports it).
+    Null,
+    /// A number.
+    Number,
+    /// Bytes (from a type's own visitor; JSON has none).
+    Bytes,
+    /// Something else (from a type's own visitor).
+    Value,
+}
+
+impl Found {
+    /// How error messages name it: "a string", "null", ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Found::String => "a string",
+            Found::Object => "an object",
+            Found::Array => "an array",
+            Found::Boolean => "a boolean",
+            Found::Null => "null",
+            Found::Number => "a number",
+            Found::Bytes => "bytes",
+            Found::Value => "a value",
+        }
+    }
 }
 
 /// One step of the path to where it failed.
@@ -131,54 +170,123 @@ impl fmt::Display for DeError {
 
 impl de::StdError for DeError {}
 
-impl de::Error for DeError {
+/// A failure on its way up through serde's generic code, which becomes a [`DeError`] at the
+/// top. Every type's `deserialize` moves its `Result` along each `?`, so it is kept small:
+/// what and where, and how many path segments it has passed; the segments themselves are
+/// written into the deserializer as it passes them (a [`DeError`] with its path inline made
+/// the template's bootstrap 5 KB larger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fail {
+    pub(crate) kind: Kind,
+    /// A byte offset, or [`Fail::NOWHERE`]: events are at most 6 MiB.
+    offset: u32,
+    /// How many segments of its path it has passed (see `Deserializer::within`).
+    pub(crate) depth: u32,
+}
+
+impl Fail {
+    const NOWHERE: u32 = u32::MAX;
+
+    /// A failure of `kind`, with no place yet.
+    pub(crate) fn new(kind: Kind) -> Self {
+        Fail {
+            kind,
+            offset: Self::NOWHERE,
+            depth: 0,
+        }
+    }
+
+    /// A failure of `kind` at byte `offset` of the event.
+    pub(crate) fn at(kind: Kind, offset: usize) -> Self {
+        let mut fail = Fail::new(kind);
+        fail.set_offset(offset);
+        fail
+    }
+
+    /// Sets the offset unless the failure has a more precise one already.
+    pub(crate) fn or_at(mut self, offset: usize) -> Self {
+        if self.offset == Self::NOWHERE {
+            self.set_offset(offset);
+        }
+        self
+    }
+
+    pub(crate) fn set_offset(&mut self, offset: usize) {
+        self.offset = offset.min(Self::NOWHERE as usize - 1) as u32;
+    }
+
+    fn offset(&self) -> Option<usize> {
+        (self.offset != Self::NOWHERE).then_some(self.offset as usize)
+    }
+
+    /// The [`DeError`] of this failure, its path read from `segments` (innermost first, as
+    /// the deserializer wrote them).
+    pub(crate) fn finish(self, segments: &[Segment; MAX_PATH]) -> DeError {
+        DeError {
+            kind: self.kind,
+            offset: self.offset(),
+            segments: *segments,
+            depth: self.depth as usize,
+        }
+    }
+}
+
+impl fmt::Display for Fail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the event does not match the handler's event type")
+    }
+}
+
+impl de::StdError for Fail {}
+
+impl de::Error for Fail {
     fn custom<T: fmt::Display>(_: T) -> Self {
-        DeError::new(Kind::Custom)
+        Fail::new(Kind::Custom)
     }
 
     fn invalid_type(unexpected: de::Unexpected<'_>, _: &dyn de::Expected) -> Self {
-        DeError::new(Kind::Type {
+        Fail::new(Kind::Type {
             expected: "another type",
             found: unexpected_name(&unexpected),
         })
     }
 
     fn invalid_value(unexpected: de::Unexpected<'_>, _: &dyn de::Expected) -> Self {
-        DeError::new(Kind::InvalidValue(unexpected_name(&unexpected)))
+        Fail::new(Kind::InvalidValue(unexpected_name(&unexpected)))
     }
 
     fn invalid_length(len: usize, _: &dyn de::Expected) -> Self {
-        DeError::new(Kind::Length(len))
+        Fail::new(Kind::Length(len))
     }
 
     fn unknown_variant(_: &str, _: &'static [&'static str]) -> Self {
-        DeError::new(Kind::UnknownVariant)
+        Fail::new(Kind::UnknownVariant)
     }
 
     fn unknown_field(_: &str, _: &'static [&'static str]) -> Self {
-        DeError::new(Kind::UnknownField)
+        Fail::new(Kind::UnknownField)
     }
 
     fn missing_field(field: &'static str) -> Self {
-        DeError::new(Kind::MissingField(field))
+        Fail::new(Kind::MissingField(field))
     }
 
     fn duplicate_field(field: &'static str) -> Self {
-        DeError::new(Kind::DuplicateField(field))
+        Fail::new(Kind::DuplicateField(field))
     }
 }
 
-fn unexpected_name(unexpected: &de::Unexpected<'_>) -> &'static str {
+fn unexpected_name(unexpected: &de::Unexpected<'_>) -> Found {
     use de::Unexpected as U;
     match unexpected {
-        U::Bool(_) => "a boolean",
-        U::Unsigned(_) | U::Signed(_) | U::Float(_) => "a number",
-        U::Char(_) | U::Str(_) => "a string",
-        U::Bytes(_) => "bytes",
-        U::Unit | U::Option => "null",
-        U::Seq => "an array",
-        U::Map => "an object",
-        _ => "a value",
+        U::Bool(_) => Found::Boolean,
+        U::Unsigned(_) | U::Signed(_) | U::Float(_) => Found::Number,
+        U::Char(_) | U::Str(_) => Found::String,
+        U::Bytes(_) => Found::Bytes,
+        U::Unit | U::Option => Found::Null,
+        U::Seq => Found::Array,
+        U::Map => Found::Object,
+        _ => Found::Value,
     }
 }
 
@@ -203,7 +311,7 @@ pub fn describe<'k>(
             text("invalid type: expected ");
             text(expected);
             text(", found ");
-            text(found);
+            text(found.as_str());
         }
         Kind::OutOfRange(ty) => {
             text("number out of range for ");
@@ -235,7 +343,7 @@ pub fn describe<'k>(
         }
         Kind::InvalidValue(found) => {
             text("invalid value: ");
-            text(found);
+            text(found.as_str());
         }
         Kind::Custom => text("the value does not match the type"),
     }
@@ -284,7 +392,7 @@ mod tests {
         let error = DeError::at(
             Kind::Type {
                 expected: "a number",
-                found: "a string",
+                found: Found::String,
             },
             16,
         )
@@ -307,6 +415,14 @@ mod tests {
         assert!(text.starts_with("missing field `id` at …[7][6]"), "{text}");
         assert!(text.ends_with("[0]"), "{text}");
         assert_eq!(text.matches('[').count(), MAX_PATH);
+    }
+
+    /// Every failing `Result` of every type's `deserialize` is at least this big, and is
+    /// moved along each `?` (docs/size.md).
+    #[test]
+    fn failures_stay_small() {
+        assert_eq!(core::mem::size_of::<Kind>(), 24);
+        assert_eq!(core::mem::size_of::<Fail>(), 32);
     }
 
     #[test]

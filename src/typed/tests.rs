@@ -102,6 +102,96 @@ fn wrong_types_say_what_where_and_at_which_byte() {
 }
 
 #[test]
+fn deep_paths_keep_their_innermost_segments() {
+    // Ten levels: the outer two are cut.
+    let json = r#"{"k":[[[[[[[[[[{"last":"x"}]]]]]]]]]]}"#;
+    type Deep = Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Last>>>>>>>>>>;
+    #[derive(Debug, Deserialize)]
+    struct Last {
+        #[allow(dead_code)]
+        last: u8,
+    }
+    #[derive(Debug, Deserialize)]
+    struct K {
+        #[allow(dead_code)]
+        k: Deep,
+    }
+    let at = json.find("\"x\"").unwrap();
+    assert_eq!(
+        message::<K>(&mut json.as_bytes().to_vec()),
+        format!(
+            "invalid type: expected u8, found a string at …[0][0][0][0][0][0][0].last (byte {at})"
+        )
+    );
+}
+
+/// A visitor that drops a failure from inside a value and goes on: the error reported is the
+/// later failure, with its own path, not the dropped one's.
+#[test]
+fn dropped_failures_leave_no_path_behind() {
+    /// A number this type refuses (after reading it).
+    struct Refused;
+    impl<'de> Deserialize<'de> for Refused {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl serde::de::Visitor<'_> for V {
+                type Value = Refused;
+                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str("no number")
+                }
+                fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Refused, E> {
+                    Err(E::custom("refused"))
+                }
+            }
+            d.deserialize_u64(V)
+        }
+    }
+    /// An array of a refused number, whose failure it drops, and an `Inner`.
+    struct Tolerant;
+    impl<'de> Deserialize<'de> for Tolerant {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Tolerant;
+                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str("an array")
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> Result<Tolerant, A::Error> {
+                    assert!(seq.next_element::<Refused>().is_err());
+                    seq.next_element::<Inner<'de>>()?;
+                    Ok(Tolerant)
+                }
+            }
+            d.deserialize_seq(V)
+        }
+    }
+    #[derive(Deserialize)]
+    struct Top {
+        #[allow(dead_code)]
+        pair: Tolerant,
+        #[allow(dead_code)]
+        other: u8,
+    }
+    // The later failure is as deep as the dropped one, or less deep.
+    let json = r#"{"pair":[7,{"tags":[]}]}"#;
+    assert_eq!(
+        message::<Top>(&mut json.as_bytes().to_vec()),
+        format!(
+            "missing field `name` at pair[1] (byte {})",
+            json.find("{\"tags").unwrap()
+        )
+    );
+    let json = r#"{"pair":[7,{"name":"","tags":[]}]}"#;
+    assert_eq!(
+        message::<Top>(&mut json.as_bytes().to_vec()),
+        "missing field `other` (byte 0)"
+    );
+}
+
+#[test]
 fn numbers_out_of_range_and_fractions_for_integers_are_refused() {
     for (json, ty) in [
         ("256", "u8"),
