@@ -339,14 +339,20 @@ fn verdicts(results: &[RuntimeResult]) -> Vec<Verdict> {
             });
         }
     }
+    // The benchmark issue's four (a write and a read per request), and since the robustness
+    // issue a non-blocking peek before each request on the kept-alive connection: it is what
+    // keeps a post from being sent twice and bytes nobody asked for from being taken for a reply.
     for id in ["ours", "ours-echo"] {
         let Some(ours) = find(id) else { continue };
         let small = ours.syscalls_at(syscalls::SMALL.0);
         let calls = small.and_then(|s| s.per_invocation).map(|s| s.median);
         verdicts.push(Verdict {
-            target: format!("{}: 4 system calls per invocation at 145 B", ours.label),
+            target: format!(
+                "{}: 6 system calls per invocation at 145 B (4 + a peek before each request)",
+                ours.label
+            ),
             measured: calls.map(|c| format!("{c:.2}")).unwrap_or("–".into()),
-            met: calls.map(|c| c <= 4.005),
+            met: calls.map(|c| c <= 6.005),
             detail: small.map(|s| breakdown(&s.by_name)).unwrap_or_default(),
         });
     }
@@ -383,15 +389,20 @@ fn verdicts(results: &[RuntimeResult]) -> Vec<Verdict> {
     }
     // The default build's budget, local mode included (tests/binary.rs); the bootstrap
     // issue's 40,960 bytes hold for the build without it (`--no-default-features`).
-    const BUDGET: u64 = 49_152;
+    const BUDGET: u64 = 61_440;
     for id in ["ours", "ours-echo"] {
         let Some(ours) = find(id) else { continue };
         let bytes = ours.footprint.as_ref().ok().map(|f| f.binary_bytes);
         verdicts.push(Verdict {
-            target: format!("{}: binary ≤ 49,152 bytes (with local mode)", ours.label),
+            target: format!("{}: binary ≤ {} bytes (with local mode)", ours.label, thousands(BUDGET)),
             measured: bytes.map(|b| format!("{} B", thousands(b))).unwrap_or("–".into()),
             met: bytes.map(|b| b <= BUDGET),
-            detail: bytes.map(|b| format!("{} bytes under the budget", BUDGET as i64 - b as i64)).unwrap_or_default(),
+            detail: bytes
+                .map(|b| match BUDGET.checked_sub(b) {
+                    Some(under) => format!("{} bytes under the budget", thousands(under)),
+                    None => format!("{} bytes over the budget", thousands(b - BUDGET)),
+                })
+                .unwrap_or_default(),
         });
     }
     verdicts
