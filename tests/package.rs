@@ -8,6 +8,8 @@
 //! --offline` for the host (also in the arm64 run, where the bootstrap under test is the
 //! aarch64 one), into `target/package-tool`.
 
+#[path = "sizes/mod.rs"]
+mod sizes;
 #[path = "skip/mod.rs"]
 mod skip;
 
@@ -365,6 +367,28 @@ fn zip_holds_the_bootstrap_alone_mode_0755() {
     assert!(data == binary, "the zip's bootstrap is the binary");
 }
 
+/// docs/packaging.md's sizes are those of the packages built here (within 2%), in the
+/// column of the architecture under test.
+#[test]
+fn the_documented_package_sizes_hold() {
+    let packages = packages();
+    let column = if arch().0 == "x86_64" { 0 } else { 1 };
+    let doc = "docs/packaging.md";
+    sizes::check_in(
+        doc,
+        "`bootstrap`",
+        column,
+        std::fs::metadata(bootstrap()).unwrap().len(),
+    );
+    sizes::check_in(doc, "`bootstrap.zip`", column, packages.zip.len() as u64);
+    sizes::check_in(
+        doc,
+        "`bootstrap-image.tar` (the OCI archive)",
+        column,
+        packages.image.len() as u64,
+    );
+}
+
 #[test]
 fn oci_archive_is_one_single_platform_image_of_the_bootstrap() {
     let packages = packages();
@@ -720,6 +744,12 @@ fn podman_runs_the_dockerfile_image_and_the_archive_and_they_answer() {
         ]);
         eprintln!("{image}: {size} bytes, {config}");
         assert_eq!(config, "amd64 [/bootstrap]");
+        let row = if *image == built {
+            "the image built from `scratch.Dockerfile`"
+        } else {
+            "the image as `podman images` reports it, loaded from the archive"
+        };
+        sizes::check_in("docs/packaging.md", row, 0, size.parse().unwrap());
         run_and_invoke(image, &mut cleanup);
     }
     drop(cleanup);
