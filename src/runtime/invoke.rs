@@ -64,7 +64,7 @@ impl Default for AnswerBuffers {
 /// failed.
 ///
 /// Inlined: only the answer is the destination's, a direct call at each caller; the rest is
-/// [`call`], one copy for every destination.
+/// `call`, one copy for every destination.
 #[inline]
 pub fn invoke<'b, D: Destination>(
     handler: HandlerFn,
