@@ -5,8 +5,7 @@
 use core::ffi::{CStr, c_char, c_int};
 
 use crate::abi::handler::{HandlerFn, InitFn, ShutdownFn};
-use crate::abi::stream::{Broken, Route, Routes, Sink, StreamError};
-use crate::contract::MustExit;
+use crate::abi::stream::{Nowhere, Route, Routes, Sink};
 use crate::runtime::invoke::{Destination, ToApi};
 use crate::runtime::once::Stdout;
 #[cfg(feature = "local-mode")]
@@ -106,22 +105,5 @@ impl Routes for Route {
             // No destination has another route; a stream to nowhere breaks at its first write.
             _ => core::ptr::NonNull::<Nowhere>::dangling().as_ptr() as *mut dyn Sink,
         }
-    }
-}
-
-/// A sink that cannot be written: what an unknown route gets.
-struct Nowhere;
-
-impl Sink for Nowhere {
-    fn start(&mut self, _: &[u8], _: &[u8]) -> Result<(), Broken> {
-        Err(Broken)
-    }
-
-    fn send(&mut self, _: &[u8]) -> Result<(), Broken> {
-        Err(Broken)
-    }
-
-    fn end(&mut self, _: &[u8], _: Option<StreamError<'_>>, _: &mut [u8]) -> Result<(), MustExit> {
-        Ok(())
     }
 }
