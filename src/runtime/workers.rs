@@ -36,15 +36,8 @@ pub fn supervise(count: usize, work: &mut dyn FnMut() -> c_int) -> c_int {
     // (a local-mode watchdog, a handler's stray child), which are none of our business.
     let mut workers = [0; MAX_WORKERS];
     for (i, slot) in workers.iter_mut().take(count).enumerate() {
-        match start_worker(work) {
-            Ok(pid) => {
-                *slot = pid.as_raw_nonzero().get();
-                signal::forward_to(i, *slot);
-            }
-            Err(_) => {
-                log::text(b"cannot fork a worker; exiting");
-                return MUST_EXIT;
-            }
+        if !fill(i, slot, work) {
+            return MUST_EXIT;
         }
     }
     loop {
@@ -72,15 +65,25 @@ pub fn supervise(count: usize, work: &mut dyn FnMut() -> c_int) -> c_int {
         report(b"a worker", how, b"; starting another");
         // A worker that dies at once, every time, must not become a fork loop.
         sys::sleep_ms(10);
-        match start_worker(work) {
-            Ok(pid) => {
-                *slot = pid.as_raw_nonzero().get();
-                signal::forward_to(i, *slot);
-            }
-            Err(_) => {
-                log::text(b"cannot fork a worker; exiting");
-                return MUST_EXIT;
-            }
+        if !fill(i, slot, work) {
+            return MUST_EXIT;
+        }
+    }
+}
+
+/// Starts worker `i` into `slot`, to which signals are then forwarded; false, having said
+/// so, when it cannot be forked. Inlined: a call of its own costs 24 bytes more.
+#[inline(always)]
+fn fill(i: usize, slot: &mut c_int, work: &mut dyn FnMut() -> c_int) -> bool {
+    match start_worker(work) {
+        Ok(pid) => {
+            *slot = pid.as_raw_nonzero().get();
+            signal::forward_to(i, *slot);
+            true
+        }
+        Err(_) => {
+            log::text(b"cannot fork a worker; exiting");
+            false
         }
     }
 }
