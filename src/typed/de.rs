@@ -189,6 +189,15 @@ impl<'de> Deserializer<'de> {
         Ok(self.text(start, end))
     }
 
+    /// A value that must be a string: where it starts, and its (unescaped) text.
+    fn string_value(&mut self) -> Result<(usize, &'de str)> {
+        if self.value_start()? != b'"' {
+            return Err(self.mismatch("a string"));
+        }
+        let at = self.pos;
+        Ok((at, self.string()?))
+    }
+
     /// Reads past a string; unescapes it in place if `unescape`, returning where its text ends
     /// (before the closing quote if not unescaped).
     fn scan_string(&mut self, unescape: bool) -> Result<usize> {
@@ -789,11 +798,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.value_start()? != b'"' {
-            return Err(self.mismatch("a string"));
-        }
-        let at = self.pos;
-        let text = self.string()?;
+        let (at, text) = self.string_value()?;
         visitor
             .visit_borrowed_str(text)
             .map_err(|e: Fail| e.or_at(at))
@@ -805,11 +810,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
 
     /// Bytes are a string's (unescaped) bytes.
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.value_start()? != b'"' {
-            return Err(self.mismatch("a string"));
-        }
-        let at = self.pos;
-        let text = self.string()?;
+        let (at, text) = self.string_value()?;
         visitor
             .visit_borrowed_bytes(text.as_bytes())
             .map_err(|e: Fail| e.or_at(at))
@@ -855,10 +856,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
             return visitor.visit_borrowed_str(self.text(start, self.pos));
         }
         if name == super::in_place::IN_PLACE {
-            if self.value_start()? != b'"' {
-                return Err(self.mismatch("a string"));
-            }
-            let text = self.string()?;
+            let (_, text) = self.string_value()?;
             // The pointer, made from the event buffer's own (writable) one, not from `text`.
             let start = text.as_ptr() as usize - self.ptr as usize;
             // SAFETY: `start` is within the buffer: `text` was made from it.
