@@ -689,15 +689,17 @@ mod tests {
         }
     }
 
+    /// The deadline a `/next` reply with `Lambda-Runtime-Deadline-Ms: {value}` gives.
+    fn deadline(value: &str) -> i64 {
+        let text = format!(
+            "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: {value}\r\n\r\n"
+        );
+        let (buf, headers) = capture(text.as_bytes());
+        context(&buf, &headers).deadline_ms
+    }
+
     #[test]
     fn a_bad_deadline_reads_as_unknown() {
-        let deadline = |value: &str| {
-            let text = format!(
-                "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: {value}\r\n\r\n"
-            );
-            let (buf, headers) = capture(text.as_bytes());
-            context(&buf, &headers).deadline_ms
-        };
         assert_eq!(deadline("soon"), 0);
         assert_eq!(deadline("9223372036854775807"), i64::MAX, "2^63 - 1 fits");
         assert_eq!(deadline("9223372036854775808"), 0, "2^63 does not");
@@ -705,13 +707,6 @@ mod tests {
 
     #[test]
     fn a_deadline_before_2001_is_no_deadline() {
-        let deadline = |value: &str| {
-            let text = format!(
-                "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a\r\nLambda-Runtime-Deadline-Ms: {value}\r\n\r\n"
-            );
-            let (buf, headers) = capture(text.as_bytes());
-            context(&buf, &headers).deadline_ms
-        };
         // cargo-lambda's emulator sends ten minutes as a duration.
         assert_eq!(deadline("600000"), 0);
         assert_eq!(deadline("1"), 0);
