@@ -22,7 +22,9 @@
 //! - `local` (feature `local-mode`, on by default): the built-in emulator, which serves
 //!   Lambda's Invoke API when `AWS_LAMBDA_RUNTIME_API` is unset;
 //! - [`exec`]: exec mode's handler (`bootstrap-exec`), a program run per invocation;
-//! - [`start`]: the process's `main`, which chooses the mode.
+//! - [`start`]: the process's `main`, which chooses the mode;
+//! - `std_mode` (feature `std`): [`run`] and [`run_json`], the same runtime under an
+//!   ordinary `fn main`, for handlers that are closures and use any crate.
 //!
 //! Sans-IO (bytes in, values out, tested without sockets): `codec`, `contract`, `http`,
 //! `typed`, `events`, and in `api` the parsers (`endpoint`, `ip`), the request heads
@@ -34,6 +36,11 @@
 #![cfg_attr(not(test), no_std)]
 // Every public item says what it is for; `cargo clippy -- -D warnings` makes a gap an error.
 #![warn(missing_docs)]
+
+// Feature `std`: `run` and `run_json` for an ordinary `fn main` (`std_mode`). (Feature
+// `alloc` alone links no crate: its allocator is `sys::heap`, over musl's malloc.)
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod abi;
 pub mod api;
@@ -47,6 +54,8 @@ pub mod http;
 pub mod local;
 pub mod runtime;
 pub mod start;
+#[cfg(feature = "std")]
+pub mod std_mode;
 pub mod sys;
 #[cfg(feature = "json")]
 pub mod typed;
@@ -54,6 +63,14 @@ pub mod typed;
 pub use abi::context::Context;
 pub use abi::handler::{Error, Response, TooLarge};
 pub use abi::stream::Broken;
+#[cfg(feature = "std")]
+pub use std_mode::{Runtime, init, run, run_json};
+
+/// The heap of a `no_std` bootstrap with feature `alloc` (not in tests, whose harness has
+/// std's, nor with `std`, whose own is the same `malloc`).
+#[cfg(all(feature = "alloc", not(feature = "std"), not(test)))]
+#[global_allocator]
+static HEAP: sys::heap::Malloc = sys::heap::Malloc;
 
 // The bootstrap is a static musl program: musl's crt starts it and its libc serves C handlers.
 // build.rs links libc (after any C handler, which may need it).
@@ -280,6 +297,13 @@ macro_rules! main {
         /// unoptimised builds.
         #[unsafe(no_mangle)]
         pub extern "C" fn rust_eh_personality() {}
+
+        /// Never called with `panic = "abort"`, but precompiled `alloc` (feature `alloc`:
+        /// `format!`) refers to it; a bootstrap that does not use `alloc` links none of it.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn _Unwind_Resume() -> ! {
+            $crate::sys::exit($crate::runtime::panic::EXIT_STATUS)
+        }
     };
 }
 

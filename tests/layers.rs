@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["events"],
     &["local", "exec"],
     &["start"],
+    &["std_mode"],
 ];
 
 fn rank(module: &str) -> Option<usize> {

@@ -51,6 +51,28 @@ impl Error {
             message: Message::from_static(message),
         }
     }
+
+    /// An error of the type the handler names, whose message is what `error` displays: for
+    /// errors that callers tell apart by type (`Err(Error::typed("Order.NotFound", e))?`,
+    /// or `.map_err(|e| Error::typed("Retryable", e))`).
+    pub fn typed(error_type: &'static str, error: impl fmt::Display) -> Self {
+        Error {
+            error_type,
+            message: Message::display(&error),
+        }
+    }
+}
+
+/// `?` on any error: the error type is the error's Rust type (`core::num::error::ParseIntError`,
+/// as `lambda_runtime` names it) and the message is what it displays. An error that should name
+/// its own type either is not a `core::error::Error` and implements `From` for [`Error`] itself,
+/// or goes through [`Error::typed`].
+///
+/// Formatting the message links `core::fmt`, but only into bootstraps that use this.
+impl<E: core::error::Error> From<E> for Error {
+    fn from(error: E) -> Self {
+        Error::typed(core::any::type_name::<E>(), error)
+    }
 }
 
 /// An [`Error`]'s message: a `&str` (through `Deref`) that needs no heap.
@@ -89,6 +111,35 @@ impl Message {
             None
         };
         Message::stored(text, buffer)
+    }
+
+    /// What `value` displays, cut as [`Message::new`] cuts.
+    pub fn display(value: &dyn fmt::Display) -> Self {
+        match LONG.take() {
+            Some(index) => {
+                let Some(cell) = LONG.buffers.get(index) else {
+                    return Message::inline_display(value);
+                };
+                // SAFETY: `take` made the buffer ours alone until `release`.
+                let buf: &mut [u8; MAX_RUST_ERROR_MESSAGE] = unsafe { &mut *cell.get() };
+                let len = Filler::fill(buf, value);
+                Message(Repr::Text {
+                    ptr: buf.as_ptr(),
+                    len,
+                    buffer: index as u8,
+                })
+            }
+            None => Message::inline_display(value),
+        }
+    }
+
+    fn inline_display(value: &dyn fmt::Display) -> Self {
+        let mut bytes = [0; INLINE_MESSAGE];
+        let len = Filler::fill(&mut bytes, value);
+        Message(Repr::Inline {
+            len: len as u8,
+            bytes,
+        })
     }
 
     const fn from_static(text: &'static str) -> Self {
@@ -195,6 +246,36 @@ impl fmt::Debug for Message {
 impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Writes what a value displays into a buffer, keeping what fits, cut at a character
+/// boundary: a message is never refused for its length.
+struct Filler<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl Filler<'_> {
+    /// Fills `buf` with what `value` displays; returns the length written, all UTF-8.
+    fn fill(buf: &mut [u8], value: &dyn fmt::Display) -> usize {
+        let mut filler = Filler { buf, len: 0 };
+        // A full buffer ends the formatting with `Err`; what was written stays.
+        let _ = fmt::write(&mut filler, format_args!("{value}"));
+        filler.len
+    }
+}
+
+impl fmt::Write for Filler<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.buf.len() - self.len;
+        let piece = cut(s, room);
+        self.len =
+            crate::codec::bytes::put(self.buf, self.len, piece.as_bytes()).ok_or(fmt::Error)?;
+        if piece.len() < s.len() {
+            return Err(fmt::Error);
+        }
+        Ok(())
     }
 }
 

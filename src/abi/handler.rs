@@ -296,20 +296,36 @@ pub unsafe fn call_rust(
     event_len: usize,
     out: *mut RawResponse,
 ) -> c_int {
-    // SAFETY: per the ABI all pointers are valid for the call, the context's strings are
-    // UTF-8, and `out` describes a buffer nobody else touches while the handler runs.
-    let (context, event, out) = unsafe {
+    // SAFETY: as this function's contract.
+    let (context, event, out) = unsafe { borrow_call(context, event, event_len, out) };
+    // SAFETY: `out` is as the runtime passes it, per the ABI.
+    let mut response = unsafe { Response::from_raw(out) };
+    let result = handler(&context, event, &mut response);
+    finish(result, response.len, out)
+}
+
+/// A handler call's arguments as Rust sees them: the context, the event, the response buffer.
+///
+/// # Safety
+/// The arguments must satisfy the handler ABI, as the runtime's [`call`] guarantees: all
+/// pointers valid for `'a`, the context's strings UTF-8, and `out` describing a buffer nobody
+/// else touches while the handler runs.
+#[inline(always)]
+pub(crate) unsafe fn borrow_call<'a>(
+    context: *const RawContext,
+    event: *const u8,
+    event_len: usize,
+    out: *mut RawResponse,
+) -> (Context<'a>, &'a [u8], &'a mut RawResponse) {
+    // SAFETY: as this function's contract.
+    unsafe {
         let event = if event_len == 0 {
             &[][..]
         } else {
             core::slice::from_raw_parts(event, event_len)
         };
         (Context::from_raw(&*context), event, &mut *out)
-    };
-    // SAFETY: as above.
-    let mut response = unsafe { Response::from_raw(out) };
-    let result = handler(&context, event, &mut response);
-    finish(result, response.len, out)
+    }
 }
 
 /// Adapts a safe Rust init hook to [`InitFn`]; used by [`crate::main!`].

@@ -7,4 +7,6 @@ pub mod context;
 pub mod error;
 pub mod handler;
 pub mod log;
+#[cfg(feature = "log")]
+pub mod logger;
 pub mod stream;

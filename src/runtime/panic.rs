@@ -115,19 +115,25 @@ pub fn leave() {
 
 /// Logs the panic, posts it as the current invocation's (or init's) error, and exits.
 pub fn report(info: &PanicInfo<'_>) -> ! {
+    report_message(describe(info).as_bytes())
+}
+
+/// [`report`] for a panic already described (`panicked at FILE:LINE:COL: MESSAGE`): std mode's
+/// panic hook formats messages with arguments itself.
+#[inline(always)]
+pub fn report_message(message: &[u8]) -> ! {
     let phase = PHASE.swap(REPORTING, Ordering::SeqCst);
     if phase == REPORTING {
         // A panic while reporting one: give up at once rather than loop.
         crate::sys::exit(EXIT_STATUS);
     }
-    let message = describe(info);
-    log::error(&[message.as_bytes()]);
+    log::error(&[message]);
     let witness = WITNESS_FD.load(Ordering::SeqCst);
     if witness >= 0 {
         // SAFETY: the witness's channel is open while it is set (`set_witness(-1)` comes
         // before it closes), and the process exits right after this.
         let channel = unsafe { rustix::fd::BorrowedFd::borrow_raw(witness) };
-        let _ = net::send_all(channel, &[&[WITNESS_MARK], message.as_bytes()]);
+        let _ = net::send_all(channel, &[&[WITNESS_MARK], message]);
     }
     if phase == IN_INIT || phase == IN_INVOCATION {
         // SAFETY: the phase was IN_INIT or IN_INVOCATION, so the slot is complete and, the
@@ -135,7 +141,7 @@ pub fn report(info: &PanicInfo<'_>) -> ! {
         let slot = unsafe { &*SLOT.0.get() };
         let stream_fd = STREAM_FD.load(Ordering::SeqCst);
         if phase == IN_INVOCATION && stream_fd >= 0 {
-            end_stream(stream_fd, message.as_bytes());
+            end_stream(stream_fd, message);
         } else if let Ok(endpoint) = endpoint::parse(&slot.address) {
             let ids = Ids {
                 request_id: &slot.request_id,
@@ -146,7 +152,7 @@ pub fn report(info: &PanicInfo<'_>) -> ! {
             } else {
                 None
             };
-            post(endpoint, ids, message.as_bytes());
+            post(endpoint, ids, message);
         }
     }
     crate::sys::exit(EXIT_STATUS)

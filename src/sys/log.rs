@@ -112,6 +112,11 @@ fn controls() -> (bool, u8) {
     (c & 8 != 0, c & 7)
 }
 
+/// The lowest level written (`AWS_LAMBDA_LOG_LEVEL`; `TRACE` when unset).
+pub fn minimum() -> Level {
+    Level::from_number(i32::from(controls().1))
+}
+
 /// The request id of the invocation in progress, lent by the runtime for its duration (it
 /// lives in the receive buffer): null when there is none.
 static REQUEST_ID: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());

@@ -5,6 +5,8 @@
 pub mod clock;
 pub mod env;
 pub mod fd;
+#[cfg(feature = "alloc")]
+pub mod heap;
 pub mod log;
 pub mod process;
 pub mod signal;
