@@ -66,7 +66,12 @@ fn hook(info: &PanicHookInfo<'_>) -> bool {
 /// `panicked at src/main.rs:12:5: message`, as a `main!` bootstrap says it (with the
 /// message's arguments formatted: std mode has `core::fmt` anyway).
 fn describe(info: &PanicHookInfo<'_>) -> String {
-    let payload = info.payload_as_str().unwrap_or("Box<dyn Any>");
+    let payload = info.payload();
+    let payload = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("Box<dyn Any>");
     match info.location() {
         Some(at) => std::format!(
             "panicked at {}:{}:{}: {payload}",
