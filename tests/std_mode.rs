@@ -93,6 +93,18 @@ fn assert_success(what: &str, output: &Output) {
     );
 }
 
+/// `program` as a command, under the tests' runner (qemu for arm64) if any.
+fn command(program: &Path) -> Command {
+    match runner() {
+        Some(runner) => {
+            let mut command = Command::new(runner);
+            command.arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
+}
+
 fn run(program: &Path, script: Script, env: &[(&str, &str)]) -> Run {
     Run::start(
         program,
@@ -155,6 +167,78 @@ fn a_std_bootstrap_is_a_static_pie() {
         segments.iter().all(|s| s.kind != PT_INTERP),
         "no interpreter: static, it runs in a FROM scratch image"
     );
+}
+
+/// The typed std bootstrap's budget: half of `lambda_runtime`'s echo built with the same size
+/// profile (930,816 bytes on this machine: benches/README.md), as std mode's issue asks.
+const TYPED_STD_BUDGET: u64 = 465_408;
+
+#[test]
+fn the_typed_std_bootstrap_is_at_most_half_of_lambda_runtimes() {
+    let program = probe("std-probe-json", Panic::Abort);
+    let size = std::fs::metadata(&program).unwrap().len();
+    assert!(
+        size <= TYPED_STD_BUDGET,
+        "{} is {size} bytes, over its budget of {TYPED_STD_BUDGET}",
+        program.display()
+    );
+}
+
+#[test]
+fn unwind_without_unwind_tables_is_a_clear_init_error() {
+    // The unwinding build, linked once more with lambda-bootstrap's settings (which discard
+    // the unwind tables) into a file of its own: the wrong pairing a user could make.
+    let unwinding = probe("std-probe-json", Panic::Unwind);
+    let build = target_dir().join("std-probe-build");
+    let args = std::fs::read_dir(build.join(triple()).join("release/build"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join("out/link-args"))
+        .find(|path| path.is_file())
+        .expect("lambda-bootstrap's build script wrote its link settings");
+    let out = std::env::temp_dir().join(format!("std-probe-wrong-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let link_arg = format!("link-arg=@{}", args.display());
+    let output = cargo(
+        &repository().join("tests/std-probe"),
+        &build,
+        &[
+            "rustc",
+            "--release",
+            "--target",
+            &triple(),
+            "--bin",
+            "std-probe-json",
+            "--",
+            "-C",
+            &link_arg,
+            "-o",
+            &out.join("wrong").display().to_string(),
+        ],
+    );
+    assert_success(
+        "cargo rustc of std-probe-json with the link settings",
+        &output,
+    );
+    let wrong = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_none())
+        .expect("the relinked program");
+    assert!(unwinding.is_file(), "the probe itself is left as it was");
+    let mut run = run(&wrong, invocations(&["{}"]), &[]);
+    let posts = run.wait_for_posts(1);
+    if posts[0].route != Route::InitError {
+        run.fail(&format!("expected /init/error, got {}", posts[0].summary()));
+    }
+    let error = parse_error_body(&posts[0].body).unwrap();
+    assert_eq!(error.error_type, "Runtime.BuildError");
+    assert!(
+        error.message.contains("set panic = \"abort\""),
+        "{}",
+        error.message
+    );
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 #[test]
@@ -453,4 +537,122 @@ fn managed_instances_workers_each_serve() {
     let mut bodies: Vec<String> = posts.iter().map(Request::body_text).collect();
     bodies.sort();
     assert_eq!(bodies, ["hello a", "hello b", "slept", "slept"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// template-std/: the starting crate of a std function, built as a user builds it: a copy
+// outside this repository whose dependency points at this checkout by path.
+// ---------------------------------------------------------------------------------------------
+
+/// The sample request template-std ships for `--invoke` (AWS's HTTP API sample).
+const SAMPLE: &str = include_str!("../template-std/events/http-request.json");
+
+/// template-std copied to a fresh directory, its dependency pointed at this checkout, built
+/// once (release, for the tests' target); its directory and its bootstrap.
+fn template_std() -> &'static (PathBuf, PathBuf) {
+    static BUILT: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!(
+            "lambda-bootstrap-template-std-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_tree(&repository().join("template-std"), &dir);
+        let manifest = dir.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let in_place = r#"lambda-bootstrap = { path = "..""#;
+        assert!(
+            text.contains(in_place),
+            "template-std/Cargo.toml no longer says `{in_place}`"
+        );
+        let here = format!(
+            "lambda-bootstrap = {{ path = {:?}",
+            repository().display().to_string()
+        );
+        std::fs::write(&manifest, text.replace(in_place, &here)).unwrap();
+        std::fs::copy(repository().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        let build = target_dir().join("std-probe-build");
+        let output = cargo(&dir, &build, &["build", "--release", "--target", &triple()]);
+        assert_success("cargo build --release of template-std", &output);
+        let program = build.join(triple()).join("release/bootstrap");
+        (dir, program)
+    })
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" || name == "Cargo.lock" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(&name));
+        } else {
+            std::fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn template_std_is_clippy_clean() {
+    let (dir, _) = template_std();
+    let build = target_dir().join("std-probe-build");
+    let output = cargo(
+        dir,
+        &build,
+        &[
+            "clippy",
+            "--release",
+            "--target",
+            &triple(),
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
+    assert_success("cargo clippy -- -D warnings of template-std", &output);
+}
+
+#[test]
+fn template_std_answers_its_sample_with_invoke() {
+    let (_, program) = template_std();
+    let output = command(program)
+        .args(["--invoke", SAMPLE])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        answer,
+        serde_json::json!({
+            "statusCode": 200,
+            "headers": {"content-type": "text/plain; charset=utf-8"},
+            "body": "Hello, world! (GET /)"
+        })
+    );
+}
+
+#[test]
+fn template_std_serves_the_runtime_api_and_fails_a_bad_query_with_its_error() {
+    let (_, program) = template_std();
+    let mut request: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+    request["queryStringParameters"] = serde_json::json!({"name": "Ada", "times": "2"});
+    let good = request.to_string();
+    request["queryStringParameters"] = serde_json::json!({"times": "many"});
+    let bad = request.to_string();
+    let mut run = run(program, invocations(&[&good, &bad]), &[("GREETING", "Hi")]);
+    let posts = run.wait_for_posts(2);
+    let answer: serde_json::Value =
+        serde_json::from_str(&response_of(&mut run, &posts[0], "req-0")).unwrap();
+    assert_eq!(answer["body"], "Hi, Ada! Hi, Ada! (GET /)");
+    let error = error_of(&mut run, &posts[1], "req-1");
+    assert_eq!(error.error_type, "core::num::error::ParseIntError");
+    assert_eq!(error.message, "invalid digit found in string");
+    assert!(
+        run.process.stderr().contains("INFO\tGET / for Ada (req-0)"),
+        "{}",
+        run.process.stderr()
+    );
 }
