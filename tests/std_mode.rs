@@ -1,6 +1,7 @@
-//! Std mode (feature `std`): `tests/std-probe/`, a user's crate of ordinary Rust handlers
-//! (closures over state made in `main`, `?` on std errors, the heap, std, serde_json, the
-//! `log` crate), built out of the main package as a user builds it, with `panic = "unwind"`
+//! Std mode (feature `std`) and a heap for `no_std` handlers (feature `alloc`).
+//!
+//! `tests/std-probe/`, a user's crate of ordinary Rust handlers (closures over state made in
+//! `main`, `?` on std errors, the heap, std, serde_json, the `log` crate), built out of the main package as a user builds it, with `panic = "unwind"`
 //! (Cargo's default) and `panic = "abort"`, and run as Lambda runs it: against the Runtime API,
 //! in local mode and with `--invoke`.
 
@@ -655,4 +656,29 @@ fn template_std_serves_the_runtime_api_and_fails_a_bad_query_with_its_error() {
         "{}",
         run.process.stderr()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feature `alloc`: a `no_std` `main!` bootstrap with a heap (tests/alloc-probe).
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_no_std_handler_with_alloc_uses_vec_format_and_serde_json() {
+    let dir = repository().join("tests/alloc-probe");
+    std::fs::copy(repository().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let build = target_dir().join("alloc-probe-build");
+    let output = cargo(&dir, &build, &["build", "--release", "--target", &triple()]);
+    assert_success("cargo build --release of tests/alloc-probe", &output);
+    let program = build.join(triple()).join("release/alloc-probe");
+    let mut run = run(&program, invocations(&["1,2,30", "1,x"]), &[]);
+    let posts = run.wait_for_posts(2);
+    let answer: serde_json::Value =
+        serde_json::from_str(&response_of(&mut run, &posts[0], "req-0")).unwrap();
+    assert_eq!(
+        answer,
+        serde_json::json!({"sum": 33, "said": "3 numbers, the largest Some(30)"})
+    );
+    let error = error_of(&mut run, &posts[1], "req-1");
+    assert_eq!(error.error_type, "core::num::error::ParseIntError");
+    assert_eq!(error.message, "invalid digit found in string");
 }

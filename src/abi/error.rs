@@ -330,6 +330,50 @@ impl<const N: usize> LongMessages<N> {
 mod tests {
     use super::*;
 
+    fn parse(text: &str) -> Result<u32, Error> {
+        Ok(text.parse::<u32>()?)
+    }
+
+    #[test]
+    fn question_mark_converts_any_error_with_its_type_and_message() {
+        assert_eq!(parse("12"), Ok(12));
+        let error = parse("x").unwrap_err();
+        assert_eq!(error.error_type, "core::num::error::ParseIntError");
+        assert_eq!(error.message.as_str(), "invalid digit found in string");
+        let error = Error::from(core::str::from_utf8(&[0xff]).unwrap_err());
+        assert_eq!(error.error_type, "core::str::error::Utf8Error");
+    }
+
+    /// An error whose message is long, in pieces, with multi-byte characters.
+    struct Chatty(usize);
+
+    impl fmt::Display for Chatty {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            for i in 0..self.0 {
+                write!(f, "é{i} ")?;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn displayed_messages_are_kept_whole_or_cut_at_a_character_boundary() {
+        let short = Error::typed("T", Chatty(3));
+        assert_eq!(short.message.as_str(), "é0 é1 é2 ");
+        let whole: String = (0..200).map(|i| format!("é{i} ")).collect();
+        assert_eq!(Error::typed("T", Chatty(200)).message.as_str(), whole);
+        let long = Error::typed("T", Chatty(5000));
+        assert!(long.message.len() <= MAX_RUST_ERROR_MESSAGE);
+        assert!(
+            long.message.len() > MAX_RUST_ERROR_MESSAGE - 8,
+            "filled: {}",
+            long.message.len()
+        );
+        assert!(long.message.starts_with("é0 é1 "));
+        let inline = Message::inline_display(&Chatty(100));
+        assert!(inline.len() <= INLINE_MESSAGE && inline.starts_with("é0 "));
+    }
+
     #[test]
     fn small_enough_for_clippy() {
         assert!(size_of::<Error>() <= 64, "{}", size_of::<Error>());
