@@ -5,6 +5,8 @@
 //! (Cargo's default) and `panic = "abort"`, and run as Lambda runs it: against the Runtime API,
 //! in local mode and with `--invoke`.
 
+#[path = "sizes/mod.rs"]
+mod sizes;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -183,7 +185,16 @@ fn the_typed_std_bootstrap_is_at_most_half_of_lambda_runtimes() {
         "{} is {size} bytes, over its budget of {TYPED_STD_BUDGET}",
         program.display()
     );
+    if triple().starts_with("x86_64") {
+        sizes::check(TYPED_STD_ROW, size);
+        assert_eq!(
+            sizes::documented_in("docs/size.md", TYPED_STD_ROW, 1),
+            TYPED_STD_BUDGET
+        );
+    }
 }
+
+const TYPED_STD_ROW: &str = "std mode: `tests/std-probe`'s typed bin (`run_json`, serde_json, `log`; size profile, `panic = \"abort\"`)";
 
 #[test]
 fn unwind_without_unwind_tables_is_a_clear_init_error() {
@@ -670,6 +681,13 @@ fn a_no_std_handler_with_alloc_uses_vec_format_and_serde_json() {
     let output = cargo(&dir, &build, &["build", "--release", "--target", &triple()]);
     assert_success("cargo build --release of tests/alloc-probe", &output);
     let program = build.join(triple()).join("release/alloc-probe");
+    if triple().starts_with("x86_64") {
+        let size = std::fs::metadata(&program).unwrap().len();
+        sizes::check(
+            "`tests/alloc-probe` (`main!` with feature `alloc`: `format!`, `Vec`, serde_json)",
+            size,
+        );
+    }
     let mut run = run(&program, invocations(&["1,2,30", "1,x"]), &[]);
     let posts = run.wait_for_posts(2);
     let answer: serde_json::Value =
