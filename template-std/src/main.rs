@@ -39,6 +39,14 @@ struct Response {
     body: String,
 }
 
+impl Response {
+    /// A plain-text answer.
+    fn new(status_code: u16, body: String) -> Self {
+        let headers = HashMap::from([("content-type", "text/plain; charset=utf-8")]);
+        Response { status_code, headers, body }
+    }
+}
+
 fn main() {
     // Init: read once, shared by every invocation.
     let greeting = std::env::var("GREETING").unwrap_or_else(|_| "Hello".to_string());
@@ -50,11 +58,7 @@ fn main() {
         let times: usize = query.get("times").map_or("1", String::as_str).parse()?;
         let http = &request.request_context.http;
         log::info!("{} {} for {name} ({})", http.method, http.path, ctx.request_id);
-        let greetings = vec![format!("{greeting}, {name}!"); times.min(10)];
-        Ok(Response {
-            status_code: 200,
-            headers: HashMap::from([("content-type", "text/plain; charset=utf-8")]),
-            body: format!("{} ({} {})", greetings.join(" "), http.method, http.path),
-        })
+        let greetings = vec![format!("{greeting}, {name}!"); times.min(10)].join(" ");
+        Ok(Response::new(200, format!("{greetings} ({} {})", http.method, http.path)))
     })
 }
