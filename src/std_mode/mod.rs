@@ -13,7 +13,7 @@
 //! ```
 //!
 //! It is the same runtime as `main!`'s, not a second one: `run` lends the closure to the
-//! no_std core through the C-ABI handler it already calls ([`handler`]), and hands the process
+//! no_std core through the C-ABI handler it already calls (`std_mode/handler.rs`), and hands the process
 //! to `start::main`, which chooses the mode as for any bootstrap (`--invoke`, local mode
 //! without `AWS_LAMBDA_RUNTIME_API`, the Runtime API loop, Managed Instances' workers). The
 //! core stays allocation-free; what std adds is the handler's.
