@@ -5,7 +5,8 @@
 //! the Runtime API.
 //!
 //! The copy builds in `target/template-build`, kept between runs, so only the first run
-//! compiles the dependencies.
+//! compiles the dependencies. Its crates are fetched first (online), since the template needs
+//! some that the repository's own build never downloads; the builds are then offline.
 
 #[path = "sizes/mod.rs"]
 mod sizes;
@@ -79,6 +80,7 @@ fn user_crate() -> (&'static Path, MutexGuard<'static, ()>) {
         std::fs::write(&manifest, text.replace(in_place, &here)).unwrap();
         // The versions this repository is tested with, not whatever is newest.
         std::fs::copy(repository().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        fetch(&dir);
         dir
     });
     (dir.as_path(), turn)
@@ -98,6 +100,22 @@ fn copy_tree(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), to.join(&name)).unwrap();
         }
+    }
+}
+
+/// Downloads the crates the template needs, as a user's first build would: the template
+/// needs some that the repository's own build does not (the `events` feature's serde), so on a
+/// machine whose cargo registry holds only what `cargo build` of this repository fetched, an
+/// offline build would fail. After this the builds are `--offline`: they use exactly these.
+/// A failed fetch (no network, say) is not an error by itself: with every crate already
+/// downloaded the builds still succeed, and if one is missing their failure shows this output.
+fn fetch(dir: &Path) {
+    let output = cargo(dir, &["fetch", "--target", &triple()]);
+    if !output.status.success() {
+        eprintln!(
+            "cargo fetch in the template failed; building with what the registry has:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }
 
