@@ -1087,3 +1087,58 @@ fn a_deadline_that_is_no_epoch_time_is_no_deadline() {
     );
     run.assert_no_violations();
 }
+
+/// In local mode the bootstrap catches SIGTERM, and blocks it while a handler runs (so that
+/// the signal does not cut the handler short): the program it starts does not inherit the
+/// block, and a SIGTERM during the invocation lets it finish.
+#[test]
+fn the_program_starts_with_no_signal_blocked_and_finishes_through_a_sigterm() {
+    if emulated() {
+        return;
+    }
+    let dir = Dir::new("signals");
+    // Not a shell script: dash and bash clear the blocked signals when they start.
+    dir.file(
+        "handler.awk",
+        r#"#!/usr/bin/awk -f
+BEGIN {
+    while ((getline line < "/proc/self/status") > 0) if (line ~ /^SigBlk/) print line
+    system("sleep 1"); printf "done"; exit
+}
+"#,
+        0o755,
+    );
+    let mut server = LocalServer::start(
+        &exec_program(),
+        &[
+            ("_HANDLER", "handler.awk"),
+            ("LAMBDA_TASK_ROOT", dir.path()),
+        ],
+    );
+    let pid = server.process.id();
+    let started = Instant::now();
+    let terminate = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill(1) runs")
+    });
+    let answer = server.invoke(b"{}");
+    assert!(terminate.join().unwrap().success());
+    let took = started.elapsed();
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(
+        answer.text(),
+        "SigBlk:\t0000000000000000\ndone",
+        "the signals blocked in the program (and so in what it runs)"
+    );
+    assert!(took >= Duration::from_secs(1), "answered after {took:?}");
+    let status = server.process.wait_for_exit(EXIT_LIMIT);
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        server.process.diagnostics()
+    );
+}
