@@ -347,6 +347,10 @@ impl LocalClient {
 /// `unshare --pid --fork`: the bootstrap as process 1 of a new PID namespace, as in a
 /// container. Without a handler for it, process 1 never gets SIGTERM or SIGINT.
 #[test]
+#[cfg_attr(
+    missing = "pid-namespace",
+    ignore = "cannot start a process in a new PID namespace here (unshare --pid, as root)"
+)]
 fn local_mode_as_process_1_exits_0_on_sigterm_and_sigint_within_a_second() {
     let Some(pid_1) = pid_namespace() else {
         return;
