@@ -3,11 +3,17 @@
 //!   object file or a static library defining `handler`), linked into `bootstrap`;
 //! - libc, linked after the handler, which may need it;
 //! - link settings for the bins only, never for build scripts or test harnesses, which need
-//!   their unwind tables and default layout; handed on to crates that depend on this one.
+//!   their unwind tables and default layout; handed on to crates that depend on this one;
+//! - for the tests: which tools this machine lacks (`tests/skip/tools.rs`), so that a test
+//!   that needs one shows as `ignored` with its reason. (This runs for a crate that depends
+//!   on this one too: a few quick `--version`-like commands, once per build of it.)
 
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "tests/skip/tools.rs"]
+mod tools;
 
 /// The variable naming a handler to link instead of the built-in one.
 const HANDLER_VAR: &str = "LAMBDA_HANDLER";
@@ -34,6 +40,7 @@ fn main() {
         println!("cargo:rustc-link-lib=static:-bundle=c");
     }
     link_settings(&dir);
+    tools::report();
 }
 
 /// The link settings of a bootstrap, for bins only: never for build scripts or test

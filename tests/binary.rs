@@ -47,6 +47,10 @@ fn is_release_build() -> bool {
 }
 
 #[test]
+#[cfg_attr(
+    missing = "release-build",
+    ignore = "size budgets apply to the release build: run `cargo test --release`"
+)]
 fn release_binary_fits_the_size_budget() {
     if !is_release_build() {
         return;
@@ -117,6 +121,10 @@ fn the_readme_main_job_prints_hello_world() {
 
 /// The same bootstrap built with `--no-default-features`.
 #[test]
+#[cfg_attr(
+    missing = "release-build",
+    ignore = "size budgets apply to the release build: run `cargo test --release`"
+)]
 fn the_build_without_local_mode_fits_the_original_budget() {
     if !is_release_build() {
         return;
@@ -251,6 +259,7 @@ fn static_pie_without_interpreter_or_writable_code() {
 /// The binary runs in a filesystem that holds nothing but itself, as in a `FROM scratch` image.
 /// Needs the right to chroot (root, as in CI); says so and skips otherwise.
 #[test]
+#[cfg_attr(missing = "chroot", ignore = "chroot needs root")]
 fn runs_in_an_empty_filesystem() {
     use std::os::unix::process::CommandExt;
     if std::env::var_os("BOOTSTRAP_RUNNER").is_some() {

@@ -306,6 +306,10 @@ fn expect_ok(emulator: &Emulator, function: &mut Process, answer: &Answer, body:
 /// The default bootstrap, set up exactly as cargo-lambda says (`/.rt`, function `_`): its
 /// buffered answers through `cargo lambda invoke` and through a plain POST.
 #[test]
+#[cfg_attr(
+    missing = "cargo-lambda",
+    ignore = "cargo-lambda is not installed (python3 -m pip install cargo-lambda)"
+)]
 fn the_default_bootstrap_answers_through_cargo_lambda() {
     if !cargo_lambda_runs() {
         return;
@@ -337,6 +341,10 @@ fn the_default_bootstrap_answers_through_cargo_lambda() {
 /// the prelude's status, headers and cookies with the body; an error as cargo-lambda's 500
 /// with the error document; and the bootstrap goes on serving.
 #[test]
+#[cfg_attr(
+    missing = "cargo-lambda",
+    ignore = "cargo-lambda is not installed (python3 -m pip install cargo-lambda)"
+)]
 fn a_streamed_prelude_and_an_error_come_through_cargo_lambda() {
     if !cargo_lambda_runs() {
         return;
@@ -382,6 +390,10 @@ fn a_streamed_prelude_and_an_error_come_through_cargo_lambda() {
 /// AWS's custom-runtime tutorial's function.sh, unchanged, through `bootstrap-exec`
 /// (`_HANDLER=function.handler`) under its own name (`/.rt/tutorial`).
 #[test]
+#[cfg_attr(
+    missing = "cargo-lambda",
+    ignore = "cargo-lambda is not installed (python3 -m pip install cargo-lambda)"
+)]
 fn the_tutorials_function_sh_answers_through_cargo_lambda() {
     if runner().is_some() {
         // As in tests/exec.rs: exec mode is tested natively only.

@@ -77,6 +77,7 @@ fn with_closed_descriptors_local_callers_get_clean_answers() {
 /// container runtime), a closed stderr is held another way. Needs the right to
 /// chroot (root, as in CI); says so and skips otherwise.
 #[test]
+#[cfg_attr(missing = "chroot", ignore = "chroot needs root")]
 fn in_an_empty_filesystem_closed_descriptors_are_held_too() {
     if runner().is_some() {
         skip::not_applicable("under an emulator, the chroot would need the emulator inside it");

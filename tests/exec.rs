@@ -609,6 +609,49 @@ fn a_function_handler_runs_with_sh_where_there_is_no_bash() {
     run.assert_no_violations();
 }
 
+/// The function form never answers with another event than it was given: an event with a NUL
+/// byte, which no shell string holds (and which `$(cat)` would drop), is refused as the program
+/// form refuses it, without calling the function; one too large to be an argument reaches the
+/// function whole, its trailing newlines too (which `$(cat)` alone drops); any other byte
+/// passes as it is. With bash and with sh.
+#[test]
+fn a_function_handler_never_answers_with_a_changed_event() {
+    if emulated() {
+        return;
+    }
+    let dir = Dir::new("function-bytes");
+    dir.file("echo.sh", "reply() {\n  printf '%s|' \"$1\"\n}\n", 0o644);
+    let with_nul = b"{\"a\":\"x\0y\"}\0\xff".to_vec();
+    let large = [&ascii_event(MAX_ARG_STRLEN, 10)[..], b"\n\n"].concat();
+    let small = b"{\"b\":\"\xff\xfe\"}\n\n".to_vec();
+    for path in ["/usr/bin:/bin", &path_without_bash(&dir)] {
+        let script = Script::new()
+            .invoke(Invocation::new("fb-1", with_nul.clone()))
+            .invoke(Invocation::new("fb-2", large.clone()))
+            .invoke(Invocation::new("fb-3", small.clone()));
+        let mut run = run(&dir, "echo.reply", script, &[("PATH", path)]);
+        let posts = run.wait_for_posts(3);
+        let message = expect_error(
+            &mut run,
+            &posts[0],
+            Route::Error("fb-1".into()),
+            "Runtime.EventTooLargeForArgument",
+        );
+        assert!(
+            message.starts_with(&format!(
+                "the event ({} bytes) has a NUL byte, which a shell function's $1 cannot hold, so the function was not called",
+                with_nul.len()
+            )),
+            "{message}"
+        );
+        expect_response(&mut run, &posts[1], "fb-2", &[&large[..], b"|"].concat());
+        expect_response(&mut run, &posts[2], "fb-3", &[&small[..], b"|"].concat());
+        let log = run.process.stderr();
+        assert!(!log.contains("null byte"), "the shell saw the NUL: {log}");
+        run.assert_no_violations();
+    }
+}
+
 #[test]
 fn a_function_handler_whose_file_is_missing_is_an_init_error() {
     if emulated() {
@@ -1043,4 +1086,59 @@ fn a_deadline_that_is_no_epoch_time_is_no_deadline() {
         "logged once:\n{log}"
     );
     run.assert_no_violations();
+}
+
+/// In local mode the bootstrap catches SIGTERM, and blocks it while a handler runs (so that
+/// the signal does not cut the handler short): the program it starts does not inherit the
+/// block, and a SIGTERM during the invocation lets it finish.
+#[test]
+fn the_program_starts_with_no_signal_blocked_and_finishes_through_a_sigterm() {
+    if emulated() {
+        return;
+    }
+    let dir = Dir::new("signals");
+    // Not a shell script: dash and bash clear the blocked signals when they start.
+    dir.file(
+        "handler.awk",
+        r#"#!/usr/bin/awk -f
+BEGIN {
+    while ((getline line < "/proc/self/status") > 0) if (line ~ /^SigBlk/) print line
+    system("sleep 1"); printf "done"; exit
+}
+"#,
+        0o755,
+    );
+    let mut server = LocalServer::start(
+        &exec_program(),
+        &[
+            ("_HANDLER", "handler.awk"),
+            ("LAMBDA_TASK_ROOT", dir.path()),
+        ],
+    );
+    let pid = server.process.id();
+    let started = Instant::now();
+    let terminate = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill(1) runs")
+    });
+    let answer = server.invoke(b"{}");
+    assert!(terminate.join().unwrap().success());
+    let took = started.elapsed();
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(
+        answer.text(),
+        "SigBlk:\t0000000000000000\ndone",
+        "the signals blocked in the program (and so in what it runs)"
+    );
+    assert!(took >= Duration::from_secs(1), "answered after {took:?}");
+    let status = server.process.wait_for_exit(EXIT_LIMIT);
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        server.process.diagnostics()
+    );
 }

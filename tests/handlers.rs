@@ -170,6 +170,10 @@ fn expect_error(run: &mut Run, post: &Request, route: Route, error_type: &str) -
 }
 
 #[test]
+#[cfg_attr(
+    missing = "musl-headers",
+    ignore = "musl's headers are not installed (apt-get install musl-tools g++)"
+)]
 fn c_handler_answers_and_fails_with_its_own_error_type() {
     if !have_musl_headers() {
         return;
@@ -206,6 +210,10 @@ fn c_handler_answers_and_fails_with_its_own_error_type() {
 }
 
 #[test]
+#[cfg_attr(
+    missing = "musl-headers",
+    ignore = "musl's headers are not installed (apt-get install musl-tools g++)"
+)]
 fn c_handler_init_hook_runs_first() {
     if !have_musl_headers() {
         return;
@@ -222,6 +230,10 @@ fn c_handler_init_hook_runs_first() {
 }
 
 #[test]
+#[cfg_attr(
+    missing = "musl-headers",
+    ignore = "musl's headers are not installed (apt-get install musl-tools g++)"
+)]
 fn c_handler_init_failure_goes_to_init_error_then_exits() {
     if !have_musl_headers() {
         return;
@@ -244,6 +256,10 @@ fn c_handler_init_failure_goes_to_init_error_then_exits() {
 /// `handler_shutdown` is found and used: the bootstrap registers an internal extension and
 /// runs the hook on SIGTERM, after which it exits 0. The handler logs with `lb_log`.
 #[test]
+#[cfg_attr(
+    missing = "musl-headers",
+    ignore = "musl's headers are not installed (apt-get install musl-tools g++)"
+)]
 fn c_handler_shutdown_hook_runs_on_sigterm() {
     if !have_musl_headers() {
         return;
@@ -287,6 +303,10 @@ fn c_handler_shutdown_hook_runs_on_sigterm() {
 }
 
 #[test]
+#[cfg_attr(
+    missing = "musl-headers",
+    ignore = "musl's headers are not installed (apt-get install musl-tools g++)"
+)]
 fn cpp_handler_answers_and_fails() {
     if !have_musl_headers() {
         return;

@@ -545,6 +545,7 @@ fn a_failure_mid_stream_ends_it_with_the_error_trailers() {
 }
 
 #[test]
+#[cfg_attr(missing = "ipv6-loopback", ignore = "no IPv6 loopback here")]
 fn ipv6_loopback_works() {
     if std::net::TcpListener::bind("[::1]:0").is_err() {
         skip::missing("no IPv6 loopback here");
@@ -653,6 +654,10 @@ fn isolated_bootstraps_run_each_invocation_in_a_child_and_time_out_only_that_chi
 /// In a container the bootstrap is process 1: orphans (a watchdog whose server it killed)
 /// are reparented to it, and reaping one must not be taken for the server's end.
 #[test]
+#[cfg_attr(
+    missing = "pid-namespace",
+    ignore = "cannot start a process in a new PID namespace here (unshare --pid, as root)"
+)]
 fn as_process_1_it_survives_timeouts_and_crashes() {
     let Some(pid_1) = pid_namespace() else {
         return;

@@ -479,6 +479,10 @@ fn mistakes_are_refused_with_a_clear_message() {
 }
 
 #[test]
+#[cfg_attr(
+    missing = "skopeo",
+    ignore = "skopeo is not installed (apt-get install skopeo)"
+)]
 fn skopeo_reads_the_archive() {
     if Command::new("skopeo").arg("--version").output().is_err() {
         skip::missing("skopeo is not installed (apt-get install skopeo)");
@@ -665,6 +669,10 @@ fn run_and_invoke(image: &str, cleanup: &mut Cleanup) {
 }
 
 #[test]
+#[cfg_attr(
+    missing = "podman",
+    ignore = "podman is not installed (apt-get install podman runc)"
+)]
 fn podman_runs_the_dockerfile_image_and_the_archive_and_they_answer() {
     if !cfg!(target_arch = "x86_64") {
         skip::not_applicable(

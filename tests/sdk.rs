@@ -2,8 +2,8 @@
 //! serving on loopback, with boto3's Lambda client (Invoke with each invocation and log type,
 //! InvokeWithResponseStream), as a developer would test a function before deploying it.
 //!
-//! boto3 comes from PyPI (`.ci/run` installs it). Without it the test is skipped, except
-//! where `CI` or `LAMBDA_BOOTSTRAP_NO_SKIP` is set: there it fails.
+//! boto3 comes from PyPI (`.ci/run` installs it). Without it the test is ignored (see
+//! `skip/mod.rs`), except under `LAMBDA_BOOTSTRAP_NO_SKIP=1`: there it fails.
 
 mod support;
 
@@ -12,20 +12,17 @@ use std::process::Command;
 
 use support::*;
 
-/// Whether a missing tool must fail the test rather than skip it.
-fn must_not_skip() -> bool {
-    std::env::var_os("CI").is_some() || std::env::var_os("LAMBDA_BOOTSTRAP_NO_SKIP").is_some()
-}
-
 #[test]
+#[cfg_attr(
+    missing = "boto3",
+    ignore = "python3 with boto3 is not installed (python3 -m pip install boto3)"
+)]
 fn boto3_invokes_local_mode_as_it_invokes_lambda() {
     let found = Command::new("python3")
         .args(["-c", "import boto3"])
         .output();
     if !found.is_ok_and(|output| output.status.success()) {
-        let message = "python3 with boto3 is not installed (python3 -m pip install boto3)";
-        assert!(!must_not_skip(), "{message}; CI must run this test");
-        eprintln!("SKIPPED: {message}");
+        skip::missing("python3 with boto3 is not installed (python3 -m pip install boto3)");
         return;
     }
     let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "30")]);

@@ -15,12 +15,19 @@ const MAX_NAME: usize = 256;
 
 /// Before the name: gets the event as `$1` (from stdin when it was too large to be an argument,
 /// which a function called in the same shell can always take), then sources the file, which
-/// is `$0` (as `./$0` when it has no `/`, since `.` would search `PATH` for it).
-const BEFORE_NAME: &[u8] =
-    b"if [ $# = 0 ]; then __lambda_event=$(cat) || exit; set -- \"$__lambda_event\"; \
-    unset __lambda_event; fi; case $0 in */*) . \"$0\" ;; *) . \"./$0\" ;; esac; ";
+/// is `$0` (as `./$0` when it has no `/`, since `.` would search `PATH` for it). `$(cat)`
+/// alone would drop the event's trailing newlines: a `.` after them keeps them, and is cut off.
+const BEFORE_NAME: &[u8] = b"if [ $# = 0 ]; then __lambda_event=$(cat && echo .) || exit; \
+    set -- \"${__lambda_event%.}\"; unset __lambda_event; fi; \
+    case $0 in */*) . \"$0\" ;; *) . \"./$0\" ;; esac; ";
 /// After the name: the event as its only argument.
 const AFTER_NAME: &[u8] = b" \"$@\"";
+
+/// Whether the function can get `event` as it is: a shell string holds any byte but NUL.
+/// (An event with one is refused, not passed changed.)
+pub fn can_pass(event: &[u8]) -> bool {
+    !event.contains(&0)
+}
 
 /// The file's name without `.sh` and the function's name, if `handler` has the form
 /// `file.function`: split at the last dot, the function's name a shell word that needs no
@@ -87,11 +94,22 @@ mod tests {
     }
 
     #[test]
+    fn only_events_without_nul_can_be_passed() {
+        assert!(can_pass(b"{\"a\":\"x\\u0000y\"}\xff\n\n"));
+        assert!(can_pass(b""));
+        assert!(!can_pass(b"{\"a\":\"x\0y\"}\0\xff"));
+    }
+
+    #[test]
     fn the_script_calls_the_function_after_sourcing_the_file() {
         let mut buf = [0xFF; SCRIPT_LEN];
         let text = script(b"handler", &mut buf).unwrap().to_str().unwrap();
         assert!(text.ends_with("; esac; handler \"$@\""), "{text}");
         assert!(text.starts_with("if [ $# = 0 ]; then"), "{text}");
+        assert!(
+            text.len() < SCRIPT_LEN - MAX_NAME,
+            "room for the longest name"
+        );
         assert!(
             script(&[b'a'; MAX_NAME], &mut buf).is_some(),
             "the longest name fits"

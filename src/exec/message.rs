@@ -129,6 +129,22 @@ pub fn expired(request_id: &[u8], timeout_ms: u64) -> Error {
     text.into_error(TIMEOUT)
 }
 
+/// The error for an event with a NUL byte in the `file.function` form: the function gets the
+/// event as `$1`, a shell string, which cannot hold one (and the shell's `$(cat)` would drop
+/// it), so the function is not called rather than called with another event. Of the program
+/// form's type for the same event (which is no argument either).
+pub fn nul_for_function(event_len: usize) -> Error {
+    let mut text = Text::new();
+    text.push(b"the event (");
+    text.number(event_len as u64);
+    text.push(
+        b" bytes) has a NUL byte, which a shell function's $1 cannot hold, so the function was \
+        not called: a program handler (_HANDLER=file, not file.function) gets any bytes on its \
+        stdin",
+    );
+    text.into_error(EVENT_TOO_LARGE_FOR_ARGUMENT)
+}
+
 /// `Task timed out after 3.00 seconds`: Lambda's words for a timeout, with `timeout_ms` in
 /// seconds to two decimals, rounded.
 pub fn task_timed_out(timeout_ms: u64, out: &mut [u8; TASK_TIMED_OUT_LEN]) -> &[u8] {

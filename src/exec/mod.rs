@@ -203,6 +203,9 @@ impl State {
             Budget::Ms(ms) => Some(started.saturating_add(ms)),
             Budget::Expired => return Err(message::expired(request_id, timeout_ms)),
         };
+        if matches!(self.found, Found::Function(_)) && !function::can_pass(event) {
+            return Err(message::nul_for_function(event.len()));
+        }
         let argument = argument::as_argument(event, &mut self.argument);
         let envp = env::build(ctx, &mut self.env_block, &mut self.env_table);
         let child = spawn::spawn(command, argument, envp, &mut self.stack)

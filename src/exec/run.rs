@@ -125,7 +125,7 @@ pub fn supervise<const N: usize>(
         let ready = match wait(&stdin, &stdout, &stderr, &pidfd, wait_ms) {
             Ok(ready) => ready,
             Err(e) => {
-                stop(pid);
+                stop_unless_reaped(pid, status);
                 return Ending::Broken(e);
             }
         };
@@ -149,7 +149,8 @@ pub fn supervise<const N: usize>(
                     Ok(true) => {}
                     Ok(false) => stdout = None,
                     Err(TooLarge) => {
-                        stop(pid);
+                        // Past its exit too: a process that left its group may fill stdout.
+                        stop_unless_reaped(pid, status);
                         drain(stderr.as_ref(), chunk, tail);
                         return Ending::TooLarge;
                     }
@@ -317,6 +318,14 @@ fn stop(pid: Pid) -> Exit {
             (None, None) => Exit::Unknown,
         },
         _ => Exit::Unknown,
+    }
+}
+
+/// [`stop`], unless the program has been reaped already (`status`): its pid, and so its group's
+/// id, may belong to another process by now, which a second kill would hit.
+fn stop_unless_reaped(pid: Pid, status: Option<Exit>) {
+    if status.is_none() {
+        stop(pid);
     }
 }
 

@@ -85,7 +85,9 @@ pub enum SpawnError {
 
 const O_CLOEXEC: c_int = 0o2000000;
 const O_RDWR: c_int = 2;
+const SIGINT: c_int = 2;
 const SIGPIPE: c_int = 13;
+const SIGTERM: c_int = 15;
 const SIGCHLD: c_int = 17;
 const SIG_DFL: usize = 0;
 const SIG_IGN: usize = 1;
@@ -240,8 +242,10 @@ pub fn spawn(
     // stack while this thread is suspended, until the child execs or exits; so `setup`,
     // `argv` and everything they point to stay valid and untouched by us meanwhile. `child`
     // only makes system calls (no allocation, no locks, no return into our frames). The
-    // process is single-threaded and installs no signal handlers, so no handler can run on
-    // the child's stack. CLONE_PIDFD writes the pidfd through the pointer given as `ptid`.
+    // process is single-threaded, and its only signal handlers (SIGTERM's and SIGINT's, in
+    // local mode or with a shutdown hook) are blocked while a handler runs, so the child
+    // starts with them blocked and resets them before unblocking: no handler can run on the
+    // child's stack. CLONE_PIDFD writes the pidfd through the pointer given as `ptid`.
     let start = |flags: c_int, pidfd: *mut c_int| unsafe {
         clone(
             child,
@@ -326,6 +330,15 @@ extern "C" fn child(arg: *mut c_void) -> c_int {
     // SAFETY: restores the default action of a signal the bootstrap ignores; exec keeps an
     // ignored signal ignored, and programs expect to die of SIGPIPE.
     unsafe { signal(SIGPIPE, SIG_DFL) };
+    // The runtime blocks SIGTERM and SIGINT while a handler runs (`sys::signal::hold_stop`),
+    // and exec keeps blocked signals blocked: unblock them, their actions the default first,
+    // so that none of the bootstrap's handlers can run here, on memory shared with it.
+    // SAFETY: sets dispositions to the default; no handler runs, nothing else is touched.
+    unsafe {
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+    }
+    crate::sys::signal::unblock_stop();
     let argv = setup.argv;
     // SAFETY: `argv` has the ARGV_LEN slots `spawn` made: from `first` (and from SHELL_SLOT
     // for a program) C strings, then a null at the end; the path and environment are C

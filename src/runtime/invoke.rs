@@ -133,7 +133,10 @@ unsafe fn call<'b>(
     let mut stream = unsafe { Stream::new(route, dest, reply) };
     // SAFETY: the request id points into the receive buffer, unchanged until the call ends.
     unsafe { log::begin_request(context.request_id.as_bytes()) };
+    // SIGTERM waits until the handler returns: its sleeps and polls are not cut short.
+    crate::sys::signal::hold_stop();
     let outcome = handler::call(handler, context, event, response, &mut stream);
+    crate::sys::signal::release_stop();
     log::end_request();
     let (remainder, error) = match outcome {
         Outcome::Success(rest) => (rest, None),

@@ -2,7 +2,15 @@
 //! handler: the signal handler only records the request, wakes the one blocking wait the
 //! runtime may be in, and passes the request on to the worker processes.
 //!
-//! The handler is installed with `SA_RESTART`, so a handler's own system calls are not
+//! While a handler runs, SIGTERM and SIGINT are blocked ([`hold_stop`], [`release_stop`]):
+//! `SA_RESTART` restarts a `read` or a `write` that a signal handler interrupted, but never a
+//! sleep, a `poll` or an `epoll_wait`, which fail with `EINTR`, so a handler that sleeps
+//! would have been cut short. Blocked, the signal waits until the handler has returned; the
+//! invocation ends as it would have, then the request to stop is seen. Programs a handler
+//! starts must not inherit the block: exec mode's child undoes it ([`unblock_stop`]), as
+//! Rust's `std::process::Command` does for any signal.
+//!
+//! The handler is installed with `SA_RESTART`, so the runtime's own reads and writes are not
 //! interrupted by it. The waits that must end are woken another way: before blocking on a
 //! socket (local mode's `accept`, the Runtime API's `GET /next`), the runtime names it with
 //! [`wait_on`], and the signal handler shuts that socket down, which returns the blocked call
@@ -13,7 +21,7 @@
 //! why a bootstrap in a container ignored `docker stop` and Ctrl-C before this.
 
 use core::ffi::c_int;
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use super::log;
 
@@ -27,6 +35,14 @@ const SHUT_RDWR: c_int = 2;
 const SYS_RT_SIGACTION: i64 = 13;
 #[cfg(target_arch = "aarch64")]
 const SYS_RT_SIGACTION: i64 = 134;
+#[cfg(target_arch = "x86_64")]
+const SYS_RT_SIGPROCMASK: i64 = 14;
+#[cfg(target_arch = "aarch64")]
+const SYS_RT_SIGPROCMASK: i64 = 135;
+const SIG_BLOCK: c_int = 0;
+const SIG_UNBLOCK: c_int = 1;
+/// SIGTERM and SIGINT as a kernel signal set: bit `n - 1` for signal `n`.
+const STOP_SIGNALS: u64 = 1 << (SIGTERM - 1) | 1 << (SIGINT - 1);
 
 /// The kernel's `struct sigaction` (the generic layout, x86_64's and aarch64's). The system
 /// call, not musl's `sigaction`, which also manages signal masks for threads and costs 650
@@ -57,6 +73,8 @@ unsafe extern "C" {
 /// The most processes a stop request is passed on to (`runtime::workers::MAX_WORKERS`).
 pub const MAX_CHILDREN: usize = 64;
 
+/// Whether [`catch_stop`] has run: only then are the signals held back during a handler.
+static CAUGHT: AtomicBool = AtomicBool::new(false);
 /// The signal that asked us to stop, or 0.
 static STOP: AtomicI32 = AtomicI32::new(0);
 /// The socket the runtime is blocked on, or -1.
@@ -104,8 +122,46 @@ fn install(signal: c_int, handler: extern "C" fn(c_int)) {
 /// From now SIGTERM and SIGINT ask the process (and its workers) to stop. Inherited by forked
 /// children; reset to the default by `exec`, so programs a handler runs are unaffected.
 pub fn catch_stop() {
+    CAUGHT.store(true, Ordering::SeqCst);
     install(SIGTERM, on_stop);
     install(SIGINT, on_stop);
+}
+
+/// Blocks (`SIG_BLOCK`) or unblocks (`SIG_UNBLOCK`) SIGTERM and SIGINT for this thread.
+fn mask_stop(how: c_int) {
+    let set = STOP_SIGNALS;
+    // SAFETY: `set` is a valid 8-byte kernel signal set; the old mask is not wanted.
+    unsafe {
+        syscall(
+            SYS_RT_SIGPROCMASK,
+            how,
+            &set as *const u64,
+            core::ptr::null_mut::<u64>(),
+            8usize,
+        )
+    };
+}
+
+/// Before a handler runs: a stop request from now on waits until [`release_stop`], so that
+/// none of the handler's system calls fails with `EINTR`. Nothing where nothing is caught.
+pub fn hold_stop() {
+    if CAUGHT.load(Ordering::Relaxed) {
+        mask_stop(SIG_BLOCK);
+    }
+}
+
+/// After the handler has returned: a stop request that came meanwhile is handled now (the
+/// kernel delivers it as this returns).
+pub fn release_stop() {
+    if CAUGHT.load(Ordering::Relaxed) {
+        mask_stop(SIG_UNBLOCK);
+    }
+}
+
+/// In a child about to `exec` a program: SIGTERM and SIGINT no longer blocked, as the program
+/// expects. (Reset their actions to the default first: no handler of ours may run there.)
+pub fn unblock_stop() {
+    mask_stop(SIG_UNBLOCK);
 }
 
 /// Whether a SIGTERM or SIGINT has asked us to stop.
