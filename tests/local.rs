@@ -928,18 +928,12 @@ fn response_streams_are_answered_as_event_streams() {
         "{details}"
     );
 
-    // A crash mid-stream cuts the stream: no InvokeComplete, no end of the body.
-    let mut stream = server.connect();
-    stream
-        .write_all(stream_request("", "stream-crash:100").as_bytes())
-        .unwrap();
-    let mut bytes = Vec::new();
-    let _ = stream.read_to_end(&mut bytes);
-    assert!(
-        Answer::parse(&bytes).is_err(),
-        "the cut stream looked complete"
-    );
-    assert!(!String::from_utf8_lossy(&bytes).contains("InvokeComplete"));
+    // A crash mid-stream ends the stream with its error too (see the test below).
+    let answer = server.send_raw(stream_request("", "stream-crash:100").as_bytes());
+    let events = decode_events(&answer.body).unwrap();
+    let complete: serde_json::Value =
+        serde_json::from_slice(&events.last().unwrap().payload).unwrap();
+    assert_eq!(complete["ErrorCode"], "Runtime.ExitError", "{complete}");
     server.wait_for_log("Status: 200 Error: Runtime.ExitError", 1);
     assert_eq!(
         server
@@ -947,6 +941,119 @@ fn response_streams_are_answered_as_event_streams() {
             .status,
         200
     );
+}
+
+/// The events of an `InvokeWithResponseStream` answer: the payload joined, and
+/// `InvokeComplete`'s JSON, which must be the last event.
+fn stream_events(answer: &Answer) -> (Vec<u8>, serde_json::Value) {
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let mut events = decode_events(&answer.body).unwrap();
+    let complete = events.pop().expect("no events");
+    assert_eq!(complete.event_type, "InvokeComplete", "{complete:?}");
+    let body = events.iter().flat_map(|e| e.payload.clone()).collect();
+    (body, serde_json::from_slice(&complete.payload).unwrap())
+}
+
+/// `InvokeComplete`'s `ErrorDetails`, a JSON string, parsed as the error document it holds.
+fn error_details(complete: &serde_json::Value) -> serde_json::Value {
+    let details = complete["ErrorDetails"].as_str();
+    let details = details.unwrap_or_else(|| panic!("ErrorDetails is not a string: {complete}"));
+    serde_json::from_str(details).unwrap_or_else(|e| panic!("ErrorDetails ({e}): {details}"))
+}
+
+/// Messages whose document needs more room than usual as a JSON string (each control byte is
+/// `\\u0001` there, seven bytes) still make `ErrorDetails` the whole document, as the same
+/// errors answered to `Invoke` are (before, a bare "error details too large").
+#[test]
+fn error_details_hold_the_whole_document_for_the_longest_messages() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    for message in ["\u{1}".repeat(2400), "\"".repeat(4096), "\\".repeat(4096)] {
+        let event = format!("error:{message}");
+        let answer = server.send_raw(stream_request("", &event).as_bytes());
+        let (body, complete) = stream_events(&answer);
+        assert!(body.is_empty());
+        assert_eq!(complete["ErrorCode"], "Function.Probe");
+        let details = error_details(&complete);
+        assert_eq!(details["errorType"], "Function.Probe", "{details}");
+        assert_eq!(details["errorMessage"], message.as_str());
+        // The same document as Invoke's.
+        let plain = server.invoke(event.as_bytes());
+        assert_eq!(plain.json(), details);
+    }
+}
+
+/// A crash (`stream-crash`) or a timeout (`stream-pause` past the 1 s timeout) after some
+/// pieces ends the stream as a failure mid-stream does: `InvokeComplete` with the error, or
+/// the terminating chunk with the error trailers for `Invoke` (before, the stream was cut:
+/// "Response ended prematurely" in boto3).
+#[test]
+fn a_crash_or_a_timeout_mid_stream_ends_the_stream_with_its_error() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let cases = [
+        (
+            "stream-crash:5000",
+            5000,
+            "Runtime.ExitError",
+            "Runtime exited",
+        ),
+        (
+            "stream-pause:3000",
+            5,
+            "Sandbox.Timedout",
+            "Task timed out after 1.00 seconds",
+        ),
+    ];
+    for (event, streamed, error_type, message) in cases {
+        let answer = server.send_raw(stream_request("", event).as_bytes());
+        let (body, complete) = stream_events(&answer);
+        assert_eq!(body.len(), streamed, "{event}");
+        assert_eq!(complete["ErrorCode"], error_type, "{event}: {complete}");
+        let details = error_details(&complete);
+        assert_eq!(details["errorType"], error_type);
+        let text = details["errorMessage"].as_str().unwrap();
+        assert!(text.contains(message), "{event}: {text}");
+
+        let answer = server.invoke(event.as_bytes());
+        assert!(answer.chunked, "{event}");
+        assert_eq!(answer.body.len(), streamed, "{event}");
+        assert_eq!(
+            answer.trailer("Lambda-Runtime-Function-Error-Type"),
+            Some(error_type),
+            "{event}: {answer:?}"
+        );
+        let body = answer
+            .trailer("Lambda-Runtime-Function-Error-Body")
+            .unwrap();
+        let error = parse_error_trailer(body).unwrap();
+        assert_eq!(error.error_type, error_type);
+        assert!(error.message.contains(message), "{}", error.message);
+    }
+    // And the server goes on.
+    assert_eq!(server.invoke(b"done").text(), "done");
+}
+
+/// A caller that stops reading a streamed answer (its receive buffer full) is said to have
+/// stopped reading, once `LAMBDA_LOCAL_CALLER_TIMEOUT` (1 s) has passed; before, the log said
+/// it had closed the connection.
+#[test]
+fn a_caller_who_stops_reading_a_stream_is_said_to_have_stopped() {
+    let env = [("LAMBDA_LOCAL_CALLER_TIMEOUT", "1")];
+    let mut server = LocalServer::start(&probe_program(), &env);
+    let mut deaf = server.connect();
+    shrink_receive_buffer(&deaf);
+    let event = "stream:20000000:65536";
+    let request = format!(
+        "POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: {}\r\n\r\n{event}",
+        event.len()
+    );
+    deaf.write_all(request.as_bytes()).unwrap();
+    let log = server.wait_for_log(" broke: ", 1);
+    assert!(
+        log.contains(" broke: the caller stopped reading it for LAMBDA_LOCAL_CALLER_TIMEOUT"),
+        "{log}"
+    );
+    assert!(!log.contains("closed the connection"), "{log}");
+    drop(deaf);
 }
 
 /// Shrinks a socket's receive buffer, so that a caller who does not read holds back an answer

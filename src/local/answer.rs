@@ -22,6 +22,10 @@ const MAX_EVENT_PAYLOAD: usize = 1024 * 1024;
 static PAYLOAD_CHUNK: Headers = Headers::new(b"PayloadChunk", b"application/octet-stream");
 /// The end of the response, with its error if it failed and its log's tail if asked.
 static INVOKE_COMPLETE: Headers = Headers::new(b"InvokeComplete", reply::JSON);
+/// Room for any error document as a JSON string (`ErrorDetails`): a document is JSON we
+/// wrote, valid UTF-8 whose control bytes are escaped already, so only its `"` and `\\`
+/// grow, to two bytes each.
+const DETAILS_LEN: usize = 2 * json::BODY_LEN + 2;
 
 /// How the caller asked to be answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,8 +110,9 @@ impl Caller {
         }
     }
 
-    /// Answers a failure the handler did not report, with `message` (in parts).
-    pub fn send_error(&self, error_type: &[u8], message: &[&[u8]]) {
+    /// Answers a failure the handler did not report, with `message` (in parts): the whole
+    /// error or, if the answer is a stream already `started`, the stream's end with it.
+    pub fn send_error(&self, error_type: &[u8], message: &[&[u8]], started: bool) {
         let mut text = heapless::Vec::<u8, 2048>::new();
         for part in message {
             let _ = text.extend_from_slice(part); // what fits: our text is short, panics are cut
@@ -115,11 +120,15 @@ impl Caller {
         let mut utf8 = [0u8; 2052];
         let mut document = [0u8; 16 * 1024];
         let document = json::error_document(error_type, &text, &mut utf8, &mut document);
-        let _ = self.answer(Some(error_type), document, &mut [0u8; 40 * 1024]);
+        if started {
+            self.fail_stream(error_type, document);
+        } else {
+            let _ = self.answer(Some(error_type), document, &mut [0u8; 40 * 1024]);
+        }
     }
 
     /// Ends a started stream with the failure `error_type` and its error `document`.
-    pub fn fail_stream(&self, error_type: &[u8], document: &[u8]) {
+    fn fail_stream(&self, error_type: &[u8], document: &[u8]) {
         let mut encoded = [0u8; 24 * 1024];
         let Some(encoded) = crate::codec::base64::encode(document, &mut encoded) else {
             return;
@@ -196,16 +205,39 @@ impl Caller {
     }
 
     /// Sends `InvokeComplete`, with the failure's type and document (as `ErrorCode` and
-    /// `ErrorDetails`) and the log's tail (as `LogResult`), and ends the body.
+    /// `ErrorDetails`) and the log's tail (as `LogResult`), and ends the body. The document
+    /// goes in as a JSON string, escaped into `scratch` or, if it does not fit there, into room
+    /// for the largest (see [`DETAILS_LEN`]).
     fn complete(&self, error: Option<(&[u8], &[u8])>, scratch: &mut [u8]) -> Result<(), Errno> {
+        let Some((error_type, document)) = error else {
+            return self.complete_with(None);
+        };
+        match json::string(document, scratch) {
+            Some(details) => self.complete_with(Some((error_type, details))),
+            None => self.complete_large(error_type, document),
+        }
+    }
+
+    /// [`Caller::complete`] for a document whose escaped form needs more than the scratch:
+    /// room for it on the stack, only then.
+    #[inline(never)]
+    fn complete_large(&self, error_type: &[u8], document: &[u8]) -> Result<(), Errno> {
+        let mut room = [0u8; DETAILS_LEN];
+        // Always fits (see `DETAILS_LEN`); the fixed string only if a document were not UTF-8.
+        let details = json::string(document, &mut room).unwrap_or(b"\"error details not UTF-8\"");
+        self.complete_with(Some((error_type, details)))
+    }
+
+    /// Sends `InvokeComplete` with `error`'s type and its document already a JSON string.
+    fn complete_with(&self, error: Option<(&[u8], &[u8])>) -> Result<(), Errno> {
         let mut encoded = [0; tail::ENCODED_LEN];
         let log = self.log_result(&mut encoded);
         let error_part: [&[u8]; 4] = match error {
-            Some((error_type, document)) => [
+            Some((error_type, details)) => [
                 b"{\"ErrorCode\":\"",
                 error_type,
                 b"\",\"ErrorDetails\":",
-                json::string(document, scratch).unwrap_or(b"\"error details too large\""),
+                details,
             ],
             None => [b"{", b"", b"", b""],
         };
@@ -304,12 +336,18 @@ impl Answer {
         }
     }
 
-    /// Logs that the caller is gone, and says the stream broke.
-    fn broke(&self) -> Broken {
+    /// Logs why the stream could not go on, and says it broke: a send that timed out is a
+    /// caller that stopped reading (for `LAMBDA_LOCAL_CALLER_TIMEOUT`), any other failure a
+    /// caller that closed or reset the connection.
+    fn broke(&self, error: Errno) -> Broken {
         log::line(&[
             b"streamed response for request ",
             &self.caller.request_id,
-            b" broke: the caller closed the connection",
+            if error == Errno::AGAIN {
+                b" broke: the caller stopped reading it for LAMBDA_LOCAL_CALLER_TIMEOUT"
+            } else {
+                b" broke: the caller closed the connection"
+            },
         ]);
         Broken
     }
@@ -334,7 +372,7 @@ impl Sink for Answer {
             Mode::Events => caller.start_events().and_then(|()| caller.events(data)),
             Mode::Accepted => Ok(()),
         };
-        sent.map_err(|_| self.broke())
+        sent.map_err(|e| self.broke(e))
     }
 
     fn send(&mut self, data: &[u8]) -> Result<(), Broken> {
@@ -347,7 +385,7 @@ impl Sink for Answer {
             Mode::Events => caller.events(data),
             Mode::Accepted => Ok(()),
         };
-        sent.map_err(|_| self.broke())
+        sent.map_err(|e| self.broke(e))
     }
 
     fn end(
@@ -356,8 +394,8 @@ impl Sink for Answer {
         error: Option<StreamError<'_>>,
         scratch: &mut [u8],
     ) -> Result<(), MustExit> {
-        if self.caller.end_stream(last, error, scratch).is_err() {
-            self.broke();
+        if let Err(e) = self.caller.end_stream(last, error, scratch) {
+            self.broke(e);
         }
         Ok(())
     }

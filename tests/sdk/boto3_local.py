@@ -127,6 +127,11 @@ for payload, prefix, code, message in [
     (b"stream-panic:100", 100, "Runtime.HandlerPanic", "probe panic mid-stream"),
     (b"error:bad", 0, "Function.Probe", "bad"),
     (b"panic", 0, "Runtime.HandlerPanic", "probe panic"),
+    # A crash mid-stream ends the stream too, not "Response ended prematurely".
+    (b"stream-crash:100", 100, "Runtime.ExitError", "Runtime exited"),
+    # The longest messages' documents are ErrorDetails whole.
+    (b"error:" + b'"' * 4096, 0, "Function.Probe", '"' * 4096),
+    (b"error:" + b"\x01" * 2400, 0, "Function.Probe", "\x01" * 2400),
 ]:
     body, complete = stream(payload)
     assert body == pattern(prefix), (payload, body[:50])
