@@ -849,6 +849,66 @@ fn event_invocations_are_accepted_then_run_and_dry_runs_are_not_run() {
     );
 }
 
+/// Starts `event` (a slow one) on another thread, and gives the server a moment to take it.
+fn run_in_background(server: &LocalServer, event: &str) -> thread::JoinHandle<Answer> {
+    let addr = server.addr;
+    let event = event.to_string();
+    let running = thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let request = format!(
+            "POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: {}\r\n\r\n{event}",
+            event.len()
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).unwrap();
+        Answer::parse(&bytes).unwrap()
+    });
+    thread::sleep(Duration::from_millis(500));
+    running
+}
+
+/// While one invocation runs (a 3 s sleep), Event and DryRun invocations are answered at once
+/// (202, 204), each Event runs exactly once afterwards, in order, and past the queue's bound
+/// (64 waiting) Events are refused with Lambda's throttling error and never run. Before, the
+/// 202 waited for the server to be free (with 40 Events behind a 200 ms handler, 4 s median).
+#[test]
+fn events_and_dry_runs_are_answered_at_once_whatever_runs() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    let running = run_in_background(&server, "sleep:3000");
+    let mut ids = Vec::new();
+    let mut throttled = 0;
+    for _ in 0..70 {
+        let answer = server.invoke_with(&[("X-Amz-Invocation-Type", "Event")], b"count");
+        match answer.status {
+            202 => ids.push(answer.header("x-amzn-requestid").unwrap().to_string()),
+            429 => {
+                assert_refusal(&answer, "TooManyRequestsException", "Rate Exceeded");
+                throttled += 1;
+            }
+            status => panic!("an Event answered {status}: {}", answer.text()),
+        }
+    }
+    let answer = server.invoke_with(&[("X-Amz-Invocation-Type", "DryRun")], b"count");
+    assert_eq!(answer.status, 204);
+    assert!(
+        !running.is_finished(),
+        "the answers waited for the running invocation"
+    );
+    assert_eq!((ids.len(), throttled), (64, 6), "the bound is 64 waiting");
+    assert_eq!(running.join().unwrap().status, 200);
+    // Each accepted Event ran once, before this invocation, queued after them.
+    assert_eq!(server.invoke(b"count").text(), "66");
+    let log = server.wait_for_log(" ms Status: 202", 64);
+    for id in &ids {
+        assert_eq!(
+            log.matches(&format!("REPORT RequestId: {id} ")).count(),
+            1,
+            "{id}"
+        );
+    }
+}
+
 #[test]
 fn tail_answers_carry_the_end_of_the_invocations_log() {
     let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
@@ -1168,7 +1228,7 @@ fn out_of_descriptors_is_said_once() {
         skip::not_applicable("under an emulator, `ulimit -n 4` leaves the emulator no descriptors");
         return;
     }
-    let wrapper = ["sh", "-c", "ulimit -n 4 && exec \"$0\""];
+    let wrapper = ["sh", "-c", "ulimit -n 6 && exec \"$0\""];
     let mut server = LocalServer::start_wrapped(&wrapper, "127.0.0.1", &bootstrap_program(), &[]);
     let mut caller = server.connect();
     caller

@@ -34,23 +34,33 @@ pub enum Mode {
     Whole,
     /// `InvokeWithResponseStream`: `PayloadChunk` events, then `InvokeComplete`.
     Events,
-    /// `Invoke` with `X-Amz-Invocation-Type: Event`: answered 202 before the handler runs;
-    /// what it returns goes nowhere.
+    /// `Invoke` with `X-Amz-Invocation-Type: Event`: answered 202 by the front when it was
+    /// queued; what the handler returns goes nowhere.
     Accepted,
 }
 
 /// The connection of the invocation in progress, and what its answer needs.
 pub struct Caller {
-    pub socket: Socket,
+    /// The caller's connection; none for an `Event`, which the front answered.
+    pub socket: Option<Socket>,
     pub request_id: [u8; REQUEST_ID_LEN],
     pub mode: Mode,
-    /// When its request was read (monotonic µs), for the `REPORT` line.
+    /// When the server took it (monotonic µs), for the `REPORT` line: the time it ran, as
+    /// Lambda's `Duration`, not the time it waited in the queue.
     pub started_us: i64,
     /// The invocation's log, for `X-Amz-Log-Type: Tail`.
     pub log: Option<Capture>,
 }
 
 impl Caller {
+    /// Sends `parts` to the caller, if there is one.
+    fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
+        match &self.socket {
+            Some(socket) => net::send_all(socket, parts),
+            None => Ok(()),
+        }
+    }
+
     /// The base64 of the log's end, or nothing without `Tail`.
     fn log_result<'b>(&self, encoded: &'b mut [u8; tail::ENCODED_LEN]) -> &'b [u8] {
         self.log.as_ref().map_or(&[], |log| log.tail(encoded))
@@ -87,22 +97,22 @@ impl Caller {
     }
 
     /// Sends a whole answer: `body`, the handler's response or, when `error` (its type) is
-    /// given, its error document. `scratch` is room for an event's JSON.
-    fn answer(&self, error: Option<&[u8]>, body: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
+    /// given, its error document.
+    fn answer(&self, error: Option<&[u8]>, body: &[u8]) -> Result<(), Errno> {
         match self.mode {
             Mode::Whole => {
                 let mut head = Head::new();
                 let framing = Framing::Length(body.len());
                 self.head(&mut head, b"200 OK", reply::JSON, error.is_some(), framing);
-                net::send_all(&self.socket, &[&head, body])
+                self.send(&[&head, body])
             }
             Mode::Events => {
                 self.start_events()?;
                 match error {
-                    Some(error_type) => self.complete(Some((error_type, body)), scratch),
+                    Some(error_type) => self.complete(Some((error_type, body))),
                     None => {
                         self.events(body)?;
-                        self.complete(None, scratch)
+                        self.complete(None)
                     }
                 }
             }
@@ -123,7 +133,7 @@ impl Caller {
         if started {
             self.fail_stream(error_type, document);
         } else {
-            let _ = self.answer(Some(error_type), document, &mut [0u8; 40 * 1024]);
+            let _ = self.answer(Some(error_type), document);
         }
     }
 
@@ -138,26 +148,21 @@ impl Caller {
             document,
             encoded,
         };
-        let _ = self.end_stream(b"", Some(error), &mut [0u8; 40 * 1024]);
+        let _ = self.end_stream(b"", Some(error));
     }
 
     /// Sends `last` and ends a stream, with `error` for a failed invocation.
-    fn end_stream(
-        &self,
-        last: &[u8],
-        error: Option<StreamError<'_>>,
-        scratch: &mut [u8],
-    ) -> Result<(), Errno> {
+    fn end_stream(&self, last: &[u8], error: Option<StreamError<'_>>) -> Result<(), Errno> {
         match self.mode {
             Mode::Whole => {
                 let mut size = [0; SIZE_LINE_LEN];
                 let ending =
                     chunked::end(last, error.map(|e| (e.error_type, e.encoded)), &mut size);
-                net::send_all(&self.socket, &ending)
+                self.send(&ending)
             }
             Mode::Events => {
                 self.events(last)?;
-                self.complete(error.map(|e| (e.error_type, e.document)), scratch)
+                self.complete(error.map(|e| (e.error_type, e.document)))
             }
             Mode::Accepted => Ok(()),
         }
@@ -173,7 +178,7 @@ impl Caller {
             false,
             Framing::ChunkedEvents,
         );
-        net::send_all(&self.socket, &[&head])
+        self.send(&[&head])
     }
 
     /// Sends `data` as `PayloadChunk` events (none for no data).
@@ -201,27 +206,17 @@ impl Caller {
         for part in all.filter(|part| !part.is_empty()) {
             let _ = parts.push(part); // fits: at most 5 + 7 parts
         }
-        net::send_all(&self.socket, &parts)
+        self.send(&parts)
     }
 
     /// Sends `InvokeComplete`, with the failure's type and document (as `ErrorCode` and
     /// `ErrorDetails`) and the log's tail (as `LogResult`), and ends the body. The document
-    /// goes in as a JSON string, escaped into `scratch` or, if it does not fit there, into room
-    /// for the largest (see [`DETAILS_LEN`]).
-    fn complete(&self, error: Option<(&[u8], &[u8])>, scratch: &mut [u8]) -> Result<(), Errno> {
+    /// goes in as a JSON string, escaped into room for the largest (see [`DETAILS_LEN`]), on
+    /// the stack and only for a failure.
+    fn complete(&self, error: Option<(&[u8], &[u8])>) -> Result<(), Errno> {
         let Some((error_type, document)) = error else {
             return self.complete_with(None);
         };
-        match json::string(document, scratch) {
-            Some(details) => self.complete_with(Some((error_type, details))),
-            None => self.complete_large(error_type, document),
-        }
-    }
-
-    /// [`Caller::complete`] for a document whose escaped form needs more than the scratch:
-    /// room for it on the stack, only then.
-    #[inline(never)]
-    fn complete_large(&self, error_type: &[u8], document: &[u8]) -> Result<(), Errno> {
         let mut room = [0u8; DETAILS_LEN];
         // Always fits (see `DETAILS_LEN`); the fixed string only if a document were not UTF-8.
         let details = json::string(document, &mut room).unwrap_or(b"\"error details not UTF-8\"");
@@ -256,7 +251,7 @@ impl Caller {
             log_part[2],
         ];
         self.event(&INVOKE_COMPLETE, &payload)?;
-        net::send_all(&self.socket, &[b"0\r\n\r\n"])
+        self.send(&[b"0\r\n\r\n"])
     }
 }
 
@@ -278,20 +273,6 @@ impl Answer {
             watchdog,
             answering: false,
         }
-    }
-
-    /// `X-Amz-Invocation-Type: Event`: answers 202 now; the handler's answer goes nowhere.
-    pub fn accept(&mut self) {
-        self.begin();
-        let mut head = Head::new();
-        self.caller.head(
-            &mut head,
-            b"202 Accepted",
-            reply::JSON,
-            false,
-            Framing::Length(0),
-        );
-        let _ = net::send_all(&self.caller.socket, &[&head]);
     }
 
     /// The invocation is answered (`error_type` if it failed): its watchdog ends, the
@@ -367,7 +348,7 @@ impl Sink for Answer {
                 for part in chunked::frame(data, &mut size) {
                     let _ = parts.push(part);
                 }
-                net::send_all(&caller.socket, &parts)
+                caller.send(&parts)
             }
             Mode::Events => caller.start_events().and_then(|()| caller.events(data)),
             Mode::Accepted => Ok(()),
@@ -380,7 +361,7 @@ impl Sink for Answer {
         let sent = match caller.mode {
             Mode::Whole => {
                 let mut size = [0; SIZE_LINE_LEN];
-                net::send_all(&caller.socket, &chunked::frame(data, &mut size))
+                caller.send(&chunked::frame(data, &mut size))
             }
             Mode::Events => caller.events(data),
             Mode::Accepted => Ok(()),
@@ -392,9 +373,9 @@ impl Sink for Answer {
         &mut self,
         last: &[u8],
         error: Option<StreamError<'_>>,
-        scratch: &mut [u8],
+        _scratch: &mut [u8],
     ) -> Result<(), MustExit> {
-        if let Err(e) = self.caller.end_stream(last, error, scratch) {
+        if let Err(e) = self.caller.end_stream(last, error) {
             self.broke(e);
         }
         Ok(())
@@ -408,10 +389,10 @@ impl Destination for Answer {
         &mut self,
         failed: Option<&[u8]>,
         body: &[u8],
-        scratch: &mut [u8],
+        _scratch: &mut [u8],
     ) -> Result<(), MustExit> {
         self.returned();
-        let sent = self.caller.answer(failed, body, scratch);
+        let sent = self.caller.answer(failed, body);
         self.dropped_if(sent);
         Ok(())
     }
@@ -424,15 +405,20 @@ fn id(request_id: &[u8; REQUEST_ID_LEN + 1]) -> &[u8] {
 
 /// `X-Amz-Invocation-Type: DryRun`: 204, and the handler does not run.
 pub fn dry_run(socket: &Socket, request_id: &[u8; REQUEST_ID_LEN + 1]) {
+    empty(socket, request_id, b"204 No Content", Framing::Nothing);
+}
+
+/// `X-Amz-Invocation-Type: Event`: 202 once the invocation is queued; it runs later, and
+/// what it returns goes nowhere.
+pub fn accepted(socket: &Socket, request_id: &[u8; REQUEST_ID_LEN + 1]) {
+    empty(socket, request_id, b"202 Accepted", Framing::Length(0));
+}
+
+/// An answer without a body, with the request id.
+fn empty(socket: &Socket, request_id: &[u8; REQUEST_ID_LEN + 1], status: &[u8], framing: Framing) {
     let headers: [(&[u8], &[u8]); 1] = [(b"X-Amzn-RequestId", id(request_id))];
     let mut head = Head::new();
-    reply::write_head(
-        &mut head,
-        b"204 No Content",
-        reply::JSON,
-        &headers,
-        Framing::Nothing,
-    );
+    reply::write_head(&mut head, status, reply::JSON, &headers, framing);
     let _ = net::send_all(socket, &[&head]);
 }
 

@@ -147,7 +147,9 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64, answer_
     if !ended && heard.returned {
         // The caller is not taking its answer: cut it off, which fails the server's write at
         // once; the server logs that and goes on, warm.
-        let _ = rustix::net::shutdown(&caller.socket, rustix::net::Shutdown::Both);
+        if let Some(socket) = &caller.socket {
+            let _ = rustix::net::shutdown(socket, rustix::net::Shutdown::Both);
+        }
         return 0;
     }
     if ended {

@@ -6,6 +6,8 @@ first difference from what Lambda answers."""
 import base64
 import json
 import sys
+import threading
+import time
 
 import boto3
 import botocore.config
@@ -64,6 +66,27 @@ assert count() == before + 2, "the Event invocation ran"
 answer = invoke(b"count", InvocationType="DryRun")
 assert answer["StatusCode"] == 204 and answer["Body"] == b"", answer
 assert count() == before + 3, "the DryRun invocation did not run"
+
+# An Event is answered at once whatever runs, and runs once: a caller with a 1 s read timeout
+# (and retries) sends one while a 2.5 s invocation runs. Before, its 202 waited for the server:
+# boto3 timed out, retried, and the event ran two or three times.
+impatient = boto3.client(
+    "lambda",
+    endpoint_url=f"http://127.0.0.1:{port}",
+    region_name="us-east-1",
+    aws_access_key_id="x",
+    aws_secret_access_key="x",
+    config=botocore.config.Config(retries={"max_attempts": 3}, read_timeout=1),
+)
+before = count()
+slow = threading.Thread(target=invoke, args=(b"sleep:2500",))
+slow.start()
+time.sleep(0.5)
+answer = impatient.invoke(FunctionName="function", Payload=b"count", InvocationType="Event")
+assert answer["StatusCode"] == 202, answer
+assert answer["ResponseMetadata"]["RetryAttempts"] == 0, answer["ResponseMetadata"]
+slow.join()
+assert count() == before + 3, "the sleep, the Event once, and this count"
 
 # Failures: the function's error, and a panic, as Unhandled with the error document.
 answer = invoke(b'error:it "broke"')
