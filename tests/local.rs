@@ -909,6 +909,69 @@ fn events_and_dry_runs_are_answered_at_once_whatever_runs() {
     }
 }
 
+/// Checks that `log` holds the lines Lambda writes around invocation `id`: `START` first,
+/// then `END` and `REPORT`, each once, in the shapes local mode writes them.
+fn assert_lambda_lines(log: &str, id: &str) {
+    let start = format!("bootstrap: START RequestId: {id} Version: $LATEST\n");
+    let end = format!("bootstrap: END RequestId: {id}\n");
+    let report = format!("bootstrap: REPORT RequestId: {id} Duration: ");
+    for line in [&start, &end, &report] {
+        assert_eq!(log.matches(line.as_str()).count(), 1, "{line:?} in {log:?}");
+    }
+    let at = |line: &str| log.find(line).unwrap();
+    assert!(at(&start) < at(&end) && at(&end) < at(&report), "{log}");
+    assert!(log.ends_with("\n"), "{log}");
+}
+
+/// With `Tail`, `LogResult` is there even when the handler logs nothing: the log holds
+/// Lambda's `START`, `END` and `REPORT` lines, as Lambda's tail does (before, no
+/// `X-Amz-Log-Result` at all, and boto3 code reading `response["LogResult"]` failed). So do
+/// failed invocations' tails, the watchdog's answers included.
+#[test]
+fn tails_always_hold_lambdas_start_end_and_report_lines() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    for (event, error) in [
+        ("quiet", None),
+        ("error:bad", Some("Function.Probe")),
+        ("crash", Some("Runtime.ExitError")),
+        ("sleep:5000", Some("Sandbox.Timedout")),
+    ] {
+        let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], event.as_bytes());
+        let id = answer.header("x-amzn-requestid").unwrap();
+        let encoded = answer.header("x-amz-log-result").expect("X-Amz-Log-Result");
+        let log = String::from_utf8(decode_base64(encoded).unwrap()).unwrap();
+        assert_lambda_lines(&log, id);
+        if let Some(error) = error {
+            assert!(
+                log.contains(&format!("Status: 200 Error: {error}\n")),
+                "{log}"
+            );
+        }
+        // The same lines reach stderr, once.
+        let stderr = server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+        assert_eq!(stderr.matches(&format!("END RequestId: {id}")).count(), 1);
+    }
+    // InvokeWithResponseStream's LogResult too.
+    let answer = server.send_raw(stream_request("X-Amz-Log-Type: Tail\r\n", "quiet").as_bytes());
+    let id = answer.header("x-amzn-requestid").unwrap().to_string();
+    let (body, complete) = stream_events(&answer);
+    assert_eq!(body, b"quiet");
+    let encoded = complete["LogResult"].as_str().expect("LogResult");
+    assert_lambda_lines(
+        &String::from_utf8(decode_base64(encoded).unwrap()).unwrap(),
+        &id,
+    );
+    // Without Tail, the lines go to stderr only, START first.
+    let answer = server.invoke(b"quiet");
+    let id = answer.header("x-amzn-requestid").unwrap();
+    let stderr = server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+    assert_eq!(answer.header("x-amz-log-result"), None);
+    let from = stderr
+        .find(&format!("START RequestId: {id}"))
+        .expect("START");
+    assert_lambda_lines(&stderr[from - "bootstrap: ".len()..], id);
+}
+
 #[test]
 fn tail_answers_carry_the_end_of_the_invocations_log() {
     let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
@@ -918,15 +981,20 @@ fn tail_answers_carry_the_end_of_the_invocations_log() {
     };
     let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"lines:3");
     assert_eq!(answer.text(), "logged");
-    assert_eq!(
-        tail(&answer),
-        "probe log line 1\nprobe log line 2\nprobe log line 3\n"
+    let id = answer.header("x-amzn-requestid").unwrap();
+    let log = tail(&answer);
+    assert!(
+        log.contains(
+            "probe log line 1\nprobe log line 2\nprobe log line 3\nbootstrap: END RequestId: "
+        ),
+        "{log}"
     );
+    assert_lambda_lines(&log, id);
     // Only the last 4 KB, as Lambda's; and the whole log still reaches stderr.
     let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"lines:1000");
     let log = tail(&answer);
     assert_eq!(log.len(), 4096);
-    assert!(log.ends_with("\nprobe log line 999\nprobe log line 1000\n"));
+    assert!(log.contains("\nprobe log line 999\nprobe log line 1000\nbootstrap: END RequestId: "));
     server.wait_for_log("probe log line 1000", 1);
     server.wait_for_log("probe log line ", 3 + 1000);
     // A timeout's answer has the tail too, the watchdog's line included.

@@ -50,6 +50,8 @@ pub struct Caller {
     pub started_us: i64,
     /// The invocation's log, for `X-Amz-Log-Type: Tail`.
     pub log: Option<Capture>,
+    /// Whether its `END` and `REPORT` lines are written (see `report`).
+    pub reported: core::cell::Cell<bool>,
 }
 
 impl Caller {
@@ -58,6 +60,14 @@ impl Caller {
         match &self.socket {
             Some(socket) => net::send_all(socket, parts),
             None => Ok(()),
+        }
+    }
+
+    /// With `Tail`, the invocation is over (`error`: its failure): its `END` and `REPORT`
+    /// lines go into the log now, before the tail is taken, as Lambda's tail holds them.
+    fn end_log(&self, error: Option<&[u8]>) {
+        if self.log.is_some() {
+            super::report::report(self, error);
         }
     }
 
@@ -99,6 +109,7 @@ impl Caller {
     /// Sends a whole answer: `body`, the handler's response or, when `error` (its type) is
     /// given, its error document.
     fn answer(&self, error: Option<&[u8]>, body: &[u8]) -> Result<(), Errno> {
+        self.end_log(error);
         match self.mode {
             Mode::Whole => {
                 let mut head = Head::new();
@@ -162,6 +173,7 @@ impl Caller {
             }
             Mode::Events => {
                 self.events(last)?;
+                self.end_log(error.as_ref().map(|e| e.error_type));
                 self.complete(error.map(|e| (e.error_type, e.document)))
             }
             Mode::Accepted => Ok(()),
@@ -218,8 +230,8 @@ impl Caller {
             return self.complete_with(None);
         };
         let mut room = [0u8; DETAILS_LEN];
-        // Always fits (see `DETAILS_LEN`); the fixed string only if a document were not UTF-8.
-        let details = json::string(document, &mut room).unwrap_or(b"\"error details not UTF-8\"");
+        // Always fits (see `DETAILS_LEN`); `null` only if a document were not UTF-8.
+        let details = json::string(document, &mut room).unwrap_or(b"null");
         self.complete_with(Some((error_type, details)))
     }
 

@@ -189,7 +189,9 @@ pub fn serve<const ISOLATE: bool, const HOOK: bool>(
                 } else {
                     None
                 },
+                reported: core::cell::Cell::new(false),
             };
+            report::start(&request_id);
             let watchdog = Watchdog::start(&caller, function.timeout_s, caller_timeout_s);
             if watchdog.is_err() {
                 log::text(b"cannot fork the timeout's watchdog; this invocation has no timeout");

@@ -117,10 +117,7 @@ impl Refusal {
                 b"Request must be smaller than 6291456 bytes for the InvokeFunction operation",
             ),
             Refusal::Timeout => (b"RequestTimeout", b"request incomplete after 10 s"),
-            Refusal::Throttled => (
-                b"TooManyRequestsException",
-                b"Rate Exceeded. (local mode: 64 invocations wait already)",
-            ),
+            Refusal::Throttled => (b"TooManyRequestsException", b"Rate Exceeded."),
             Refusal::BadParameter => (
                 b"InvalidParameterValueException",
                 b"bad X-Amz-Invocation-Type or X-Amz-Log-Type (or Event for a response stream)",

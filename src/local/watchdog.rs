@@ -173,11 +173,7 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64, answer_
             ]);
             let error_type = error_type::EXIT_ERROR.as_bytes();
             if !heard.returned {
-                let message: &[u8] = if started {
-                    b"Runtime exited before its answer was complete; see the log"
-                } else {
-                    b"Runtime exited without answering; see the log"
-                };
+                let message = b"Runtime exited without answering; see the log";
                 lambda_error(caller, error_type, &[message], started);
             }
             error_type

@@ -54,9 +54,15 @@ for i in 1, 2, 3:
 answer = invoke(b"lines:1000", LogType="Tail")
 log = log_of(answer)
 assert len(log) == 4096, len(log)
-assert log.endswith("probe log line 1000\n"), log[-100:]
+assert "probe log line 1000\nbootstrap: END RequestId: " in log, log[-300:]
 assert "probe log line 1\n" not in log
 assert "LogResult" not in invoke(b"lines:1", LogType="None"), "None: no log"
+# A handler that logs nothing: LogResult is still there, with Lambda's START, END and REPORT.
+answer = invoke(b"quiet", LogType="Tail")
+request_id = answer["ResponseMetadata"]["RequestId"]
+log = log_of(answer)
+for line in f"START RequestId: {request_id} Version: $LATEST", f"END RequestId: {request_id}", f"REPORT RequestId: {request_id} Duration: ":
+    assert line in log, (line, log)
 
 # Event runs the handler after a 202; DryRun answers 204 and does not run it.
 before = count()
