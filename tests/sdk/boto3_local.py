@@ -14,14 +14,22 @@ import botocore.config
 import botocore.exceptions
 
 port = int(sys.argv[1])
-client = boto3.client(
-    "lambda",
-    endpoint_url=f"http://127.0.0.1:{port}",
-    region_name="us-east-1",
-    aws_access_key_id="x",
-    aws_secret_access_key="x",
-    config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=60),
-)
+
+
+def lambda_client(attempts, read_timeout):
+    return boto3.client(
+        "lambda",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=botocore.config.Config(
+            retries={"max_attempts": attempts}, read_timeout=read_timeout
+        ),
+    )
+
+
+client = lambda_client(1, 60)
 
 
 def invoke(payload, **kwargs):
@@ -76,14 +84,7 @@ assert count() == before + 3, "the DryRun invocation did not run"
 # An Event is answered at once whatever runs, and runs once: a caller with a 1 s read timeout
 # (and retries) sends one while a 2.5 s invocation runs. Before, its 202 waited for the server:
 # boto3 timed out, retried, and the event ran two or three times.
-impatient = boto3.client(
-    "lambda",
-    endpoint_url=f"http://127.0.0.1:{port}",
-    region_name="us-east-1",
-    aws_access_key_id="x",
-    aws_secret_access_key="x",
-    config=botocore.config.Config(retries={"max_attempts": 3}, read_timeout=1),
-)
+impatient = lambda_client(3, 1)
 before = count()
 slow = threading.Thread(target=invoke, args=(b"sleep:2500",))
 slow.start()
