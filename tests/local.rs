@@ -854,6 +854,129 @@ fn event_invocations_are_accepted_then_run_and_dry_runs_are_not_run() {
     );
 }
 
+/// Starts `event` (a slow one) on another thread, and gives the server a moment to take it.
+fn run_in_background(server: &LocalServer, event: &str) -> thread::JoinHandle<Answer> {
+    let addr = server.addr;
+    let event = event.to_string();
+    let running = thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let request = format!(
+            "POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: {}\r\n\r\n{event}",
+            event.len()
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).unwrap();
+        Answer::parse(&bytes).unwrap()
+    });
+    thread::sleep(Duration::from_millis(500));
+    running
+}
+
+/// While one invocation runs (a 3 s sleep), Event and DryRun invocations are answered at once
+/// (202, 204), each Event runs exactly once afterwards, in order, and past the queue's bound
+/// (64 waiting) Events are refused with Lambda's throttling error and never run. Before, the
+/// 202 waited for the server to be free (with 40 Events behind a 200 ms handler, 4 s median).
+#[test]
+fn events_and_dry_runs_are_answered_at_once_whatever_runs() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    let running = run_in_background(&server, "sleep:3000");
+    let mut ids = Vec::new();
+    let mut throttled = 0;
+    for _ in 0..70 {
+        let answer = server.invoke_with(&[("X-Amz-Invocation-Type", "Event")], b"count");
+        match answer.status {
+            202 => ids.push(answer.header("x-amzn-requestid").unwrap().to_string()),
+            429 => {
+                assert_refusal(&answer, "TooManyRequestsException", "Rate Exceeded");
+                throttled += 1;
+            }
+            status => panic!("an Event answered {status}: {}", answer.text()),
+        }
+    }
+    let answer = server.invoke_with(&[("X-Amz-Invocation-Type", "DryRun")], b"count");
+    assert_eq!(answer.status, 204);
+    assert!(
+        !running.is_finished(),
+        "the answers waited for the running invocation"
+    );
+    assert_eq!((ids.len(), throttled), (64, 6), "the bound is 64 waiting");
+    assert_eq!(running.join().unwrap().status, 200);
+    // Each accepted Event ran once, before this invocation, queued after them.
+    assert_eq!(server.invoke(b"count").text(), "66");
+    let log = server.wait_for_log(" ms Status: 202", 64);
+    for id in &ids {
+        assert_eq!(
+            log.matches(&format!("REPORT RequestId: {id} ")).count(),
+            1,
+            "{id}"
+        );
+    }
+}
+
+/// Checks that `log` holds the lines Lambda writes around invocation `id`: `START` first,
+/// then `END` and `REPORT`, each once, in the shapes local mode writes them.
+fn assert_lambda_lines(log: &str, id: &str) {
+    let start = format!("bootstrap: START RequestId: {id} Version: $LATEST\n");
+    let end = format!("bootstrap: END RequestId: {id}\n");
+    let report = format!("bootstrap: REPORT RequestId: {id} Duration: ");
+    for line in [&start, &end, &report] {
+        assert_eq!(log.matches(line.as_str()).count(), 1, "{line:?} in {log:?}");
+    }
+    let at = |line: &str| log.find(line).unwrap();
+    assert!(at(&start) < at(&end) && at(&end) < at(&report), "{log}");
+    assert!(log.ends_with("\n"), "{log}");
+}
+
+/// With `Tail`, `LogResult` is there even when the handler logs nothing: the log holds
+/// Lambda's `START`, `END` and `REPORT` lines, as Lambda's tail does (before, no
+/// `X-Amz-Log-Result` at all, and boto3 code reading `response["LogResult"]` failed). So do
+/// failed invocations' tails, the watchdog's answers included.
+#[test]
+fn tails_always_hold_lambdas_start_end_and_report_lines() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    for (event, error) in [
+        ("quiet", None),
+        ("error:bad", Some("Function.Probe")),
+        ("crash", Some("Runtime.ExitError")),
+        ("sleep:5000", Some("Sandbox.Timedout")),
+    ] {
+        let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], event.as_bytes());
+        let id = answer.header("x-amzn-requestid").unwrap();
+        let encoded = answer.header("x-amz-log-result").expect("X-Amz-Log-Result");
+        let log = String::from_utf8(decode_base64(encoded).unwrap()).unwrap();
+        assert_lambda_lines(&log, id);
+        if let Some(error) = error {
+            assert!(
+                log.contains(&format!("Status: 200 Error: {error}\n")),
+                "{log}"
+            );
+        }
+        // The same lines reach stderr, once.
+        let stderr = server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+        assert_eq!(stderr.matches(&format!("END RequestId: {id}")).count(), 1);
+    }
+    // InvokeWithResponseStream's LogResult too.
+    let answer = server.send_raw(stream_request("X-Amz-Log-Type: Tail\r\n", "quiet").as_bytes());
+    let id = answer.header("x-amzn-requestid").unwrap().to_string();
+    let (body, complete) = stream_events(&answer);
+    assert_eq!(body, b"quiet");
+    let encoded = complete["LogResult"].as_str().expect("LogResult");
+    assert_lambda_lines(
+        &String::from_utf8(decode_base64(encoded).unwrap()).unwrap(),
+        &id,
+    );
+    // Without Tail, the lines go to stderr only, START first.
+    let answer = server.invoke(b"quiet");
+    let id = answer.header("x-amzn-requestid").unwrap();
+    let stderr = server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+    assert_eq!(answer.header("x-amz-log-result"), None);
+    let from = stderr
+        .find(&format!("START RequestId: {id}"))
+        .expect("START");
+    assert_lambda_lines(&stderr[from - "bootstrap: ".len()..], id);
+}
+
 #[test]
 fn tail_answers_carry_the_end_of_the_invocations_log() {
     let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
@@ -863,15 +986,20 @@ fn tail_answers_carry_the_end_of_the_invocations_log() {
     };
     let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"lines:3");
     assert_eq!(answer.text(), "logged");
-    assert_eq!(
-        tail(&answer),
-        "probe log line 1\nprobe log line 2\nprobe log line 3\n"
+    let id = answer.header("x-amzn-requestid").unwrap();
+    let log = tail(&answer);
+    assert!(
+        log.contains(
+            "probe log line 1\nprobe log line 2\nprobe log line 3\nbootstrap: END RequestId: "
+        ),
+        "{log}"
     );
+    assert_lambda_lines(&log, id);
     // Only the last 4 KB, as Lambda's; and the whole log still reaches stderr.
     let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"lines:1000");
     let log = tail(&answer);
     assert_eq!(log.len(), 4096);
-    assert!(log.ends_with("\nprobe log line 999\nprobe log line 1000\n"));
+    assert!(log.contains("\nprobe log line 999\nprobe log line 1000\nbootstrap: END RequestId: "));
     server.wait_for_log("probe log line 1000", 1);
     server.wait_for_log("probe log line ", 3 + 1000);
     // A timeout's answer has the tail too, the watchdog's line included.
@@ -933,18 +1061,12 @@ fn response_streams_are_answered_as_event_streams() {
         "{details}"
     );
 
-    // A crash mid-stream cuts the stream: no InvokeComplete, no end of the body.
-    let mut stream = server.connect();
-    stream
-        .write_all(stream_request("", "stream-crash:100").as_bytes())
-        .unwrap();
-    let mut bytes = Vec::new();
-    let _ = stream.read_to_end(&mut bytes);
-    assert!(
-        Answer::parse(&bytes).is_err(),
-        "the cut stream looked complete"
-    );
-    assert!(!String::from_utf8_lossy(&bytes).contains("InvokeComplete"));
+    // A crash mid-stream ends the stream with its error too (see the test below).
+    let answer = server.send_raw(stream_request("", "stream-crash:100").as_bytes());
+    let events = decode_events(&answer.body).unwrap();
+    let complete: serde_json::Value =
+        serde_json::from_slice(&events.last().unwrap().payload).unwrap();
+    assert_eq!(complete["ErrorCode"], "Runtime.ExitError", "{complete}");
     server.wait_for_log("Status: 200 Error: Runtime.ExitError", 1);
     assert_eq!(
         server
@@ -952,6 +1074,119 @@ fn response_streams_are_answered_as_event_streams() {
             .status,
         200
     );
+}
+
+/// The events of an `InvokeWithResponseStream` answer: the payload joined, and
+/// `InvokeComplete`'s JSON, which must be the last event.
+fn stream_events(answer: &Answer) -> (Vec<u8>, serde_json::Value) {
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let mut events = decode_events(&answer.body).unwrap();
+    let complete = events.pop().expect("no events");
+    assert_eq!(complete.event_type, "InvokeComplete", "{complete:?}");
+    let body = events.iter().flat_map(|e| e.payload.clone()).collect();
+    (body, serde_json::from_slice(&complete.payload).unwrap())
+}
+
+/// `InvokeComplete`'s `ErrorDetails`, a JSON string, parsed as the error document it holds.
+fn error_details(complete: &serde_json::Value) -> serde_json::Value {
+    let details = complete["ErrorDetails"].as_str();
+    let details = details.unwrap_or_else(|| panic!("ErrorDetails is not a string: {complete}"));
+    serde_json::from_str(details).unwrap_or_else(|e| panic!("ErrorDetails ({e}): {details}"))
+}
+
+/// Messages whose document needs more room than usual as a JSON string (each control byte is
+/// `\\u0001` there, seven bytes) still make `ErrorDetails` the whole document, as the same
+/// errors answered to `Invoke` are (before, a bare "error details too large").
+#[test]
+fn error_details_hold_the_whole_document_for_the_longest_messages() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    for message in ["\u{1}".repeat(2400), "\"".repeat(4096), "\\".repeat(4096)] {
+        let event = format!("error:{message}");
+        let answer = server.send_raw(stream_request("", &event).as_bytes());
+        let (body, complete) = stream_events(&answer);
+        assert!(body.is_empty());
+        assert_eq!(complete["ErrorCode"], "Function.Probe");
+        let details = error_details(&complete);
+        assert_eq!(details["errorType"], "Function.Probe", "{details}");
+        assert_eq!(details["errorMessage"], message.as_str());
+        // The same document as Invoke's.
+        let plain = server.invoke(event.as_bytes());
+        assert_eq!(plain.json(), details);
+    }
+}
+
+/// A crash (`stream-crash`) or a timeout (`stream-pause` past the 1 s timeout) after some
+/// pieces ends the stream as a failure mid-stream does: `InvokeComplete` with the error, or
+/// the terminating chunk with the error trailers for `Invoke` (before, the stream was cut:
+/// "Response ended prematurely" in boto3).
+#[test]
+fn a_crash_or_a_timeout_mid_stream_ends_the_stream_with_its_error() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let cases = [
+        (
+            "stream-crash:5000",
+            5000,
+            "Runtime.ExitError",
+            "Runtime exited",
+        ),
+        (
+            "stream-pause:3000",
+            5,
+            "Sandbox.Timedout",
+            "Task timed out after 1.00 seconds",
+        ),
+    ];
+    for (event, streamed, error_type, message) in cases {
+        let answer = server.send_raw(stream_request("", event).as_bytes());
+        let (body, complete) = stream_events(&answer);
+        assert_eq!(body.len(), streamed, "{event}");
+        assert_eq!(complete["ErrorCode"], error_type, "{event}: {complete}");
+        let details = error_details(&complete);
+        assert_eq!(details["errorType"], error_type);
+        let text = details["errorMessage"].as_str().unwrap();
+        assert!(text.contains(message), "{event}: {text}");
+
+        let answer = server.invoke(event.as_bytes());
+        assert!(answer.chunked, "{event}");
+        assert_eq!(answer.body.len(), streamed, "{event}");
+        assert_eq!(
+            answer.trailer("Lambda-Runtime-Function-Error-Type"),
+            Some(error_type),
+            "{event}: {answer:?}"
+        );
+        let body = answer
+            .trailer("Lambda-Runtime-Function-Error-Body")
+            .unwrap();
+        let error = parse_error_trailer(body).unwrap();
+        assert_eq!(error.error_type, error_type);
+        assert!(error.message.contains(message), "{}", error.message);
+    }
+    // And the server goes on.
+    assert_eq!(server.invoke(b"done").text(), "done");
+}
+
+/// A caller that stops reading a streamed answer (its receive buffer full) is said to have
+/// stopped reading, once `LAMBDA_LOCAL_CALLER_TIMEOUT` (1 s) has passed; before, the log said
+/// it had closed the connection.
+#[test]
+fn a_caller_who_stops_reading_a_stream_is_said_to_have_stopped() {
+    let env = [("LAMBDA_LOCAL_CALLER_TIMEOUT", "1")];
+    let mut server = LocalServer::start(&probe_program(), &env);
+    let mut deaf = server.connect();
+    shrink_receive_buffer(&deaf);
+    let event = "stream:20000000:65536";
+    let request = format!(
+        "POST {INVOKE_PATH} HTTP/1.1\r\nContent-Length: {}\r\n\r\n{event}",
+        event.len()
+    );
+    deaf.write_all(request.as_bytes()).unwrap();
+    let log = server.wait_for_log(" broke: ", 1);
+    assert!(
+        log.contains(" broke: the caller stopped reading it for LAMBDA_LOCAL_CALLER_TIMEOUT"),
+        "{log}"
+    );
+    assert!(!log.contains("closed the connection"), "{log}");
+    drop(deaf);
 }
 
 /// Shrinks a socket's receive buffer, so that a caller who does not read holds back an answer
@@ -1066,7 +1301,7 @@ fn out_of_descriptors_is_said_once() {
         skip::not_applicable("under an emulator, `ulimit -n 4` leaves the emulator no descriptors");
         return;
     }
-    let wrapper = ["sh", "-c", "ulimit -n 4 && exec \"$0\""];
+    let wrapper = ["sh", "-c", "ulimit -n 6 && exec \"$0\""];
     let mut server = LocalServer::start_wrapped(&wrapper, "127.0.0.1", &bootstrap_program(), &[]);
     let mut caller = server.connect();
     caller

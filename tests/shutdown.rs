@@ -379,3 +379,30 @@ fn local_mode_as_process_1_exits_0_on_sigterm_and_sigint_within_a_second() {
         }
     }
 }
+
+/// A caller that sent half a request (`POST ... HTTP/1.1\r\nContent-Le`) and nothing more does
+/// not hold up a stop: its read is cut short, the hook runs, and the bootstrap exits 0 within
+/// a second, not after `LAMBDA_LOCAL_CALLER_TIMEOUT` (10 s by default), as before.
+#[test]
+fn local_mode_exits_on_sigterm_whatever_a_caller_has_half_sent() {
+    use std::io::Write;
+    let mut server = LocalServer::start(&probe_shutdown_program(), &[]);
+    assert_eq!(server.invoke(b"x").status, 200);
+    let mut half = server.connect();
+    half.write_all(format!("POST {INVOKE_PATH} HTTP/1.1\r\nContent-Le").as_bytes())
+        .unwrap();
+    // Taken (the bytes arrived, so `TCP_DEFER_ACCEPT` lets it through) and being read.
+    thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    signal(server.process.id(), "TERM");
+    let status = server.process.wait_for_exit(Duration::from_secs(1));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "not ended within a second of SIGTERM ({:?})\n{}",
+        sent.elapsed(),
+        server.process.diagnostics()
+    );
+    assert_eq!(hook_lines(&server.process.stderr()).len(), 1);
+    drop(half);
+}

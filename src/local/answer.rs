@@ -22,6 +22,10 @@ const MAX_EVENT_PAYLOAD: usize = 1024 * 1024;
 static PAYLOAD_CHUNK: Headers = Headers::new(b"PayloadChunk", b"application/octet-stream");
 /// The end of the response, with its error if it failed and its log's tail if asked.
 static INVOKE_COMPLETE: Headers = Headers::new(b"InvokeComplete", reply::JSON);
+/// Room for any error document as a JSON string (`ErrorDetails`): a document is JSON we
+/// wrote, valid UTF-8 whose control bytes are escaped already, so only its `"` and `\\`
+/// grow, to two bytes each.
+const DETAILS_LEN: usize = 2 * json::BODY_LEN + 2;
 
 /// How the caller asked to be answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,23 +34,43 @@ pub enum Mode {
     Whole,
     /// `InvokeWithResponseStream`: `PayloadChunk` events, then `InvokeComplete`.
     Events,
-    /// `Invoke` with `X-Amz-Invocation-Type: Event`: answered 202 before the handler runs;
-    /// what it returns goes nowhere.
+    /// `Invoke` with `X-Amz-Invocation-Type: Event`: answered 202 by the front when it was
+    /// queued; what the handler returns goes nowhere.
     Accepted,
 }
 
 /// The connection of the invocation in progress, and what its answer needs.
 pub struct Caller {
-    pub socket: Socket,
+    /// The caller's connection; none for an `Event`, which the front answered.
+    pub socket: Option<Socket>,
     pub request_id: [u8; REQUEST_ID_LEN],
     pub mode: Mode,
-    /// When its request was read (monotonic µs), for the `REPORT` line.
+    /// When the server took it (monotonic µs), for the `REPORT` line: the time it ran, as
+    /// Lambda's `Duration`, not the time it waited in the queue.
     pub started_us: i64,
     /// The invocation's log, for `X-Amz-Log-Type: Tail`.
     pub log: Option<Capture>,
+    /// Whether its `END` and `REPORT` lines are written (see `report`).
+    pub reported: core::cell::Cell<bool>,
 }
 
 impl Caller {
+    /// Sends `parts` to the caller, if there is one.
+    fn send(&self, parts: &[&[u8]]) -> Result<(), Errno> {
+        match &self.socket {
+            Some(socket) => net::send_all(socket, parts),
+            None => Ok(()),
+        }
+    }
+
+    /// With `Tail`, the invocation is over (`error`: its failure): its `END` and `REPORT`
+    /// lines go into the log now, before the tail is taken, as Lambda's tail holds them.
+    fn end_log(&self, error: Option<&[u8]>) {
+        if self.log.is_some() {
+            super::report::report(self, error);
+        }
+    }
+
     /// The base64 of the log's end, or nothing without `Tail`.
     fn log_result<'b>(&self, encoded: &'b mut [u8; tail::ENCODED_LEN]) -> &'b [u8] {
         self.log.as_ref().map_or(&[], |log| log.tail(encoded))
@@ -83,22 +107,23 @@ impl Caller {
     }
 
     /// Sends a whole answer: `body`, the handler's response or, when `error` (its type) is
-    /// given, its error document. `scratch` is room for an event's JSON.
-    fn answer(&self, error: Option<&[u8]>, body: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
+    /// given, its error document.
+    fn answer(&self, error: Option<&[u8]>, body: &[u8]) -> Result<(), Errno> {
+        self.end_log(error);
         match self.mode {
             Mode::Whole => {
                 let mut head = Head::new();
                 let framing = Framing::Length(body.len());
                 self.head(&mut head, b"200 OK", reply::JSON, error.is_some(), framing);
-                net::send_all(&self.socket, &[&head, body])
+                self.send(&[&head, body])
             }
             Mode::Events => {
                 self.start_events()?;
                 match error {
-                    Some(error_type) => self.complete(Some((error_type, body)), scratch),
+                    Some(error_type) => self.complete(Some((error_type, body))),
                     None => {
                         self.events(body)?;
-                        self.complete(None, scratch)
+                        self.complete(None)
                     }
                 }
             }
@@ -106,8 +131,9 @@ impl Caller {
         }
     }
 
-    /// Answers a failure the handler did not report, with `message` (in parts).
-    pub fn send_error(&self, error_type: &[u8], message: &[&[u8]]) {
+    /// Answers a failure the handler did not report, with `message` (in parts): the whole
+    /// error or, if the answer is a stream already `started`, the stream's end with it.
+    pub fn send_error(&self, error_type: &[u8], message: &[&[u8]], started: bool) {
         let mut text = heapless::Vec::<u8, 2048>::new();
         for part in message {
             let _ = text.extend_from_slice(part); // what fits: our text is short, panics are cut
@@ -115,11 +141,15 @@ impl Caller {
         let mut utf8 = [0u8; 2052];
         let mut document = [0u8; 16 * 1024];
         let document = json::error_document(error_type, &text, &mut utf8, &mut document);
-        let _ = self.answer(Some(error_type), document, &mut [0u8; 40 * 1024]);
+        if started {
+            self.fail_stream(error_type, document);
+        } else {
+            let _ = self.answer(Some(error_type), document);
+        }
     }
 
     /// Ends a started stream with the failure `error_type` and its error `document`.
-    pub fn fail_stream(&self, error_type: &[u8], document: &[u8]) {
+    fn fail_stream(&self, error_type: &[u8], document: &[u8]) {
         let mut encoded = [0u8; 24 * 1024];
         let Some(encoded) = crate::codec::base64::encode(document, &mut encoded) else {
             return;
@@ -129,26 +159,22 @@ impl Caller {
             document,
             encoded,
         };
-        let _ = self.end_stream(b"", Some(error), &mut [0u8; 40 * 1024]);
+        let _ = self.end_stream(b"", Some(error));
     }
 
     /// Sends `last` and ends a stream, with `error` for a failed invocation.
-    fn end_stream(
-        &self,
-        last: &[u8],
-        error: Option<StreamError<'_>>,
-        scratch: &mut [u8],
-    ) -> Result<(), Errno> {
+    fn end_stream(&self, last: &[u8], error: Option<StreamError<'_>>) -> Result<(), Errno> {
         match self.mode {
             Mode::Whole => {
                 let mut size = [0; SIZE_LINE_LEN];
                 let ending =
                     chunked::end(last, error.map(|e| (e.error_type, e.encoded)), &mut size);
-                net::send_all(&self.socket, &ending)
+                self.send(&ending)
             }
             Mode::Events => {
                 self.events(last)?;
-                self.complete(error.map(|e| (e.error_type, e.document)), scratch)
+                self.end_log(error.as_ref().map(|e| e.error_type));
+                self.complete(error.map(|e| (e.error_type, e.document)))
             }
             Mode::Accepted => Ok(()),
         }
@@ -164,7 +190,7 @@ impl Caller {
             false,
             Framing::ChunkedEvents,
         );
-        net::send_all(&self.socket, &[&head])
+        self.send(&[&head])
     }
 
     /// Sends `data` as `PayloadChunk` events (none for no data).
@@ -192,20 +218,33 @@ impl Caller {
         for part in all.filter(|part| !part.is_empty()) {
             let _ = parts.push(part); // fits: at most 5 + 7 parts
         }
-        net::send_all(&self.socket, &parts)
+        self.send(&parts)
     }
 
     /// Sends `InvokeComplete`, with the failure's type and document (as `ErrorCode` and
-    /// `ErrorDetails`) and the log's tail (as `LogResult`), and ends the body.
-    fn complete(&self, error: Option<(&[u8], &[u8])>, scratch: &mut [u8]) -> Result<(), Errno> {
+    /// `ErrorDetails`) and the log's tail (as `LogResult`), and ends the body. The document
+    /// goes in as a JSON string, escaped into room for the largest (see [`DETAILS_LEN`]), on
+    /// the stack and only for a failure.
+    fn complete(&self, error: Option<(&[u8], &[u8])>) -> Result<(), Errno> {
+        let Some((error_type, document)) = error else {
+            return self.complete_with(None);
+        };
+        let mut room = [0u8; DETAILS_LEN];
+        // Always fits (see `DETAILS_LEN`); `null` only if a document were not UTF-8.
+        let details = json::string(document, &mut room).unwrap_or(b"null");
+        self.complete_with(Some((error_type, details)))
+    }
+
+    /// Sends `InvokeComplete` with `error`'s type and its document already a JSON string.
+    fn complete_with(&self, error: Option<(&[u8], &[u8])>) -> Result<(), Errno> {
         let mut encoded = [0; tail::ENCODED_LEN];
         let log = self.log_result(&mut encoded);
         let error_part: [&[u8]; 4] = match error {
-            Some((error_type, document)) => [
+            Some((error_type, details)) => [
                 b"{\"ErrorCode\":\"",
                 error_type,
                 b"\",\"ErrorDetails\":",
-                json::string(document, scratch).unwrap_or(b"\"error details too large\""),
+                details,
             ],
             None => [b"{", b"", b"", b""],
         };
@@ -224,7 +263,7 @@ impl Caller {
             log_part[2],
         ];
         self.event(&INVOKE_COMPLETE, &payload)?;
-        net::send_all(&self.socket, &[b"0\r\n\r\n"])
+        self.send(&[b"0\r\n\r\n"])
     }
 }
 
@@ -246,20 +285,6 @@ impl Answer {
             watchdog,
             answering: false,
         }
-    }
-
-    /// `X-Amz-Invocation-Type: Event`: answers 202 now; the handler's answer goes nowhere.
-    pub fn accept(&mut self) {
-        self.begin();
-        let mut head = Head::new();
-        self.caller.head(
-            &mut head,
-            b"202 Accepted",
-            reply::JSON,
-            false,
-            Framing::Length(0),
-        );
-        let _ = net::send_all(&self.caller.socket, &[&head]);
     }
 
     /// The invocation is answered (`error_type` if it failed): its watchdog ends, the
@@ -304,12 +329,18 @@ impl Answer {
         }
     }
 
-    /// Logs that the caller is gone, and says the stream broke.
-    fn broke(&self) -> Broken {
+    /// Logs why the stream could not go on, and says it broke: a send that timed out is a
+    /// caller that stopped reading (for `LAMBDA_LOCAL_CALLER_TIMEOUT`), any other failure a
+    /// caller that closed or reset the connection.
+    fn broke(&self, error: Errno) -> Broken {
         log::line(&[
             b"streamed response for request ",
             &self.caller.request_id,
-            b" broke: the caller closed the connection",
+            if error == Errno::AGAIN {
+                b" broke: the caller stopped reading it for LAMBDA_LOCAL_CALLER_TIMEOUT"
+            } else {
+                b" broke: the caller closed the connection"
+            },
         ]);
         Broken
     }
@@ -329,12 +360,12 @@ impl Sink for Answer {
                 for part in chunked::frame(data, &mut size) {
                     let _ = parts.push(part);
                 }
-                net::send_all(&caller.socket, &parts)
+                caller.send(&parts)
             }
             Mode::Events => caller.start_events().and_then(|()| caller.events(data)),
             Mode::Accepted => Ok(()),
         };
-        sent.map_err(|_| self.broke())
+        sent.map_err(|e| self.broke(e))
     }
 
     fn send(&mut self, data: &[u8]) -> Result<(), Broken> {
@@ -342,22 +373,22 @@ impl Sink for Answer {
         let sent = match caller.mode {
             Mode::Whole => {
                 let mut size = [0; SIZE_LINE_LEN];
-                net::send_all(&caller.socket, &chunked::frame(data, &mut size))
+                caller.send(&chunked::frame(data, &mut size))
             }
             Mode::Events => caller.events(data),
             Mode::Accepted => Ok(()),
         };
-        sent.map_err(|_| self.broke())
+        sent.map_err(|e| self.broke(e))
     }
 
     fn end(
         &mut self,
         last: &[u8],
         error: Option<StreamError<'_>>,
-        scratch: &mut [u8],
+        _scratch: &mut [u8],
     ) -> Result<(), MustExit> {
-        if self.caller.end_stream(last, error, scratch).is_err() {
-            self.broke();
+        if let Err(e) = self.caller.end_stream(last, error) {
+            self.broke(e);
         }
         Ok(())
     }
@@ -370,10 +401,10 @@ impl Destination for Answer {
         &mut self,
         failed: Option<&[u8]>,
         body: &[u8],
-        scratch: &mut [u8],
+        _scratch: &mut [u8],
     ) -> Result<(), MustExit> {
         self.returned();
-        let sent = self.caller.answer(failed, body, scratch);
+        let sent = self.caller.answer(failed, body);
         self.dropped_if(sent);
         Ok(())
     }
@@ -386,15 +417,20 @@ fn id(request_id: &[u8; REQUEST_ID_LEN + 1]) -> &[u8] {
 
 /// `X-Amz-Invocation-Type: DryRun`: 204, and the handler does not run.
 pub fn dry_run(socket: &Socket, request_id: &[u8; REQUEST_ID_LEN + 1]) {
+    empty(socket, request_id, b"204 No Content", Framing::Nothing);
+}
+
+/// `X-Amz-Invocation-Type: Event`: 202 once the invocation is queued; it runs later, and
+/// what it returns goes nowhere.
+pub fn accepted(socket: &Socket, request_id: &[u8; REQUEST_ID_LEN + 1]) {
+    empty(socket, request_id, b"202 Accepted", Framing::Length(0));
+}
+
+/// An answer without a body, with the request id.
+fn empty(socket: &Socket, request_id: &[u8; REQUEST_ID_LEN + 1], status: &[u8], framing: Framing) {
     let headers: [(&[u8], &[u8]); 1] = [(b"X-Amzn-RequestId", id(request_id))];
     let mut head = Head::new();
-    reply::write_head(
-        &mut head,
-        b"204 No Content",
-        reply::JSON,
-        &headers,
-        Framing::Nothing,
-    );
+    reply::write_head(&mut head, status, reply::JSON, &headers, framing);
     let _ = net::send_all(socket, &[&head]);
 }
 

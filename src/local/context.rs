@@ -18,27 +18,16 @@ pub struct Function<'a> {
     pub arn: &'a [u8],
 }
 
-/// The invocation's context: a new request id, the deadline, the function's ARN, and the
-/// caller's trace id and client context (decoded in place). Header values are
-/// NUL-terminated in `buf`, for C handlers.
-pub fn context(
-    invoke: &Invoke,
-    buf: &mut [u8],
-    function: &Function<'_>,
-    request_id: &[u8],
-) -> Result<RawContext, Refusal> {
-    let mut context = RawContext {
-        request_id: Str::new(request_id),
-        deadline_ms: now_ms(Clock::Realtime).saturating_add((function.timeout_s * 1000) as i64),
-        invoked_function_arn: Str::new(function.arn),
-        ..RawContext::EMPTY
-    };
+/// Checks the caller's trace id (UTF-8) and client context (base64 of UTF-8) in `buf`, and
+/// makes them C strings where they are: NUL-terminated, the client context decoded (its
+/// range in `invoke` shrinks to the decoded bytes). Done once, by the front, before the
+/// request is queued: an `Event` is accepted only with a context that can be given.
+pub fn check(invoke: &mut Invoke, buf: &mut [u8]) -> Result<(), Refusal> {
     if let Some(range) = invoke.trace_id.clone() {
         let value = buf.get(range.clone()).unwrap_or_default();
         if core::str::from_utf8(value).is_err() {
             return Err(Refusal::Malformed);
         }
-        context.trace_id = Str::new(value);
         terminate(buf, range.end); // was the CR ending the header line
     }
     if let Some(range) = invoke.client_context.clone() {
@@ -49,9 +38,32 @@ pub fn context(
         }
         let end = range.start + decoded.len();
         terminate(buf, end); // within the value (decoding shrinks it), or its CR
-        context.client_context = Str::new(buf.get(range.start..end).unwrap_or_default());
+        invoke.client_context = Some(range.start..end);
     }
-    Ok(context)
+    Ok(())
+}
+
+/// The invocation's context, from a request [`check`]ed: its request id, the deadline from
+/// now, the function's ARN, and the caller's trace id and client context (C strings in
+/// `buf`, for C handlers).
+pub fn context(
+    invoke: &Invoke,
+    buf: &[u8],
+    function: &Function<'_>,
+    request_id: &[u8],
+) -> RawContext {
+    let string = |range: &Option<core::ops::Range<usize>>| {
+        let value = range.clone().and_then(|range| buf.get(range));
+        value.map_or(Str::EMPTY, Str::new)
+    };
+    RawContext {
+        request_id: Str::new(request_id),
+        deadline_ms: now_ms(Clock::Realtime).saturating_add((function.timeout_s * 1000) as i64),
+        invoked_function_arn: Str::new(function.arn),
+        trace_id: string(&invoke.trace_id),
+        client_context: string(&invoke.client_context),
+        ..RawContext::EMPTY
+    }
 }
 
 /// Writes the NUL that makes a header value a C string.

@@ -3,22 +3,26 @@
 //! `LAMBDA_LOCAL_ADDRESS` (default `0.0.0.0:8080`, the official images' port), and runs the
 //! linked handler for each request, as AWS's Runtime Interface Emulator does for its images.
 //!
-//! Requests are served one at a time, in the order they arrive; the others wait in the
-//! listening socket's queue. Processes: the first one runs init, then supervises the server,
-//! a process forked from it; for each invocation the server forks a watchdog that enforces
-//! the timeout (see `watchdog`). A server killed at a timeout, or dead of a crash, is replaced
-//! by a fresh fork of the initialised process.
+//! Requests are served one at a time, in the order they arrive. Processes: the first one runs
+//! init, forks the front (see `front`), which reads every request as it comes, answers
+//! `DryRun` and `Event` at once and queues the rest (see `queue`), and then supervises the
+//! server, a process forked from it, which runs the queued invocations; for each invocation
+//! the server forks a watchdog that enforces the timeout (see `watchdog`). A server killed at
+//! a timeout, or dead of a crash, is replaced by a fresh fork of the initialised process,
+//! which takes the next item from the same queue.
 //!
 //! Answers are as Lambda's Invoke API gives them: 200 with the handler's bytes; a handler
 //! error as 200 with `X-Amz-Function-Error: Unhandled` and the error document; a streamed
 //! response passed on as it comes, chunked, with the error trailers on failure. Also as
-//! Lambda: `X-Amz-Invocation-Type: Event` (202 at once, then the handler runs) and `DryRun`
-//! (204, it does not), `X-Amz-Log-Type: Tail` (see `tail`), and `InvokeWithResponseStream`
+//! Lambda: `X-Amz-Invocation-Type: Event` (202 at once, whatever runs; the handler runs it in
+//! its turn) and `DryRun` (204, it does not), `X-Amz-Log-Type: Tail` (see `tail`), and `InvokeWithResponseStream`
 //! (`POST /2021-11-15/functions/{name}/response-streaming-invocations`), answered in AWS's
 //! event-stream framing, so that the AWS SDKs can call local mode as they call Lambda.
 
 mod answer;
 mod context;
+mod front;
+mod queue;
 mod reply;
 mod report;
 pub mod request;
@@ -26,23 +30,21 @@ mod tail;
 mod watchdog;
 
 use core::ffi::c_int;
-use core::ops::Range;
 
 pub use self::answer::Answer;
-use self::answer::{Caller, Mode, dry_run, refuse};
-use self::context::{Function, REQUEST_ID_LEN, context, function_arn, new_request_id, timeout_s};
-use self::request::{InvocationType, Invoke, Refusal};
+use self::answer::{Caller, Mode};
+use self::context::{Function, REQUEST_ID_LEN, context, function_arn, timeout_s};
+use self::request::InvocationType;
 use self::tail::Capture;
 use self::watchdog::Watchdog;
 use crate::abi::handler::{HandlerFn, InitFn, Outcome, ShutdownFn};
-use crate::api::client::{self, ClientError};
-use crate::api::net::{self, Source, Wait};
-use crate::http::{HeadBuffer, Status};
+use crate::api::net;
+use crate::http::HeadBuffer;
 use crate::runtime::invoke::{self as one, AnswerBuffers};
 use crate::runtime::trace_env::TraceEnv;
 use crate::sys::clock::{Clock, now_us};
 use crate::sys::{process, signal};
-use crate::{api::endpoint, http::chunked, http::response, runtime::workers, sys::log};
+use crate::{api::endpoint, runtime::workers, sys::log};
 
 /// Where local mode listens unless `LAMBDA_LOCAL_ADDRESS` says otherwise.
 const DEFAULT_ADDRESS: &str = "0.0.0.0:8080";
@@ -115,107 +117,89 @@ pub fn serve<const ISOLATE: bool, const HOOK: bool>(
         b"/2015-03-31/functions/function/invocations",
     ]);
     signal::catch_stop();
+    // Only the front takes connections and queues requests: its end of the queue and the
+    // listener are closed here once it has them, so that the servers see the queue end when
+    // the front does.
+    let started = queue::pair().and_then(|(front_end, server_end)| {
+        let front = workers::start_worker(&mut || {
+            front::serve(&listener, &front_end, request, caller_timeout_s)
+        })?;
+        Ok((front, server_end))
+    });
+    let Ok((front, server_end)) = started else {
+        log::text(b"local mode: cannot start (out of descriptors or processes?)");
+        return 1;
+    };
+    // A stop goes to the front too; the slot after the one server's.
+    signal::forward_to(1, front.as_raw_nonzero().get());
+    drop(listener);
     workers::supervise(1, &mut || {
-        let mut backoff_ms = 0;
         loop {
-            // Named before the check: a stop from now on shuts the listener down, which ends
-            // the `accept` (see `sys::signal`).
-            signal::wait_on(listener.raw());
+            // Named before the check: a stop from now on shuts the queue down, which ends
+            // the wait for an item (see `sys::signal`).
+            signal::wait_on(server_end.raw());
             if signal::stopping() {
                 return crate::runtime::shutdown::run::<HOOK>(shutdown);
             }
-            let accepted = net::accept(&listener, caller_timeout_s);
+            let item = queue::recv(&server_end);
             signal::wait_on(-1);
-            let socket = match accepted {
-                Ok(socket) => socket,
-                Err(rustix::io::Errno::CONNABORTED) => continue, // the caller left the queue
-                Err(_) if signal::stopping() => continue,        // a stop shut the listener down
-                Err(_) => {
-                    // Out of descriptors, most likely: callers wait in the queue meanwhile.
-                    // Said once each time it begins, retried less and less often.
-                    if backoff_ms == 0 {
-                        log::text(b"local mode: cannot accept a connection (out of file descriptors? see ulimit -n); retrying");
-                    }
-                    backoff_ms = (backoff_ms * 2).clamp(10, 1000);
-                    crate::sys::sleep_ms(backoff_ms);
-                    continue;
+            let item = match item {
+                Ok(Some(item)) => item,
+                _ if signal::stopping() => continue,
+                Ok(None) => {
+                    log::text(b"local mode: the front process is gone; exiting");
+                    return workers::MUST_EXIT;
                 }
+                Err(_) => continue, // a message without its request: nothing to run
             };
-            backoff_ms = 0;
-            let started_us = now_us(Clock::Monotonic);
-            // Every answer has a request id, refusals included.
-            let mut id = [0u8; REQUEST_ID_LEN + 1];
-            new_request_id(&mut id);
-            let deadline_ms = started_us / 1000 + caller_timeout_s as i64 * 1000;
-            let source = Source {
-                socket: &socket,
-                wait: Wait::Until(deadline_ms),
-            };
-            // Accepted with nothing to read: idle for the whole timeout (see `net::listen`).
-            let idle = net::peek_idle(&socket) == Err(rustix::io::Errno::AGAIN);
-            let read = if idle {
-                Err(Some(Refusal::Timeout))
-            } else {
-                read_request(&source, request)
-            };
-            let (invoke, event) = match read {
-                Ok(read) => read,
-                Err(None) => continue, // the caller left before its request was complete
-                Err(Some(refusal)) => {
-                    refuse(&source, refusal, &id, request);
-                    continue;
-                }
-            };
-            let mode = match invoke.invocation_type {
-                InvocationType::DryRun => {
-                    dry_run(&socket, &id);
-                    continue;
-                }
-                InvocationType::Event => Mode::Accepted,
-                InvocationType::RequestResponse if invoke.event_stream => Mode::Events,
-                InvocationType::RequestResponse => Mode::Whole,
+            queue::taken(&server_end);
+            // The request as the front read it: the head, then the event.
+            let len = load(&item.request, request);
+            drop(item.request);
+            let invoke = item.invoke;
+            let mode = match (invoke.invocation_type, &item.caller) {
+                (InvocationType::RequestResponse, Some(_)) if invoke.event_stream => Mode::Events,
+                (InvocationType::RequestResponse, Some(_)) => Mode::Whole,
+                _ => Mode::Accepted,
             };
             // The head (the context's strings) and the event are disjoint: the event is lent
             // mutably (see `handler::call`).
-            let Some((head, rest)) = request.split_at_mut_checked(event.start) else {
+            let Some((head, rest)) = request.split_at_mut_checked(invoke.head_len) else {
                 continue;
             };
-            let context = match context(&invoke, head, &function, &id[..REQUEST_ID_LEN]) {
-                Ok(context) => context,
-                Err(refusal) => {
-                    refuse(&source, refusal, &id, rest);
-                    continue;
-                }
-            };
+            let request_id = item.request_id;
+            // NUL-terminated, for C handlers.
+            let mut id = [0u8; REQUEST_ID_LEN + 1];
+            let _ = crate::codec::bytes::put(&mut id, 0, &request_id);
+            let context = context(&invoke, head, &function, &id[..REQUEST_ID_LEN]);
             // SAFETY: the trace id points into `request`, which outlives this invocation.
             trace.set(unsafe { context.trace_id.as_bytes() });
-            let mut request_id = [0; REQUEST_ID_LEN];
-            request_id.copy_from_slice(&id[..REQUEST_ID_LEN]);
             let place = if ISOLATE { isolate() } else { Place::Here };
             if place == Place::Elsewhere {
                 continue; // served by the child; our copy of the connection closes here
             }
             let caller = Caller {
-                socket,
+                socket: item.caller,
                 request_id,
                 mode,
-                started_us,
+                started_us: now_us(Clock::Monotonic),
                 // Before the watchdog's fork: it shares the capture.
                 log: if invoke.tail && mode != Mode::Accepted {
                     Capture::start()
                 } else {
                     None
                 },
+                reported: core::cell::Cell::new(false),
             };
+            report::start(&request_id);
             let watchdog = Watchdog::start(&caller, function.timeout_s, caller_timeout_s);
             if watchdog.is_err() {
                 log::text(b"cannot fork the timeout's watchdog; this invocation has no timeout");
             }
             let mut answer = Answer::new(caller, watchdog.ok());
-            if mode == Mode::Accepted {
-                answer.accept();
-            }
-            let event = rest.get_mut(..event.len()).unwrap_or_default();
+            let event = rest
+                .get_mut(..len.saturating_sub(invoke.head_len))
+                .unwrap_or_default();
             let invoked = one::invoke(handler, &context, event, &mut answer, answer_buffers);
             answer.finish(invoked.unwrap_or_default());
             if place == Place::Child {
@@ -223,6 +207,17 @@ pub fn serve<const ISOLATE: bool, const HOOK: bool>(
             }
         }
     })
+}
+
+/// Reads a queued request back from its file into `buf`; returns its length.
+fn load(file: &crate::sys::fd::Fd, buf: &mut [u8]) -> usize {
+    let mut len = 0;
+    while let Ok(n @ 1..) =
+        rustix::io::pread(file, buf.get_mut(len..).unwrap_or_default(), len as u64)
+    {
+        len += n;
+    }
+    len
 }
 
 /// Where an invocation is served.
@@ -251,55 +246,4 @@ fn isolate() -> Place {
             Place::Here
         }
     }
-}
-
-/// Reads a request into `buf` from `caller` (which keeps the caller's deadline): its head,
-/// checked, then its body. `Err(None)`: the caller left, and there is no one to answer.
-fn read_request(
-    caller: &Source<'_>,
-    buf: &mut [u8],
-) -> Result<(Invoke, Range<usize>), Option<Refusal>> {
-    let timed_out = |e| {
-        if e == rustix::io::Errno::AGAIN {
-            Some(Refusal::Timeout)
-        } else {
-            None
-        }
-    };
-    let mut filled = 0;
-    let invoke = loop {
-        if filled == response::MAX_HEAD_LEN {
-            return Err(Some(Refusal::HeadTooLarge));
-        }
-        match caller.recv(
-            buf.get_mut(filled..response::MAX_HEAD_LEN)
-                .unwrap_or_default(),
-        ) {
-            Ok(0) => return Err(None),
-            Ok(n) => filled += n,
-            Err(e) => return Err(timed_out(e)),
-        }
-        if let Status::Complete(invoke) =
-            request::parse(buf.get(..filled).unwrap_or_default()).map_err(Some)?
-        {
-            break invoke;
-        }
-    };
-    if invoke.expect_continue {
-        let _ = net::send_all(caller.socket, &[b"HTTP/1.1 100 Continue\r\n\r\n"]);
-    }
-    // Room for the largest event and, for a chunked one, its framing in flight.
-    let limit = invoke.head_len + crate::contract::MAX_EVENT + chunked::MAX_LINE;
-    let room = buf.get_mut(..limit).unwrap_or_default(); // the buffer holds the largest
-    let read = client::read_body(caller, room, invoke.head_len, filled, invoke.framing);
-    let (body, _) = read.map_err(|e| match e {
-        ClientError::BodyTooLarge => Some(Refusal::TooLarge),
-        ClientError::Chunked(_) => Some(Refusal::Malformed),
-        ClientError::Recv(e) => timed_out(e),
-        _ => None,
-    })?;
-    if body.len() > crate::contract::MAX_EVENT {
-        return Err(Some(Refusal::TooLarge));
-    }
-    Ok((invoke, body))
 }

@@ -91,6 +91,7 @@ impl Refusal {
             Refusal::TooLarge => b"413 Payload Too Large",
             Refusal::Timeout => b"408 Request Timeout",
             Refusal::BadParameter => b"400 Bad Request",
+            Refusal::Throttled => b"429 Too Many Requests",
         }
     }
 
@@ -116,6 +117,7 @@ impl Refusal {
                 b"Request must be smaller than 6291456 bytes for the InvokeFunction operation",
             ),
             Refusal::Timeout => (b"RequestTimeout", b"request incomplete after 10 s"),
+            Refusal::Throttled => (b"TooManyRequestsException", b"Rate Exceeded."),
             Refusal::BadParameter => (
                 b"InvalidParameterValueException",
                 b"bad X-Amz-Invocation-Type or X-Amz-Log-Type (or Event for a response stream)",
@@ -185,6 +187,7 @@ mod tests {
             BadClientContext,
             Timeout,
             BadParameter,
+            Throttled,
         ] {
             let status = refusal.status();
             assert!(status.starts_with(b"4"), "{refusal:?}");

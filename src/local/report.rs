@@ -1,14 +1,26 @@
-//! The `REPORT` line that ends each invocation's log, as Lambda writes one.
+//! The lines Lambda writes around each invocation's log: `START` before it, `END` and
+//! `REPORT` after it. With `X-Amz-Log-Type: Tail` they are written into the captured log
+//! before its tail is taken, so the tail always holds them, as Lambda's does (even when the
+//! handler logged nothing); otherwise `END` and `REPORT` follow the answer.
 
 use super::answer::{Caller, Mode};
 use crate::codec::num;
 use crate::sys::clock::{Clock, now_us};
 use crate::sys::log;
 
-/// One line per invocation, in the shape of Lambda's `REPORT` lines:
+/// `START RequestId: {id} Version: $LATEST`, as the invocation starts.
+pub fn start(request_id: &[u8]) {
+    log::info(&[b"START RequestId: ", request_id, b" Version: $LATEST"]);
+}
+
+/// `END RequestId: {id}`, then one line in the shape of Lambda's `REPORT` lines:
 /// `REPORT RequestId: {id} Duration: 1.23 ms Status: 200 [Error: {type}]` (202 for an
-/// `Event` invocation). Written by the server, or by the watchdog when the server died.
+/// `Event` invocation). Written by the server, or by the watchdog when the server died; once
+/// (see [`Caller::reported`]).
 pub fn report(caller: &Caller, error_type: Option<&[u8]>) {
+    if caller.reported.replace(true) {
+        return;
+    }
     let mut whole = [0; num::U64_DIGITS];
     let mut hundredths = [0; num::U64_DIGITS];
     let (ms, fraction) = duration_ms(
@@ -22,6 +34,7 @@ pub fn report(caller: &Caller, error_type: Option<&[u8]>) {
     };
     // SAFETY: the request id outlives the line, and `end_request` follows at once.
     unsafe { log::begin_request(&caller.request_id) };
+    log::info(&[b"END RequestId: ", &caller.request_id]);
     log::info(&[
         b"REPORT RequestId: ",
         &caller.request_id,

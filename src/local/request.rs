@@ -67,6 +67,8 @@ pub enum Refusal {
     BadClientContext,
     /// The caller stopped sending before the request was complete.
     Timeout,
+    /// Too many invocations wait already (see `front`): Lambda's throttling.
+    Throttled,
     /// An `X-Amz-Invocation-Type` or `X-Amz-Log-Type` Lambda does not know (or `Event` with
     /// a response stream, which Lambda does not take).
     BadParameter,

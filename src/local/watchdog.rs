@@ -10,14 +10,20 @@
 //!
 //! Who answers the caller is decided on a socket pair: the server sends [`ANSWERING`] before
 //! it writes any byte of its answer (or [`RETURNED`], see below), and [`DONE`] when it has
-//! finished. The watchdog answers
-//! only when the server is dead and never sent [`ANSWERING`]; it reads the channel to its end
-//! after the kill, so a late [`ANSWERING`] is seen. Hence the caller never gets two answers,
-//! or half of one followed by another.
+//! finished. The watchdog answers only when the server is dead without [`DONE`]; it reads the
+//! channel to its end after the kill, so a late [`ANSWERING`] is seen. If the server never
+//! sent [`ANSWERING`], the watchdog answers the error whole; if it had started a stream, the
+//! watchdog ends that stream with the error (the terminating chunk with the error trailers,
+//! or `InvokeComplete`), as the server would have: a stream is written piece by piece as the
+//! handler gives them, so a server that dies in the handler dies between pieces (one killed
+//! while writing a piece, to a caller slower than the timeout, leaves that piece cut, and the
+//! caller sees a broken stream). A whole
+//! answer being written ([`RETURNED`]) is never followed by anything. Hence the caller never
+//! gets two answers, or half of one followed by another.
 //!
 //! A panicking server sends [`PANIC`] and the panic's message before it exits (see
-//! `runtime::panic`): the watchdog answers `Runtime.HandlerPanic` with it or, if the answer
-//! was a stream already started, ends that stream with it as the error.
+//! `runtime::panic`): the watchdog answers `Runtime.HandlerPanic` with it, as above; a crash
+//! is `Runtime.ExitError`, a timeout `Sandbox.Timedout`.
 //!
 //! A whole answer (not a stream) is written after the handler has returned: the server sends
 //! [`RETURNED`] first. From then on the function's timeout no longer applies, since the
@@ -36,7 +42,7 @@ use super::answer::Caller;
 use crate::api::net::{self, Socket};
 use crate::contract::error_type;
 use crate::sys::clock::{Clock, now_ms};
-use crate::{codec::json, codec::num, sys::log};
+use crate::{codec::num, sys::log};
 
 /// Sent by the server before the first byte of its answer.
 const ANSWERING: u8 = b'A';
@@ -141,23 +147,22 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64, answer_
     if !ended && heard.returned {
         // The caller is not taking its answer: cut it off, which fails the server's write at
         // once; the server logs that and goes on, warm.
-        let _ = rustix::net::shutdown(&caller.socket, rustix::net::Shutdown::Both);
+        if let Some(socket) = &caller.socket {
+            let _ = rustix::net::shutdown(socket, rustix::net::Shutdown::Both);
+        }
         return 0;
     }
     if ended {
         if heard.done {
             return 0;
         }
+        // A whole answer being written is left as it is (cut, if it was); a stream started is
+        // ended with the error, as the server would have ended it.
+        let started = heard.answering;
         let error_type = if heard.panicked {
             let error_type = error_type::HANDLER_PANIC.as_bytes();
-            if heard.answering {
-                let mut utf8 = [0u8; 1028];
-                let mut document = [0u8; 8 * 1024];
-                let document =
-                    json::error_document(error_type, &heard.message, &mut utf8, &mut document);
-                caller.fail_stream(error_type, document);
-            } else {
-                caller.send_error(error_type, &[&heard.message]);
+            if !heard.returned {
+                caller.send_error(error_type, &[&heard.message], started);
             }
             error_type
         } else {
@@ -167,12 +172,9 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64, answer_
                 b": the function's process ended without answering",
             ]);
             let error_type = error_type::EXIT_ERROR.as_bytes();
-            if !heard.answering {
-                lambda_error(
-                    caller,
-                    error_type,
-                    &[b"Runtime exited without answering; see the log"],
-                );
+            if !heard.returned {
+                let message = b"Runtime exited without answering; see the log";
+                lambda_error(caller, error_type, &[message], started);
             }
             error_type
         };
@@ -199,20 +201,23 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64, answer_
         b" s; the function's process was killed",
     ]);
     let error_type = error_type::TIMED_OUT.as_bytes();
-    if !heard.answering {
+    // A stream started is ended with the error (the function's timeout no longer applies
+    // once a whole answer is being written: see `RETURNED`).
+    if !heard.returned {
         lambda_error(
             caller,
             error_type,
             &[b"Task timed out after ", seconds, b".00 seconds"],
+            heard.answering,
         );
     }
-    // Else the caller got part of an answer, now cut off: closing the connection says so.
     end(caller, error_type);
     0
 }
 
 /// Answers an error of Lambda's own, worded as Lambda does: `RequestId: ... Error: {message}`.
-fn lambda_error(caller: &Caller, error_type: &[u8], message: &[&[u8]]) {
+/// `started`: the answer is a stream already started, which this ends.
+fn lambda_error(caller: &Caller, error_type: &[u8], message: &[&[u8]], started: bool) {
     let mut parts: [&[u8]; 6] = [
         b"RequestId: ",
         &caller.request_id,
@@ -224,7 +229,7 @@ fn lambda_error(caller: &Caller, error_type: &[u8], message: &[&[u8]]) {
     for (slot, part) in parts[3..].iter_mut().zip(message) {
         *slot = part;
     }
-    caller.send_error(error_type, &parts);
+    caller.send_error(error_type, &parts, started);
 }
 
 /// What the server would have done after answering: pass the captured log on, and report.

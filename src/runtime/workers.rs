@@ -88,8 +88,9 @@ fn fill(i: usize, slot: &mut c_int, work: &mut dyn FnMut() -> c_int) -> bool {
     }
 }
 
-/// A worker: killed by the kernel if the supervisor dies, so none outlives it.
-fn start_worker(work: &mut dyn FnMut() -> c_int) -> Result<Pid, rustix::io::Errno> {
+/// A worker: killed by the kernel if the supervisor dies, so none outlives it. (Local mode's
+/// front is started this way too.)
+pub fn start_worker(work: &mut dyn FnMut() -> c_int) -> Result<Pid, rustix::io::Errno> {
     const PR_SET_PDEATHSIG: c_int = 1;
     const SIGKILL: usize = 9;
     unsafe extern "C" {

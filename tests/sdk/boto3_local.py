@@ -6,20 +6,30 @@ first difference from what Lambda answers."""
 import base64
 import json
 import sys
+import threading
+import time
 
 import boto3
 import botocore.config
 import botocore.exceptions
 
 port = int(sys.argv[1])
-client = boto3.client(
-    "lambda",
-    endpoint_url=f"http://127.0.0.1:{port}",
-    region_name="us-east-1",
-    aws_access_key_id="x",
-    aws_secret_access_key="x",
-    config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=60),
-)
+
+
+def lambda_client(attempts, read_timeout):
+    return boto3.client(
+        "lambda",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=botocore.config.Config(
+            retries={"max_attempts": attempts}, read_timeout=read_timeout
+        ),
+    )
+
+
+client = lambda_client(1, 60)
 
 
 def invoke(payload, **kwargs):
@@ -52,9 +62,15 @@ for i in 1, 2, 3:
 answer = invoke(b"lines:1000", LogType="Tail")
 log = log_of(answer)
 assert len(log) == 4096, len(log)
-assert log.endswith("probe log line 1000\n"), log[-100:]
+assert "probe log line 1000\nbootstrap: END RequestId: " in log, log[-300:]
 assert "probe log line 1\n" not in log
 assert "LogResult" not in invoke(b"lines:1", LogType="None"), "None: no log"
+# A handler that logs nothing: LogResult is still there, with Lambda's START, END and REPORT.
+answer = invoke(b"quiet", LogType="Tail")
+request_id = answer["ResponseMetadata"]["RequestId"]
+log = log_of(answer)
+for line in f"START RequestId: {request_id} Version: $LATEST", f"END RequestId: {request_id}", f"REPORT RequestId: {request_id} Duration: ":
+    assert line in log, (line, log)
 
 # Event runs the handler after a 202; DryRun answers 204 and does not run it.
 before = count()
@@ -64,6 +80,20 @@ assert count() == before + 2, "the Event invocation ran"
 answer = invoke(b"count", InvocationType="DryRun")
 assert answer["StatusCode"] == 204 and answer["Body"] == b"", answer
 assert count() == before + 3, "the DryRun invocation did not run"
+
+# An Event is answered at once whatever runs, and runs once: a caller with a 1 s read timeout
+# (and retries) sends one while a 2.5 s invocation runs. Before, its 202 waited for the server:
+# boto3 timed out, retried, and the event ran two or three times.
+impatient = lambda_client(3, 1)
+before = count()
+slow = threading.Thread(target=invoke, args=(b"sleep:2500",))
+slow.start()
+time.sleep(0.5)
+answer = impatient.invoke(FunctionName="function", Payload=b"count", InvocationType="Event")
+assert answer["StatusCode"] == 202, answer
+assert answer["ResponseMetadata"]["RetryAttempts"] == 0, answer["ResponseMetadata"]
+slow.join()
+assert count() == before + 3, "the sleep, the Event once, and this count"
 
 # Failures: the function's error, and a panic, as Unhandled with the error document.
 answer = invoke(b'error:it "broke"')
@@ -127,6 +157,11 @@ for payload, prefix, code, message in [
     (b"stream-panic:100", 100, "Runtime.HandlerPanic", "probe panic mid-stream"),
     (b"error:bad", 0, "Function.Probe", "bad"),
     (b"panic", 0, "Runtime.HandlerPanic", "probe panic"),
+    # A crash mid-stream ends the stream too, not "Response ended prematurely".
+    (b"stream-crash:100", 100, "Runtime.ExitError", "Runtime exited"),
+    # The longest messages' documents are ErrorDetails whole.
+    (b"error:" + b'"' * 4096, 0, "Function.Probe", '"' * 4096),
+    (b"error:" + b"\x01" * 2400, 0, "Function.Probe", "\x01" * 2400),
 ]:
     body, complete = stream(payload)
     assert body == pattern(prefix), (payload, body[:50])
