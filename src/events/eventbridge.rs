@@ -2,10 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{List, RawJson};
-
-/// Room for an event's resources.
-pub const MAX_RESOURCES: usize = 16;
+use super::{RawJson, Records};
 
 /// An EventBridge event; `detail` is the event's own JSON, to parse with the type it has
 /// ([`RawJson::parse`]).
@@ -26,9 +23,9 @@ pub struct EventBridgeEvent<'a> {
     pub time: &'a str,
     /// The region it happened in.
     pub region: &'a str,
-    /// The ARNs it concerns.
+    /// The ARNs it concerns, any number, each read when the iteration reaches it.
     #[serde(default, borrow)]
-    pub resources: List<&'a str, MAX_RESOURCES>,
+    pub resources: Records<'a, &'a str>,
     /// The event's own JSON.
     #[serde(borrow)]
     pub detail: RawJson<'a>,
