@@ -15,8 +15,10 @@ pub struct HttpRequest<'a> {
     pub route_key: &'a str,
     /// The path, as sent.
     pub raw_path: &'a str,
-    /// Still percent-encoded.
-    pub raw_query_string: &'a str,
+    /// Still percent-encoded; `None` when null or absent (cargo-lambda's emulator sends null
+    /// for no query string).
+    #[serde(default)]
+    pub raw_query_string: Option<&'a str>,
     /// The `Cookie` header, one entry per cookie.
     #[serde(default, borrow)]
     pub cookies: Option<List<&'a str, MAX_COOKIES>>,
@@ -50,10 +52,12 @@ pub type FunctionUrlRequest<'a> = HttpRequest<'a>;
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRequestContext<'a> {
-    /// The function owner's AWS account.
-    pub account_id: &'a str,
-    /// The API's (or URL's) id.
-    pub api_id: &'a str,
+    /// The function owner's AWS account (null from cargo-lambda's emulator).
+    #[serde(default)]
+    pub account_id: Option<&'a str>,
+    /// The API's (or URL's) id (null from cargo-lambda's emulator).
+    #[serde(default)]
+    pub api_id: Option<&'a str>,
     /// Mutual TLS: the client certificate, when the API asks for one.
     #[serde(default, borrow)]
     pub authentication: Option<RawJson<'a>>,
@@ -91,8 +95,9 @@ pub struct HttpDescription<'a> {
     pub protocol: &'a str,
     /// The caller's IP address.
     pub source_ip: &'a str,
-    /// The `User-Agent` header.
-    pub user_agent: &'a str,
+    /// The `User-Agent` header; null or absent when the caller sent none.
+    #[serde(default)]
+    pub user_agent: Option<&'a str>,
 }
 
 /// The answer to an HTTP API (payload 2.0) or function URL request. `B` is the body's type:
