@@ -366,3 +366,25 @@ fn the_sqs_consumer_fits_the_typed_budget() {
     eprintln!("SQS consumer bootstrap: {size} bytes (budget {TYPED_SIZE_BUDGET})");
     assert!(size <= TYPED_SIZE_BUDGET, "{size} bytes");
 }
+
+/// What `cargo lambda watch` sends for a function URL request (tests/events/README.md):
+/// `null` for `rawQueryString` and `requestContext.accountId` used to be refused
+/// (`Runtime.InvalidEvent`, so a 500 from the emulator).
+#[test]
+fn cargo_lambdas_function_url_events_are_answered() {
+    for (name, expected) in [
+        ("get", "Hello, world (GET /hello)"),
+        ("post", "Hello, {\"a\":1} (POST /items/7)"),
+    ] {
+        let path = format!(
+            "{}/tests/events/cargo-lambda-function-url-{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let event = std::fs::read_to_string(path).unwrap();
+        let (status, stdout) = invoke(&event);
+        assert_eq!(status, 0, "{name}: {stdout}");
+        let response: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(response["statusCode"], 200, "{name}");
+        assert_eq!(response["body"], expected, "{name}");
+    }
+}

@@ -14,22 +14,23 @@ pub struct ApiGatewayRequest<'a> {
     pub path: &'a str,
     /// `GET`, `POST`, ...
     pub http_method: &'a str,
-    /// The headers, the last value of each.
+    /// The headers, the last value of each; at most [`MAX_HEADERS`].
     #[serde(default, borrow)]
     pub headers: Map<'a, &'a str, MAX_HEADERS>,
-    /// The headers, every value of each.
+    /// The headers, every value of each; at most [`MAX_HEADERS`], [`MAX_VALUES`] each.
     #[serde(default, borrow)]
     pub multi_value_headers: Map<'a, List<&'a str, MAX_VALUES>, MAX_HEADERS>,
-    /// The query string, the last value of each name.
+    /// The query string, the last value of each name; at most [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub query_string_parameters: Map<'a, &'a str, MAX_PARAMETERS>,
-    /// The query string, every value of each name.
+    /// The query string, every value of each name; at most [`MAX_PARAMETERS`], [`MAX_VALUES`]
+    /// each.
     #[serde(default, borrow)]
     pub multi_value_query_string_parameters: Map<'a, List<&'a str, MAX_VALUES>, MAX_PARAMETERS>,
-    /// The values of the resource's `{parameters}`.
+    /// The values of the resource's `{parameters}`; at most [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub path_parameters: Map<'a, &'a str, MAX_PARAMETERS>,
-    /// The stage's variables.
+    /// The stage's variables; at most [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub stage_variables: Map<'a, &'a str, MAX_PARAMETERS>,
     /// Who called, through which API and stage.
@@ -96,10 +97,10 @@ pub struct ApiGatewayRequestContext<'a> {
 pub struct ApiGatewayResponse<'a, B = &'a str> {
     /// The HTTP status.
     pub status_code: u16,
-    /// Headers, one value each.
+    /// Headers, one value each; at most [`MAX_HEADERS`].
     #[serde(default, borrow, skip_serializing_if = "Map::is_empty")]
     pub headers: Map<'a, &'a str, MAX_HEADERS>,
-    /// Headers with several values.
+    /// Headers with several values; at most [`MAX_HEADERS`], [`MAX_VALUES`] each.
     #[serde(default, borrow, skip_serializing_if = "Map::is_empty")]
     pub multi_value_headers: Map<'a, List<&'a str, MAX_VALUES>, MAX_HEADERS>,
     /// The body; base64 when `is_base64_encoded`.

@@ -19,19 +19,20 @@ pub struct HttpRequest<'a> {
     /// for no query string).
     #[serde(default)]
     pub raw_query_string: Option<&'a str>,
-    /// The `Cookie` header, one entry per cookie.
+    /// The `Cookie` header, one entry per cookie; at most [`MAX_COOKIES`].
     #[serde(default, borrow)]
     pub cookies: Option<List<&'a str, MAX_COOKIES>>,
-    /// Names in lower case; repeated headers joined with commas.
+    /// Names in lower case; repeated headers joined with commas; at most [`MAX_HEADERS`].
     #[serde(default, borrow)]
     pub headers: Map<'a, &'a str, MAX_HEADERS>,
-    /// The query string, decoded; repeated names joined with commas.
+    /// The query string, decoded; repeated names joined with commas; at most
+    /// [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub query_string_parameters: Map<'a, &'a str, MAX_PARAMETERS>,
-    /// The values of the route's `{parameters}`.
+    /// The values of the route's `{parameters}`; at most [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub path_parameters: Map<'a, &'a str, MAX_PARAMETERS>,
-    /// The stage's variables.
+    /// The stage's variables; at most [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub stage_variables: Map<'a, &'a str, MAX_PARAMETERS>,
     /// Who called, through which API and stage.
@@ -107,10 +108,10 @@ pub struct HttpDescription<'a> {
 pub struct HttpResponse<'a, B = &'a str> {
     /// The HTTP status.
     pub status_code: u16,
-    /// Headers; repeat one by joining its values with commas.
+    /// Headers; repeat one by joining its values with commas; at most [`MAX_HEADERS`].
     #[serde(default, borrow, skip_serializing_if = "Map::is_empty")]
     pub headers: Map<'a, &'a str, MAX_HEADERS>,
-    /// `Set-Cookie` values, one per cookie.
+    /// `Set-Cookie` values, one per cookie; at most [`MAX_COOKIES`].
     #[serde(default, borrow, skip_serializing_if = "List::is_empty")]
     pub cookies: List<&'a str, MAX_COOKIES>,
     /// The body; base64 when `is_base64_encoded`.
