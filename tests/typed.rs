@@ -300,13 +300,17 @@ fn serve_batch(event: &str, stack_kib: Option<u32>) -> Vec<u8> {
     let env = [("AWS_LAMBDA_RUNTIME_API", address.as_str())];
     let process = match stack_kib {
         Some(kib) => {
-            // `sh -c 'ulimit -s KIB; exec "$0" "$@"' [RUNNER] PROGRAM`.
-            let mut wrapper = vec![
-                "sh".to_string(),
-                "-c".to_string(),
-                format!("ulimit -s {kib} && exec \"$0\" \"$@\""),
-            ];
-            wrapper.extend(runner());
+            let wrapper = match runner() {
+                // Under qemu (arm64 in CI), the guest's stack is qemu's `-s`: a `ulimit` would
+                // limit qemu's own stack too.
+                Some(runner) => vec![runner, "-s".to_string(), (kib * 1024).to_string()],
+                // `sh -c 'ulimit -s KIB && exec "$0" "$@"' PROGRAM`.
+                None => vec![
+                    "sh".to_string(),
+                    "-c".to_string(),
+                    format!("ulimit -s {kib} && exec \"$0\" \"$@\""),
+                ],
+            };
             let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
             Process::spawn_wrapped(&wrapper, &program, &env)
         }
