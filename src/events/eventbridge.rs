@@ -2,17 +2,15 @@
 
 use serde::Deserialize;
 
-use super::{List, RawJson};
-
-/// Room for an event's resources.
-pub const MAX_RESOURCES: usize = 16;
+use super::{RawJson, Records};
 
 /// An EventBridge event; `detail` is the event's own JSON, to parse with the type it has
 /// ([`RawJson::parse`]).
 #[derive(Debug, Deserialize)]
 pub struct EventBridgeEvent<'a> {
-    /// `0`.
-    pub version: &'a str,
+    /// `0`; absent from some senders' events.
+    #[serde(default)]
+    pub version: Option<&'a str>,
     /// The event's id.
     pub id: &'a str,
     /// What kind of event (`detail-type`), e.g. `Scheduled Event`.
@@ -20,15 +18,18 @@ pub struct EventBridgeEvent<'a> {
     pub detail_type: &'a str,
     /// Who sent it, e.g. `aws.events`.
     pub source: &'a str,
-    /// The account it happened in.
-    pub account: &'a str,
-    /// When, ISO 8601.
-    pub time: &'a str,
-    /// The region it happened in.
-    pub region: &'a str,
-    /// The ARNs it concerns.
+    /// The account it happened in, when said.
+    #[serde(default)]
+    pub account: Option<&'a str>,
+    /// When, ISO 8601, when said.
+    #[serde(default)]
+    pub time: Option<&'a str>,
+    /// The region it happened in, when said.
+    #[serde(default)]
+    pub region: Option<&'a str>,
+    /// The ARNs it concerns, any number, each read when the iteration reaches it.
     #[serde(default, borrow)]
-    pub resources: List<&'a str, MAX_RESOURCES>,
+    pub resources: Records<'a, &'a str>,
     /// The event's own JSON.
     #[serde(borrow)]
     pub detail: RawJson<'a>,

@@ -2,14 +2,14 @@
 
 use serde::Deserialize;
 
-use super::{List, Map};
+use super::{Map, Record, Records};
 
-/// Up to `N` records (S3 sends one per event).
+/// S3's notifications (S3 sends one per event), each parsed when the iteration reaches it.
 #[derive(Debug, Deserialize)]
-pub struct S3Event<'a, const N: usize = 1> {
+pub struct S3Event<'a> {
     /// The notifications (`Records`).
     #[serde(rename = "Records", borrow)]
-    pub records: List<S3Record<'a>, N>,
+    pub records: Records<'a, S3Record<'a>>,
 }
 
 /// One notification: what happened to which object.
@@ -29,16 +29,18 @@ pub struct S3Record<'a> {
     /// Who did it.
     #[serde(borrow)]
     pub user_identity: S3Identity<'a>,
-    /// The request's source IP (`sourceIPAddress`).
+    /// The request's source IP (`sourceIPAddress`); at most 4 entries.
     #[serde(default, borrow)]
     pub request_parameters: Map<'a, &'a str, 4>,
-    /// S3's request ids (`x-amz-request-id`, `x-amz-id-2`).
+    /// S3's request ids (`x-amz-request-id`, `x-amz-id-2`); at most 4 entries.
     #[serde(default, borrow)]
     pub response_elements: Map<'a, &'a str, 4>,
     /// The bucket and object.
     #[serde(borrow)]
     pub s3: S3Entity<'a>,
 }
+
+impl Record for S3Record<'_> {}
 
 /// An AWS principal.
 #[derive(Debug, Deserialize)]

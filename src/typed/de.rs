@@ -26,6 +26,10 @@ pub const MAX_DEPTH: usize = 128;
 /// The name of the newtype struct that asks for a value's raw JSON text (see [`super::RawJson`]).
 pub const RAW_JSON: &str = "$lambda_bootstrap::RawJson";
 
+/// The name of the newtype struct that asks for an array's bytes, lent writable, to read its
+/// elements one at a time later (see `events::Records`); `null` is lent as no bytes.
+pub const RECORDS: &str = "$lambda_bootstrap::Records";
+
 type Result<T> = core::result::Result<T, Fail>;
 
 /// Deserializes a `T` from `event` (the whole of it: trailing non-whitespace is an error).
@@ -168,18 +172,39 @@ impl<'de> Deserializer<'de> {
         unsafe { *self.ptr.add(at) = byte };
     }
 
-    /// A type error for the value that starts here.
-    fn mismatch(&self, expected: &'static str) -> Fail {
+    /// A type error for the value that starts here, or a syntax error if it is not a value
+    /// (`nope`, `-x`, `tru`): what was found is said only of valid JSON. The value is not
+    /// consumed.
+    fn mismatch(&mut self, expected: &'static str) -> Fail {
+        let start = self.pos;
         let found = match self.peek() {
-            Some(b'"') => Found::String,
-            Some(b'{') => Found::Object,
-            Some(b'[') => Found::Array,
-            Some(b't' | b'f') => Found::Boolean,
-            Some(b'n') => Found::Null,
-            Some(b'-' | b'0'..=b'9') => Found::Number,
-            _ => return self.error(Kind::Syntax("a value")),
+            Some(b'"') => Ok(Found::String),
+            Some(b'{') => Ok(Found::Object),
+            Some(b'[') => Ok(Found::Array),
+            Some(b't') => self.literal(b"true").map(|()| Found::Boolean),
+            Some(b'f') => self.literal(b"false").map(|()| Found::Boolean),
+            Some(b'n') => self.literal(b"null").map(|()| Found::Null),
+            Some(b'-' | b'0'..=b'9') => {
+                self.number().map(
+                    |(_, integer, _, _)| {
+                        if integer { Found::Number } else { Found::Float }
+                    },
+                )
+            }
+            _ => Err(self.error(Kind::Syntax("a value"))),
         };
-        self.error(Kind::Type { expected, found })
+        // A literal or number runs up to a delimiter: `truex` is not `true`.
+        let found = found.and_then(|found| match self.peek() {
+            None | Some(b' ' | b'\n' | b'\r' | b'\t' | b',' | b'}' | b']' | b'"' | b'{' | b'[') => {
+                Ok(found)
+            }
+            Some(_) => Err(Fail::at(Kind::Syntax("a value"), start)),
+        });
+        self.pos = start;
+        match found {
+            Ok(found) => Fail::at(Kind::Type { expected, found }, start),
+            Err(fail) => fail,
+        }
     }
 
     /// Reads the string that starts here, unescaping it in place.
@@ -360,13 +385,19 @@ impl<'de> Deserializer<'de> {
             return Err(self.mismatch(ty));
         }
         let (negative, integer, start, end) = self.number()?;
+        if !integer {
+            let found = Found::Float;
+            return Err(Fail::at(
+                Kind::Type {
+                    expected: "an integer",
+                    found,
+                },
+                start,
+            ));
+        }
         let digits = self.text(start + usize::from(negative), end).as_bytes();
-        let magnitude = if integer {
-            crate::codec::num::ascii_to_u64(digits)
-        } else {
-            None
-        };
-        let magnitude = magnitude.ok_or_else(|| Fail::at(Kind::OutOfRange(ty), start))?;
+        let magnitude = crate::codec::num::ascii_to_u64(digits)
+            .ok_or_else(|| Fail::at(Kind::OutOfRange(ty), start))?;
         Ok((negative, magnitude))
     }
 
@@ -495,6 +526,106 @@ impl<'de> Deserializer<'de> {
             Ok(value) => seq.finish(start).map(|()| value),
             Err(e) => Err(seq.refused(e, start)),
         }
+    }
+}
+
+/// Reading an array's elements one at a time, each when it is reached (`events::Records`):
+/// a batch of any size is read with the stack of one element.
+#[cfg(feature = "events")]
+impl<'de> Deserializer<'de> {
+    /// A deserializer over an array's bytes, as [`RECORDS`] lends them (read through once
+    /// already, so valid JSON that starts with `[`), before its first element. No bytes
+    /// (`null`) is an array without elements.
+    pub(crate) fn elements(array: &'de mut [u8]) -> Self {
+        let mut de = Deserializer::new(array);
+        de.pos = de.len.min(1);
+        de
+    }
+
+    /// Finds the next element: where it starts and ends, and the text of the string at the
+    /// path of keys `id` in it, if it has one (see [`Deserializer::skip_finding`]). `None`
+    /// after the last.
+    pub(crate) fn next_element(&mut self, id: &[&str]) -> Option<(usize, usize, Option<&'de str>)> {
+        // The array is valid JSON: a `,` here is the one between two elements.
+        if self.whitespace()? == b',' {
+            self.pos += 1;
+        }
+        if self.whitespace()? == b']' {
+            self.pos = self.len;
+            return None;
+        }
+        let start = self.pos;
+        let found = self.skip_finding(id).ok()?;
+        Some((start, self.pos, found))
+    }
+
+    /// Deserializes the element at `start..end` (from [`Deserializer::next_element`]), its
+    /// strings unescaped in place; reading goes on at `end` whether it parsed or not. Going
+    /// back to `start` writes nothing handed out: `next_element` handed out only a string
+    /// without escapes, which is never written.
+    pub(crate) fn element<T: de::Deserialize<'de>>(
+        &mut self,
+        start: usize,
+        end: usize,
+    ) -> core::result::Result<T, DeError> {
+        self.pos = start;
+        self.depth = 0;
+        let result = T::deserialize(&mut *self);
+        self.pos = end;
+        self.depth = 0;
+        result.map_err(|fail| fail.finish(&self.path))
+    }
+
+    /// The bytes before the reading position, which are never written again: an element's
+    /// error reads its path's keys there.
+    pub(crate) fn behind(&self) -> &'de [u8] {
+        // SAFETY: `pos <= len`; bytes behind the reading position are never written again
+        // (the next element starts at or after it), and are only read from here on.
+        unsafe { core::slice::from_raw_parts(self.ptr, self.pos) }
+    }
+
+    /// Reads past the value that starts here, as [`Deserializer::skip`] does, and finds in
+    /// it the string at the path of keys `path` (`["messageId"]`): its text, if it has no
+    /// escapes. Such a text is never written (unescaping writes only from an escape on), so
+    /// it may be handed out before the value is deserialized in place.
+    fn skip_finding(&mut self, path: &[&str]) -> Result<Option<&'de str>> {
+        let Some((name, inner)) = path.split_first() else {
+            return self.skip().map(|()| None);
+        };
+        if self.value_start()? != b'{' {
+            return self.skip().map(|()| None);
+        }
+        self.enter()?;
+        let mut found = None;
+        let mut first = true;
+        while self.whitespace() != Some(b'}') {
+            if !first {
+                self.expect(b',', "`,` or `}` after an object's entry")?;
+            }
+            first = false;
+            if self.whitespace() != Some(b'"') {
+                return Err(self.error(Kind::Syntax("a string key")));
+            }
+            let key = self.pos + 1;
+            self.scan_string(false)?;
+            // The key as it lies: a key with escapes is not a name of ours.
+            let is_name = self.text(key, self.pos - 1) == *name;
+            self.expect(b':', "`:` after a key")?;
+            if !is_name {
+                self.skip()?;
+            } else if !inner.is_empty() {
+                found = self.skip_finding(inner)?;
+            } else if self.whitespace() == Some(b'"') {
+                let start = self.pos + 1;
+                let end = self.scan_string(false)?;
+                found = (end == self.pos - 1).then(|| self.text(start, end));
+            } else {
+                self.skip()?;
+            }
+        }
+        self.pos += 1;
+        self.depth -= 1;
+        Ok(found)
     }
 }
 
@@ -853,6 +984,23 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         if name == RAW_JSON {
             let start = self.value_start().map(|_| self.pos)?;
             self.skip()?;
+            return visitor.visit_borrowed_str(self.text(start, self.pos));
+        }
+        if name == RECORDS {
+            let start = match self.value_start()? {
+                b'[' => {
+                    let start = self.pos;
+                    self.skip()?;
+                    start
+                }
+                b'n' => {
+                    self.literal(b"null")?;
+                    self.pos
+                }
+                _ => return Err(self.mismatch("an array")),
+            };
+            // SAFETY: `start` is within the buffer (at most `pos`).
+            super::in_place::lend(unsafe { self.ptr.add(start) }, self.pos - start);
             return visitor.visit_borrowed_str(self.text(start, self.pos));
         }
         if name == super::in_place::IN_PLACE {

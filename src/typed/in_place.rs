@@ -81,6 +81,12 @@ pub(crate) fn lend(ptr: *mut u8, len: usize) {
     ticket::with(|t| t.set((ptr, len)));
 }
 
+/// Takes the ticket: the writable pointer to `text`, if the deserializer lent `text` itself.
+pub(crate) fn take_lent(text: &str) -> Option<*mut u8> {
+    let (ptr, len) = ticket::with(|t| t.replace((core::ptr::null_mut(), 0)));
+    (core::ptr::eq(ptr.cast_const(), text.as_ptr()) && len == text.len()).then_some(ptr)
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for InPlace<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Text;
@@ -100,17 +106,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for InPlace<'a> {
             }
 
             fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
-                let (ptr, len) = ticket::with(|t| t.replace((core::ptr::null_mut(), 0)));
-                let writable = core::ptr::eq(ptr.cast_const(), text.as_ptr()) && len == text.len();
-                let ptr = if writable {
-                    ptr
-                } else {
-                    text.as_ptr().cast_mut()
-                };
+                let lent = take_lent(text);
                 Ok(InPlace {
-                    ptr,
+                    ptr: lent.unwrap_or(text.as_ptr().cast_mut()),
                     len: text.len(),
-                    writable,
+                    writable: lent.is_some(),
                     _text: PhantomData,
                 })
             }
