@@ -21,9 +21,10 @@ use lambda_bootstrap::abi::handler::RawResponse;
 /// 40,960 bytes below with local mode in; it costs more than the room left: see the README).
 /// 60 KiB since local mode answers the AWS SDKs as Lambda does (5.6 KB), the robustness fixes
 /// (1.7 KB) and Lambda's logging controls with local mode's signal handling (2.7 KB); then
-/// local mode's front and queue (2.7 KB, held within this budget): 61,384 bytes on x86_64,
-/// 61,072 on arm64. docs/size.md says what each part costs.
-const SIZE_BUDGET: u64 = 61_440;
+/// local mode's front and queue (2.7 KB) and SIGTERM held off while a handler runs (0.1 KB):
+/// 61,512 bytes on x86_64, 72 over 60 KiB, so 61 KiB; 61,168 on arm64. docs/size.md says
+/// what each part costs.
+const SIZE_BUDGET: u64 = 62_464;
 /// The budget of the build without local mode (`--no-default-features`), the smallest
 /// bootstrap for production images: the bootstrap issue's 40,960 on x86_64; on arm64 46 KiB,
 /// for its static-pie start-up (2.4 KB), compiler-builtins' CPU-feature probe for outline
