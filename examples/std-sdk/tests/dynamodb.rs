@@ -1,103 +1,16 @@
 //! Runs the built `bootstrap` against a fake DynamoDB this test serves on 127.0.0.1: the SDK
 //! client signs a JSON 1.0 `GetItem` and the function answers with the item the fake gave.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-
-/// One request, as the fake DynamoDB saw it.
-#[derive(Debug)]
-struct Seen {
-    target: String,
-    content_type: String,
-    authorization: String,
-    body: Value,
-}
-
-/// A fake DynamoDB on 127.0.0.1 answering every request with `status` and `body`, until it has
-/// served `requests` of them or 30 s have passed (so a bootstrap that never calls cannot hang
-/// the test).
-struct FakeDynamoDb {
-    url: String,
-    server: JoinHandle<Vec<Seen>>,
-}
-
-impl FakeDynamoDb {
-    fn start(requests: usize, status: &'static str, body: Value) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        listener.set_nonblocking(true).unwrap();
-        let body = body.to_string();
-        let server = thread::spawn(move || {
-            let mut seen = Vec::new();
-            let start = Instant::now();
-            while seen.len() < requests && start.elapsed() < Duration::from_secs(30) {
-                match listener.accept() {
-                    Ok((stream, _)) => seen.push(answer(stream, status, &body)),
-                    Err(_) => thread::sleep(Duration::from_millis(5)),
-                }
-            }
-            seen
-        });
-        FakeDynamoDb { url, server }
-    }
-
-    fn seen(self) -> Vec<Seen> {
-        self.server.join().unwrap()
-    }
-}
-
-/// Reads one request and answers it as DynamoDB's JSON 1.0 protocol does, closing the
-/// connection (the client opens another for its next call).
-fn answer(stream: TcpStream, status: &str, body: &str) -> Seen {
-    stream.set_nonblocking(false).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    assert!(line.starts_with("POST / HTTP/1.1"), "{line}");
-    let (mut target, mut content_type, mut authorization) =
-        (String::new(), String::new(), String::new());
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header).unwrap();
-        if header.trim_end().is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':').unwrap();
-        let value = value.trim().to_string();
-        match name.to_ascii_lowercase().as_str() {
-            "x-amz-target" => target = value,
-            "content-type" => content_type = value,
-            "authorization" => authorization = value,
-            "content-length" => length = value.parse().unwrap(),
-            _ => {}
-        }
-    }
-    let mut request = vec![0; length];
-    reader.read_exact(&mut request).unwrap();
-    let mut stream = reader.into_inner();
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.0\r\nx-amzn-requestid: TEST\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    Seen {
-        target,
-        content_type,
-        authorization,
-        body: serde_json::from_slice(&request).unwrap(),
-    }
-}
+use support::{FakeDynamoDb, assert_get_item, item};
 
 /// The bootstrap, configured as Lambda would (region, credentials) plus the table and the fake.
 fn bootstrap(endpoint: &str) -> Command {
@@ -105,11 +18,7 @@ fn bootstrap(endpoint: &str) -> Command {
     command
         .env_remove("AWS_LAMBDA_RUNTIME_API")
         .env_remove("AWS_SESSION_TOKEN")
-        .env("TABLE_NAME", "widgets")
-        .env("AWS_REGION", "eu-west-3")
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("DYNAMODB_ENDPOINT", endpoint);
+        .envs(support::environment(endpoint));
     command
 }
 
@@ -123,30 +32,6 @@ fn invoke(endpoint: &str, event: &str) -> Output {
 fn answer_of(out: &Output) -> Value {
     assert!(out.status.success(), "{out:?}");
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn item() -> Value {
-    json!({"Item": {"id": {"S": "42"}, "name": {"S": "widget"}, "count": {"N": "3"}}})
-}
-
-/// The GetItem the handler makes for `id`, as DynamoDB's JSON 1.0 protocol sends it.
-fn assert_get_item(seen: &Seen, id: &str) {
-    assert_eq!(seen.target, "DynamoDB_20120810.GetItem");
-    assert_eq!(seen.content_type, "application/x-amz-json-1.0");
-    assert_eq!(
-        seen.body,
-        json!({"TableName": "widgets", "Key": {"id": {"S": id}}})
-    );
-    // Signed with the static credentials, for the region and service given.
-    assert!(
-        seen.authorization
-            .starts_with("AWS4-HMAC-SHA256 Credential=AKIDTEST/")
-            && seen
-                .authorization
-                .contains("/eu-west-3/dynamodb/aws4_request"),
-        "{}",
-        seen.authorization
-    );
 }
 
 #[test]
@@ -257,4 +142,41 @@ fn local_invoke(address: std::net::SocketAddr, event: &str) -> Value {
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     let (_, body) = reply.split_once("\r\n\r\n").unwrap();
     serde_json::from_str(body).unwrap()
+}
+
+/// An `https://` endpoint: the client builds its TLS connector (loading the roots compiled
+/// into the binary, which would panic were one unreadable) and opens with a TLS ClientHello.
+/// The fake answers no TLS, so the call fails: with an error, not a panic.
+#[test]
+fn an_https_endpoint_is_called_with_tls_and_the_bundled_roots() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("https://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    let server = thread::spawn(move || {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if let Ok((mut stream, _)) = listener.accept() {
+                stream.set_nonblocking(false).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                let mut record = [0; 6];
+                stream.read_exact(&mut record).unwrap();
+                return Some(record);
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        None
+    });
+    let out = invoke(&endpoint, r#"{"id":"42"}"#);
+    let record = server.join().unwrap().expect("the bootstrap connected");
+    // A TLS handshake record (0x16), version 3.x, whose first message is a ClientHello (1).
+    assert_eq!(
+        (record[0], record[1], record[5]),
+        (0x16, 3, 1),
+        "{record:?}"
+    );
+    assert!(!out.status.success(), "{out:?}");
+    let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(document["errorType"], "DynamoDB.GetItem", "{document}");
 }
