@@ -106,6 +106,7 @@ static HEAP: sys::heap::Malloc = sys::heap::Malloc;
 /// forked from the initialised process: each starts from the state init left, and a crash
 /// fails only its own invocation. It costs a fork per invocation (about 45 µs) and 952 bytes, so it is
 /// chosen when building.
+#[cfg(not(feature = "std"))]
 #[macro_export]
 macro_rules! main {
     (isolated json stream $handler:path $(, init = $init:path)? $(, shutdown = $shutdown:path)?) => {
@@ -304,6 +305,20 @@ macro_rules! main {
         pub extern "C" fn _Unwind_Resume() -> ! {
             $crate::sys::exit($crate::runtime::panic::EXIT_STATUS)
         }
+    };
+}
+
+/// With feature `std` a bootstrap is an ordinary program: `fn main` calls [`run`] (a `no_std`
+/// bootstrap's `main!` would define a second panic handler beside std's).
+#[cfg(feature = "std")]
+#[macro_export]
+macro_rules! main {
+    ($($anything:tt)*) => {
+        compile_error!(
+            "lambda-bootstrap's feature `std` makes a bootstrap an ordinary program: write \
+             `fn main() { lambda_bootstrap::run(|ctx, event, out| ...) }` (or `run_json`) \
+             instead of `main!`, which is for #![no_std] bootstraps (docs/handlers.md)"
+        );
     };
 }
 

@@ -113,12 +113,14 @@ pub trait Shutdown {
 
 impl Shutdown for NoShutdown {
     fn start(self, handler: HandlerFn) -> ! {
+        panics::check_profile();
         start::<false>(handler, None, None)
     }
 }
 
 impl<G: FnOnce()> Shutdown for OnShutdown<G> {
     fn start(self, handler: HandlerFn) -> ! {
+        panics::check_profile();
         start::<true>(handler, None, Some(handler::lend_shutdown(self.0)))
     }
 }

@@ -33,6 +33,47 @@ std::thread_local! {
     static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+/// The one wrong setting for a std bootstrap: `panic = "unwind"` in a program linked without
+/// unwind tables (lambda-bootstrap's link settings, `DEP_LAMBDA_BOOTSTRAP_LINK_ARGS`, discard
+/// them: they are for `panic = "abort"`). Every panic would then abort the process with no
+/// report ("failed to initiate panic"), so init fails at once, saying why.
+pub fn check_profile() {
+    if UNWINDS && !has_unwind_tables() {
+        super::handler::fail_init(Error::from_static(
+            "Runtime.BuildError",
+            "this bootstrap is built with panic = \"unwind\" but linked without unwind \
+             tables (lambda-bootstrap's link settings, for panic = \"abort\"): set panic = \
+             \"abort\" in [profile.release], or stop passing DEP_LAMBDA_BOOTSTRAP_LINK_ARGS \
+             to the linker in build.rs",
+        ));
+    }
+}
+
+/// Whether unwinding can get past this function: the unwinder walks the stack from here
+/// (`_Unwind_Backtrace`, the Itanium ABI that std's backtraces use too) and finds the callers'
+/// frames only where the program has their unwind tables.
+#[inline(never)]
+fn has_unwind_tables() -> bool {
+    use core::ffi::{c_int, c_void};
+    unsafe extern "C" {
+        fn _Unwind_Backtrace(
+            trace: unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int,
+            argument: *mut c_void,
+        ) -> c_int;
+    }
+    /// Counts the frames; stops at a few (`_URC_NORMAL_STOP` is any non-zero answer).
+    unsafe extern "C" fn count(_: *mut c_void, frames: *mut c_void) -> c_int {
+        // SAFETY: `frames` is the `usize` below, alive for the walk.
+        let frames = unsafe { &mut *frames.cast::<usize>() };
+        *frames += 1;
+        c_int::from(*frames >= 3)
+    }
+    let mut frames = 0usize;
+    // SAFETY: the callback matches the ABI's signature and only counts into `frames`.
+    unsafe { _Unwind_Backtrace(count, (&raw mut frames).cast()) };
+    frames >= 3
+}
+
 /// Installs the panic hook, once.
 pub fn install() {
     static ONCE: Once = Once::new();
@@ -66,7 +107,12 @@ fn hook(info: &PanicHookInfo<'_>) -> bool {
 /// `panicked at src/main.rs:12:5: message`, as a `main!` bootstrap says it (with the
 /// message's arguments formatted: std mode has `core::fmt` anyway).
 fn describe(info: &PanicHookInfo<'_>) -> String {
-    let payload = info.payload_as_str().unwrap_or("Box<dyn Any>");
+    let payload = info.payload();
+    let payload = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("Box<dyn Any>");
     match info.location() {
         Some(at) => std::format!(
             "panicked at {}:{}:{}: {payload}",
