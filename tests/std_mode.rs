@@ -96,6 +96,17 @@ fn assert_success(what: &str, output: &Output) {
     );
 }
 
+/// Under an emulator (arm64 in CI), only the tests of the std runtime itself run, on the one
+/// `release` build: the other builds (the abort profile, template-std, the alloc probe) and
+/// the tests of what is the same on every architecture run on x86_64, which covers them.
+fn emulated() -> bool {
+    if runner().is_some() {
+        skip::not_applicable("built once more and run on x86_64, which covers it");
+        return true;
+    }
+    false
+}
+
 /// `program` as a command, under the tests' runner (qemu for arm64) if any.
 fn command(program: &Path) -> Command {
     match runner() {
@@ -178,6 +189,9 @@ const TYPED_STD_BUDGET: u64 = 465_408;
 
 #[test]
 fn the_typed_std_bootstrap_is_at_most_half_of_lambda_runtimes() {
+    if emulated() {
+        return;
+    }
     let program = probe("std-probe-json", Panic::Abort);
     let size = std::fs::metadata(&program).unwrap().len();
     assert!(
@@ -198,6 +212,9 @@ const TYPED_STD_ROW: &str = "std mode: `tests/std-probe`'s typed bin (`run_json`
 
 #[test]
 fn unwind_without_unwind_tables_is_a_clear_init_error() {
+    if emulated() {
+        return;
+    }
     // The unwinding build, linked once more with lambda-bootstrap's settings (which discard
     // the unwind tables) into a file of its own: the wrong pairing a user could make.
     let unwinding = probe("std-probe-json", Panic::Unwind);
@@ -334,6 +351,9 @@ fn with_unwind_a_panic_fails_its_invocation_and_the_same_process_serves_the_next
 
 #[test]
 fn with_abort_a_panic_is_reported_then_the_process_exits_101() {
+    if emulated() {
+        return;
+    }
     let program = probe("std-probe", Panic::Abort);
     let mut run = run(&program, invocations(&["panic:hard", "count"]), &[]);
     let posts = run.wait_for_posts(1);
@@ -354,6 +374,9 @@ fn with_abort_a_panic_is_reported_then_the_process_exits_101() {
 
 #[test]
 fn an_init_error_or_panic_reaches_init_error_and_the_process_exits() {
+    if emulated() {
+        return;
+    }
     for (panic, how, error_type, message) in [
         (
             Panic::Unwind,
@@ -506,6 +529,9 @@ fn a_handler_streams_its_response() {
 
 #[test]
 fn the_shutdown_hook_runs_on_sigterm() {
+    if emulated() {
+        return;
+    }
     let program = probe("std-probe", Panic::Unwind);
     let mut run = run(
         &program,
@@ -538,6 +564,9 @@ fn the_shutdown_hook_runs_on_sigterm() {
 
 #[test]
 fn managed_instances_workers_each_serve() {
+    if emulated() {
+        return;
+    }
     let program = probe("std-probe", Panic::Unwind);
     let script = invocations(&["sleep:300", "sleep:300", "echo:a", "echo:b"]);
     let mut run = run(&program, script, &[("AWS_LAMBDA_MAX_CONCURRENCY", "2")]);
@@ -609,6 +638,9 @@ fn copy_tree(from: &Path, to: &Path) {
 
 #[test]
 fn template_std_is_clippy_clean() {
+    if emulated() {
+        return;
+    }
     let (dir, _) = template_std();
     let build = target_dir().join("std-probe-build");
     let output = cargo(
@@ -629,6 +661,9 @@ fn template_std_is_clippy_clean() {
 
 #[test]
 fn template_std_answers_its_sample_with_invoke() {
+    if emulated() {
+        return;
+    }
     let (_, program) = template_std();
     let output = command(program)
         .args(["--invoke", SAMPLE])
@@ -648,6 +683,9 @@ fn template_std_answers_its_sample_with_invoke() {
 
 #[test]
 fn template_std_serves_the_runtime_api_and_fails_a_bad_query_with_its_error() {
+    if emulated() {
+        return;
+    }
     let (_, program) = template_std();
     let mut request: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
     request["queryStringParameters"] = serde_json::json!({"name": "Ada", "times": "2"});
@@ -675,6 +713,9 @@ fn template_std_serves_the_runtime_api_and_fails_a_bad_query_with_its_error() {
 
 #[test]
 fn a_no_std_handler_with_alloc_uses_vec_format_and_serde_json() {
+    if emulated() {
+        return;
+    }
     let dir = repository().join("tests/alloc-probe");
     std::fs::copy(repository().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     let build = target_dir().join("alloc-probe-build");
