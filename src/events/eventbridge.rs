@@ -7,10 +7,11 @@ use super::{List, RawJson};
 /// Room for an event's resources.
 pub const MAX_RESOURCES: usize = 16;
 
-/// An EventBridge event; `detail` is the event's own JSON, to parse with the type it has
-/// ([`RawJson::parse`]).
+/// An EventBridge event. `D` is the type of its `detail`: [`RawJson`], the event's own JSON
+/// as it lies (the default), or a type of the handler's, deserialized in place with the rest
+/// of the event (`EventBridgeEvent<'a, MyDetail<'a>>`).
 #[derive(Debug, Deserialize)]
-pub struct EventBridgeEvent<'a> {
+pub struct EventBridgeEvent<'a, D = RawJson<'a>> {
     /// `0`.
     pub version: &'a str,
     /// The event's id.
@@ -30,6 +31,5 @@ pub struct EventBridgeEvent<'a> {
     #[serde(default, borrow)]
     pub resources: List<&'a str, MAX_RESOURCES>,
     /// The event's own JSON.
-    #[serde(borrow)]
-    pub detail: RawJson<'a>,
+    pub detail: D,
 }

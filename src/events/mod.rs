@@ -18,16 +18,26 @@
 //! | S3 records | `N`, default 1 (S3 sends one) |
 //! | EventBridge resources | [`eventbridge::MAX_RESOURCES`] (16) |
 
+pub mod alb;
 pub mod apigw;
+pub mod authorizer;
+pub mod base64;
 pub mod body;
 pub mod eventbridge;
 pub mod http;
+pub mod identity;
+pub mod kinesis;
+pub mod lazy;
 pub mod map;
 pub mod s3;
+pub mod sns;
 pub mod sqs;
+pub mod value;
 
 pub use crate::typed::{InPlace, RawJson};
+pub use lazy::Lazy;
 pub use map::Map;
+pub use value::JsonValue;
 
 /// Most headers (or multi-value headers) an HTTP event or response holds.
 pub const MAX_HEADERS: usize = 64;
@@ -41,5 +51,7 @@ pub const MAX_VALUES: usize = 8;
 /// A fixed-capacity list; more elements than `N` is a deserialization error.
 pub type List<T, const N: usize> = heapless::Vec<T, N>;
 
+#[cfg(test)]
+mod aws_samples;
 #[cfg(test)]
 mod tests;

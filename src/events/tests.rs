@@ -86,7 +86,8 @@ fn http_api_payload_2_and_function_urls() {
     assert_eq!(c.account_id, text(&jc["accountId"]));
     assert_eq!(c.api_id, text(&jc["apiId"]));
     same_raw(c.authentication, &jc["authentication"]);
-    same_raw(c.authorizer, &jc["authorizer"]);
+    // The authorizer is compared in aws_samples.rs.
+    assert_eq!(c.authorizer.is_some(), !jc["authorizer"].is_null());
     assert_eq!(c.domain_name, text(&jc["domainName"]));
     assert_eq!(c.domain_prefix, text(&jc["domainPrefix"]));
     for (ours, name) in [
@@ -144,8 +145,7 @@ fn rest_api_payload_1() {
         assert_eq!(ours, text(&jc[name]), "{name}");
     }
     assert_eq!(c.domain_prefix, opt(&jc["domainPrefix"]));
-    same_raw(Some(c.identity), &jc["identity"]);
-    same_raw(c.authorizer, &jc["authorizer"]);
+    // The identity and authorizer are compared in aws_samples.rs.
     assert_eq!(
         c.request_time_epoch,
         jc["requestTimeEpoch"].as_i64().unwrap()
@@ -162,7 +162,7 @@ fn sqs_batches() {
         for (ours, name) in [
             (m.message_id, "messageId"),
             (m.receipt_handle, "receiptHandle"),
-            (m.body, "body"),
+            (m.body.as_str(), "body"),
             (m.md5_of_body, "md5OfBody"),
             (m.event_source_arn, "eventSourceARN"),
             (m.event_source, "eventSource"),

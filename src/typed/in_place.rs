@@ -41,6 +41,17 @@ impl<'a> InPlace<'a> {
     }
 }
 
+impl<'a> InPlace<'a> {
+    /// Deserializes the string's text as a JSON document of the handler's type (an SQS body or
+    /// SNS message that is JSON), in place: its strings are unescaped where they lie and
+    /// borrowed from there, as the event's are. `None` when this value did not come from the
+    /// runtime's deserializer (see [`InPlace::into_bytes_mut`]).
+    pub fn parse<T: Deserialize<'a>>(self) -> Option<Result<T, super::DeError>> {
+        let bytes = self.into_bytes_mut()?;
+        Some(super::de::from_slice(bytes).map_err(|(error, _)| error))
+    }
+}
+
 impl fmt::Debug for InPlace<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
@@ -83,38 +94,49 @@ pub(crate) fn lend(ptr: *mut u8, len: usize) {
 
 impl<'de: 'a, 'a> Deserialize<'de> for InPlace<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Text;
-        impl<'de> Visitor<'de> for Text {
-            type Value = InPlace<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-
-            /// Another deserializer's newtype struct: the string inside (read-only).
-            fn visit_newtype_struct<D: Deserializer<'de>>(
-                self,
-                deserializer: D,
-            ) -> Result<Self::Value, D::Error> {
-                deserializer.deserialize_str(self)
-            }
-
-            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
-                let (ptr, len) = ticket::with(|t| t.replace((core::ptr::null_mut(), 0)));
-                let writable = core::ptr::eq(ptr.cast_const(), text.as_ptr()) && len == text.len();
-                let ptr = if writable {
-                    ptr
-                } else {
-                    text.as_ptr().cast_mut()
-                };
-                Ok(InPlace {
-                    ptr,
-                    len: text.len(),
-                    writable,
-                    _text: PhantomData,
-                })
-            }
-        }
-        deserializer.deserialize_newtype_struct(IN_PLACE, Text)
+        deserialize_lent(deserializer, IN_PLACE)
     }
+}
+
+/// Makes an [`InPlace`] of the string visited, writable if the deserializer lent it.
+struct Text;
+impl<'de> Visitor<'de> for Text {
+    type Value = InPlace<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    /// Another deserializer's newtype struct: the string inside (read-only).
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+        let (ptr, len) = ticket::with(|t| t.replace((core::ptr::null_mut(), 0)));
+        let writable = core::ptr::eq(ptr.cast_const(), text.as_ptr()) && len == text.len();
+        let ptr = if writable {
+            ptr
+        } else {
+            text.as_ptr().cast_mut()
+        };
+        Ok(InPlace {
+            ptr,
+            len: text.len(),
+            writable,
+            _text: PhantomData,
+        })
+    }
+}
+
+/// Deserializes the string the newtype struct `name` asks this crate's deserializer for
+/// ([`IN_PLACE`], or another that lends its text writable), as an [`InPlace`].
+pub(crate) fn deserialize_lent<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    name: &'static str,
+) -> Result<InPlace<'de>, D::Error> {
+    deserializer.deserialize_newtype_struct(name, Text)
 }
