@@ -2,10 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{List, RawJson};
-
-/// Room for an event's resources.
-pub const MAX_RESOURCES: usize = 16;
+use super::{RawJson, Records};
 
 /// An EventBridge event. `D` is the type of its `detail`: [`RawJson`], the event's own JSON
 /// as it lies (the default), or a type of the handler's, deserialized in place with the rest
@@ -27,9 +24,9 @@ pub struct EventBridgeEvent<'a, D = RawJson<'a>> {
     pub time: &'a str,
     /// The region it happened in.
     pub region: &'a str,
-    /// The ARNs it concerns.
+    /// The ARNs it concerns, any number, each read when the iteration reaches it.
     #[serde(default, borrow)]
-    pub resources: List<&'a str, MAX_RESOURCES>,
+    pub resources: Records<'a, &'a str>,
     /// The event's own JSON.
     pub detail: D,
 }

@@ -2,16 +2,16 @@
 
 use serde::Deserialize;
 
-use super::List;
 use super::base64::Base64;
+use super::{Record, Records};
 
-/// A batch of up to `N` records (100, the event source mapping's default batch size; set `N`
-/// to the mapping's batch size).
+/// A batch of records, of any size: each is parsed when the iteration reaches it, and one
+/// that does not parse is that record's failure (see [`super::batch::answer`]).
 #[derive(Debug, Deserialize)]
-pub struct KinesisEvent<'a, const N: usize = 100> {
+pub struct KinesisEvent<'a> {
     /// The records (`Records`).
     #[serde(rename = "Records", borrow)]
-    pub records: List<KinesisEventRecord<'a>, N>,
+    pub records: Records<'a, KinesisEventRecord<'a>>,
 }
 
 /// One record and where it came from.
@@ -42,6 +42,11 @@ pub struct KinesisEventRecord<'a> {
     /// The record itself.
     #[serde(borrow)]
     pub kinesis: KinesisRecord<'a>,
+}
+
+/// A record is named by its sequence number in the partial batch response.
+impl Record for KinesisEventRecord<'_> {
+    const ID: &'static [&'static str] = &["kinesis", "sequenceNumber"];
 }
 
 /// A record of the stream.

@@ -6,7 +6,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use serde::de::{Deserialize, Deserializer};
+use serde::de::{self, Deserialize, Deserializer, Visitor};
 
 use super::InPlace;
 use crate::typed::DeError;
@@ -49,8 +49,22 @@ impl<T> fmt::Debug for Lazy<'_, T> {
 
 impl<'de: 'a, 'a, T> Deserialize<'de> for Lazy<'a, T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// A visitor of its own (not [`InPlace`]'s): the deserializer's code for it is then
+        /// for [`LAZY`] alone, not a choice between names made at run time.
+        struct Text;
+        impl<'de> Visitor<'de> for Text {
+            type Value = InPlace<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value (lambda_bootstrap's deserializer only)")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(InPlace::visited(text))
+            }
+        }
         Ok(Lazy {
-            text: crate::typed::in_place::deserialize_lent(deserializer, LAZY)?,
+            text: deserializer.deserialize_newtype_struct(LAZY, Text)?,
             _value: PhantomData,
         })
     }

@@ -2,26 +2,30 @@
 //! functions serve, for `main!(json ...)` handlers. Strings borrow from the event buffer;
 //! shapes that vary (authorizers, an EventBridge event's `detail`) are [`RawJson`].
 //!
-//! Objects of names (headers, query strings, attributes) and lists (records, cookies) are held
-//! in fixed capacities, given with each type and const-generic where a deployment may need
-//! more (a batch's records); an event with more is refused with an error that names the field
-//! and the capacity, never cut short:
+//! A batch's records (SQS, S3) and an EventBridge event's resources are [`Records`]: read one
+//! at a time as the handler iterates, any number of them, with the stack of one; a record that
+//! does not parse is that record's failure, not the batch's ([`batch::answer`] writes the
+//! partial batch response). Objects of names (headers, query strings, attributes) and short
+//! lists (cookies) are held in fixed capacities; an event with more is refused with an error
+//! that names the field and the capacity, never cut short:
 //!
 //! | what | capacity |
 //! |---|---|
+//! | SQS and S3 records, EventBridge resources | any number ([`Records`]) |
 //! | headers, multi-value headers | [`MAX_HEADERS`] (64) |
 //! | query string / path parameters, stage variables | [`MAX_PARAMETERS`] (32) |
 //! | cookies (request and response) | [`MAX_COOKIES`] (32) |
 //! | values of one multi-value header or parameter | [`MAX_VALUES`] (8) |
-//! | SQS records | `N`, default 10 (SQS's default batch size) |
-//! | SQS attributes / message attributes | 16 / [`sqs::MAX_MESSAGE_ATTRIBUTES`] (10, SQS's limit) |
-//! | S3 records | `N`, default 1 (S3 sends one) |
-//! | EventBridge resources | [`eventbridge::MAX_RESOURCES`] (16) |
+//! | SQS attributes / message attributes | [`sqs::MAX_ATTRIBUTES`] (16) / [`sqs::MAX_MESSAGE_ATTRIBUTES`] (10, SQS's limit) |
+//! | values of one SQS list attribute | [`sqs::MAX_LIST_VALUES`] (8) |
+//! | S3 request parameters / response elements | 4 / 4 |
+//! | failures in an [`sqs::SqsBatchResponse`] | `N`, default 10 ([`batch::BatchItemFailures`]: any number) |
 
 pub mod alb;
 pub mod apigw;
 pub mod authorizer;
 pub mod base64;
+pub mod batch;
 pub mod body;
 pub mod eventbridge;
 pub mod http;
@@ -29,6 +33,7 @@ pub mod identity;
 pub mod kinesis;
 pub mod lazy;
 pub mod map;
+pub mod records;
 pub mod s3;
 pub mod sns;
 pub mod sqs;
@@ -37,6 +42,7 @@ pub mod value;
 pub use crate::typed::{InPlace, RawJson};
 pub use lazy::Lazy;
 pub use map::Map;
+pub use records::{BadRecord, Record, Records};
 pub use value::JsonValue;
 
 /// Most headers (or multi-value headers) an HTTP event or response holds.

@@ -2,14 +2,14 @@
 
 use serde::Deserialize;
 
-use super::{List, Map};
+use super::{Map, Record, Records};
 
-/// Up to `N` records (S3 sends one per event).
+/// S3's notifications (S3 sends one per event), each parsed when the iteration reaches it.
 #[derive(Debug, Deserialize)]
-pub struct S3Event<'a, const N: usize = 1> {
+pub struct S3Event<'a> {
     /// The notifications (`Records`).
     #[serde(rename = "Records", borrow)]
-    pub records: List<S3Record<'a>, N>,
+    pub records: Records<'a, S3Record<'a>>,
 }
 
 /// One notification: what happened to which object.
@@ -39,6 +39,8 @@ pub struct S3Record<'a> {
     #[serde(borrow)]
     pub s3: S3Entity<'a>,
 }
+
+impl Record for S3Record<'_> {}
 
 /// An AWS principal.
 #[derive(Debug, Deserialize)]

@@ -2,17 +2,17 @@
 
 use serde::Deserialize;
 
-use super::{InPlace, List, Map};
+use super::{InPlace, Map, Record, Records};
 
 /// SNS's limit on message attributes.
 pub const MAX_MESSAGE_ATTRIBUTES: usize = 10;
 
-/// Up to `N` records (SNS sends one per invocation).
+/// The notifications (SNS sends one per invocation), read as the handler iterates.
 #[derive(Debug, Deserialize)]
-pub struct SnsEvent<'a, const N: usize = 1> {
+pub struct SnsEvent<'a> {
     /// The notifications (`Records`).
     #[serde(rename = "Records", borrow)]
-    pub records: List<SnsRecord<'a>, N>,
+    pub records: Records<'a, SnsRecord<'a>>,
 }
 
 /// One notification and its subscription.
@@ -29,6 +29,9 @@ pub struct SnsRecord<'a> {
     #[serde(borrow)]
     pub sns: SnsMessage<'a>,
 }
+
+/// SNS has no partial batch response: a record has no identifier to name.
+impl Record for SnsRecord<'_> {}
 
 /// A notification (`Type` `Notification`).
 #[derive(Debug, Deserialize)]

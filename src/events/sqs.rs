@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{InPlace, List, Map};
+use super::{InPlace, List, Map, Record, Records};
 
 /// SQS's limit on message attributes.
 pub const MAX_MESSAGE_ATTRIBUTES: usize = 10;
@@ -11,13 +11,14 @@ pub const MAX_ATTRIBUTES: usize = 16;
 /// Values of one list attribute.
 pub const MAX_LIST_VALUES: usize = 8;
 
-/// A batch of up to `N` messages (10, SQS's default batch size; set `N` to the event source
-/// mapping's batch size).
+/// A batch of messages, of any size: each is parsed when the iteration reaches it
+/// (`for message in event.records`), and one that does not parse is that message's failure
+/// (see [`super::batch::answer`]).
 #[derive(Debug, Deserialize)]
-pub struct SqsEvent<'a, const N: usize = 10> {
+pub struct SqsEvent<'a> {
     /// The messages (`Records`).
     #[serde(rename = "Records", borrow)]
-    pub records: List<SqsMessage<'a>, N>,
+    pub records: Records<'a, SqsMessage<'a>>,
 }
 
 /// One message of a batch.
@@ -52,6 +53,11 @@ pub struct SqsMessage<'a> {
     pub message_attributes: Map<'a, SqsMessageAttribute<'a>, MAX_MESSAGE_ATTRIBUTES>,
 }
 
+/// A message is named by its `messageId` in the partial batch response.
+impl Record for SqsMessage<'_> {
+    const ID: &'static [&'static str] = &["messageId"];
+}
+
 /// A message attribute: its type and one kind of value.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -73,7 +79,8 @@ pub struct SqsMessageAttribute<'a> {
 }
 
 /// The partial batch response (`ReportBatchItemFailures`): the messages to retry; the others
-/// are deleted.
+/// are deleted. It holds up to `N` failures; [`super::batch::answer`] and
+/// [`super::batch::BatchItemFailures`] write any number straight into the response instead.
 #[derive(Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct SqsBatchResponse<'a, const N: usize = 10> {

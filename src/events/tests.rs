@@ -157,8 +157,9 @@ fn sqs_batches() {
     let (j, buf) = sample("example-sqs-event.json");
     let e: SqsEvent<'_> = from_slice(buf).unwrap();
     let records = j["Records"].as_array().unwrap();
-    assert_eq!(e.records.len(), records.len());
-    for (m, jm) in e.records.iter().zip(records) {
+    let ours: Vec<_> = e.records.map(Result::unwrap).collect();
+    assert_eq!(ours.len(), records.len());
+    for (m, jm) in ours.iter().zip(records) {
         for (ours, name) in [
             (m.message_id, "messageId"),
             (m.receipt_handle, "receiptHandle"),
@@ -193,8 +194,9 @@ fn s3_notifications() {
     let (j, buf) = sample("example-s3-event.json");
     let e: S3Event<'_> = from_slice(buf).unwrap();
     let records = j["Records"].as_array().unwrap();
-    assert_eq!(e.records.len(), records.len());
-    for (r, jr) in e.records.iter().zip(records) {
+    let ours: Vec<_> = e.records.map(Result::unwrap).collect();
+    assert_eq!(ours.len(), records.len());
+    for (r, jr) in ours.iter().zip(records) {
         for (ours, name) in [
             (r.event_version, "eventVersion"),
             (r.event_source, "eventSource"),
@@ -243,33 +245,19 @@ fn eventbridge_events() {
     ] {
         assert_eq!(ours, text(&j[name]), "{name}");
     }
-    same_list(&e.resources, &j["resources"]);
+    let resources: Vec<&str> = e.resources.map(Result::unwrap).collect();
+    let expected: Vec<&str> = j["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(text)
+        .collect();
+    assert_eq!(resources, expected);
     same_raw(Some(e.detail), &j["detail"]);
 }
 
 #[test]
-fn more_records_than_the_capacity_is_an_error_naming_it() {
-    let (mut j, _) = sample("example-sqs-event.json");
-    let record = j["Records"][0].clone();
-    j["Records"].as_array_mut().unwrap().push(record);
-    let mut buf = serde_json::to_vec(&j).unwrap();
-    let error = from_slice::<SqsEvent<'_, 1>>(&mut buf).unwrap_err();
-    assert!(
-        error
-            .message
-            .contains("more elements than the capacity of 1 at Records[1] (byte "),
-        "{}",
-        error.message
-    );
-    let mut buf = serde_json::to_vec(&j).unwrap();
-    assert_eq!(
-        from_slice::<SqsEvent<'_, 2>>(&mut buf)
-            .unwrap()
-            .records
-            .len(),
-        2
-    );
-
+fn more_entries_than_a_maps_capacity_is_an_error_naming_it() {
     let (j, _) = sample("example-apigw-v2-request-no-authorizer.json");
     let mut buf = serde_json::to_vec(&j).unwrap();
     #[derive(Debug, serde::Deserialize)]

@@ -35,6 +35,10 @@ pub const STR_OR_RAW: &str = "$lambda_bootstrap::StrOrRaw";
 /// [`super::InPlace`] string's is, to be deserialized in place later (see `events::Lazy`).
 pub const LAZY: &str = "$lambda_bootstrap::Lazy";
 
+/// The name of the newtype struct that asks for an array's bytes, lent writable, to read its
+/// elements one at a time later (see `events::Records`); `null` is lent as no bytes.
+pub const RECORDS: &str = "$lambda_bootstrap::Records";
+
 type Result<T> = core::result::Result<T, Fail>;
 
 /// Deserializes a `T` from `event` (the whole of it: trailing non-whitespace is an error).
@@ -507,6 +511,106 @@ impl<'de> Deserializer<'de> {
     }
 }
 
+/// Reading an array's elements one at a time, each when it is reached (`events::Records`):
+/// a batch of any size is read with the stack of one element.
+#[cfg(feature = "events")]
+impl<'de> Deserializer<'de> {
+    /// A deserializer over an array's bytes, as [`RECORDS`] lends them (read through once
+    /// already, so valid JSON that starts with `[`), before its first element. No bytes
+    /// (`null`) is an array without elements.
+    pub(crate) fn elements(array: &'de mut [u8]) -> Self {
+        let mut de = Deserializer::new(array);
+        de.pos = de.len.min(1);
+        de
+    }
+
+    /// Finds the next element: where it starts and ends, and the text of the string at the
+    /// path of keys `id` in it, if it has one (see [`Deserializer::skip_finding`]). `None`
+    /// after the last.
+    pub(crate) fn next_element(&mut self, id: &[&str]) -> Option<(usize, usize, Option<&'de str>)> {
+        // The array is valid JSON: a `,` here is the one between two elements.
+        if self.whitespace()? == b',' {
+            self.pos += 1;
+        }
+        if self.whitespace()? == b']' {
+            self.pos = self.len;
+            return None;
+        }
+        let start = self.pos;
+        let found = self.skip_finding(id).ok()?;
+        Some((start, self.pos, found))
+    }
+
+    /// Deserializes the element at `start..end` (from [`Deserializer::next_element`]), its
+    /// strings unescaped in place; reading goes on at `end` whether it parsed or not. Going
+    /// back to `start` writes nothing handed out: `next_element` handed out only a string
+    /// without escapes, which is never written.
+    pub(crate) fn element<T: de::Deserialize<'de>>(
+        &mut self,
+        start: usize,
+        end: usize,
+    ) -> core::result::Result<T, DeError> {
+        self.pos = start;
+        self.depth = 0;
+        let result = T::deserialize(&mut *self);
+        self.pos = end;
+        self.depth = 0;
+        result.map_err(|fail| fail.finish(&self.path))
+    }
+
+    /// The bytes before the reading position, which are never written again: an element's
+    /// error reads its path's keys there.
+    pub(crate) fn behind(&self) -> &'de [u8] {
+        // SAFETY: `pos <= len`; bytes behind the reading position are never written again
+        // (the next element starts at or after it), and are only read from here on.
+        unsafe { core::slice::from_raw_parts(self.ptr, self.pos) }
+    }
+
+    /// Reads past the value that starts here, as [`Deserializer::skip`] does, and finds in
+    /// it the string at the path of keys `path` (`["messageId"]`): its text, if it has no
+    /// escapes. Such a text is never written (unescaping writes only from an escape on), so
+    /// it may be handed out before the value is deserialized in place.
+    fn skip_finding(&mut self, path: &[&str]) -> Result<Option<&'de str>> {
+        let Some((name, inner)) = path.split_first() else {
+            return self.skip().map(|()| None);
+        };
+        if self.value_start()? != b'{' {
+            return self.skip().map(|()| None);
+        }
+        self.enter()?;
+        let mut found = None;
+        let mut first = true;
+        while self.whitespace() != Some(b'}') {
+            if !first {
+                self.expect(b',', "`,` or `}` after an object's entry")?;
+            }
+            first = false;
+            if self.whitespace() != Some(b'"') {
+                return Err(self.error(Kind::Syntax("a string key")));
+            }
+            let key = self.pos + 1;
+            self.scan_string(false)?;
+            // The key as it lies: a key with escapes is not a name of ours.
+            let is_name = self.text(key, self.pos - 1) == *name;
+            self.expect(b':', "`:` after a key")?;
+            if !is_name {
+                self.skip()?;
+            } else if !inner.is_empty() {
+                found = self.skip_finding(inner)?;
+            } else if self.whitespace() == Some(b'"') {
+                let start = self.pos + 1;
+                let end = self.scan_string(false)?;
+                found = (end == self.pos - 1).then(|| self.text(start, end));
+            } else {
+                self.skip()?;
+            }
+        }
+        self.pos += 1;
+        self.depth -= 1;
+        Ok(found)
+    }
+}
+
 /// A JSON number's value; `None` beyond `f64`'s range (JSON has no infinity).
 fn finite(text: &str) -> Option<f64> {
     text.parse::<f64>().ok().filter(|n| n.is_finite())
@@ -875,6 +979,23 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         if name == LAZY {
             let start = self.value_start().map(|_| self.pos)?;
             self.skip()?;
+            // SAFETY: `start` is within the buffer (at most `pos`).
+            super::in_place::lend(unsafe { self.ptr.add(start) }, self.pos - start);
+            return visitor.visit_borrowed_str(self.text(start, self.pos));
+        }
+        if name == RECORDS {
+            let start = match self.value_start()? {
+                b'[' => {
+                    let start = self.pos;
+                    self.skip()?;
+                    start
+                }
+                b'n' => {
+                    self.literal(b"null")?;
+                    self.pos
+                }
+                _ => return Err(self.mismatch("an array")),
+            };
             // SAFETY: `start` is within the buffer (at most `pos`).
             super::in_place::lend(unsafe { self.ptr.add(start) }, self.pos - start);
             return visitor.visit_borrowed_str(self.text(start, self.pos));

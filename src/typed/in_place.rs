@@ -92,51 +92,47 @@ pub(crate) fn lend(ptr: *mut u8, len: usize) {
     ticket::with(|t| t.set((ptr, len)));
 }
 
+impl<'a> InPlace<'a> {
+    /// The string a visitor was given, writable if the deserializer lent it (see [`lend`]).
+    pub(crate) fn visited(text: &'a str) -> Self {
+        let lent = take_lent(text);
+        InPlace {
+            ptr: lent.unwrap_or(text.as_ptr().cast_mut()),
+            len: text.len(),
+            writable: lent.is_some(),
+            _text: PhantomData,
+        }
+    }
+}
+
+/// Takes the ticket: the writable pointer to `text`, if the deserializer lent `text` itself.
+pub(crate) fn take_lent(text: &str) -> Option<*mut u8> {
+    let (ptr, len) = ticket::with(|t| t.replace((core::ptr::null_mut(), 0)));
+    (core::ptr::eq(ptr.cast_const(), text.as_ptr()) && len == text.len()).then_some(ptr)
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for InPlace<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_lent(deserializer, IN_PLACE)
+        struct Text;
+        impl<'de> Visitor<'de> for Text {
+            type Value = InPlace<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            /// Another deserializer's newtype struct: the string inside (read-only).
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<Self::Value, D::Error> {
+                deserializer.deserialize_str(self)
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(InPlace::visited(text))
+            }
+        }
+        deserializer.deserialize_newtype_struct(IN_PLACE, Text)
     }
-}
-
-/// Makes an [`InPlace`] of the string visited, writable if the deserializer lent it.
-struct Text;
-impl<'de> Visitor<'de> for Text {
-    type Value = InPlace<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    /// Another deserializer's newtype struct: the string inside (read-only).
-    fn visit_newtype_struct<D: Deserializer<'de>>(
-        self,
-        deserializer: D,
-    ) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
-        let (ptr, len) = ticket::with(|t| t.replace((core::ptr::null_mut(), 0)));
-        let writable = core::ptr::eq(ptr.cast_const(), text.as_ptr()) && len == text.len();
-        let ptr = if writable {
-            ptr
-        } else {
-            text.as_ptr().cast_mut()
-        };
-        Ok(InPlace {
-            ptr,
-            len: text.len(),
-            writable,
-            _text: PhantomData,
-        })
-    }
-}
-
-/// Deserializes the string the newtype struct `name` asks this crate's deserializer for
-/// ([`IN_PLACE`], or another that lends its text writable), as an [`InPlace`].
-pub(crate) fn deserialize_lent<'de, D: Deserializer<'de>>(
-    deserializer: D,
-    name: &'static str,
-) -> Result<InPlace<'de>, D::Error> {
-    deserializer.deserialize_newtype_struct(name, Text)
 }
