@@ -72,7 +72,7 @@ pub struct ApiGatewayRequestContext<'a> {
     /// A Lambda or Cognito authorizer's output, deserialized when the handler asks
     /// ([`Lazy::parse`]).
     #[serde(default, borrow)]
-    pub authorizer: Option<Lazy<'a, ApiGatewayAuthorizer<'a>>>,
+    pub authorizer: Lazy<'a, ApiGatewayAuthorizer<'a>>,
     /// The resource's path template.
     pub resource_path: &'a str,
     /// The method.

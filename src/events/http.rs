@@ -61,7 +61,7 @@ pub struct HttpRequestContext<'a> {
     /// What the route's JWT, IAM or Lambda authorizer says about the caller, deserialized when
     /// the handler asks ([`Lazy::parse`]).
     #[serde(default, borrow)]
-    pub authorizer: Option<Lazy<'a, HttpAuthorizer<'a>>>,
+    pub authorizer: Lazy<'a, HttpAuthorizer<'a>>,
     /// The host the caller used.
     pub domain_name: &'a str,
     /// The first label of `domain_name`.

@@ -6,25 +6,28 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use serde::de::{self, Deserialize, Deserializer, Visitor};
+use serde::de::{Deserialize, Deserializer};
 
-use super::InPlace;
+use super::{InPlace, RawJson};
 use crate::typed::DeError;
-use crate::typed::de::LAZY;
 
 /// A value of the event, kept as its JSON text and deserialized into a `T` on request, its
-/// strings unescaped where they lie. Only this crate's deserializer (the runtime's, in typed
-/// handlers) lends the text writable; from another, [`Lazy::parse`] is `None`.
+/// strings unescaped where they lie. Absent or `null`, it has nothing to parse. Only this
+/// crate's deserializer (the runtime's, in typed handlers) lends the text writable; from
+/// another, [`Lazy::parse`] is `None`.
+///
+/// It is read through [`RawJson`]'s code, and holds its own absence (rather than being an
+/// `Option`): a bootstrap that never parses it links no code of its own for it.
 pub struct Lazy<'a, T> {
-    text: InPlace<'a>,
+    text: Option<InPlace<'a>>,
     _value: PhantomData<fn() -> T>,
 }
 
 impl<'a, T: Deserialize<'a>> Lazy<'a, T> {
-    /// Deserializes the value (once: it is rewritten in place); `None` when it did not come
-    /// from the runtime's deserializer.
+    /// Deserializes the value (once: it is rewritten in place); `None` when it is absent or
+    /// `null`, or did not come from the runtime's deserializer.
     pub fn parse(self) -> Option<Result<T, DeError>> {
-        self.text.parse()
+        self.text?.parse()
     }
 }
 
@@ -32,12 +35,27 @@ impl<'a, T> Lazy<'a, T> {
     /// Deserializes the value into another type of the handler's choosing, as
     /// [`Lazy::parse`] does.
     pub fn parse_as<U: Deserialize<'a>>(self) -> Option<Result<U, DeError>> {
-        self.text.parse()
+        self.text?.parse()
     }
 
-    /// The value's JSON text, as it is in the event.
-    pub fn json(&self) -> &str {
-        self.text.as_str()
+    /// The value's JSON text, as it is in the event; `None` when absent or `null`.
+    pub fn json(&self) -> Option<&str> {
+        self.text.as_ref().map(InPlace::as_str)
+    }
+
+    /// Whether the event has the value (not absent, not `null`).
+    pub fn is_some(&self) -> bool {
+        self.text.is_some()
+    }
+}
+
+/// Absent.
+impl<T> Default for Lazy<'_, T> {
+    fn default() -> Self {
+        Lazy {
+            text: None,
+            _value: PhantomData,
+        }
     }
 }
 
@@ -49,22 +67,10 @@ impl<T> fmt::Debug for Lazy<'_, T> {
 
 impl<'de: 'a, 'a, T> Deserialize<'de> for Lazy<'a, T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        /// A visitor of its own (not [`InPlace`]'s): the deserializer's code for it is then
-        /// for [`LAZY`] alone, not a choice between names made at run time.
-        struct Text;
-        impl<'de> Visitor<'de> for Text {
-            type Value = InPlace<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value (lambda_bootstrap's deserializer only)")
-            }
-
-            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(InPlace::visited(text))
-            }
-        }
+        // The deserializer lends a raw value's text writable (see `RAW_JSON`).
+        let raw = RawJson::deserialize(deserializer)?.get();
         Ok(Lazy {
-            text: deserializer.deserialize_newtype_struct(LAZY, Text)?,
+            text: (raw != "null").then(|| InPlace::visited(raw)),
             _value: PhantomData,
         })
     }

@@ -27,6 +27,7 @@ pub mod authorizer;
 pub mod base64;
 pub mod batch;
 pub mod body;
+pub mod dynamodb;
 pub mod eventbridge;
 pub mod http;
 pub mod identity;

@@ -1,12 +1,9 @@
 //! [`JsonValue`]: one JSON value of a shape the event does not fix (an authorizer's context,
 //! a token's claims), typed when it is a scalar, without a heap.
 
-use core::fmt;
+use serde::de::{self, Deserialize, Deserializer};
 
-use serde::de::{self, Deserialize, Deserializer, Visitor};
-
-use super::RawJson;
-use crate::typed::de::STR_OR_RAW;
+use super::{InPlace, RawJson};
 
 /// A JSON value: a string (unescaped in place) or `true`/`false`/`null` as itself, a number
 /// as its text (read with [`JsonValue::as_i64`] or [`JsonValue::as_f64`], so that parsing
@@ -73,33 +70,27 @@ impl<'a> JsonValue<'a> {
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for JsonValue<'a> {
+    /// Read as [`RawJson`] (the deserializer lends the text writable): valid JSON, so its
+    /// first byte says what it is. A string is unescaped where it lies, by the same
+    /// deserializer.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Value;
-        impl<'de> Visitor<'de> for Value {
-            type Value = JsonValue<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value (lambda_bootstrap's deserializer only)")
-            }
-
-            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(JsonValue::Str(text))
-            }
-
-            /// Any other value's JSON text (see [`STR_OR_RAW`]): valid JSON, so its first
-            /// byte says what it is.
-            fn visit_borrowed_bytes<E: de::Error>(self, raw: &'de [u8]) -> Result<Self::Value, E> {
-                let text = core::str::from_utf8(raw).map_err(|_| E::custom("invalid UTF-8"))?;
-                Ok(match raw.first() {
-                    Some(b'n') => JsonValue::Null,
-                    Some(b't') => JsonValue::Bool(true),
-                    Some(b'f') => JsonValue::Bool(false),
-                    Some(b'{') => JsonValue::Object(RawJson::new(text)),
-                    Some(b'[') => JsonValue::Array(RawJson::new(text)),
-                    _ => JsonValue::Number(text),
-                })
-            }
-        }
-        deserializer.deserialize_newtype_struct(STR_OR_RAW, Value)
+        let raw = RawJson::deserialize(deserializer)?;
+        let text = raw.get();
+        Ok(match text.as_bytes().first() {
+            Some(b'n') => JsonValue::Null,
+            Some(b't') => JsonValue::Bool(true),
+            Some(b'f') => JsonValue::Bool(false),
+            Some(b'{') => JsonValue::Object(raw),
+            Some(b'[') => JsonValue::Array(raw),
+            Some(b'"') => JsonValue::Str(
+                InPlace::visited(text)
+                    .parse::<&'de str>()
+                    .and_then(Result::ok)
+                    .ok_or_else(|| {
+                        de::Error::custom("a string lent by this crate's deserializer")
+                    })?,
+            ),
+            _ => JsonValue::Number(text),
+        })
     }
 }

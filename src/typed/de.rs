@@ -24,16 +24,9 @@ use super::scan;
 pub const MAX_DEPTH: usize = 128;
 
 /// The name of the newtype struct that asks for a value's raw JSON text (see [`super::RawJson`]).
+/// The text is lent writable, as an [`super::InPlace`] string's is: a visitor that takes the
+/// ticket may deserialize it in place later (`events::Lazy`, `events::JsonValue`).
 pub const RAW_JSON: &str = "$lambda_bootstrap::RawJson";
-
-/// The name of the newtype struct that asks for a string unescaped in place, or any other
-/// value's JSON text as borrowed bytes (see `events::JsonValue`): typed without parsing
-/// numbers, and objects or arrays kept whole, which `deserialize_any` cannot do.
-pub const STR_OR_RAW: &str = "$lambda_bootstrap::StrOrRaw";
-
-/// The name of the newtype struct that asks for a value's JSON text lent writable, as an
-/// [`super::InPlace`] string's is, to be deserialized in place later (see `events::Lazy`).
-pub const LAZY: &str = "$lambda_bootstrap::Lazy";
 
 /// The name of the newtype struct that asks for an array's bytes, lent writable, to read its
 /// elements one at a time later (see `events::Records`); `null` is lent as no bytes.
@@ -964,19 +957,6 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         visitor: V,
     ) -> Result<V::Value> {
         if name == RAW_JSON {
-            let start = self.value_start().map(|_| self.pos)?;
-            self.skip()?;
-            return visitor.visit_borrowed_str(self.text(start, self.pos));
-        }
-        if name == STR_OR_RAW {
-            if self.value_start()? == b'"' {
-                return visitor.visit_borrowed_str(self.string()?);
-            }
-            let start = self.pos;
-            self.skip()?;
-            return visitor.visit_borrowed_bytes(self.text(start, self.pos).as_bytes());
-        }
-        if name == LAZY {
             let start = self.value_start().map(|_| self.pos)?;
             self.skip()?;
             // SAFETY: `start` is within the buffer (at most `pos`).

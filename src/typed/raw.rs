@@ -14,11 +14,6 @@ use super::de::RAW_JSON;
 pub struct RawJson<'a>(&'a str);
 
 impl<'a> RawJson<'a> {
-    /// The JSON text of a value this crate's deserializer skipped over.
-    pub(crate) fn new(text: &'a str) -> Self {
-        RawJson(text)
-    }
-
     /// The value's JSON text.
     pub fn get(&self) -> &'a str {
         self.0
