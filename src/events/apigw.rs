@@ -16,22 +16,23 @@ pub struct ApiGatewayRequest<'a> {
     pub path: &'a str,
     /// `GET`, `POST`, ...
     pub http_method: &'a str,
-    /// The headers, the last value of each.
+    /// The headers, the last value of each; at most [`MAX_HEADERS`].
     #[serde(default, borrow)]
     pub headers: Map<'a, &'a str, MAX_HEADERS>,
-    /// The headers, every value of each.
+    /// The headers, every value of each; at most [`MAX_HEADERS`], [`MAX_VALUES`] each.
     #[serde(default, borrow)]
     pub multi_value_headers: Map<'a, List<&'a str, MAX_VALUES>, MAX_HEADERS>,
-    /// The query string, the last value of each name.
+    /// The query string, the last value of each name; at most [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub query_string_parameters: Map<'a, &'a str, MAX_PARAMETERS>,
-    /// The query string, every value of each name.
+    /// The query string, every value of each name; at most [`MAX_PARAMETERS`], [`MAX_VALUES`]
+    /// each.
     #[serde(default, borrow)]
     pub multi_value_query_string_parameters: Map<'a, List<&'a str, MAX_VALUES>, MAX_PARAMETERS>,
-    /// The values of the resource's `{parameters}`.
+    /// The values of the resource's `{parameters}`; at most [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub path_parameters: Map<'a, &'a str, MAX_PARAMETERS>,
-    /// The stage's variables.
+    /// The stage's variables; at most [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub stage_variables: Map<'a, &'a str, MAX_PARAMETERS>,
     /// Who called, through which API and stage.
@@ -40,8 +41,8 @@ pub struct ApiGatewayRequest<'a> {
     /// Base64 when `is_base64_encoded`: see [`super::body`].
     #[serde(default, borrow)]
     pub body: Option<InPlace<'a>>,
-    /// Whether `body` is base64 (binary media types).
-    #[serde(default)]
+    /// Whether `body` is base64 (binary media types); `false` when null or absent.
+    #[serde(default, deserialize_with = "super::null_is_false")]
     pub is_base64_encoded: bool,
 }
 
@@ -53,19 +54,22 @@ pub struct ApiGatewayRequestContext<'a> {
     pub account_id: &'a str,
     /// The resource's id.
     pub resource_id: &'a str,
-    /// The path, with the stage.
-    pub path: &'a str,
+    /// The path, with the stage; absent from the console's test requests.
+    #[serde(default)]
+    pub path: Option<&'a str>,
     /// The deployment stage.
     pub stage: &'a str,
-    /// The host the caller used.
-    pub domain_name: &'a str,
+    /// The host the caller used; absent from the console's test requests.
+    #[serde(default)]
+    pub domain_name: Option<&'a str>,
     /// The first label of `domain_name`.
     #[serde(default)]
     pub domain_prefix: Option<&'a str>,
     /// API Gateway's id of the request (not the invocation's).
     pub request_id: &'a str,
-    /// E.g. `HTTP/1.1`.
-    pub protocol: &'a str,
+    /// E.g. `HTTP/1.1`; absent from the console's test requests.
+    #[serde(default)]
+    pub protocol: Option<&'a str>,
     /// The caller: source IP, user agent, and what IAM, Cognito or an API key say.
     #[serde(default, borrow)]
     pub identity: ApiGatewayIdentity<'a>,
@@ -77,10 +81,14 @@ pub struct ApiGatewayRequestContext<'a> {
     pub resource_path: &'a str,
     /// The method.
     pub http_method: &'a str,
-    /// When the request arrived, as text (CLF format).
-    pub request_time: &'a str,
-    /// When the request arrived, in epoch milliseconds.
-    pub request_time_epoch: i64,
+    /// When the request arrived, as text (CLF format); absent from the console's test
+    /// requests.
+    #[serde(default)]
+    pub request_time: Option<&'a str>,
+    /// When the request arrived, in epoch milliseconds; absent from the console's test
+    /// requests.
+    #[serde(default)]
+    pub request_time_epoch: Option<i64>,
     /// The API's id.
     pub api_id: &'a str,
 }
@@ -92,10 +100,10 @@ pub struct ApiGatewayRequestContext<'a> {
 pub struct ApiGatewayResponse<'a, B = &'a str> {
     /// The HTTP status.
     pub status_code: u16,
-    /// Headers, one value each.
+    /// Headers, one value each; at most [`MAX_HEADERS`].
     #[serde(default, borrow, skip_serializing_if = "Map::is_empty")]
     pub headers: Map<'a, &'a str, MAX_HEADERS>,
-    /// Headers with several values.
+    /// Headers with several values; at most [`MAX_HEADERS`], [`MAX_VALUES`] each.
     #[serde(default, borrow, skip_serializing_if = "Map::is_empty")]
     pub multi_value_headers: Map<'a, List<&'a str, MAX_VALUES>, MAX_HEADERS>,
     /// The body; base64 when `is_base64_encoded`.

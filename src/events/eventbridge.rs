@@ -9,8 +9,9 @@ use super::{RawJson, Records};
 /// of the event (`EventBridgeEvent<'a, MyDetail<'a>>`).
 #[derive(Debug, Deserialize)]
 pub struct EventBridgeEvent<'a, D = RawJson<'a>> {
-    /// `0`.
-    pub version: &'a str,
+    /// `0`; absent from some senders' events.
+    #[serde(default)]
+    pub version: Option<&'a str>,
     /// The event's id.
     pub id: &'a str,
     /// What kind of event (`detail-type`), e.g. `Scheduled Event`.
@@ -18,12 +19,15 @@ pub struct EventBridgeEvent<'a, D = RawJson<'a>> {
     pub detail_type: &'a str,
     /// Who sent it, e.g. `aws.events`.
     pub source: &'a str,
-    /// The account it happened in.
-    pub account: &'a str,
-    /// When, ISO 8601.
-    pub time: &'a str,
-    /// The region it happened in.
-    pub region: &'a str,
+    /// The account it happened in, when said.
+    #[serde(default)]
+    pub account: Option<&'a str>,
+    /// When, ISO 8601, when said.
+    #[serde(default)]
+    pub time: Option<&'a str>,
+    /// The region it happened in, when said.
+    #[serde(default)]
+    pub region: Option<&'a str>,
     /// The ARNs it concerns, any number, each read when the iteration reaches it.
     #[serde(default, borrow)]
     pub resources: Records<'a, &'a str>,

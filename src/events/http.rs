@@ -16,21 +16,24 @@ pub struct HttpRequest<'a> {
     pub route_key: &'a str,
     /// The path, as sent.
     pub raw_path: &'a str,
-    /// Still percent-encoded.
-    pub raw_query_string: &'a str,
-    /// The `Cookie` header, one entry per cookie.
+    /// Still percent-encoded; `None` when null or absent (cargo-lambda's emulator sends null
+    /// for no query string).
+    #[serde(default)]
+    pub raw_query_string: Option<&'a str>,
+    /// The `Cookie` header, one entry per cookie; at most [`MAX_COOKIES`].
     #[serde(default, borrow)]
     pub cookies: Option<List<&'a str, MAX_COOKIES>>,
-    /// Names in lower case; repeated headers joined with commas.
+    /// Names in lower case; repeated headers joined with commas; at most [`MAX_HEADERS`].
     #[serde(default, borrow)]
     pub headers: Map<'a, &'a str, MAX_HEADERS>,
-    /// The query string, decoded; repeated names joined with commas.
+    /// The query string, decoded; repeated names joined with commas; at most
+    /// [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub query_string_parameters: Map<'a, &'a str, MAX_PARAMETERS>,
-    /// The values of the route's `{parameters}`.
+    /// The values of the route's `{parameters}`; at most [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub path_parameters: Map<'a, &'a str, MAX_PARAMETERS>,
-    /// The stage's variables.
+    /// The stage's variables; at most [`MAX_PARAMETERS`].
     #[serde(default, borrow)]
     pub stage_variables: Map<'a, &'a str, MAX_PARAMETERS>,
     /// Who called, through which API and stage.
@@ -51,10 +54,12 @@ pub type FunctionUrlRequest<'a> = HttpRequest<'a>;
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRequestContext<'a> {
-    /// The function owner's AWS account.
-    pub account_id: &'a str,
-    /// The API's (or URL's) id.
-    pub api_id: &'a str,
+    /// The function owner's AWS account (null from cargo-lambda's emulator).
+    #[serde(default)]
+    pub account_id: Option<&'a str>,
+    /// The API's (or URL's) id (null from cargo-lambda's emulator).
+    #[serde(default)]
+    pub api_id: Option<&'a str>,
     /// Mutual TLS: the client certificate, when the API asks for one.
     #[serde(default, borrow)]
     pub authentication: Option<RawJson<'a>>,
@@ -93,8 +98,9 @@ pub struct HttpDescription<'a> {
     pub protocol: &'a str,
     /// The caller's IP address.
     pub source_ip: &'a str,
-    /// The `User-Agent` header.
-    pub user_agent: &'a str,
+    /// The `User-Agent` header; null or absent when the caller sent none.
+    #[serde(default)]
+    pub user_agent: Option<&'a str>,
 }
 
 /// The answer to an HTTP API (payload 2.0) or function URL request. `B` is the body's type:
@@ -104,10 +110,10 @@ pub struct HttpDescription<'a> {
 pub struct HttpResponse<'a, B = &'a str> {
     /// The HTTP status.
     pub status_code: u16,
-    /// Headers; repeat one by joining its values with commas.
+    /// Headers; repeat one by joining its values with commas; at most [`MAX_HEADERS`].
     #[serde(default, borrow, skip_serializing_if = "Map::is_empty")]
     pub headers: Map<'a, &'a str, MAX_HEADERS>,
-    /// `Set-Cookie` values, one per cookie.
+    /// `Set-Cookie` values, one per cookie; at most [`MAX_COOKIES`].
     #[serde(default, borrow, skip_serializing_if = "List::is_empty")]
     pub cookies: List<&'a str, MAX_COOKIES>,
     /// The body; base64 when `is_base64_encoded`.

@@ -55,10 +55,17 @@ pub const MAX_COOKIES: usize = 32;
 /// Most values of one multi-value header or parameter.
 pub const MAX_VALUES: usize = 8;
 
+/// A `bool` that AWS may send as `null` (a REST request's `isBase64Encoded`): `false` then.
+fn null_is_false<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    <Option<bool> as serde::Deserialize>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
 /// A fixed-capacity list; more elements than `N` is a deserialization error.
 pub type List<T, const N: usize> = heapless::Vec<T, N>;
 
 #[cfg(test)]
 mod aws_samples;
+#[cfg(test)]
+mod samples;
 #[cfg(test)]
 mod tests;

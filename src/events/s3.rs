@@ -29,10 +29,10 @@ pub struct S3Record<'a> {
     /// Who did it.
     #[serde(borrow)]
     pub user_identity: S3Identity<'a>,
-    /// The request's source IP (`sourceIPAddress`).
+    /// The request's source IP (`sourceIPAddress`); at most 4 entries.
     #[serde(default, borrow)]
     pub request_parameters: Map<'a, &'a str, 4>,
-    /// S3's request ids (`x-amz-request-id`, `x-amz-id-2`).
+    /// S3's request ids (`x-amz-request-id`, `x-amz-id-2`); at most 4 entries.
     #[serde(default, borrow)]
     pub response_elements: Map<'a, &'a str, 4>,
     /// The bucket and object.

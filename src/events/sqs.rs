@@ -45,10 +45,11 @@ pub struct SqsMessage<'a> {
     pub event_source: &'a str,
     /// The queue's region.
     pub aws_region: &'a str,
-    /// System attributes (`ApproximateReceiveCount`, `SentTimestamp`, ...).
+    /// System attributes (`ApproximateReceiveCount`, `SentTimestamp`, ...); at most
+    /// [`MAX_ATTRIBUTES`].
     #[serde(default, borrow)]
     pub attributes: Map<'a, &'a str, MAX_ATTRIBUTES>,
-    /// The sender's attributes.
+    /// The sender's attributes; at most [`MAX_MESSAGE_ATTRIBUTES`].
     #[serde(default, borrow)]
     pub message_attributes: Map<'a, SqsMessageAttribute<'a>, MAX_MESSAGE_ATTRIBUTES>,
 }
@@ -68,10 +69,10 @@ pub struct SqsMessageAttribute<'a> {
     /// Base64.
     #[serde(default)]
     pub binary_value: Option<&'a str>,
-    /// Reserved by SQS; empty.
+    /// Reserved by SQS; empty; at most [`MAX_LIST_VALUES`].
     #[serde(default, borrow)]
     pub string_list_values: List<&'a str, MAX_LIST_VALUES>,
-    /// Reserved by SQS; empty.
+    /// Reserved by SQS; empty; at most [`MAX_LIST_VALUES`].
     #[serde(default, borrow)]
     pub binary_list_values: List<&'a str, MAX_LIST_VALUES>,
     /// `String`, `Number` or `Binary` (with an optional `.custom` suffix).

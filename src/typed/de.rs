@@ -174,18 +174,39 @@ impl<'de> Deserializer<'de> {
         unsafe { *self.ptr.add(at) = byte };
     }
 
-    /// A type error for the value that starts here.
-    fn mismatch(&self, expected: &'static str) -> Fail {
+    /// A type error for the value that starts here, or a syntax error if it is not a value
+    /// (`nope`, `-x`, `tru`): what was found is said only of valid JSON. The value is not
+    /// consumed.
+    fn mismatch(&mut self, expected: &'static str) -> Fail {
+        let start = self.pos;
         let found = match self.peek() {
-            Some(b'"') => Found::String,
-            Some(b'{') => Found::Object,
-            Some(b'[') => Found::Array,
-            Some(b't' | b'f') => Found::Boolean,
-            Some(b'n') => Found::Null,
-            Some(b'-' | b'0'..=b'9') => Found::Number,
-            _ => return self.error(Kind::Syntax("a value")),
+            Some(b'"') => Ok(Found::String),
+            Some(b'{') => Ok(Found::Object),
+            Some(b'[') => Ok(Found::Array),
+            Some(b't') => self.literal(b"true").map(|()| Found::Boolean),
+            Some(b'f') => self.literal(b"false").map(|()| Found::Boolean),
+            Some(b'n') => self.literal(b"null").map(|()| Found::Null),
+            Some(b'-' | b'0'..=b'9') => {
+                self.number().map(
+                    |(_, integer, _, _)| {
+                        if integer { Found::Number } else { Found::Float }
+                    },
+                )
+            }
+            _ => Err(self.error(Kind::Syntax("a value"))),
         };
-        self.error(Kind::Type { expected, found })
+        // A literal or number runs up to a delimiter: `truex` is not `true`.
+        let found = found.and_then(|found| match self.peek() {
+            None | Some(b' ' | b'\n' | b'\r' | b'\t' | b',' | b'}' | b']' | b'"' | b'{' | b'[') => {
+                Ok(found)
+            }
+            Some(_) => Err(Fail::at(Kind::Syntax("a value"), start)),
+        });
+        self.pos = start;
+        match found {
+            Ok(found) => Fail::at(Kind::Type { expected, found }, start),
+            Err(fail) => fail,
+        }
     }
 
     /// Reads the string that starts here, unescaping it in place.
@@ -366,13 +387,19 @@ impl<'de> Deserializer<'de> {
             return Err(self.mismatch(ty));
         }
         let (negative, integer, start, end) = self.number()?;
+        if !integer {
+            let found = Found::Float;
+            return Err(Fail::at(
+                Kind::Type {
+                    expected: "an integer",
+                    found,
+                },
+                start,
+            ));
+        }
         let digits = self.text(start + usize::from(negative), end).as_bytes();
-        let magnitude = if integer {
-            crate::codec::num::ascii_to_u64(digits)
-        } else {
-            None
-        };
-        let magnitude = magnitude.ok_or_else(|| Fail::at(Kind::OutOfRange(ty), start))?;
+        let magnitude = crate::codec::num::ascii_to_u64(digits)
+            .ok_or_else(|| Fail::at(Kind::OutOfRange(ty), start))?;
         Ok((negative, magnitude))
     }
 

@@ -24,7 +24,7 @@ pub enum Kind {
         /// What the event had.
         found: Found,
     },
-    /// A number that the field's type cannot hold (or a fraction where it wants an integer).
+    /// An integer that the field's type cannot hold.
     OutOfRange(&'static str),
     /// A field the type needs is absent: this one.
     MissingField(&'static str),
@@ -67,8 +67,10 @@ pub enum Found {
     Boolean,
     /// `null` (or an absent optional value, as serde reports it).
     Null,
-    /// A number.
+    /// A number (an integer, or one written without a fraction or exponent).
     Number,
+    /// A number with a fraction or an exponent (`1.5`, `1e2`).
+    Float,
     /// Bytes (from a type's own visitor; JSON has none).
     Bytes,
     /// Something else (from a type's own visitor).
@@ -85,6 +87,7 @@ impl Found {
             Found::Boolean => "a boolean",
             Found::Null => "null",
             Found::Number => "a number",
+            Found::Float => "a float",
             Found::Bytes => "bytes",
             Found::Value => "a value",
         }
@@ -280,7 +283,8 @@ fn unexpected_name(unexpected: &de::Unexpected<'_>) -> Found {
     use de::Unexpected as U;
     match unexpected {
         U::Bool(_) => Found::Boolean,
-        U::Unsigned(_) | U::Signed(_) | U::Float(_) => Found::Number,
+        U::Unsigned(_) | U::Signed(_) => Found::Number,
+        U::Float(_) => Found::Float,
         U::Char(_) | U::Str(_) => Found::String,
         U::Bytes(_) => Found::Bytes,
         U::Unit | U::Option => Found::Null,
@@ -288,6 +292,19 @@ fn unexpected_name(unexpected: &de::Unexpected<'_>) -> Found {
         U::Map => Found::Object,
         _ => Found::Value,
     }
+}
+
+/// How much of a key a message shows: a longer key (an event may have a 100 KB one) is cut
+/// here and marked `…`, so that the path after it fits in the message too.
+pub const MAX_KEY_SHOWN: usize = 64;
+
+/// `key`, or its start (whole characters) if it is longer than [`MAX_KEY_SHOWN`].
+fn shown(key: &str) -> &str {
+    let mut end = key.len().min(MAX_KEY_SHOWN);
+    while !key.is_char_boundary(end) {
+        end -= 1;
+    }
+    key.get(..end).unwrap_or_default()
 }
 
 /// Writes an error's message (without `core::fmt`): `text` appends to it; `key` gives a key
@@ -304,7 +321,7 @@ pub fn describe<'k>(
     };
     match error.kind {
         Kind::Syntax(what) => {
-            text("not JSON: ");
+            text("invalid JSON: ");
             text(what);
         }
         Kind::Type { expected, found } => {
@@ -358,7 +375,11 @@ pub fn describe<'k>(
                 if !first {
                     text(".");
                 }
-                text(key(start, len));
+                let key = key(start, len);
+                text(shown(key));
+                if key.len() > MAX_KEY_SHOWN {
+                    text("…");
+                }
             }
             Segment::Index(i) => {
                 text("[");

@@ -56,8 +56,12 @@ fn invalid_event(error: &DeError, de: &de::Deserializer<'_>) -> Error {
     let _ = message.push_str(INVALID_EVENT_MESSAGE);
     let key = |start, len| de.key_text(start, len);
     error::describe(error, &key, &mut |text| {
-        // A message over its capacity ends where it was cut (paths are short).
-        let _ = message.push_str(text);
+        // A message over its capacity ends where it was cut, within a character.
+        let mut end = text.len().min(message.capacity() - message.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let _ = message.push_str(text.get(..end).unwrap_or_default());
     });
     Error::new(INVALID_EVENT, &message)
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{Kind, Segment};
+use super::error::{Found, Kind, Segment};
 use super::*;
 use crate::abi::handler::{Outcome, call};
 use crate::abi::stream::Stream;
@@ -193,13 +193,7 @@ fn dropped_failures_leave_no_path_behind() {
 
 #[test]
 fn numbers_out_of_range_and_fractions_for_integers_are_refused() {
-    for (json, ty) in [
-        ("256", "u8"),
-        ("-1", "u8"),
-        ("1.5", "u32"),
-        ("18446744073709551616", "u64"),
-        ("1e2", "i32"),
-    ] {
+    for (json, ty) in [("256", "u8"), ("-1", "u8"), ("18446744073709551616", "u64")] {
         let error = match ty {
             "u8" => parse::<u8>(json).unwrap_err(),
             "u32" => parse::<u32>(json).unwrap_err(),
@@ -208,6 +202,18 @@ fn numbers_out_of_range_and_fractions_for_integers_are_refused() {
         };
         assert_eq!(error.kind, Kind::OutOfRange(ty), "{json}");
         assert_eq!(error.offset, Some(0));
+    }
+    for json in ["1.5", "1e2", "-0.0"] {
+        let error = parse::<i32>(json).unwrap_err();
+        let found = Found::Float;
+        assert_eq!(
+            error.kind,
+            Kind::Type {
+                expected: "an integer",
+                found
+            },
+            "{json}"
+        );
     }
     assert_eq!(parse::<i8>("-128").unwrap(), -128);
     assert_eq!(
@@ -605,4 +611,71 @@ fn time_a_big_string() {
     }
     let ns = start.elapsed().as_nanos() as f64 / (rounds * json.len()) as f64;
     println!("{ns:.3} ns per event byte (one ASCII string)");
+}
+
+#[test]
+fn a_float_for_an_integer_is_said_so() {
+    #[derive(Debug, Deserialize)]
+    struct Count {
+        #[allow(dead_code)]
+        count: u32,
+    }
+    assert_eq!(
+        message::<Count>(&mut br#"{"count":1.5}"#.to_vec()),
+        "invalid type: expected an integer, found a float at count (byte 9)"
+    );
+    assert_eq!(
+        message::<Count>(&mut br#"{"count":4294967296}"#.to_vec()),
+        "number out of range for u32 at count (byte 9)"
+    );
+}
+
+#[derive(Debug, Deserialize)]
+struct Id<'a> {
+    #[allow(dead_code)]
+    id: &'a str,
+}
+
+#[test]
+fn what_is_not_json_is_invalid_json_not_a_value_of_another_type() {
+    for json in [
+        r#"{"id":nope}"#,
+        r#"{"id":-x}"#,
+        r#"{"id":tru}"#,
+        r#"{"id":truex}"#,
+        r#"{"id":fals}"#,
+        r#"{"id":1x}"#,
+        r#"{"id":01}"#,
+    ] {
+        let text = message::<Id<'_>>(&mut json.as_bytes().to_vec());
+        assert!(text.starts_with("invalid JSON: "), "{json}: {text}");
+        assert!(text.ends_with(" at id (byte 6)"), "{json}: {text}");
+    }
+    for (json, found) in [
+        (r#"{"id":null}"#, "null"),
+        (r#"{"id":true}"#, "a boolean"),
+        (r#"{"id":false }"#, "a boolean"),
+        (r#"{"id":-1}"#, "a number"),
+        (r#"{"id":1e5}"#, "a float"),
+        (r#"{"id":{}}"#, "an object"),
+    ] {
+        assert_eq!(
+            message::<Id<'_>>(&mut json.as_bytes().to_vec()),
+            format!("invalid type: expected a string, found {found} at id (byte 6)"),
+            "{json}"
+        );
+    }
+}
+
+#[test]
+fn the_path_survives_a_100_kb_key() {
+    let key = "é".repeat(50_000);
+    let json = format!(r#"{{"{key}":{{"id":7}}}}"#);
+    let at = json.find("7}").unwrap();
+    let text = message::<std::collections::BTreeMap<&str, Id<'_>>>(&mut json.into_bytes());
+    let shown = "é".repeat(super::error::MAX_KEY_SHOWN / 2);
+    assert_eq!(
+        text,
+        format!("invalid type: expected a string, found a number at {shown}….id (byte {at})")
+    );
 }

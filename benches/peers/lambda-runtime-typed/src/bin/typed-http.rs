@@ -15,7 +15,8 @@ struct HttpRequest {
     version: String,
     route_key: String,
     raw_path: String,
-    raw_query_string: String,
+    #[serde(default)]
+    raw_query_string: Option<String>,
     #[serde(default)]
     cookies: Option<Vec<String>>,
     #[serde(default)]
@@ -37,8 +38,10 @@ struct HttpRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct HttpRequestContext {
-    account_id: String,
-    api_id: String,
+    #[serde(default)]
+    account_id: Option<String>,
+    #[serde(default)]
+    api_id: Option<String>,
     #[serde(default)]
     authentication: Option<Box<RawValue>>,
     #[serde(default)]
@@ -61,7 +64,8 @@ struct HttpDescription {
     path: String,
     protocol: String,
     source_ip: String,
-    user_agent: String,
+    #[serde(default)]
+    user_agent: Option<String>,
 }
 
 #[derive(Serialize)]
