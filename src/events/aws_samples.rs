@@ -738,3 +738,60 @@ fn json_values_as_the_handler_reads_them() {
     assert_eq!(values[1].as_bool(), Some(true));
     assert!(matches!(values[8], JsonValue::Array(_)));
 }
+
+/// The new types, their lazy parts parsed too, within the stack docs/handlers.md states for
+/// the largest event type (see `tests::EVENT_STACK`).
+#[test]
+fn the_new_types_parse_within_the_stated_stack() {
+    use super::tests::{EVENT_STACK, within_stack};
+    eprintln!(
+        "sizes: AlbRequest {}, SnsRecord {}, KinesisEventRecord {}, DynamoDbRecord {}, Item {}, HttpAuthorizer {}, ApiGatewayAuthorizer {}",
+        core::mem::size_of::<AlbRequest<'_>>(),
+        core::mem::size_of::<sns::SnsRecord<'_>>(),
+        core::mem::size_of::<kinesis::KinesisEventRecord<'_>>(),
+        core::mem::size_of::<dynamodb::DynamoDbRecord<'_>>(),
+        core::mem::size_of::<dynamodb::Item<'_>>(),
+        core::mem::size_of::<authorizer::HttpAuthorizer<'_>>(),
+        core::mem::size_of::<authorizer::ApiGatewayAuthorizer<'_>>(),
+    );
+    within_stack(EVENT_STACK, || {
+        let (_, buf) = sample("example-alb-lambda-target-request-multivalue-headers.json");
+        assert!(from_slice::<AlbRequest<'_>>(buf).is_ok());
+    });
+    within_stack(EVENT_STACK, || {
+        let (_, buf) = sample("example-sns-event.json");
+        let event = from_slice::<SnsEvent<'_>>(buf).unwrap();
+        assert!(event.records.map(Result::unwrap).count() == 1);
+    });
+    within_stack(EVENT_STACK, || {
+        let (_, buf) = sample("example-kinesis-event.json");
+        let event = from_slice::<KinesisEvent<'_>>(buf).unwrap();
+        for record in event.records {
+            assert!(record.unwrap().kinesis.data.decode_in_place().is_some());
+        }
+    });
+    within_stack(EVENT_STACK, || {
+        let (_, buf) = sample("example-dynamodb-event.json");
+        let event = from_slice::<dynamodb::DynamoDbEvent<'_>>(buf).unwrap();
+        for record in event.records {
+            let image = record.unwrap().dynamodb.new_image.parse().unwrap().unwrap();
+            for (_, value) in image {
+                match value {
+                    dynamodb::AttributeValue::M(m) => assert!(m.parse().unwrap().is_ok()),
+                    dynamodb::AttributeValue::L(l) => assert!(l.parse().unwrap().is_ok()),
+                    _ => {}
+                }
+            }
+        }
+    });
+    within_stack(EVENT_STACK, || {
+        let (_, buf) = sample("example-apigw-request.json");
+        let request = from_slice::<ApiGatewayRequest<'_>>(buf).unwrap();
+        assert!(request.request_context.authorizer.parse().unwrap().is_ok());
+    });
+    within_stack(EVENT_STACK, || {
+        let (_, buf) = sample("example-apigw-v2-request-iam.json");
+        let request = from_slice::<HttpRequest<'_>>(buf).unwrap();
+        assert!(request.request_context.authorizer.parse().unwrap().is_ok());
+    });
+}
