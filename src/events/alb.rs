@@ -36,8 +36,9 @@ pub struct AlbRequest<'a> {
     /// Base64 when `is_base64_encoded`: see [`super::body`].
     #[serde(default, borrow)]
     pub body: Option<InPlace<'a>>,
-    /// Whether `body` is base64 (ALB encodes bodies it does not see as text).
-    #[serde(default)]
+    /// Whether `body` is base64 (ALB encodes bodies it does not see as text); `false` when
+    /// null or absent.
+    #[serde(default, deserialize_with = "super::null_is_false")]
     pub is_base64_encoded: bool,
 }
 

@@ -126,6 +126,13 @@ fn alb_requests() {
         assert_eq!(o.body.as_ref().map(|b| b.as_str()), t.body.as_deref());
         assert_eq!(o.is_base64_encoded, t.is_base64_encoded);
     }
+    // `isBase64Encoded: null` is false, as aws_lambda_events reads it.
+    let (text, _) = sample("example-alb-lambda-target-request-headers-only.json");
+    let mut j: Value = theirs(&text);
+    j["isBase64Encoded"] = Value::Null;
+    let t: AlbTargetGroupRequest = serde_json::from_value(j.clone()).unwrap();
+    let o: AlbRequest<'_> = from_slice(leak(&j)).unwrap();
+    assert_eq!((o.is_base64_encoded, t.is_base64_encoded), (false, false));
 }
 
 #[test]
