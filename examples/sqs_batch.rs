@@ -17,14 +17,13 @@ struct Job {
     n: u32,
 }
 
-/// The body is a string in the event; it is parsed from a copy, as the event's own bytes are
-/// shared with the message.
+/// The body is parsed where it lies in the event ([`InPlace::parse`]): no copy, no scratch
+/// buffer.
+///
+/// [`InPlace::parse`]: lambda_bootstrap::events::InPlace::parse
 fn process(message: SqsMessage<'_>) -> Result<(), Error> {
-    let mut scratch = [0u8; 1024];
     let bad = || Error::from_static("Function.BadMessage", "the body is not a job");
-    let room = scratch.get_mut(..message.body.len()).ok_or_else(bad)?;
-    room.copy_from_slice(message.body.as_bytes());
-    let job: Job = lambda_bootstrap::typed::de::from_slice(room).map_err(|_| bad())?;
+    let job: Job = message.body.parse().and_then(Result::ok).ok_or_else(bad)?;
     if job.n == u32::MAX {
         return Err(bad());
     }

@@ -59,6 +59,26 @@ pub fn decode_in_place(text: &mut [u8]) -> Option<&mut [u8]> {
     text.get_mut(..len)
 }
 
+/// Decodes `text` into `out` and returns the decoded bytes, or `None` if `text` is not base64
+/// (as [`decode_in_place`] reads it) or `out` is too small: for text that cannot be written
+/// (an event's shared string). Each group of four characters is decoded as in place, in a
+/// copy of its own; only the last may be short or padded.
+pub fn decode<'o>(text: &[u8], out: &'o mut [u8]) -> Option<&'o mut [u8]> {
+    let mut len = 0;
+    let last = text.len().saturating_sub(1) / 4;
+    for (i, group) in text.chunks(4).enumerate() {
+        let mut quad = [0u8; 4];
+        let quad = quad.get_mut(..group.len())?;
+        crate::codec::bytes::put(quad, 0, group)?;
+        let bytes = decode_in_place(quad)?;
+        if i < last && bytes.len() != 3 {
+            return None;
+        }
+        len = crate::codec::bytes::put(out, len, bytes)?;
+    }
+    out.get_mut(..len)
+}
+
 /// A character's value in the standard alphabet.
 fn value(c: u8) -> Option<u8> {
     match c {
@@ -122,6 +142,28 @@ mod tests {
             decode_in_place(&mut client_context).unwrap(),
             br#"{"custom":{"a":1}}"#
         );
+    }
+
+    #[test]
+    fn decodes_into_a_buffer_what_decodes_in_place() {
+        for len in 0..40 {
+            let input: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let text = text(&input);
+            let mut out = vec![0; len];
+            assert_eq!(decode(text.as_bytes(), &mut out).unwrap(), &input[..]);
+            let unpadded = text.trim_end_matches('=');
+            assert_eq!(decode(unpadded.as_bytes(), &mut out).unwrap(), &input[..]);
+            if len > 0 {
+                assert_eq!(decode(text.as_bytes(), &mut out[1..]), None, "too small");
+            }
+        }
+        for bad in [&b"Zg=="[..], b"Zg=", b"Z", b"Zm9v!", b"Zg===", b"=Zg="] {
+            let mut text = bad.to_vec();
+            let expected = decode_in_place(&mut text).map(|b| b.to_vec());
+            assert_eq!(decode(bad, &mut [0; 8]).map(|b| b.to_vec()), expected);
+        }
+        // Padding (or a short group) only at the end.
+        assert_eq!(decode(b"Zg==Zm9v", &mut [0; 8]), None);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{InPlace, List, MAX_HEADERS, MAX_PARAMETERS, MAX_VALUES, Map, RawJson};
+use super::authorizer::ApiGatewayAuthorizer;
+use super::identity::ApiGatewayIdentity;
+use super::{InPlace, Lazy, List, MAX_HEADERS, MAX_PARAMETERS, MAX_VALUES, Map};
 
 /// A REST API's proxy integration request.
 #[derive(Debug, Deserialize)]
@@ -68,12 +70,13 @@ pub struct ApiGatewayRequestContext<'a> {
     /// E.g. `HTTP/1.1`; absent from the console's test requests.
     #[serde(default)]
     pub protocol: Option<&'a str>,
-    /// The caller's identity (Cognito, IAM, API key, source IP): many optional fields.
-    #[serde(borrow)]
-    pub identity: RawJson<'a>,
-    /// A custom or Cognito authorizer's output: its shape depends on the authorizer.
+    /// The caller: source IP, user agent, and what IAM, Cognito or an API key say.
     #[serde(default, borrow)]
-    pub authorizer: Option<RawJson<'a>>,
+    pub identity: ApiGatewayIdentity<'a>,
+    /// A Lambda or Cognito authorizer's output, deserialized when the handler asks
+    /// ([`Lazy::parse`]).
+    #[serde(default, borrow)]
+    pub authorizer: Lazy<'a, ApiGatewayAuthorizer<'a>>,
     /// The resource's path template.
     pub resource_path: &'a str,
     /// The method.

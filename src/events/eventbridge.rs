@@ -4,10 +4,11 @@ use serde::Deserialize;
 
 use super::{RawJson, Records};
 
-/// An EventBridge event; `detail` is the event's own JSON, to parse with the type it has
-/// ([`RawJson::parse`]).
+/// An EventBridge event. `D` is the type of its `detail`: [`RawJson`], the event's own JSON
+/// as it lies (the default), or a type of the handler's, deserialized in place with the rest
+/// of the event (`EventBridgeEvent<'a, MyDetail<'a>>`).
 #[derive(Debug, Deserialize)]
-pub struct EventBridgeEvent<'a> {
+pub struct EventBridgeEvent<'a, D = RawJson<'a>> {
     /// `0`; absent from some senders' events.
     #[serde(default)]
     pub version: Option<&'a str>,
@@ -31,6 +32,5 @@ pub struct EventBridgeEvent<'a> {
     #[serde(default, borrow)]
     pub resources: Records<'a, &'a str>,
     /// The event's own JSON.
-    #[serde(borrow)]
-    pub detail: RawJson<'a>,
+    pub detail: D,
 }

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{InPlace, List, MAX_COOKIES, MAX_HEADERS, MAX_PARAMETERS, Map, RawJson};
+use super::authorizer::HttpAuthorizer;
+use super::{InPlace, Lazy, List, MAX_COOKIES, MAX_HEADERS, MAX_PARAMETERS, Map, RawJson};
 
 /// A request to an HTTP API (payload 2.0) or a function URL.
 #[derive(Debug, Deserialize)]
@@ -62,9 +63,10 @@ pub struct HttpRequestContext<'a> {
     /// Mutual TLS: the client certificate, when the API asks for one.
     #[serde(default, borrow)]
     pub authentication: Option<RawJson<'a>>,
-    /// JWT, IAM or Lambda authorizer output: its shape depends on the authorizer.
+    /// What the route's JWT, IAM or Lambda authorizer says about the caller, deserialized when
+    /// the handler asks ([`Lazy::parse`]).
     #[serde(default, borrow)]
-    pub authorizer: Option<RawJson<'a>>,
+    pub authorizer: Lazy<'a, HttpAuthorizer<'a>>,
     /// The host the caller used.
     pub domain_name: &'a str,
     /// The first label of `domain_name`.

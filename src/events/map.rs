@@ -57,9 +57,26 @@ impl<'a, V, const N: usize> Map<'a, V, N> {
         self.entries.is_empty()
     }
 
+    /// Takes out the first value named `name`: a value the handler consumes (a
+    /// [`super::Lazy`] to parse) cannot be borrowed from the map.
+    pub fn remove(&mut self, name: &str) -> Option<V> {
+        let at = self.entries.iter().position(|(k, _)| *k == name)?;
+        Some(self.entries.remove(at).1)
+    }
+
     /// Adds an entry (for responses); gives it back when the map is full.
     pub fn push(&mut self, name: &'a str, value: V) -> Result<(), (&'a str, V)> {
         self.entries.push((name, value))
+    }
+}
+
+/// The entries, in the event's order, by value.
+impl<'a, V, const N: usize> IntoIterator for Map<'a, V, N> {
+    type Item = (&'a str, V);
+    type IntoIter = heapless::vec::IntoIter<(&'a str, V), N, usize>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
     }
 }
 

@@ -83,7 +83,7 @@ pub struct S3Bucket<'a> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct S3Object<'a> {
-    /// URL-encoded (`Happy%20Face.jpg`).
+    /// URL-encoded (`Happy%20Face.jpg`, `+` for a space): see [`S3Object::decode_key_into`].
     pub key: &'a str,
     /// Absent for deletions.
     #[serde(default)]
@@ -96,4 +96,14 @@ pub struct S3Object<'a> {
     pub e_tag: Option<&'a str>,
     /// Orders the events of one key: compare as hex strings.
     pub sequencer: &'a str,
+}
+
+impl S3Object<'_> {
+    /// The object's key, decoded into `out` (`%XX` escapes and `+` for a space, as S3 encodes
+    /// keys in notifications). `None` when the key's encoding is broken, it does not decode
+    /// to UTF-8, or `out` is too small; a buffer as long as [`S3Object::key`] always suffices.
+    pub fn decode_key_into<'o>(&self, out: &'o mut [u8]) -> Option<&'o str> {
+        let key = crate::codec::url::decode_form(self.key.as_bytes(), out)?;
+        core::str::from_utf8(key).ok()
+    }
 }

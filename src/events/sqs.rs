@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{List, Map, Record, Records};
+use super::{InPlace, List, Map, Record, Records};
 
 /// SQS's limit on message attributes.
 pub const MAX_MESSAGE_ATTRIBUTES: usize = 10;
@@ -29,8 +29,10 @@ pub struct SqsMessage<'a> {
     pub message_id: &'a str,
     /// The handle to delete or change its visibility with.
     pub receipt_handle: &'a str,
-    /// Its body.
-    pub body: &'a str,
+    /// Its body: text ([`InPlace::as_str`]) or a JSON document of the handler's type,
+    /// deserialized in place with [`InPlace::parse`].
+    #[serde(borrow)]
+    pub body: InPlace<'a>,
     /// The body's MD5, hex.
     pub md5_of_body: &'a str,
     /// The message attributes' MD5, when there are any.

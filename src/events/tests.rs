@@ -151,9 +151,9 @@ fn responses_round_trip_through_serde_json() {
 /// it. Measured with `EVENT_STACK_PROBE` (bytes) on x86_64, release, in a test thread:
 /// 112 KiB overflows, 120 KiB passes. Records are parsed one at a time, so a batch's size
 /// does not change it.
-const EVENT_STACK: usize = 160 * 1024;
+pub(super) const EVENT_STACK: usize = 160 * 1024;
 
-fn within_stack(stack: usize, parse: impl FnOnce() + Send + 'static) {
+pub(super) fn within_stack(stack: usize, parse: impl FnOnce() + Send + 'static) {
     std::thread::Builder::new()
         .stack_size(stack)
         .spawn(parse)

@@ -24,6 +24,8 @@ use super::scan;
 pub const MAX_DEPTH: usize = 128;
 
 /// The name of the newtype struct that asks for a value's raw JSON text (see [`super::RawJson`]).
+/// The text is lent writable, as an [`super::InPlace`] string's is: a visitor that takes the
+/// ticket may deserialize it in place later (`events::Lazy`, `events::JsonValue`).
 pub const RAW_JSON: &str = "$lambda_bootstrap::RawJson";
 
 /// The name of the newtype struct that asks for an array's bytes, lent writable, to read its
@@ -984,6 +986,8 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         if name == RAW_JSON {
             let start = self.value_start().map(|_| self.pos)?;
             self.skip()?;
+            // SAFETY: `start` is within the buffer (at most `pos`).
+            super::in_place::lend(unsafe { self.ptr.add(start) }, self.pos - start);
             return visitor.visit_borrowed_str(self.text(start, self.pos));
         }
         if name == RECORDS {

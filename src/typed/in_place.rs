@@ -41,6 +41,17 @@ impl<'a> InPlace<'a> {
     }
 }
 
+impl<'a> InPlace<'a> {
+    /// Deserializes the string's text as a JSON document of the handler's type (an SQS body or
+    /// SNS message that is JSON), in place: its strings are unescaped where they lie and
+    /// borrowed from there, as the event's are. `None` when this value did not come from the
+    /// runtime's deserializer (see [`InPlace::into_bytes_mut`]).
+    pub fn parse<T: Deserialize<'a>>(self) -> Option<Result<T, super::DeError>> {
+        let bytes = self.into_bytes_mut()?;
+        Some(super::de::from_slice(bytes).map_err(|(error, _)| error))
+    }
+}
+
 impl fmt::Debug for InPlace<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
@@ -81,6 +92,19 @@ pub(crate) fn lend(ptr: *mut u8, len: usize) {
     ticket::with(|t| t.set((ptr, len)));
 }
 
+impl<'a> InPlace<'a> {
+    /// The string a visitor was given, writable if the deserializer lent it (see [`lend`]).
+    pub(crate) fn visited(text: &'a str) -> Self {
+        let lent = take_lent(text);
+        InPlace {
+            ptr: lent.unwrap_or(text.as_ptr().cast_mut()),
+            len: text.len(),
+            writable: lent.is_some(),
+            _text: PhantomData,
+        }
+    }
+}
+
 /// Takes the ticket: the writable pointer to `text`, if the deserializer lent `text` itself.
 pub(crate) fn take_lent(text: &str) -> Option<*mut u8> {
     let (ptr, len) = ticket::with(|t| t.replace((core::ptr::null_mut(), 0)));
@@ -106,13 +130,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for InPlace<'a> {
             }
 
             fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
-                let lent = take_lent(text);
-                Ok(InPlace {
-                    ptr: lent.unwrap_or(text.as_ptr().cast_mut()),
-                    len: text.len(),
-                    writable: lent.is_some(),
-                    _text: PhantomData,
-                })
+                Ok(InPlace::visited(text))
             }
         }
         deserializer.deserialize_newtype_struct(IN_PLACE, Text)
