@@ -621,9 +621,10 @@ fn cargo_lambda_watch_and_invoke_answer_with_the_templates_types() {
     expect_greeting("cargo lambda invoke", printed.as_bytes());
 }
 
-/// A request to the function URL that `cargo lambda watch` serves (`/lambda-url/NAME/...`)
-/// reaches the template as cargo-lambda's function URL event and comes back as the template's
-/// response: status, content type and the greeting of the name in the query.
+/// Requests to the function URL that `cargo lambda watch` serves (`/lambda-url/NAME/...`)
+/// reach the template as cargo-lambda's function URL event (which has `null` for
+/// `requestContext.accountId` and `apiId`, and for `rawQueryString` without a query) and come
+/// back as the template's response: status, content type and the greeting.
 #[test]
 fn a_function_url_request_through_cargo_lambda_watch_answers() {
     if !template_tests_run_here() {
@@ -631,18 +632,26 @@ fn a_function_url_request_through_cargo_lambda_watch_answers() {
     }
     let (dir, _turn) = template_copy();
     let emulator = watch_the_template(dir);
-    let answer = emulator.send("GET", "/lambda-url/bootstrap/greet?name=Ada", b"");
-    let as_expected = answer.status == 200
-        && answer
-            .header("content-type")
-            .is_some_and(|value| value.starts_with("text/plain"))
-        && answer.body == b"Hello, Ada! (GET /greet)";
-    if !as_expected {
-        emulator.fail(&format!(
-            "expected 200 text/plain `Hello, Ada! (GET /greet)`, got {} {:?} {:?}",
-            answer.status,
-            answer.header("content-type"),
-            answer.text()
-        ));
+    for (path, greeting) in [
+        (
+            "/lambda-url/bootstrap/greet?name=Ada",
+            "Hello, Ada! (GET /greet)",
+        ),
+        ("/lambda-url/bootstrap/", "Hello, world! (GET /)"),
+    ] {
+        let answer = emulator.send("GET", path, b"");
+        let as_expected = answer.status == 200
+            && answer
+                .header("content-type")
+                .is_some_and(|value| value.starts_with("text/plain"))
+            && answer.body == greeting.as_bytes();
+        if !as_expected {
+            emulator.fail(&format!(
+                "GET {path}: expected 200 text/plain `{greeting}`, got {} {:?} {:?}",
+                answer.status,
+                answer.header("content-type"),
+                answer.text()
+            ));
+        }
     }
 }
