@@ -60,6 +60,7 @@ fn link_settings(dir: &Path) {
     }
     let script = dir.join("link/discard-unwind-tables.ld");
     println!("cargo:rerun-if-changed=link/discard-unwind-tables.ld");
+    let zig = linker_is_zig();
     let args = [
         // No unwind tables: with panic = "abort" nothing unwinds.
         format!("-Wl,-T,{}", script.display()),
@@ -82,11 +83,28 @@ fn link_settings(dir: &Path) {
     let file = out.join("link-args");
     let text: String = args
         .iter()
+        .filter(|arg| !(zig && ZIG_REFUSES.contains(&arg.as_str())))
         .map(|arg| response_file_word(arg) + "\n")
         .collect();
     std::fs::write(&file, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
     println!("cargo:rustc-link-arg-bins=@{}", file.display());
     println!("cargo::metadata=LINK_ARGS={}", file.display());
+}
+
+/// The link settings `zig cc` (cargo-zigbuild, cargo-lambda's default compiler) refuses
+/// ("unsupported linker extension flag"); its linker packs segments without being asked.
+const ZIG_REFUSES: [&str; 1] = ["-Wl,-z,noseparate-code"];
+
+/// Whether the target's linker is `zig cc`: cargo-zigbuild (and so cargo-lambda) sets the
+/// target's linker to a wrapper script named `zigcc-TRIPLE-HASH.sh`, which cargo hands to
+/// build scripts as `RUSTC_LINKER`.
+fn linker_is_zig() -> bool {
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+    env::var_os("RUSTC_LINKER").is_some_and(|linker| {
+        Path::new(&linker)
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with("zigc"))
+    })
 }
 
 /// `arg` as one word of a GCC response file: blanks, quotes and backslashes escaped (paths may

@@ -16,11 +16,19 @@
 #     --target from-source -t lambda-bootstrap .
 #   (--platform linux/arm64 for Graviton; podman build takes the same options)
 #
+# Exec mode (docs/exec.md): the `exec` stage holds bootstrap-exec as /bootstrap, an image that
+# others copy the runtime from (COPY --from=lambda-bootstrap-exec /bootstrap /var/runtime/bootstrap):
+#   cargo build --release --bin bootstrap-exec
+#   podman build -f scratch.Dockerfile --target exec -t lambda-bootstrap-exec .
+#   (arm64: --build-arg BOOTSTRAP_EXEC=target/aarch64-unknown-linux-musl/release/bootstrap-exec)
+#
 # Lambda rejects multi-platform image indexes and images with attestation manifests: build
 # one platform at a time, and with buildx pass --provenance=false (and no --sbom).
 
 # The prebuilt bootstrap, relative to the build context.
 ARG BOOTSTRAP=target/x86_64-unknown-linux-musl/release/bootstrap
+# The prebuilt exec-mode bootstrap, for the `exec` stage.
+ARG BOOTSTRAP_EXEC=target/x86_64-unknown-linux-musl/release/bootstrap-exec
 
 # ---- from source: compile in a Rust image, then the same scratch image ----
 # The compiler runs on the build machine's platform and cross-compiles for the target's
@@ -48,6 +56,13 @@ RUN set -eu; \
 
 FROM scratch AS from-source
 COPY --from=build --chmod=0755 /bootstrap /bootstrap
+EXPOSE 8080
+ENTRYPOINT ["/bootstrap"]
+
+# ---- exec mode, prebuilt: an image to copy /bootstrap from ----
+FROM scratch AS exec
+ARG BOOTSTRAP_EXEC
+COPY --chmod=0755 ${BOOTSTRAP_EXEC} /bootstrap
 EXPOSE 8080
 ENTRYPOINT ["/bootstrap"]
 

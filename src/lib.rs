@@ -264,11 +264,13 @@ macro_rules! main {
     };
     (@entry $handler:expr, $init:expr, $shutdown:expr, $isolate:expr) => {
         // What a bootstrap needs of the build, said here rather than as a page of link errors.
-        #[cfg(not(target_env = "musl"))]
+        // A glibc target (what `cargo lambda build` builds for) gives a dynamically linked
+        // program, which Lambda's provided.al2023 runs too.
+        #[cfg(not(all(target_os = "linux", any(target_env = "musl", target_env = "gnu"))))]
         compile_error!(
-            "lambda-bootstrap makes a static musl program: build for x86_64-unknown-linux-musl or \
+            "lambda-bootstrap makes a Linux program: build for x86_64-unknown-linux-musl or \
              aarch64-unknown-linux-musl (`--target`, or `[build] target` in .cargo/config.toml, as \
-             the repository's template/ does)"
+             the repository's template/ does), or for their -linux-gnu twins (cargo lambda build)"
         );
         // Not under rustdoc, which is not given the profile's `panic` setting.
         #[cfg(all(not(panic = "abort"), not(doc)))]

@@ -25,7 +25,8 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,11 +36,18 @@ use support::*;
 const START_LIMIT: Duration = Duration::from_secs(10);
 /// How long one invocation may take, the function's time included.
 const INVOKE_LIMIT: Duration = Duration::from_secs(10);
+/// The same under `cargo lambda watch`, whose first invocation waits for `cargo run`.
+const WATCH_INVOKE_LIMIT: Duration = Duration::from_secs(120);
 
-/// A throwaway Cargo project whose one binary is `function`, removed when dropped.
-struct Project(PathBuf);
+/// A Cargo project that cargo-lambda runs in: a throwaway one, removed when dropped, or the
+/// template's copy (see [`template_copy`]), which is kept.
+struct Project {
+    path: PathBuf,
+    throwaway: bool,
+}
 
 impl Project {
+    /// A throwaway project whose one binary is `function`.
     fn new(test: &str, function: &str) -> Project {
         let path = std::env::temp_dir().join(format!("cargo-lambda-{}-{test}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
@@ -48,17 +56,22 @@ impl Project {
             format!("[package]\nname = \"{function}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n");
         std::fs::write(path.join("Cargo.toml"), manifest).unwrap();
         std::fs::write(path.join("src/main.rs"), "fn main() {}\n").unwrap();
-        Project(path)
+        Project {
+            path,
+            throwaway: true,
+        }
     }
 
     fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
+        self.path.join(name)
     }
 }
 
 impl Drop for Project {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if self.throwaway {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
     }
 }
 
@@ -92,52 +105,66 @@ struct Emulator {
     port: u16,
     /// What it printed for a function to use: `(AWS_LAMBDA_..., value)`.
     printed: Vec<(String, String)>,
+    /// How long one invocation may take.
+    invoke_limit: Duration,
 }
 
 impl Emulator {
     fn start(test: &str, function: &str) -> Emulator {
-        let project = Project::new(test, function);
+        let emulator = Emulator::spawn(Project::new(test, function), &["--only-lambda-apis"], &[]);
+        emulator.wait_until_ready(true)
+    }
+
+    /// `cargo lambda watch` in `project`, serving its function(s) itself, with `env` added.
+    fn watch(project: Project, env: &[(&str, &str)]) -> Emulator {
+        let mut emulator = Emulator::spawn(project, &[], env).wait_until_ready(false);
+        // It starts the function with `cargo run`, which finds the build up to date (the test
+        // builds it first) but may take its time to say so on a busy machine.
+        emulator.invoke_limit = WATCH_INVOKE_LIMIT;
+        emulator
+    }
+
+    fn spawn(project: Project, args: &[&str], env: &[(&str, &str)]) -> Emulator {
         let port = free_port();
         let child = Command::new("cargo")
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "--invoke-address",
-                "127.0.0.1",
-            ])
+            .args(["lambda", "watch"])
+            .args(args)
+            .args(["--invoke-address", "127.0.0.1"])
             .args(["--invoke-port", &port.to_string()])
-            .current_dir(&project.0)
+            .current_dir(&project.path)
             // Nothing here needs the network; make sure cargo does not try.
             .env("CARGO_NET_OFFLINE", "true")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(File::create(project.file("watch.out")).unwrap())
             .stderr(File::create(project.file("watch.err")).unwrap())
             .process_group(0)
             .spawn()
             .expect("cannot start cargo lambda watch");
-        let mut emulator = Emulator {
+        Emulator {
             child,
             project,
             port,
             printed: Vec::new(),
-        };
-        emulator.wait_until_ready();
-        emulator
+            invoke_limit: INVOKE_LIMIT,
+        }
     }
 
-    /// Waits until it has printed the variables and accepts connections on its port.
-    fn wait_until_ready(&mut self) {
+    /// Waits until it accepts connections on its port, and (`printed`) has printed the
+    /// variables for a function started by hand.
+    fn wait_until_ready(mut self, printed: bool) -> Emulator {
         let deadline = Instant::now() + START_LIMIT;
         let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
         loop {
             self.printed = printed_variables(&self.log());
-            let printed = self
-                .printed
-                .iter()
-                .any(|(name, _)| name == "AWS_LAMBDA_RUNTIME_API");
-            if printed && TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return;
+            let has_printed = !printed
+                || self
+                    .printed
+                    .iter()
+                    .any(|(name, _)| name == "AWS_LAMBDA_RUNTIME_API");
+            if has_printed && TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+            {
+                return self;
             }
             if self.child.try_wait().ok().flatten().is_some() || Instant::now() > deadline {
                 self.fail("cargo lambda watch did not print AWS_LAMBDA_RUNTIME_API and listen");
@@ -183,13 +210,22 @@ impl Emulator {
 
     /// POSTs `event` to its Invoke API for `function` and reads the whole answer.
     fn post(&self, function: &str, event: &[u8]) -> Answer {
+        self.send(
+            "POST",
+            &format!("/2015-03-31/functions/{function}/invocations"),
+            event,
+        )
+    }
+
+    /// Sends one HTTP request to its port and reads the whole answer.
+    fn send(&self, method: &str, path: &str, event: &[u8]) -> Answer {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
             .unwrap_or_else(|e| self.fail(&format!("connecting to the Invoke API: {e}")));
-        stream.set_read_timeout(Some(INVOKE_LIMIT)).unwrap();
-        stream.set_write_timeout(Some(INVOKE_LIMIT)).unwrap();
+        stream.set_read_timeout(Some(self.invoke_limit)).unwrap();
+        stream.set_write_timeout(Some(self.invoke_limit)).unwrap();
         let head = format!(
-            "POST /2015-03-31/functions/{function}/invocations HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             self.port,
             event.len()
         );
@@ -226,13 +262,13 @@ impl Emulator {
                 data,
             ])
             .args(function)
-            .current_dir(&self.project.0)
+            .current_dir(&self.project.path)
             .stdin(Stdio::null())
             .stdout(File::create(&out).unwrap())
             .stderr(File::create(&err).unwrap())
             .spawn()
             .expect("cannot start cargo lambda invoke");
-        let deadline = Instant::now() + INVOKE_LIMIT;
+        let deadline = Instant::now() + self.invoke_limit;
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
                 break status;
@@ -432,4 +468,202 @@ fn the_tutorials_function_sh_answers_through_cargo_lambda() {
         &answer,
         b"Echoing request: '{\"second\":2}'",
     );
+}
+
+// ---- the template, built by `cargo lambda build` and served by `cargo lambda watch` ----
+
+/// The sample request the template ships: an HTTP API `GET /` without parameters.
+const TEMPLATE_EVENT: &str = include_str!("../template/events/http-request.json");
+/// What the template answers it.
+const TEMPLATE_GREETING: &str = "Hello, world! (GET /)";
+
+/// `target/cargo-lambda-template`: the template copy's target directory, kept between runs so
+/// that only the first compiles the dependencies.
+fn template_target_dir() -> PathBuf {
+    bootstrap_program()
+        .ancestors()
+        .nth(3)
+        .expect("target/<triple>/release/bootstrap")
+        .join("cargo-lambda-template")
+}
+
+/// The template copied as a user copies it (tests/support/template_copy.rs), and the turn to
+/// use it: one cargo at a time in its target directory.
+fn template_copy() -> (&'static Path, MutexGuard<'static, ()>) {
+    static COPY: OnceLock<PathBuf> = OnceLock::new();
+    static TURN: Mutex<()> = Mutex::new(());
+    let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let dir = COPY.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("cargo-lambda-template-{}", std::process::id()));
+        copy_template(&dir);
+        dir
+    });
+    (dir.as_path(), turn)
+}
+
+/// `cargo ARGS` in the template's copy, offline, with its own target directory.
+fn cargo_in(dir: &Path, args: &[&str]) -> Output {
+    let output = Command::new("cargo")
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", template_target_dir())
+        .env("CARGO_NET_OFFLINE", "true")
+        .env_remove("CARGO_BUILD_TARGET")
+        .stdin(Stdio::null())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo {} in a copy of template/ failed:\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Checks the template's answer to [`TEMPLATE_EVENT`], printed as JSON by `what`.
+fn expect_greeting(what: &str, printed: &[u8]) {
+    let answer: serde_json::Value = serde_json::from_slice(printed).unwrap_or_else(|e| {
+        panic!(
+            "{what}: not JSON ({e}): {:?}",
+            String::from_utf8_lossy(printed)
+        )
+    });
+    assert_eq!(answer["statusCode"], 200, "{what}: {answer}");
+    assert_eq!(answer["body"], TEMPLATE_GREETING, "{what}: {answer}");
+    assert_eq!(
+        answer["headers"]["content-type"], "text/plain; charset=utf-8",
+        "{what}: {answer}"
+    );
+}
+
+/// The cargo-lambda tests of the template run in the x86_64 run, which builds both
+/// architectures; and need cargo-lambda (and zig, which it finds through pip's `ziglang`).
+fn template_tests_run_here() -> bool {
+    if runner().is_some() {
+        skip::not_applicable("the x86_64 run builds the template for both architectures");
+        return false;
+    }
+    cargo_lambda_runs()
+}
+
+/// `cargo lambda build --release` and `cargo lambda build --release --arm64` on the template,
+/// with no other flag and nothing changed but the dependency's path: each writes a
+/// `target/lambda/bootstrap/bootstrap` of its architecture that answers the sample request
+/// (the arm64 one under qemu, with Debian's aarch64 glibc for its loader).
+///
+/// cargo-lambda builds for the glibc targets (`x86_64-unknown-linux-gnu` on this machine,
+/// `aarch64-unknown-linux-gnu` for `--arm64`) with `zig cc` as the linker: the bootstrap is
+/// then a dynamically linked program (docs: template/README.md), and build.rs leaves out the
+/// link setting zig refuses.
+#[test]
+fn cargo_lambda_builds_the_template_unchanged_for_both_architectures() {
+    if !template_tests_run_here() {
+        return;
+    }
+    let qemu_root = Path::new("/usr/aarch64-linux-gnu");
+    if !qemu_root.join("lib/ld-linux-aarch64.so.1").exists() {
+        skip::missing(
+            "aarch64 glibc (apt-get install libc6-arm64-cross, with gcc-aarch64-linux-gnu)",
+        );
+        return;
+    }
+    let (dir, _turn) = template_copy();
+    let built = template_target_dir().join("lambda/bootstrap/bootstrap");
+    for (flags, machine) in [(&[][..], 62u16), (&["--arm64"][..], 183)] {
+        let _ = std::fs::remove_file(&built);
+        let args = [&["lambda", "build", "--release"][..], flags].concat();
+        cargo_in(dir, &args);
+        let what = format!("cargo {}", args.join(" "));
+        let binary = std::fs::read(&built)
+            .unwrap_or_else(|e| panic!("{what} wrote no {}: {e}", built.display()));
+        assert_eq!(
+            u16::from_le_bytes([binary[18], binary[19]]),
+            machine,
+            "{what}: the ELF machine"
+        );
+        let mut command = if machine == 183 {
+            let mut command = Command::new("qemu-aarch64-static");
+            command.arg("-L").arg(qemu_root).arg(&built);
+            command
+        } else {
+            Command::new(&built)
+        };
+        let output = command
+            .args(["--invoke", TEMPLATE_EVENT])
+            .env_clear()
+            .output()
+            .expect("the bootstrap runs");
+        assert!(
+            output.status.success(),
+            "{what}: bootstrap --invoke: {}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        expect_greeting(&what, &output.stdout);
+        eprintln!("{what}: {} bytes, answers", binary.len());
+    }
+}
+
+/// `cargo lambda watch` in the template's copy, the function built first as watch builds it
+/// (`cargo run`: the dev profile, the template's musl target), so that the first invocation
+/// need not wait for a compiler.
+fn watch_the_template(dir: &Path) -> Emulator {
+    cargo_in(dir, &["build", "--bin", "bootstrap"]);
+    let project = Project {
+        path: dir.to_path_buf(),
+        throwaway: false,
+    };
+    let target = template_target_dir();
+    Emulator::watch(project, &[("CARGO_TARGET_DIR", target.to_str().unwrap())])
+}
+
+/// `cargo lambda watch` runs the template and `cargo lambda invoke` gets its answer to the
+/// sample HTTP API request.
+#[test]
+fn cargo_lambda_watch_and_invoke_answer_with_the_templates_types() {
+    if !template_tests_run_here() {
+        return;
+    }
+    let (dir, _turn) = template_copy();
+    let emulator = watch_the_template(dir);
+    let printed = emulator.invoke(Some("bootstrap"), TEMPLATE_EVENT);
+    expect_greeting("cargo lambda invoke", printed.as_bytes());
+}
+
+/// Requests to the function URL that `cargo lambda watch` serves (`/lambda-url/NAME/...`)
+/// reach the template as cargo-lambda's function URL event (which has `null` for
+/// `requestContext.accountId` and `apiId`, and for `rawQueryString` without a query) and come
+/// back as the template's response: status, content type and the greeting.
+#[test]
+fn a_function_url_request_through_cargo_lambda_watch_answers() {
+    if !template_tests_run_here() {
+        return;
+    }
+    let (dir, _turn) = template_copy();
+    let emulator = watch_the_template(dir);
+    for (path, greeting) in [
+        (
+            "/lambda-url/bootstrap/greet?name=Ada",
+            "Hello, Ada! (GET /greet)",
+        ),
+        ("/lambda-url/bootstrap/", "Hello, world! (GET /)"),
+    ] {
+        let answer = emulator.send("GET", path, b"");
+        let as_expected = answer.status == 200
+            && answer
+                .header("content-type")
+                .is_some_and(|value| value.starts_with("text/plain"))
+            && answer.body == greeting.as_bytes();
+        if !as_expected {
+            emulator.fail(&format!(
+                "GET {path}: expected 200 text/plain `{greeting}`, got {} {:?} {:?}",
+                answer.status,
+                answer.header("content-type"),
+                answer.text()
+            ));
+        }
+    }
 }

@@ -4,14 +4,18 @@
 //! `scratch.Dockerfile` built and the archive loaded, each image run with its port published
 //! on loopback and invoked over HTTP in local mode.
 //!
+//! Exec mode's packages (`--exec`, docs/exec.md) are laid out as Lambda lays them out and run
+//! with AWS tutorial's `function.sh` (examples/exec/function.sh): the layer's `bootstrap` from
+//! `opt/`, the function zip's from `var/task/`, against the test Runtime API; and the image to
+//! copy from is copied into a busybox image with one `COPY --from` line, run with podman.
+//!
 //! The tool is a workspace of its own: it is built here with `cargo build --release
 //! --offline` for the host (also in the arm64 run, where the bootstrap under test is the
 //! aarch64 one), into `target/package-tool`.
 
 #[path = "sizes/mod.rs"]
 mod sizes;
-#[path = "skip/mod.rs"]
-mod skip;
+mod support;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -23,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use support::{FakeApi, Invocation, Route, Run, Script, runner, skip};
 
 /// Every timestamp the tool writes: 1980-01-01T00:00:00Z.
 const EPOCH: u64 = 315_532_800;
@@ -608,8 +613,9 @@ fn invoke(port: u16, event: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
     Ok((status, body[..length.unwrap_or(body.len())].to_vec()))
 }
 
-/// Runs `image` with 8080 published on a free loopback port, invokes it, checks the answer.
-fn run_and_invoke(image: &str, cleanup: &mut Cleanup) {
+/// Runs `image` with 8080 published on a free loopback port, invokes it with `event`, checks
+/// that the answer is a 200 with `expected`.
+fn run_and_invoke(image: &str, event: &[u8], expected: &[u8], cleanup: &mut Cleanup) {
     let port = free_port();
     let publish = format!("127.0.0.1:{port}:8080");
     // This machine's podman needs runc and these limits (shared/build-notes.md). No --rm: the
@@ -628,7 +634,6 @@ fn run_and_invoke(image: &str, cleanup: &mut Cleanup) {
         image,
     ]);
     cleanup.containers.push(container.clone());
-    let event = br#"{"from":"podman"}"#;
     let start = Instant::now();
     let mut last = None;
     for _ in 0..100 {
@@ -649,11 +654,10 @@ fn run_and_invoke(image: &str, cleanup: &mut Cleanup) {
         String::from_utf8_lossy(&logs.stderr).into_owned() + &String::from_utf8_lossy(&logs.stdout);
     match last {
         Some(Ok((status, body))) => {
-            let expected = [&b"Hello: "[..], event].concat();
             assert!(
                 status == 200 && body == expected,
                 "{image}: expected 200 {:?}, got {status} {:?}; container log:\n{logs}",
-                String::from_utf8_lossy(&expected),
+                String::from_utf8_lossy(expected),
                 String::from_utf8_lossy(&body)
             );
             eprintln!(
@@ -668,17 +672,14 @@ fn run_and_invoke(image: &str, cleanup: &mut Cleanup) {
     }
 }
 
-#[test]
-#[cfg_attr(
-    missing = "podman",
-    ignore = "podman is not installed (apt-get install podman runc)"
-)]
-fn podman_runs_the_dockerfile_image_and_the_archive_and_they_answer() {
+/// Whether the podman tests run: on x86_64 with podman installed (else skipped, or failed
+/// under `LAMBDA_BOOTSTRAP_NO_SKIP=1`).
+fn podman_runs_here() -> bool {
     if !cfg!(target_arch = "x86_64") {
         skip::not_applicable(
-            "the podman test runs the x86_64 images only (this machine runs no arm64 containers)",
+            "the podman tests run the x86_64 images only (this machine runs no arm64 containers)",
         );
-        return;
+        return false;
     }
     if !Command::new("podman")
         .arg("--version")
@@ -686,6 +687,18 @@ fn podman_runs_the_dockerfile_image_and_the_archive_and_they_answer() {
         .is_ok_and(|o| o.status.success())
     {
         skip::missing("podman is not installed (apt-get install podman runc)");
+        return false;
+    }
+    true
+}
+
+#[test]
+#[cfg_attr(
+    missing = "podman",
+    ignore = "podman is not installed (apt-get install podman runc)"
+)]
+fn podman_runs_the_dockerfile_image_and_the_archive_and_they_answer() {
+    if !podman_runs_here() {
         return;
     }
     tool(); // built before the clock starts
@@ -758,8 +771,411 @@ fn podman_runs_the_dockerfile_image_and_the_archive_and_they_answer() {
             "the image as `podman images` reports it, loaded from the archive"
         };
         sizes::check_in("docs/packaging.md", row, 0, size.parse().unwrap());
-        run_and_invoke(image, &mut cleanup);
+        let event = br#"{"from":"podman"}"#;
+        let expected = [&b"Hello: "[..], event].concat();
+        run_and_invoke(image, event, &expected, &mut cleanup);
     }
     drop(cleanup);
     eprintln!("podman test: {:?}", start.elapsed());
+}
+
+// ---- exec mode (--exec): the layer, the function zip and the image to copy from ----
+
+const EXEC_NAME: &str = "lambda-bootstrap-exec:latest";
+/// AWS's custom-runtime tutorial's `function.sh`, unchanged (docs/exec.md).
+const TUTORIAL_FUNCTION_SH: &str = include_str!("../examples/exec/function.sh");
+
+fn exec_bootstrap() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_bootstrap-exec"))
+}
+
+/// What one run of `lambda-package --exec` wrote.
+struct ExecPackages {
+    layer: Vec<u8>,
+    image: Vec<u8>,
+    image_path: PathBuf,
+    /// `function.zip`, when scripts were given.
+    function: Option<Vec<u8>>,
+}
+
+/// `lambda-package --exec` on `binary`, with `scripts` for `function.zip`, into `out`.
+fn package_exec(binary: &Path, extra: &[&str], scripts: &[&Path], out: &Path) -> ExecPackages {
+    let mut args = vec![
+        "--exec",
+        "--bootstrap",
+        binary.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.extend(scripts.iter().map(|path| path.to_str().unwrap()));
+    std::fs::create_dir_all(out).unwrap();
+    let output = run_tool(&args, out);
+    assert!(
+        output.status.success(),
+        "lambda-package {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprint!("{}", String::from_utf8_lossy(&output.stdout));
+    let function = out.join("function.zip");
+    assert_eq!(
+        function.exists(),
+        !scripts.is_empty(),
+        "function.zip is written when scripts are named"
+    );
+    let image_path = out.join("exec-image.tar");
+    ExecPackages {
+        layer: std::fs::read(out.join("exec-layer.zip")).unwrap(),
+        image: std::fs::read(&image_path).unwrap(),
+        image_path,
+        function: scripts.first().map(|_| std::fs::read(&function).unwrap()),
+    }
+}
+
+/// The tutorial's `function.sh` in a directory of its own, as a user has it.
+fn tutorial_script(dir: &Path) -> PathBuf {
+    let path = dir.join("function.sh");
+    std::fs::write(&path, TUTORIAL_FUNCTION_SH).unwrap();
+    path
+}
+
+/// The exec packages of the bootstrap-exec under test, with the tutorial's script.
+fn exec_packages() -> &'static ExecPackages {
+    static PACKAGES: OnceLock<ExecPackages> = OnceLock::new();
+    PACKAGES.get_or_init(|| {
+        let dir = scratch_dir("exec");
+        let script = tutorial_script(&dir);
+        package_exec(exec_bootstrap(), &[], &[&script], &dir.join("out"))
+    })
+}
+
+/// A zip's entries: name, Unix mode and data, in order.
+fn zip_entries(bytes: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut entry = zip.by_index(i).unwrap();
+            assert_eq!(
+                entry.last_modified(),
+                Some(zip::DateTime::default()),
+                "{}",
+                entry.name()
+            );
+            assert!(entry.extra_data().is_none_or(|extra| extra.is_empty()));
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).unwrap();
+            (entry.name().to_string(), entry.unix_mode().unwrap(), data)
+        })
+        .collect()
+}
+
+/// Writes a zip's entries into `dir`, with their modes, as Lambda unpacks a package.
+fn unzip_into(bytes: &[u8], dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, mode, data) in zip_entries(bytes) {
+        let path = dir.join(&name);
+        std::fs::write(&path, data).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o777)).unwrap();
+    }
+}
+
+/// Runs `bootstrap` as Lambda runs a function whose package is `task` and whose handler
+/// setting is the tutorial's, through the test Runtime API; checks the tutorial's answers.
+fn run_tutorial_as_lambda(bootstrap: &Path, task: &Path) {
+    let events: [&[u8]; 2] = [
+        br#"{"key1":"value1","key2":"value2","key3":"value3"}"#,
+        b"second",
+    ];
+    let script = Script::new()
+        .invoke(Invocation::new("tut-1", events[0]))
+        .invoke(Invocation::new("tut-2", events[1]));
+    let env = [
+        ("LAMBDA_TASK_ROOT", task.to_str().unwrap()),
+        ("_HANDLER", "function.handler"),
+        ("PATH", "/usr/bin:/bin"),
+    ];
+    let mut run = Run::start(
+        bootstrap,
+        FakeApi::start(script),
+        |addr| addr.to_string(),
+        &env,
+    );
+    let posts = run.wait_for_posts(2);
+    for (post, (id, event)) in posts
+        .iter()
+        .zip([("tut-1", events[0]), ("tut-2", events[1])])
+    {
+        let expected = [&b"Echoing request: '"[..], event, b"'"].concat();
+        if post.route != Route::Response(id.into()) || post.body != expected {
+            run.fail(&format!(
+                "expected the /response of {id} with {:?}, got {}",
+                String::from_utf8_lossy(&expected),
+                post.summary()
+            ));
+        }
+    }
+    run.assert_no_violations();
+}
+
+/// Exec mode is run natively only (as in tests/exec.rs: under qemu a vfork-style clone is a
+/// plain fork); the packages are still built and read back in the arm64 run.
+fn exec_runs_here() -> bool {
+    let native = runner().is_none();
+    if !native {
+        skip::not_applicable("exec mode is not run under an emulator (tests/exec.rs)");
+    }
+    native
+}
+
+/// The layer holds `bootstrap` alone, which Lambda extracts to `/opt/bootstrap`: laid out so
+/// (`opt/` from the layer, `var/task/` holding the tutorial's function.sh alone), the bootstrap
+/// found at `opt/bootstrap` serves the tutorial's handler.
+#[test]
+fn the_exec_layer_runs_the_tutorials_function_sh_from_opt() {
+    let packages = exec_packages();
+    let entries = zip_entries(&packages.layer);
+    assert_eq!(entries.len(), 1, "the layer holds the bootstrap alone");
+    let (name, mode, data) = &entries[0];
+    assert_eq!(name, "bootstrap", "at the layer's root: /opt/bootstrap");
+    assert_eq!(*mode, 0o100755);
+    assert!(
+        *data == std::fs::read(exec_bootstrap()).unwrap(),
+        "the layer's bootstrap is bootstrap-exec"
+    );
+    if !exec_runs_here() {
+        return;
+    }
+    let root = scratch_dir("exec-layer-root");
+    unzip_into(&packages.layer, &root.join("opt"));
+    let task = root.join("var/task");
+    std::fs::create_dir_all(&task).unwrap();
+    tutorial_script(&task);
+    run_tutorial_as_lambda(&root.join("opt/bootstrap"), &task);
+}
+
+/// `lambda-package --exec function.sh` writes the whole function: `bootstrap` (exec mode) and
+/// the script, not executable as the tutorial has it; unzipped into `var/task/`, it serves
+/// the tutorial's handler.
+#[test]
+fn the_exec_function_zip_holds_bootstrap_and_the_script_and_runs() {
+    let packages = exec_packages();
+    let function = packages.function.as_ref().unwrap();
+    let entries = zip_entries(function);
+    let names: Vec<(&str, u32)> = entries
+        .iter()
+        .map(|(name, mode, _)| (name.as_str(), *mode))
+        .collect();
+    assert_eq!(
+        names,
+        [("bootstrap", 0o100755), ("function.sh", 0o100644)],
+        "the bootstrap and the script at the root, sorted, with their modes"
+    );
+    assert!(entries[0].2 == std::fs::read(exec_bootstrap()).unwrap());
+    assert_eq!(entries[1].2, TUTORIAL_FUNCTION_SH.as_bytes());
+    if !exec_runs_here() {
+        return;
+    }
+    let task = scratch_dir("exec-function-root").join("var/task");
+    unzip_into(function, &task);
+    run_tutorial_as_lambda(&task.join("bootstrap"), &task);
+}
+
+/// The image to copy from is the scratch image of bootstrap-exec, named for it.
+#[test]
+fn the_exec_image_is_one_single_platform_image_of_bootstrap_exec() {
+    let binary = std::fs::read(exec_bootstrap()).unwrap();
+    check_oci_archive(&exec_packages().image, &binary, arch().1, EXEC_NAME);
+}
+
+/// The same binary and script, copied elsewhere, give the same bytes.
+#[test]
+fn exec_packages_are_byte_for_byte_reproducible() {
+    let first = exec_packages();
+    let dir = scratch_dir("exec-again");
+    let copy = dir.join("copied-bootstrap-exec");
+    std::fs::copy(exec_bootstrap(), &copy).unwrap();
+    let scripts = dir.join("scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    let script = tutorial_script(&scripts);
+    let again = package_exec(&copy, &["--arch", arch().0], &[&script], &dir.join("out"));
+    assert!(first.layer == again.layer, "exec-layer.zip differs");
+    assert!(first.image == again.image, "exec-image.tar differs");
+    assert!(first.function == again.function, "function.zip differs");
+}
+
+/// docs/packaging.md's exec rows are the sizes of the packages built here (within 2%).
+#[test]
+fn the_documented_exec_package_sizes_hold() {
+    let packages = exec_packages();
+    let column = if arch().0 == "x86_64" { 0 } else { 1 };
+    let doc = "docs/packaging.md";
+    sizes::check_in(
+        doc,
+        "`bootstrap-exec`",
+        column,
+        std::fs::metadata(exec_bootstrap()).unwrap().len(),
+    );
+    sizes::check_in(doc, "`exec-layer.zip`", column, packages.layer.len() as u64);
+    sizes::check_in(
+        doc,
+        "`exec-image.tar` (the image to copy from)",
+        column,
+        packages.image.len() as u64,
+    );
+    sizes::check_in(
+        doc,
+        "`function.zip` with the tutorial's `function.sh`",
+        column,
+        packages.function.as_ref().unwrap().len() as u64,
+    );
+}
+
+#[test]
+fn exec_mistakes_are_refused_before_anything_is_written() {
+    let dir = scratch_dir("exec-mistakes");
+    let exec = exec_bootstrap().to_str().unwrap();
+    std::fs::write(dir.join("bootstrap"), "#!/bin/sh\n").unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--exec", "--bootstrap", exec, "missing.sh"],
+            "cannot read missing.sh",
+        ),
+        (
+            &["--exec", "--bootstrap", exec, "bootstrap"],
+            "would replace the runtime",
+        ),
+        (
+            &["--exec", "--bootstrap", exec, "."],
+            "is not a regular file",
+        ),
+        (
+            &["--exec", "--arch", "arm64"],
+            "build it first with `cargo build --release --bin bootstrap-exec --target aarch64-unknown-linux-musl`",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut args = args.to_vec();
+        let out = dir.join("out");
+        args.extend(["--out", out.to_str().unwrap()]);
+        let output = run_tool(&args, &dir);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert!(
+            stderr.contains(message),
+            "{args:?}: no {message:?} in:\n{stderr}"
+        );
+        assert!(!out.exists(), "{args:?}: nothing written");
+    }
+}
+
+/// An existing image adds the runtime with one line: a busybox image (Debian's static busybox
+/// as /bin/sh, `FROM scratch`: available offline), the tutorial's function.sh and
+/// `COPY --from=IMAGE /bootstrap /var/runtime/bootstrap`, where IMAGE is the exec archive
+/// loaded and, in turn, scratch.Dockerfile's `exec` stage. Each runs in local mode and
+/// answers as the tutorial's handler.
+#[test]
+#[cfg_attr(
+    missing = "podman",
+    ignore = "podman is not installed (apt-get install podman runc)"
+)]
+fn podman_adds_the_exec_runtime_to_a_busybox_image_with_one_copy_line() {
+    if !podman_runs_here() {
+        return;
+    }
+    let busybox = Path::new("/bin/busybox");
+    let is_static = std::fs::read(busybox)
+        .is_ok_and(|bytes| !bytes.windows(15).any(|w| w == b"/lib64/ld-linux"));
+    if !is_static {
+        skip::missing("a static /bin/busybox (apt-get install busybox-static)");
+        return;
+    }
+    tool();
+    let mut cleanup = Cleanup::default();
+    let unique = format!("lambda-bootstrap-exec-test-{}", std::process::id());
+
+    // The existing image: busybox alone.
+    let base = format!("localhost/{unique}:busybox");
+    let base_dir = scratch_dir("exec-podman-base");
+    std::fs::create_dir_all(base_dir.join("rootfs/bin")).unwrap();
+    std::fs::copy(busybox, base_dir.join("rootfs/bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", base_dir.join("rootfs/bin/sh")).unwrap();
+    std::fs::write(
+        base_dir.join("Containerfile"),
+        "FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\nCMD [\"/bin/sh\"]\n",
+    )
+    .unwrap();
+    cleanup.images.push(base.clone());
+    podman_ok(&["build", "--quiet", "-t", &base, base_dir.to_str().unwrap()]);
+
+    // The images to copy from: the archive, and scratch.Dockerfile's `exec` stage.
+    let loaded = format!("localhost/{unique}:oci");
+    let packages = package_exec(
+        exec_bootstrap(),
+        &["--name", &loaded],
+        &[],
+        &scratch_dir("exec-podman-archive"),
+    );
+    cleanup.images.push(loaded.clone());
+    let said = podman_ok(&["load", "--input", packages.image_path.to_str().unwrap()]);
+    assert!(
+        said.contains(&loaded),
+        "podman load named it otherwise: {said}"
+    );
+    let size: u64 = podman_ok(&["image", "inspect", "--format", "{{.Size}}", &loaded])
+        .parse()
+        .unwrap();
+    sizes::check_in(
+        "docs/packaging.md",
+        "the image to copy from as `podman images` reports it",
+        0,
+        size,
+    );
+
+    let staged = format!("localhost/{unique}:dockerfile");
+    let context = scratch_dir("exec-podman-dockerfile");
+    std::fs::copy(exec_bootstrap(), context.join("bootstrap-exec")).unwrap();
+    let dockerfile = repository().join("scratch.Dockerfile");
+    cleanup.images.push(staged.clone());
+    podman_ok(&[
+        "build",
+        "--quiet",
+        "--layers=false",
+        "-f",
+        dockerfile.to_str().unwrap(),
+        "--target",
+        "exec",
+        "--build-arg",
+        "BOOTSTRAP_EXEC=bootstrap-exec",
+        "-t",
+        &staged,
+        context.to_str().unwrap(),
+    ]);
+
+    let event = br#"{"key1":"value1","key2":"value2"}"#;
+    let expected = [&b"Echoing request: '"[..], event, b"'"].concat();
+    for (n, source) in [&loaded, &staged].into_iter().enumerate() {
+        let dir = scratch_dir(&format!("exec-podman-function-{n}"));
+        tutorial_script(&dir);
+        let containerfile = format!(
+            "FROM {base}\n\
+             COPY --from={source} /bootstrap /var/runtime/bootstrap\n\
+             COPY function.sh /var/task/function.sh\n\
+             WORKDIR /var/task\n\
+             ENTRYPOINT [\"/var/runtime/bootstrap\"]\n\
+             CMD [\"function.handler\"]\n"
+        );
+        std::fs::write(dir.join("Containerfile"), containerfile).unwrap();
+        let image = format!("localhost/{unique}:function-{n}");
+        cleanup.images.push(image.clone());
+        podman_ok(&[
+            "build",
+            "--quiet",
+            "--pull=never",
+            "-t",
+            &image,
+            dir.to_str().unwrap(),
+        ]);
+        run_and_invoke(&image, event, &expected, &mut cleanup);
+    }
 }

@@ -63,44 +63,11 @@ fn user_crate() -> (&'static Path, MutexGuard<'static, ()>) {
     let dir = COPY.get_or_init(|| {
         let dir =
             std::env::temp_dir().join(format!("lambda-bootstrap-template-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        copy_tree(&repository().join("template"), &dir);
-        let manifest = dir.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).unwrap();
-        // The start of the line, whatever features follow.
-        let in_place = r#"lambda-bootstrap = { path = "..""#;
-        assert!(
-            text.contains(in_place),
-            "template/Cargo.toml no longer says `{in_place}`: update this test"
-        );
-        let here = format!(
-            "lambda-bootstrap = {{ path = {:?}",
-            repository().display().to_string()
-        );
-        std::fs::write(&manifest, text.replace(in_place, &here)).unwrap();
-        // The versions this repository is tested with, not whatever is newest.
-        std::fs::copy(repository().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        copy_template(&dir);
         fetch(&dir);
         dir
     });
     (dir.as_path(), turn)
-}
-
-/// Copies `from` to `to`, leaving out what a build of the template in place leaves there.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == "Cargo.lock" {
-            continue;
-        }
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &to.join(&name));
-        } else {
-            std::fs::copy(entry.path(), to.join(&name)).unwrap();
-        }
-    }
 }
 
 /// Downloads the crates the template needs, as a user's first build would: the template

@@ -113,8 +113,10 @@ pub struct HttpResponse<'a, B = &'a str> {
     /// Headers; repeat one by joining its values with commas; at most [`MAX_HEADERS`].
     #[serde(default, borrow, skip_serializing_if = "Map::is_empty")]
     pub headers: Map<'a, &'a str, MAX_HEADERS>,
-    /// `Set-Cookie` values, one per cookie; at most [`MAX_COOKIES`].
-    #[serde(default, borrow, skip_serializing_if = "List::is_empty")]
+    /// `Set-Cookie` values, one per cookie, at most [`MAX_COOKIES`]. Always written, `[]` when empty: Lambda takes a
+    /// response without it, but cargo-lambda's emulator answers such a function URL response
+    /// with a 500 (it reads the field as aws_lambda_events does, where it is required).
+    #[serde(default, borrow)]
     pub cookies: List<&'a str, MAX_COOKIES>,
     /// The body; base64 when `is_base64_encoded`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -89,6 +89,17 @@ where
     assert_eq!(&ours, value);
 }
 
+/// cargo-lambda's emulator refuses a function URL response without `cookies` (a 500), so the
+/// field is written when empty too.
+#[test]
+fn an_http_response_always_writes_its_cookies() {
+    let mut buf = [0u8; 256];
+    let len =
+        crate::typed::ser::to_slice(&HttpResponse::<'static>::new(200, "hi"), &mut buf).unwrap();
+    let written: serde_json::Value = serde_json::from_slice(&buf[..len]).unwrap();
+    assert_eq!(written["cookies"], serde_json::json!([]), "{written}");
+}
+
 #[test]
 fn responses_round_trip_through_serde_json() {
     let mut http: HttpResponse<'static> = HttpResponse::new(201, "created");

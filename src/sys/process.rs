@@ -13,6 +13,12 @@ unsafe extern "C" {
     /// allocator's locks around the fork and so would link musl's allocator (5.6 KB of a
     /// 40 KB budget), which the runtime never uses. Unlike a raw `clone` syscall, `_Fork`
     /// updates the child's thread id in musl's state, which `raise` and `abort` rely on.
+    #[cfg(target_env = "musl")]
+    fn _Fork() -> c_int;
+    /// With glibc (the `*-linux-gnu` targets cargo-lambda builds for), `fork`: its `_Fork`
+    /// is only in glibc 2.34 and later, and the allocator it would link is glibc's shared one.
+    #[cfg(not(target_env = "musl"))]
+    #[link_name = "fork"]
     fn _Fork() -> c_int;
 }
 

@@ -64,6 +64,7 @@ struct ItimerVal {
 unsafe extern "C" {
     fn syscall(number: i64, ...) -> i64;
     /// musl's `rt_sigreturn` trampoline, which the kernel returns through from a handler.
+    #[cfg(target_env = "musl")]
     fn __restore_rt();
     fn setitimer(which: c_int, new: *const ItimerVal, old: *mut ItimerVal) -> c_int;
     fn shutdown(fd: c_int, how: c_int) -> c_int;
@@ -99,6 +100,7 @@ extern "C" fn on_stop(signal: c_int) {
     }
 }
 
+#[cfg(target_env = "musl")]
 fn install(signal: c_int, handler: extern "C" fn(c_int)) {
     let action = SigAction {
         handler,
@@ -117,6 +119,34 @@ fn install(signal: c_int, handler: extern "C" fn(c_int)) {
             8usize,
         )
     };
+}
+
+/// glibc's `struct sigaction` (x86_64's and aarch64's): a 1024-bit mask, then the flags.
+#[cfg(not(target_env = "musl"))]
+#[repr(C)]
+struct LibcSigAction {
+    handler: extern "C" fn(c_int),
+    mask: [u64; 16],
+    flags: c_int,
+    restorer: usize,
+}
+
+/// With glibc (the `*-linux-gnu` targets cargo-lambda builds for), its `sigaction`: glibc
+/// exports no sigreturn trampoline to hand the kernel, and its `sigaction` supplies its own.
+#[cfg(not(target_env = "musl"))]
+fn install(signal: c_int, handler: extern "C" fn(c_int)) {
+    unsafe extern "C" {
+        fn sigaction(signal: c_int, new: *const LibcSigAction, old: *mut LibcSigAction) -> c_int;
+    }
+    let action = LibcSigAction {
+        handler,
+        mask: [0; 16],
+        flags: SA_RESTART as c_int,
+        restorer: 0,
+    };
+    // SAFETY: `action` is a valid glibc `struct sigaction`; the handlers only touch atomics
+    // and make async-signal-safe calls.
+    unsafe { sigaction(signal, &action, core::ptr::null_mut()) };
 }
 
 /// From now SIGTERM and SIGINT ask the process (and its workers) to stop. Inherited by forked

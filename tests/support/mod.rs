@@ -36,6 +36,7 @@ mod server;
 #[path = "../skip/mod.rs"]
 pub mod skip;
 pub mod sockopt;
+mod template_copy;
 
 use std::path::PathBuf;
 
@@ -59,6 +60,7 @@ pub use {
         Invocation, Pacing, PostReply, RawReply, Script, Step, WhenDone, deadline_in_five_minutes,
     },
     server::FakeApi,
+    template_copy::copy_template,
 };
 
 /// The bootstrap binary built by Cargo for this test run (default handler: `Hello: ` + event).

@@ -15,9 +15,19 @@
 //!   (mode 0755, owner 0:0), entrypoint `/bootstrap`, port 8080 exposed. `podman load -i`
 //!   and `skopeo` read it.
 //!
-//! Both are byte-for-byte the same for the same binary (and the same `--name`): every time,
-//! owner and mode is fixed, entries are sorted, the gzip header has no time or OS, nothing
-//! comes from the machine. See docs/packaging.md.
+//! With `--exec` it packages `bootstrap-exec` (exec mode, docs/exec.md) for people whose
+//! function is a script, into the same directory:
+//!
+//! - `exec-layer.zip`: a Lambda layer holding `bootstrap` (mode 0755) at its root, which
+//!   Lambda extracts to `/opt/bootstrap` and runs when the function's package has none;
+//! - `exec-image.tar`: the same `FROM scratch` OCI archive as above with `bootstrap-exec` as
+//!   `/bootstrap`, an image to copy the runtime from (`COPY --from=IMAGE /bootstrap ...`);
+//! - `function.zip`, when scripts are named after the options: `bootstrap` and the scripts,
+//!   each at the zip's root, a whole `provided.al2023` function.
+//!
+//! All are byte-for-byte the same for the same binary (and the same `--name` and scripts):
+//! every time, owner and mode is fixed, entries are sorted, the gzip header has no time or
+//! OS, nothing comes from the machine. See docs/packaging.md.
 
 use std::fmt::Write as _;
 use std::io::{Cursor, Write};
@@ -34,6 +44,10 @@ const EPOCH_RFC3339: &str = "1980-01-01T00:00:00Z";
 const DEFAULT_NAME: &str = "lambda-bootstrap:latest";
 const ZIP_NAME: &str = "bootstrap.zip";
 const IMAGE_NAME: &str = "bootstrap-image.tar";
+const EXEC_DEFAULT_NAME: &str = "lambda-bootstrap-exec:latest";
+const EXEC_LAYER_NAME: &str = "exec-layer.zip";
+const EXEC_IMAGE_NAME: &str = "exec-image.tar";
+const FUNCTION_ZIP_NAME: &str = "function.zip";
 
 const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
@@ -42,10 +56,18 @@ const LAYER_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 
 const USAGE: &str = "\
 usage: lambda-package [--arch x86_64|arm64] [--bootstrap PATH] [--out DIR] [--name NAME:TAG]
+       lambda-package --exec [OPTIONS] [SCRIPT...]
 
 Writes bootstrap.zip (for the provided.al2023 runtime) and bootstrap-image.tar (an OCI image
-archive: FROM scratch, /bootstrap as entrypoint, port 8080) into target/package/<arch>/, both
+archive: FROM scratch, /bootstrap as entrypoint, port 8080) into target/package/<arch>/, all
 byte-for-byte reproducible.
+
+With --exec, packages bootstrap-exec (exec mode) instead: exec-layer.zip (a Lambda layer: its
+bootstrap lands at /opt/bootstrap), exec-image.tar (an image holding /bootstrap, to copy
+from), and with SCRIPTs function.zip (bootstrap and the scripts at its root: a whole
+provided.al2023 function, e.g. the tutorial's function.sh with --handler function.handler).
+
+  --exec       package bootstrap-exec (target/<triple>/release/bootstrap-exec by default)
 
   --arch       x86_64 (also amd64) or arm64 (also aarch64); by default the bootstrap's own
                architecture, or x86_64
@@ -54,6 +76,7 @@ byte-for-byte reproducible.
                instead of target/ when set)
   --out        the output directory; default target/package/<arch>
   --name       the image's name in the archive, for podman load; default lambda-bootstrap:latest
+               (lambda-bootstrap-exec:latest with --exec)
 ";
 
 /// A Lambda architecture.
@@ -129,17 +152,67 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// `bootstrap.zip`: one deflated entry, `bootstrap`, a Unix regular file of mode 0755.
 pub fn zip_package(bootstrap: &[u8]) -> Vec<u8> {
+    zip_of(&[("bootstrap", 0o755, bootstrap)])
+}
+
+/// A zip of regular files at its root, deflated, sorted by name, each dated 1980-01-01
+/// 00:00:00 with the Unix mode given and no extra fields.
+fn zip_of(files: &[(&str, u32, &[u8])]) -> Vec<u8> {
     use zip::write::SimpleFileOptions;
-    let options = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(9))
-        // With permissions set, the entry is marked as made on Unix, whatever the machine.
-        .unix_permissions(0o755)
-        .last_modified_time(zip::DateTime::default());
+    let mut files = files.to_vec();
+    files.sort_by_key(|&(name, ..)| name);
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    writer.start_file("bootstrap", options).expect("writing to memory");
-    writer.write_all(bootstrap).expect("writing to memory");
+    for (name, mode, data) in files {
+        let options = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(9))
+            // With permissions set, the entry is marked as made on Unix, whatever the machine.
+            .unix_permissions(mode)
+            .last_modified_time(zip::DateTime::default());
+        writer.start_file(name, options).expect("writing to memory");
+        writer.write_all(data).expect("writing to memory");
+    }
     writer.finish().expect("writing to memory").into_inner()
+}
+
+/// A user's script for `function.zip`: its file name, mode and bytes.
+pub struct Script {
+    pub name: String,
+    pub mode: u32,
+    pub data: Vec<u8>,
+}
+
+impl Script {
+    /// Reads the script at `path`. It goes to the zip's root under its file name, executable
+    /// (0755) if any execute bit is set, else 0644: the tutorial's `function.sh` is sourced,
+    /// not executed, and need not be executable.
+    fn read(path: &Path) -> Result<Script, String> {
+        use std::os::unix::fs::PermissionsExt;
+        let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if !metadata.is_file() {
+            return Err(format!("{} is not a regular file: name each script", path.display()));
+        }
+        let name = path.file_name().and_then(|n| n.to_str()).ok_or(format!("{} has no file name", path.display()))?;
+        if name == "bootstrap" {
+            return Err(format!("{}: a script named bootstrap would replace the runtime", path.display()));
+        }
+        let data = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mode = if metadata.permissions().mode() & 0o111 != 0 { 0o755 } else { 0o644 };
+        Ok(Script { name: name.to_string(), mode, data })
+    }
+}
+
+/// `function.zip`: `bootstrap` (exec mode) and the scripts beside it, as Lambda's
+/// `provided.al2023` runtime wants a function: it runs `/var/task/bootstrap`.
+pub fn function_zip(bootstrap: &[u8], scripts: &[Script]) -> Result<Vec<u8>, String> {
+    let mut files: Vec<(&str, u32, &[u8])> = vec![("bootstrap", 0o755, bootstrap)];
+    for script in scripts {
+        if files.iter().any(|&(name, ..)| name == script.name) {
+            return Err(format!("two scripts are named {}: the zip's root holds one", script.name));
+        }
+        files.push((&script.name, script.mode, &script.data));
+    }
+    Ok(zip_of(&files))
 }
 
 /// A tar header for a regular file or directory owned by 0:0 and dated [`EPOCH`].
@@ -239,11 +312,15 @@ struct Options {
     arch: Option<Arch>,
     bootstrap: Option<PathBuf>,
     out: Option<PathBuf>,
-    name: String,
+    name: Option<String>,
+    /// Package `bootstrap-exec`: the layer, the image to copy from, the function's zip.
+    exec: bool,
+    /// With `exec`: the scripts for `function.zip`.
+    scripts: Vec<PathBuf>,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
-    let mut options = Options { arch: None, bootstrap: None, out: None, name: DEFAULT_NAME.into() };
+    let mut options = Options { arch: None, bootstrap: None, out: None, name: None, exec: false, scripts: Vec::new() };
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value.to_string())),
@@ -261,9 +338,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
             }
             "--bootstrap" => options.bootstrap = Some(value()?.into()),
             "--out" => options.out = Some(value()?.into()),
-            "--name" => options.name = value()?,
+            "--name" => options.name = Some(value()?),
+            "--exec" => options.exec = true,
+            _ if !arg.starts_with('-') => options.scripts.push(arg.into()),
             _ => return Err(format!("unknown argument {arg:?}")),
         }
+    }
+    if !options.exec && !options.scripts.is_empty() {
+        return Err(format!("scripts ({}) go with --exec only", options.scripts[0].display()));
     }
     Ok(Some(options))
 }
@@ -280,11 +362,12 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 fn run(options: Options) -> Result<(), String> {
+    let binary = if options.exec { "bootstrap-exec" } else { "bootstrap" };
     let (path, explicit) = match &options.bootstrap {
         Some(path) => (path.clone(), true),
         None => {
             let arch = options.arch.unwrap_or(Arch::X86_64);
-            (target_dir().join(arch.rust_target()).join("release/bootstrap"), false)
+            (target_dir().join(arch.rust_target()).join("release").join(binary), false)
         }
     };
     let bootstrap = std::fs::read(&path).map_err(|e| {
@@ -292,12 +375,13 @@ fn run(options: Options) -> Result<(), String> {
             format!("cannot read {}: {e}", path.display())
         } else {
             let arch = options.arch.unwrap_or(Arch::X86_64);
+            let bin = if options.exec { " --bin bootstrap-exec" } else { "" };
             let target = match arch {
                 Arch::X86_64 => String::new(),
                 Arch::Arm64 => format!(" --target {}", arch.rust_target()),
             };
             format!(
-                "{} does not exist: build it first with `cargo build --release{target}`, \
+                "{} does not exist: build it first with `cargo build --release{bin}{target}`, \
                  or name the binary with --bootstrap PATH",
                 path.display()
             )
@@ -314,20 +398,37 @@ fn run(options: Options) -> Result<(), String> {
         ));
     }
     debug_assert_eq!(arch.elf_machine(), u16::from_le_bytes([bootstrap[18], bootstrap[19]]));
+    // Read before anything is written: a missing script leaves no half-made packages.
+    let scripts = options.scripts.iter().map(|path| Script::read(path)).collect::<Result<Vec<_>, _>>()?;
+    let function = if scripts.is_empty() { None } else { Some(function_zip(&bootstrap, &scripts)?) };
 
     let out = options.out.unwrap_or_else(|| target_dir().join("package").join(arch.lambda()));
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let default_name = if options.exec { EXEC_DEFAULT_NAME } else { DEFAULT_NAME };
+    let name = options.name.as_deref().unwrap_or(default_name);
+    // A layer is a zip extracted to /opt: the same single `bootstrap` entry as a function's.
     let zip = zip_package(&bootstrap);
-    let (image, digest) = oci_archive(&bootstrap, arch, &options.name);
-    let zip_path = out.join(ZIP_NAME);
-    let image_path = out.join(IMAGE_NAME);
+    let (image, digest) = oci_archive(&bootstrap, arch, name);
+    let (zip_name, image_name) = if options.exec { (EXEC_LAYER_NAME, EXEC_IMAGE_NAME) } else { (ZIP_NAME, IMAGE_NAME) };
+    let zip_path = out.join(zip_name);
+    let image_path = out.join(image_name);
     write_file(&zip_path, &zip)?;
     write_file(&image_path, &image)?;
 
-    println!("bootstrap  {} ({} bytes, {})", path.display(), bootstrap.len(), arch.lambda());
-    println!("zip        {} ({} bytes)", zip_path.display(), zip.len());
+    println!("{:<10} {} ({} bytes, {})", binary, path.display(), bootstrap.len(), arch.lambda());
+    if options.exec {
+        println!("layer      {} ({} bytes): /opt/bootstrap", zip_path.display(), zip.len());
+    } else {
+        println!("zip        {} ({} bytes)", zip_path.display(), zip.len());
+    }
     println!("image      {} ({} bytes)", image_path.display(), image.len());
-    println!("           {} linux/{}, digest {digest}", options.name, arch.oci());
+    println!("           {name} linux/{}, digest {digest}", arch.oci());
+    if let Some(function) = function {
+        let function_path = out.join(FUNCTION_ZIP_NAME);
+        write_file(&function_path, &function)?;
+        let names: Vec<&str> = scripts.iter().map(|s| s.name.as_str()).collect();
+        println!("function   {} ({} bytes): bootstrap {}", function_path.display(), function.len(), names.join(" "));
+    }
     Ok(())
 }
 
@@ -399,5 +500,19 @@ mod tests {
         assert!(args(&["--arch", "mips"]).is_err());
         assert!(args(&["--out"]).is_err());
         assert!(args(&["--help"]).unwrap().is_none());
+        let options = args(&["--exec", "function.sh", "--arch", "x86_64", "lib.sh"]).unwrap().unwrap();
+        assert!(options.exec);
+        assert_eq!(options.scripts, [PathBuf::from("function.sh"), PathBuf::from("lib.sh")]);
+        assert!(args(&["function.sh"]).is_err(), "scripts without --exec");
+    }
+
+    #[test]
+    fn a_function_zip_holds_the_bootstrap_and_the_scripts_sorted() {
+        let binary = fake_elf(62);
+        let script = |name: &str, mode| Script { name: name.into(), mode, data: b"echo".to_vec() };
+        let one = function_zip(&binary, &[script("z.sh", 0o644), script("a.sh", 0o755)]).unwrap();
+        let two = function_zip(&binary, &[script("a.sh", 0o755), script("z.sh", 0o644)]).unwrap();
+        assert_eq!(one, two, "the order given does not matter");
+        assert!(function_zip(&binary, &[script("a.sh", 0o644), script("a.sh", 0o644)]).is_err());
     }
 }

@@ -1,0 +1,43 @@
+//! `template/` copied as a user copies it: to a directory of its own, its dependency on
+//! lambda-bootstrap pointed at this checkout (the one change a copy needs), with this
+//! repository's `Cargo.lock` so that it builds offline with the versions tested here.
+
+use std::path::Path;
+
+/// Copies the template to `to` (made afresh) and points its dependency at this checkout.
+pub fn copy_template(to: &Path) {
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let _ = std::fs::remove_dir_all(to);
+    copy_tree(&repository.join("template"), to);
+    let manifest = to.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    // The start of the line, whatever features follow.
+    let in_place = r#"lambda-bootstrap = { path = "..""#;
+    assert!(
+        text.contains(in_place),
+        "template/Cargo.toml no longer says `{in_place}`: update tests/support/template_copy.rs"
+    );
+    let here = format!(
+        "lambda-bootstrap = {{ path = {:?}",
+        repository.display().to_string()
+    );
+    std::fs::write(&manifest, text.replace(in_place, &here)).unwrap();
+    std::fs::copy(repository.join("Cargo.lock"), to.join("Cargo.lock")).unwrap();
+}
+
+/// Copies `from` to `to`, leaving out what a build of the template in place leaves there.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" || name == "Cargo.lock" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(&name));
+        } else {
+            std::fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
