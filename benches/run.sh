@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything the benchmark needs and runs it: our bootstrap, echo and typed handlers
-# (the product's own release build), the lambda_runtime peers (release and size-optimised), the floor and
+# (the product's own release build), our std-mode echo and typed handlers (peers/ours-std),
+# the lambda_runtime peers (release and size-optimised), the floor and
 # the harness, then the measurements. Prints Markdown tables; writes benches/results.json.
 #
 #   benches/run.sh            the full run (about 5 minutes once built)
@@ -53,6 +54,9 @@ echo "building the floor and the lambda_runtime peers (release and size profiles
 cd "$benches"
 cargo build --release --quiet --target "$musl" -p floor -p lambda-runtime-echo -p lambda-runtime-typed
 cargo build --profile size --quiet --target "$musl" -p lambda-runtime-echo
+
+echo "building our std-mode bootstraps (peers/ours-std: feature std, the size profile)" >&2
+cargo build --profile size --quiet --target "$musl" -p ours-std
 
 echo "building the harness" >&2
 cargo build --release --quiet --target "$host" -p harness

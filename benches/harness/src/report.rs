@@ -5,7 +5,10 @@ use crate::machine::Machine;
 use crate::measure::{self, ColdStarts, SteadyRun};
 use crate::plan::Plan;
 use crate::events::Kind;
-use crate::runtimes::{FLOOR, Family, LAMBDA_REFERENCE, LAMBDA_TYPED, LAMBDA_TYPED_HTTP, OURS_TYPED, OURS_TYPED_HTTP, Runtime};
+use crate::runtimes::{
+    FLOOR, Family, LAMBDA_REFERENCE, LAMBDA_SIZE_ECHO, LAMBDA_TYPED, LAMBDA_TYPED_HTTP, OURS_STD_ECHO, OURS_STD_TYPED,
+    OURS_STD_TYPED_BORROWED, OURS_TYPED, OURS_TYPED_HTTP, Runtime,
+};
 use crate::stats::{self, Spread};
 use crate::syscalls::{self, SyscallCount};
 use serde::Serialize;
@@ -214,6 +217,7 @@ pub fn build(plan: &Plan, machine: Machine, runtimes: &[Runtime], mut m: Measure
     let typed = typed_comparisons(plan, &results);
     let mut targets = verdicts(&results);
     targets.extend(typed_verdicts(&typed));
+    targets.extend(std_verdicts(&results, &typed));
     Results {
         plan: summarise(plan),
         machine,
@@ -356,7 +360,7 @@ fn verdicts(results: &[RuntimeResult]) -> Vec<Verdict> {
             detail: small.map(|s| breakdown(&s.by_name)).unwrap_or_default(),
         });
     }
-    if let Some(ours) = find("ours") {
+    for ours in ["ours", OURS_STD_ECHO].into_iter().filter_map(find) {
         let lambdas: Vec<&RuntimeResult> = results.iter().filter(|r| r.family == Family::LambdaRuntime).collect();
         let fastest = lambdas
             .iter()
@@ -365,7 +369,7 @@ fn verdicts(results: &[RuntimeResult]) -> Vec<Verdict> {
         let cold = ours.cold_start_ms.map(|c| c.median);
         let ratio = fastest.and_then(|f| paired_ratio(&cold_per_rep(ours), &cold_per_rep(f.0)));
         verdicts.push(Verdict {
-            target: "ours: cold start ≤ ½ of lambda_runtime's (its fastest variant)".into(),
+            target: format!("{}: cold start ≤ ½ of lambda_runtime's (its fastest variant)", ours.label),
             measured: ratio.map(|r| format!("{r:.2}×")).unwrap_or("–".into()),
             met: ratio.map(|r| r <= 0.5),
             detail: format!(
@@ -415,27 +419,41 @@ fn typed_comparisons(plan: &Plan, results: &[RuntimeResult]) -> Vec<TypedCompari
     };
     let mut comparisons = Vec::new();
     for size in &plan.sizes {
-        let (ours, lambda) = match size.kind {
-            Kind::Generated => (OURS_TYPED, LAMBDA_TYPED),
-            Kind::HttpApiSample => (OURS_TYPED_HTTP, LAMBDA_TYPED_HTTP),
+        let pairs: &[(&'static str, &'static str)] = match size.kind {
+            Kind::Generated => &[
+                (OURS_TYPED, LAMBDA_TYPED),
+                (OURS_STD_TYPED, LAMBDA_TYPED),
+                (OURS_STD_TYPED_BORROWED, LAMBDA_TYPED),
+            ],
+            Kind::HttpApiSample => &[(OURS_TYPED_HTTP, LAMBDA_TYPED_HTTP)],
         };
-        let (o, l, f) = (steady(ours, size.name), steady(lambda, size.name), steady(FLOOR, size.name));
-        if o.is_none() && l.is_none() {
-            continue;
+        for &(ours, lambda) in pairs {
+            comparisons.extend(typed_comparison(size.name, ours, lambda, &steady));
         }
-        let per_rep = |s: Option<&SteadySummary>| s.map(|s| cpu_per_rep(&s.runs)).unwrap_or_default();
-        comparisons.push(TypedComparison {
-            size: size.name,
-            ours,
-            lambda_runtime: lambda,
-            ours_cpu_us: o.and_then(|s| s.runtime_cpu_us),
-            lambda_runtime_cpu_us: l.and_then(|s| s.runtime_cpu_us),
-            floor_cpu_us: f.and_then(|s| s.runtime_cpu_us),
-            ours_vs_lambda_runtime: paired_ratio(&per_rep(o), &per_rep(l)),
-            ours_vs_floor: paired_ratio(&per_rep(o), &per_rep(f)),
-        });
     }
     comparisons
+}
+
+/// One typed handler of ours against lambda_runtime's, at one event, if either ran it.
+fn typed_comparison<'a>(
+    size: &'static str,
+    ours: &'static str,
+    lambda: &'static str,
+    steady: &dyn Fn(&str, &str) -> Option<&'a SteadySummary>,
+) -> Option<TypedComparison> {
+    let (o, l, f) = (steady(ours, size), steady(lambda, size), steady(FLOOR, size));
+    o?;
+    let per_rep = |s: Option<&SteadySummary>| s.map(|s| cpu_per_rep(&s.runs)).unwrap_or_default();
+    Some(TypedComparison {
+        size,
+        ours,
+        lambda_runtime: lambda,
+        ours_cpu_us: o.and_then(|s| s.runtime_cpu_us),
+        lambda_runtime_cpu_us: l.and_then(|s| s.runtime_cpu_us),
+        floor_cpu_us: f.and_then(|s| s.runtime_cpu_us),
+        ours_vs_lambda_runtime: paired_ratio(&per_rep(o), &per_rep(l)),
+        ours_vs_floor: paired_ratio(&per_rep(o), &per_rep(f)),
+    })
 }
 
 /// The typed-JSON issue's targets: at most a tenth of lambda_runtime's CPU per invocation at
@@ -453,6 +471,62 @@ fn typed_verdicts(typed: &[TypedComparison]) -> Vec<Verdict> {
             measured: ratio.map(|r| format!("{r:.3}×")).unwrap_or("–".into()),
             met: ratio.map(|r| r <= limit),
             detail: format!("medians {} vs {}", opt_time(c.ours_cpu_us), opt_time(other)),
+        });
+    }
+    verdicts
+}
+
+/// The std-mode issue's targets: the std echo's CPU per 145 B invocation within 1.3 × the
+/// floor's (its cold start is in `verdicts`, with ours'); the std typed handlers' CPU per
+/// 1 MiB invocation at most ⅕ of lambda_runtime's with the same struct; the std typed
+/// bootstrap at most half of lambda_runtime's echo built with the same `size` profile.
+fn std_verdicts(results: &[RuntimeResult], typed: &[TypedComparison]) -> Vec<Verdict> {
+    let find = |id: &str| results.iter().find(|r| r.id == id);
+    let mut verdicts = Vec::new();
+    if let Some(echo) = find(OURS_STD_ECHO) {
+        let size = "145 B";
+        let s = echo.steady.iter().find(|s| s.size == size);
+        let ratio = s.and_then(|s| s.cpu_vs_floor);
+        let cpu = s.and_then(|s| s.runtime_cpu_us).map(|c| c.median);
+        let best = |id: &str| best_cpu(results, id, size);
+        verdicts.push(Verdict {
+            target: format!("{}: CPU/invocation ≤ 1.3 × the floor's at {size}", echo.label),
+            measured: ratio.map(|r| format!("{r:.2}×")).unwrap_or("–".into()),
+            met: ratio.map(|r| r <= 1.3),
+            detail: format!(
+                "medians {} vs {}; best runs {} vs {}",
+                opt_us(cpu),
+                opt_us(median_cpu(results, FLOOR, size)),
+                opt_us(best(OURS_STD_ECHO)),
+                opt_us(best(FLOOR))
+            ),
+        });
+    }
+    for c in typed.iter().filter(|c| c.size == "1 MiB" && (c.ours == OURS_STD_TYPED || c.ours == OURS_STD_TYPED_BORROWED)) {
+        let label = find(c.ours).map_or(c.ours, |r| r.label);
+        let ratio = c.ours_vs_lambda_runtime;
+        verdicts.push(Verdict {
+            target: format!("{label}: CPU/invocation ≤ ⅕ of lambda_runtime's (same struct) at {}", c.size),
+            measured: ratio.map(|r| format!("{r:.3}×")).unwrap_or("–".into()),
+            met: ratio.map(|r| r <= 0.2),
+            detail: format!("medians {} vs {}", opt_time(c.ours_cpu_us), opt_time(c.lambda_runtime_cpu_us)),
+        });
+    }
+    let bytes = |r: &RuntimeResult| r.footprint.as_ref().ok().map(|f| f.binary_bytes);
+    let reference = find(LAMBDA_SIZE_ECHO).and_then(bytes);
+    for id in [OURS_STD_TYPED, OURS_STD_TYPED_BORROWED] {
+        let Some(ours) = find(id) else { continue };
+        let ours_bytes = bytes(ours);
+        let ratio = ours_bytes.zip(reference).map(|(o, l)| o as f64 / l as f64);
+        verdicts.push(Verdict {
+            target: format!("{}: binary ≤ ½ of lambda_runtime's size-profile echo", ours.label),
+            measured: ratio.map(|r| format!("{r:.3}×")).unwrap_or("–".into()),
+            met: ratio.map(|r| r <= 0.5),
+            detail: format!(
+                "{} vs {} B (lambda_runtime Value, size-opt)",
+                ours_bytes.map(|b| format!("{} B", thousands(b))).unwrap_or("–".into()),
+                reference.map(thousands).unwrap_or("–".into())
+            ),
         });
     }
     verdicts
@@ -574,13 +648,18 @@ pub fn markdown(results: &Results) -> String {
 
     if !results.typed.is_empty() {
         let _ = writeln!(out, "\n### Typed handlers (runtime CPU per invocation)\n");
-        let _ = writeln!(out, "| event | ours typed | lambda_runtime typed, release | ours ÷ lambda_runtime | floor (echo) | ours ÷ floor |");
-        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|");
+        let _ = writeln!(
+            out,
+            "| event | ours | ours typed | lambda_runtime typed, release | ours ÷ lambda_runtime | floor (echo) | ours ÷ floor |"
+        );
+        let _ = writeln!(out, "|---|---|--:|--:|--:|--:|--:|");
         for c in &results.typed {
+            let label = results.runtimes.iter().find(|r| r.id == c.ours).map_or(c.ours, |r| r.label);
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 c.size,
+                label,
                 opt_time(c.ours_cpu_us),
                 opt_time(c.lambda_runtime_cpu_us),
                 c.ours_vs_lambda_runtime.map(|r| format!("{r:.3}×")).unwrap_or("–".into()),

@@ -141,6 +141,20 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
         lambda("lambda-value-size", "lambda_runtime Value, size-opt", "size", "echo-value"),
         lambda("lambda-raw-release", "lambda_runtime RawValue, release", "release", "echo-raw"),
         lambda("lambda-raw-size", "lambda_runtime RawValue, size-opt", "size", "echo-raw"),
+        // Std mode (feature `std`, peers/ours-std): the same runtime under an ordinary
+        // `fn main`, built with the `size` profile as a user's std crate would be.
+        Runtime {
+            id: OURS_STD_ECHO,
+            label: "ours, std mode: echo (run)",
+            family: Family::Ours,
+            program: peer("size", "std-echo"),
+            response_prefix: b"",
+            takes_largest: true,
+            slow: false,
+            argument: None,
+            takes: Takes::Any,
+            typed: false,
+        },
         typed(OURS_TYPED, "ours: typed (serde struct)", Family::Ours, paths.ours_typed.clone(), Kind::Generated),
         typed(
             OURS_TYPED_HTTP,
@@ -148,6 +162,20 @@ pub fn all(paths: &Paths) -> Vec<Runtime> {
             Family::Ours,
             paths.ours_typed_http.clone(),
             Kind::HttpApiSample,
+        ),
+        typed(
+            OURS_STD_TYPED,
+            "ours, std mode: typed (run_json, owned struct)",
+            Family::Ours,
+            peer("size", "std-typed"),
+            Kind::Generated,
+        ),
+        typed(
+            OURS_STD_TYPED_BORROWED,
+            "ours, std mode: typed (run + from_slice, borrowed struct)",
+            Family::Ours,
+            peer("size", "std-typed-borrowed"),
+            Kind::Generated,
         ),
         typed(
             LAMBDA_TYPED,
@@ -186,6 +214,13 @@ pub const FLOOR: &str = "floor";
 /// generated (padded) events, and on the HTTP API sample.
 pub const OURS_TYPED: &str = "ours-typed";
 pub const OURS_TYPED_HTTP: &str = "ours-typed-http";
+/// Std mode (feature `std`): an echo through `run`, and the padded events' struct through
+/// `run_json` (owned strings) and through `run` + `serde_json::from_slice` (borrowed).
+pub const OURS_STD_ECHO: &str = "ours-std-echo";
+pub const OURS_STD_TYPED: &str = "ours-std-typed";
+pub const OURS_STD_TYPED_BORROWED: &str = "ours-std-typed-borrowed";
+/// lambda_runtime's `size` profile echo: what the std typed bootstrap's size is held against.
+pub const LAMBDA_SIZE_ECHO: &str = "lambda-value-size";
 pub const LAMBDA_TYPED: &str = "lambda-typed-release";
 pub const LAMBDA_TYPED_HTTP: &str = "lambda-typed-http-release";
 
