@@ -287,7 +287,7 @@ fn failures(body: &[u8]) -> Vec<String> {
 
 /// The stack the SQS consumer is run with below (`ulimit -s`, which counts the environment
 /// and arguments too): one `SqsMessage` parse, the handler's 1 KiB scratch and the runtime.
-/// Measured with `measure_the_sqs_batch_stack`: 20 and 24 KiB fail now and then (with the
+/// Measured by running this batch under smaller limits: 20 and 24 KiB fail now and then (with the
 /// environment's size), 28 KiB passes; a batch's size does not change it (a list of 10,000
 /// records took 40 MB). docs/handlers.md states it.
 const SQS_BATCH_STACK_KIB: u32 = 64;
@@ -349,19 +349,6 @@ fn a_ten_thousand_message_batch_needs_no_more_stack_than_one_message() {
     // And a batch of one, with the same stack: the same answer's shape.
     let one = sqs_batch(1, |_| json!("{\"n\": 1}"));
     assert!(failures(&serve_batch(&one, Some(SQS_BATCH_STACK_KIB))).is_empty());
-}
-
-/// Only for measuring: `SQS_BATCH_STACK_PROBE_KIB=20 cargo test --release --test typed
-/// measure -- --ignored` runs the batch with that stack.
-#[test]
-#[ignore]
-fn measure_the_sqs_batch_stack() {
-    let kib: u32 = std::env::var("SQS_BATCH_STACK_PROBE_KIB")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let (event, bad) = batch_with_three_bad_bodies();
-    assert_eq!(failures(&serve_batch(&event, Some(kib))), bad);
 }
 
 #[test]
