@@ -23,7 +23,7 @@
 //!   Lambda's Invoke API when `AWS_LAMBDA_RUNTIME_API` is unset;
 //! - [`exec`]: exec mode's handler (`bootstrap-exec`), a program run per invocation;
 //! - [`start`]: the process's `main`, which chooses the mode;
-//! - `std_mode` (feature `std`): [`run`] and [`run_json`], the same runtime under an
+//! - `std_mode` (feature `std`): `run` and `run_json`, the same runtime under an
 //!   ordinary `fn main`, for handlers that are closures and use any crate.
 //!
 //! Sans-IO (bytes in, values out, tested without sockets): `codec`, `contract`, `http`,
