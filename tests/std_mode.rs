@@ -457,13 +457,13 @@ fn a_typed_handler_reads_owned_events_and_writes_its_result_as_json() {
 #[test]
 fn invoke_runs_init_and_one_invocation() {
     let program = probe("std-probe", Panic::Unwind);
-    let output = Command::new(&program)
+    let output = command(&program)
         .args(["--invoke", "echo:there"])
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     assert_eq!(String::from_utf8_lossy(&output.stdout), "hello there");
-    let output = Command::new(&program)
+    let output = command(&program)
         .args(["--invoke", "parse:x"])
         .output()
         .unwrap();
