@@ -598,43 +598,13 @@ fn template_std() -> &'static (PathBuf, PathBuf) {
             "lambda-bootstrap-template-std-{}",
             std::process::id()
         ));
-        let _ = std::fs::remove_dir_all(&dir);
-        copy_tree(&repository().join("template-std"), &dir);
-        let manifest = dir.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).unwrap();
-        let in_place = r#"lambda-bootstrap = { path = "..""#;
-        assert!(
-            text.contains(in_place),
-            "template-std/Cargo.toml no longer says `{in_place}`"
-        );
-        let here = format!(
-            "lambda-bootstrap = {{ path = {:?}",
-            repository().display().to_string()
-        );
-        std::fs::write(&manifest, text.replace(in_place, &here)).unwrap();
-        std::fs::copy(repository().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        copy_crate("template-std", &dir);
         let build = target_dir().join("std-probe-build");
         let output = cargo(&dir, &build, &["build", "--release", "--target", &triple()]);
         assert_success("cargo build --release of template-std", &output);
         let program = build.join(triple()).join("release/bootstrap");
         (dir, program)
     })
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == "Cargo.lock" {
-            continue;
-        }
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &to.join(&name));
-        } else {
-            std::fs::copy(entry.path(), to.join(&name)).unwrap();
-        }
-    }
 }
 
 #[test]

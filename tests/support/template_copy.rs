@@ -1,4 +1,4 @@
-//! `template/` copied as a user copies it: to a directory of its own, its dependency on
+//! `template/` (or `template-std/`) copied as a user copies it: to a directory of its own, its dependency on
 //! lambda-bootstrap pointed at this checkout (the one change a copy needs), with this
 //! repository's `Cargo.lock` so that it builds offline with the versions tested here.
 
@@ -6,16 +6,22 @@ use std::path::Path;
 
 /// Copies the template to `to` (made afresh) and points its dependency at this checkout.
 pub fn copy_template(to: &Path) {
+    copy_crate("template", to);
+}
+
+/// Copies the repository's crate `name` (a template) to `to` (made afresh) and points its
+/// dependency at this checkout.
+pub fn copy_crate(name: &str, to: &Path) {
     let repository = Path::new(env!("CARGO_MANIFEST_DIR"));
     let _ = std::fs::remove_dir_all(to);
-    copy_tree(&repository.join("template"), to);
+    copy_tree(&repository.join(name), to);
     let manifest = to.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     // The start of the line, whatever features follow.
     let in_place = r#"lambda-bootstrap = { path = "..""#;
     assert!(
         text.contains(in_place),
-        "template/Cargo.toml no longer says `{in_place}`: update tests/support/template_copy.rs"
+        "{name}/Cargo.toml no longer says `{in_place}`: update tests/support/template_copy.rs"
     );
     let here = format!(
         "lambda-bootstrap = {{ path = {:?}",
