@@ -10,7 +10,7 @@ mod sizes;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Mutex;
 
 use support::*;
@@ -63,7 +63,7 @@ fn probe(name: &str, panic: Panic) -> PathBuf {
     if !built[panic as usize] {
         let dir = repository().join("tests/std-probe");
         std::fs::copy(repository().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-        let output = cargo(
+        let output = cargo_in(
             &dir,
             &build,
             &["build", "--profile", profile, "--target", &triple()],
@@ -75,25 +75,6 @@ fn probe(name: &str, panic: Panic) -> PathBuf {
         built[panic as usize] = true;
     }
     build.join(triple()).join(profile).join(name)
-}
-
-fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Output {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target)
-        .env_remove("CARGO_BUILD_TARGET")
-        .output()
-        .expect("cargo runs")
-}
-
-fn assert_success(what: &str, output: &Output) {
-    assert!(
-        output.status.success(),
-        "{what} failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Under an emulator (arm64 in CI), only the tests of the std runtime itself run, on the one
@@ -228,7 +209,7 @@ fn unwind_without_unwind_tables_is_a_clear_init_error() {
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
     let link_arg = format!("link-arg=@{}", args.display());
-    let output = cargo(
+    let output = cargo_in(
         &repository().join("tests/std-probe"),
         &build,
         &[
@@ -600,7 +581,7 @@ fn template_std() -> &'static (PathBuf, PathBuf) {
         ));
         copy_crate("template-std", &dir);
         let build = target_dir().join("std-probe-build");
-        let output = cargo(&dir, &build, &["build", "--release", "--target", &triple()]);
+        let output = cargo_in(&dir, &build, &["build", "--release", "--target", &triple()]);
         assert_success("cargo build --release of template-std", &output);
         let program = build.join(triple()).join("release/bootstrap");
         (dir, program)
@@ -614,7 +595,7 @@ fn template_std_is_clippy_clean() {
     }
     let (dir, _) = template_std();
     let build = target_dir().join("std-probe-build");
-    let output = cargo(
+    let output = cargo_in(
         dir,
         &build,
         &[
@@ -690,7 +671,7 @@ fn a_no_std_handler_with_alloc_uses_vec_format_and_serde_json() {
     let dir = repository().join("tests/alloc-probe");
     std::fs::copy(repository().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     let build = target_dir().join("alloc-probe-build");
-    let output = cargo(&dir, &build, &["build", "--release", "--target", &triple()]);
+    let output = cargo_in(&dir, &build, &["build", "--release", "--target", &triple()]);
     assert_success("cargo build --release of tests/alloc-probe", &output);
     let program = build.join(triple()).join("release/alloc-probe");
     if triple().starts_with("x86_64") {

@@ -88,22 +88,7 @@ fn fetch(dir: &Path) {
 
 /// Runs `cargo ARGS` in the user's crate, with the shared target directory.
 fn cargo(dir: &Path, args: &[&str]) -> Output {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", build_dir())
-        .env_remove("CARGO_BUILD_TARGET")
-        .output()
-        .expect("cargo runs")
-}
-
-fn assert_success(what: &str, output: &Output) {
-    assert!(
-        output.status.success(),
-        "{what} failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    cargo_in(dir, &build_dir(), args)
 }
 
 /// The template's bootstrap, built once (release, for the tests' target).

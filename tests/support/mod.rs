@@ -60,7 +60,7 @@ pub use {
         Invocation, Pacing, PostReply, RawReply, Script, Step, WhenDone, deadline_in_five_minutes,
     },
     server::FakeApi,
-    template_copy::{copy_crate, copy_template},
+    template_copy::{assert_success, cargo_in, copy_crate, copy_template},
 };
 
 /// The bootstrap binary built by Cargo for this test run (default handler: `Hello: ` + event).

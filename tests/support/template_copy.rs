@@ -3,6 +3,7 @@
 //! repository's `Cargo.lock` so that it builds offline with the versions tested here.
 
 use std::path::Path;
+use std::process::{Command, Output};
 
 /// Copies the template to `to` (made afresh) and points its dependency at this checkout.
 pub fn copy_template(to: &Path) {
@@ -46,4 +47,26 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), to.join(&name)).unwrap();
         }
     }
+}
+
+/// Runs `cargo ARGS` in a copied crate `dir`, building into `target`, as its user would (no
+/// target inherited from this repository's own build).
+pub fn cargo_in(dir: &Path, target: &Path, args: &[&str]) -> Output {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("CARGO_BUILD_TARGET")
+        .output()
+        .expect("cargo runs")
+}
+
+/// Fails with cargo's output unless `output` (of `what`) succeeded.
+pub fn assert_success(what: &str, output: &Output) {
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
