@@ -58,11 +58,13 @@ fn the_default_handler_answers_with_a_request_id_and_a_log_line() {
     assert!(is_uuid(&id), "{id}");
     let log = server.wait_for_log("REPORT RequestId: ", 1);
     let line = log.lines().find(|l| l.contains("REPORT")).unwrap();
-    assert!(
-        line.contains(&format!("RequestId: {id} Duration: ")),
-        "{line}"
+    let report = Report::parse(line);
+    assert_eq!(report.request_id, id, "{line}");
+    assert_eq!(
+        report.memory_size_mb, 3008,
+        "the emulator's default: {line}"
     );
-    assert!(line.ends_with(" ms Status: 200"), "{line}");
+    assert_eq!(report.rest, "Status: 200", "{line}");
     assert!(
         log.contains(&format!(
             "invoke with POST http://{}{INVOKE_PATH}",
@@ -836,7 +838,7 @@ fn event_invocations_are_accepted_then_run_and_dry_runs_are_not_run() {
     let id = answer.header("x-amzn-requestid").unwrap();
     assert!(is_uuid(id), "{id}");
     server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
-    server.wait_for_log(" ms Status: 202", 1);
+    server.wait_for_log(" MB Status: 202", 1);
     assert_eq!(
         server.invoke(b"count").text(),
         "3",
@@ -904,7 +906,7 @@ fn events_and_dry_runs_are_answered_at_once_whatever_runs() {
     assert_eq!(running.join().unwrap().status, 200);
     // Each accepted Event ran once, before this invocation, queued after them.
     assert_eq!(server.invoke(b"count").text(), "66");
-    let log = server.wait_for_log(" ms Status: 202", 64);
+    let log = server.wait_for_log(" MB Status: 202", 64);
     for id in &ids {
         assert_eq!(
             log.matches(&format!("REPORT RequestId: {id} ")).count(),
@@ -914,9 +916,91 @@ fn events_and_dry_runs_are_answered_at_once_whatever_runs() {
     }
 }
 
+/// A `REPORT` line, in the shape of Lambda's, with its figures checked against each other.
+#[derive(Debug)]
+struct Report {
+    request_id: String,
+    memory_size_mb: u64,
+    max_memory_used_mb: u64,
+    /// What follows Lambda's fields: `Status: 200` and, for a failure, ` Error: {type}`.
+    rest: String,
+}
+
+impl Report {
+    /// Parses `bootstrap: REPORT RequestId: {id} Duration: 1.23 ms Billed Duration: 2 ms
+    /// Memory Size: 3008 MB Max Memory Used: 5 MB {rest}`, and checks that the billed
+    /// duration is the duration rounded up to the millisecond and that the memory used is
+    /// some, and within the size.
+    fn parse(line: &str) -> Report {
+        let field = |after: &str, until: &str| -> String {
+            let from = line
+                .find(after)
+                .unwrap_or_else(|| panic!("{after:?} in {line:?}"));
+            let value = &line[from + after.len()..];
+            let to = value
+                .find(until)
+                .unwrap_or_else(|| panic!("{until:?} in {line:?}"));
+            value[..to].to_string()
+        };
+        assert!(line.starts_with("bootstrap: REPORT RequestId: "), "{line}");
+        let duration: f64 = field(" Duration: ", " ms ").parse().unwrap();
+        let billed: u64 = field("Billed Duration: ", " ms ").parse().unwrap();
+        // Rounded up to the millisecond, at least one (the duration shown is cut to 0.01 ms).
+        assert!(
+            billed >= 1 && billed as f64 >= duration && billed <= duration as u64 + 1,
+            "{line}"
+        );
+        let report = Report {
+            request_id: field("RequestId: ", " "),
+            memory_size_mb: field("Memory Size: ", " MB ").parse().unwrap(),
+            max_memory_used_mb: field("Max Memory Used: ", " MB ").parse().unwrap(),
+            rest: line
+                .split_once(" Max Memory Used: ")
+                .and_then(|(_, used)| used.split_once(" MB "))
+                .unwrap_or_else(|| panic!("{line}"))
+                .1
+                .to_string(),
+        };
+        assert!(
+            (1..report.memory_size_mb).contains(&report.max_memory_used_mb),
+            "{line}"
+        );
+        report
+    }
+}
+
+/// The `REPORT` line carries Lambda's figures: the billed duration, the memory size from
+/// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, and the memory used, which grows with what the handler
+/// touched (before, none of them).
+#[test]
+fn report_lines_carry_the_billed_duration_and_the_memory_figures() {
+    let env = [("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")];
+    let mut server = LocalServer::start(&probe_program(), &env);
+    let mut report = |event: &[u8]| {
+        let id = server
+            .invoke(event)
+            .header("x-amzn-requestid")
+            .unwrap()
+            .to_string();
+        let log = server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+        let line = log
+            .lines()
+            .find(|l| l.contains(&format!("REPORT RequestId: {id} ")));
+        Report::parse(line.unwrap())
+    };
+    let small = report(b"quiet");
+    assert_eq!(small.memory_size_mb, 1024);
+    assert_eq!(small.rest, "Status: 200");
+    // 5.9 MB of the response buffer filled (the most a response may be is 6 MB).
+    let big = report(b"big:5900000");
+    assert!(big.max_memory_used_mb >= 5, "{big:?}");
+    assert_eq!(big.rest, "Status: 200");
+}
+
 /// Checks that `log` holds the lines Lambda writes around invocation `id`: `START` first,
-/// then `END` and `REPORT`, each once, in the shapes local mode writes them.
-fn assert_lambda_lines(log: &str, id: &str) {
+/// then `END` and `REPORT`, each once, in the shapes local mode writes them; returns the
+/// `REPORT` line.
+fn assert_lambda_lines(log: &str, id: &str) -> Report {
     let start = format!("bootstrap: START RequestId: {id} Version: $LATEST\n");
     let end = format!("bootstrap: END RequestId: {id}\n");
     let report = format!("bootstrap: REPORT RequestId: {id} Duration: ");
@@ -926,6 +1010,7 @@ fn assert_lambda_lines(log: &str, id: &str) {
     let at = |line: &str| log.find(line).unwrap();
     assert!(at(&start) < at(&end) && at(&end) < at(&report), "{log}");
     assert!(log.ends_with("\n"), "{log}");
+    Report::parse(log[at(&report)..].lines().next().unwrap())
 }
 
 /// With `Tail`, `LogResult` is there even when the handler logs nothing: the log holds
@@ -934,7 +1019,11 @@ fn assert_lambda_lines(log: &str, id: &str) {
 /// failed invocations' tails, the watchdog's answers included.
 #[test]
 fn tails_always_hold_lambdas_start_end_and_report_lines() {
-    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let env = [
+        ("AWS_LAMBDA_FUNCTION_TIMEOUT", "1"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"),
+    ];
+    let mut server = LocalServer::start(&probe_program(), &env);
     for (event, error) in [
         ("quiet", None),
         ("error:bad", Some("Function.Probe")),
@@ -945,12 +1034,11 @@ fn tails_always_hold_lambdas_start_end_and_report_lines() {
         let id = answer.header("x-amzn-requestid").unwrap();
         let encoded = answer.header("x-amz-log-result").expect("X-Amz-Log-Result");
         let log = String::from_utf8(decode_base64(encoded).unwrap()).unwrap();
-        assert_lambda_lines(&log, id);
-        if let Some(error) = error {
-            assert!(
-                log.contains(&format!("Status: 200 Error: {error}\n")),
-                "{log}"
-            );
+        let report = assert_lambda_lines(&log, id);
+        assert_eq!(report.memory_size_mb, 512);
+        match error {
+            Some(error) => assert_eq!(report.rest, format!("Status: 200 Error: {error}")),
+            None => assert_eq!(report.rest, "Status: 200"),
         }
         // The same lines reach stderr, once.
         let stderr = server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
@@ -962,7 +1050,7 @@ fn tails_always_hold_lambdas_start_end_and_report_lines() {
     let (body, complete) = stream_events(&answer);
     assert_eq!(body, b"quiet");
     let encoded = complete["LogResult"].as_str().expect("LogResult");
-    assert_lambda_lines(
+    let _ = assert_lambda_lines(
         &String::from_utf8(decode_base64(encoded).unwrap()).unwrap(),
         &id,
     );
@@ -974,7 +1062,7 @@ fn tails_always_hold_lambdas_start_end_and_report_lines() {
     let from = stderr
         .find(&format!("START RequestId: {id}"))
         .expect("START");
-    assert_lambda_lines(&stderr[from - "bootstrap: ".len()..], id);
+    let _ = assert_lambda_lines(&stderr[from - "bootstrap: ".len()..], id);
 }
 
 #[test]
@@ -994,7 +1082,7 @@ fn tail_answers_carry_the_end_of_the_invocations_log() {
         ),
         "{log}"
     );
-    assert_lambda_lines(&log, id);
+    let _ = assert_lambda_lines(&log, id);
     // Only the last 4 KB, as Lambda's; and the whole log still reaches stderr.
     let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"lines:1000");
     let log = tail(&answer);

@@ -6,28 +6,33 @@
 use super::answer::{Caller, Mode};
 use crate::codec::num;
 use crate::sys::clock::{Clock, now_us};
-use crate::sys::log;
+use crate::sys::{log, process};
 
 /// `START RequestId: {id} Version: $LATEST`, as the invocation starts.
 pub fn start(request_id: &[u8]) {
     log::info(&[b"START RequestId: ", request_id, b" Version: $LATEST"]);
 }
 
-/// `END RequestId: {id}`, then one line in the shape of Lambda's `REPORT` lines:
-/// `REPORT RequestId: {id} Duration: 1.23 ms Status: 200 [Error: {type}]` (202 for an
-/// `Event` invocation). Written by the server, or by the watchdog when the server died; once
-/// (see [`Caller::reported`]).
+/// `END RequestId: {id}`, then one line in the shape of Lambda's `REPORT` lines (billed: the
+/// duration rounded up to the millisecond, at least one, as Lambda bills):
+/// `REPORT RequestId: {id} Duration: 1.23 ms Billed Duration: 2 ms Memory Size: 3008 MB
+/// Max Memory Used: 5 MB Status: 200 [Error: {type}]` (202 for an `Event` invocation).
+/// Written by the server, or by the watchdog when the server died; once (see
+/// [`Caller::reported`]).
 pub fn report(caller: &Caller, error_type: Option<&[u8]>) {
     if caller.reported.replace(true) {
         return;
     }
+    let us = (now_us(Clock::Monotonic) - caller.started_us).max(0) as u64;
     let mut whole = [0; num::U64_DIGITS];
     let mut hundredths = [0; num::U64_DIGITS];
-    let (ms, fraction) = duration_ms(
-        now_us(Clock::Monotonic) - caller.started_us,
-        &mut whole,
-        &mut hundredths,
-    );
+    let (ms, fraction) = duration_ms(us, &mut whole, &mut hundredths);
+    let mut billed = [0; num::U64_DIGITS];
+    let billed = num::u64_to_ascii(us.div_ceil(1000).max(1), &mut billed);
+    let mut size = [0; num::U64_DIGITS];
+    let size = num::u64_to_ascii(memory_size_mb(), &mut size);
+    let mut used = [0; num::U64_DIGITS];
+    let used = num::u64_to_ascii(process::peak_memory_kb().div_ceil(1024).max(1), &mut used);
     let (label, error_type) = match error_type {
         Some(error_type) => (&b" Error: "[..], error_type),
         None => (&b""[..], &b""[..]),
@@ -41,10 +46,16 @@ pub fn report(caller: &Caller, error_type: Option<&[u8]>) {
         b" Duration: ",
         ms,
         fraction,
+        b" ms Billed Duration: ",
+        billed,
+        b" ms Memory Size: ",
+        size,
+        b" MB Max Memory Used: ",
+        used,
         if caller.mode == Mode::Accepted {
-            b" ms Status: 202"
+            b" MB Status: 202"
         } else {
-            b" ms Status: 200"
+            b" MB Status: 200"
         },
         label,
         error_type,
@@ -52,13 +63,18 @@ pub fn report(caller: &Caller, error_type: Option<&[u8]>) {
     log::end_request();
 }
 
+/// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, or the emulator's 3008. Only reported: nothing limits
+/// the memory the function takes.
+fn memory_size_mb() -> u64 {
+    crate::api::seconds_from_env(c"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 3008)
+}
+
 /// Microseconds as milliseconds with two decimals: the whole part, and `.` with the decimals.
 fn duration_ms<'d>(
-    us: i64,
+    us: u64,
     whole: &'d mut [u8; num::U64_DIGITS],
     hundredths: &'d mut [u8; num::U64_DIGITS],
 ) -> (&'d [u8], &'d [u8]) {
-    let us = us.max(0) as u64;
     // `1xx`, whose 1 keeps the leading zero of the decimals and then becomes the point.
     num::u64_to_ascii(100 + us % 1000 / 10, hundredths);
     let point = num::U64_DIGITS - 3;
@@ -78,7 +94,6 @@ mod tests {
             (9, "0.00"),
             (10, "0.01"),
             (3_000_000, "3000.00"),
-            (-5, "0.00"),
         ] {
             let (mut whole, mut hundredths) = ([0; num::U64_DIGITS], [0; num::U64_DIGITS]);
             let (ms, fraction) = duration_ms(us, &mut whole, &mut hundredths);

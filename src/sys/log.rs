@@ -18,7 +18,7 @@ use rustix::io::IoSlice;
 use super::clock::{Clock, now_ms};
 
 const PREFIX: &[u8] = b"bootstrap: ";
-const MAX_PARTS: usize = 8;
+const MAX_PARTS: usize = 14;
 /// The longest JSON line; a longer message is cut (at a character boundary).
 const MAX_JSON_LINE: usize = 8 * 1024;
 
