@@ -1065,6 +1065,171 @@ fn tails_always_hold_lambdas_start_end_and_report_lines() {
     let _ = assert_lambda_lines(&stderr[from - "bootstrap: ".len()..], id);
 }
 
+/// The processes whose ancestor is `root`, and `root`.
+fn process_tree(root: u32) -> Vec<u32> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        // `pid (comm) state ppid ...`: the fields after the last `)`.
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let ppid: u32 = after.split(' ').nth(1).unwrap().parse().unwrap();
+        parents.push((pid, ppid));
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|&&(_, p)| p == parent)
+                .map(|&(pid, _)| pid),
+        );
+        i += 1;
+    }
+    tree
+}
+
+/// What the processes in `tree` hold in memory now, in KiB: the most any one has resident
+/// (`VmRSS`), and the size of all the in-memory files (memfd) they have open.
+fn memory_held_kib(tree: &[u32]) -> (u64, u64) {
+    let (mut resident, mut files) = (0, 0);
+    for pid in tree {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let rss = status.lines().find_map(|l| l.strip_prefix("VmRSS:"));
+        let rss = rss.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+        resident = resident.max(rss.unwrap_or(0));
+        for fd in std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let target = std::fs::read_link(fd.path()).unwrap_or_default();
+            if target.to_string_lossy().starts_with("/memfd:") {
+                files += std::fs::metadata(fd.path()).map_or(0, |m| m.len()) / 1024;
+            }
+        }
+    }
+    (resident, files)
+}
+
+/// A handler that logs 64 MiB during a `Tail` invocation: the bootstrap's memory stays
+/// within a few MB of what it was, the whole log reaches stderr as it is written, and the
+/// tail is its end (before, the log was held in an in-memory file until the invocation
+/// ended: 64 MiB, and a memory-limited container was killed).
+#[test]
+fn a_tail_invocation_holds_bounded_memory_whatever_the_handler_logs() {
+    let mut server = LocalServer::start(&probe_program(), &[]);
+    server.invoke(b"quiet"); // warm: the processes exist, the server's pages are touched
+    let root = server.process.id();
+    let (resident_before, _) = memory_held_kib(&process_tree(root));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        thread::spawn(move || {
+            let mut most = (0, 0);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let (resident, files) = memory_held_kib(&process_tree(root));
+                most = (most.0.max(resident), most.1.max(files));
+                thread::sleep(Duration::from_millis(5));
+            }
+            most
+        })
+    };
+    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"spew:64");
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (resident, files) = sampler.join().unwrap();
+    assert_eq!(answer.text(), "spewed");
+    assert!(
+        resident < resident_before + 8 * 1024 && files < 1024,
+        "resident {resident} KiB (from {resident_before} KiB), in-memory files {files} KiB"
+    );
+    // The tail is the log's end: the last lines of `x`, then Lambda's lines.
+    let encoded = answer.header("x-amz-log-result").expect("X-Amz-Log-Result");
+    let tail = String::from_utf8(decode_base64(encoded).unwrap()).unwrap();
+    assert_eq!(tail.len(), 4096, "{tail}");
+    let id = answer.header("x-amzn-requestid").unwrap();
+    let end = tail.find("bootstrap: END").expect("END");
+    assert!(
+        tail[..end].ends_with(&format!("{}\n", "x".repeat(1023))),
+        "{tail}"
+    );
+    let mut lambda_lines = tail[end..].lines();
+    assert_eq!(
+        lambda_lines.next(),
+        Some(&*format!("bootstrap: END RequestId: {id}"))
+    );
+    assert_eq!(Report::parse(lambda_lines.next().unwrap()).request_id, id);
+    assert_eq!(lambda_lines.next(), None);
+    // All of it on stderr, whole lines (the test keeps the first 16 MiB to look at).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.process.stderr_len() < 64 << 20 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert!(server.process.stderr_len() > 64 << 20);
+    let stderr = server.process.stderr();
+    let start = stderr.rfind("Version: $LATEST\n").unwrap() + "Version: $LATEST\n".len();
+    let kept = stderr[start..].lines().take((16 << 10) - 64);
+    assert!(
+        kept.clone().all(|l| l == "x".repeat(1023)),
+        "cut or mixed lines"
+    );
+    assert_eq!(kept.count(), (16 << 10) - 64);
+}
+
+/// A timed-out `Tail` invocation whose handler left a process behind that logs without end:
+/// the watchdog still answers with the timeout and the log's tail, and the process left
+/// behind, whose log nobody reads once the invocation is over, ends (before, it wrote into an
+/// in-memory file that grew for as long as it ran).
+#[test]
+fn a_process_left_logging_cannot_hold_a_timed_out_tail_invocation() {
+    let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);
+    let started = Instant::now();
+    let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"orphan-spew:5000");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_error(
+        &answer,
+        "Sandbox.Timedout",
+        "Task timed out after 1.00 seconds",
+    );
+    let encoded = answer.header("x-amz-log-result").expect("X-Amz-Log-Result");
+    let tail = String::from_utf8_lossy(&decode_base64(encoded).unwrap()).into_owned();
+    let id = answer.header("x-amzn-requestid").unwrap();
+    let end = tail.find("bootstrap: END").expect("END");
+    let report = Report::parse(tail[end..].lines().nth(1).unwrap());
+    assert_eq!(report.request_id, id);
+    assert_eq!(report.rest, "Status: 200 Error: Sandbox.Timedout");
+    // The process left behind has ended.
+    let stderr = server.wait_for_log("orphan ", 1);
+    let orphan = stderr
+        .split("orphan ")
+        .nth(1)
+        .unwrap()
+        .split('\n')
+        .next()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let running = || {
+        let stat = std::fs::read_to_string(format!("/proc/{orphan}/stat")).unwrap_or_default();
+        !stat.is_empty() && !stat[stat.rfind(')').unwrap()..].starts_with(") Z")
+    };
+    while running() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!running(), "process {orphan} still runs");
+    // And the server goes on.
+    assert_eq!(server.invoke(b"count").text(), "1");
+}
+
 #[test]
 fn tail_answers_carry_the_end_of_the_invocations_log() {
     let mut server = LocalServer::start(&probe_program(), &[("AWS_LAMBDA_FUNCTION_TIMEOUT", "1")]);

@@ -38,6 +38,9 @@ use lambda_bootstrap::{Context, Error, Response, codec::num};
 unsafe extern "C" {
     fn getenv(name: *const c_char) -> *const c_char;
     fn abort() -> !;
+    /// musl's fork without the atfork handlers, as the runtime's own (see `sys::process`).
+    fn _Fork() -> core::ffi::c_int;
+    fn _exit(status: core::ffi::c_int) -> !;
 }
 
 /// Invocations handled by this process.
@@ -125,6 +128,46 @@ pub fn probe(ctx: &Context<'_>, event: &[u8], out: &mut Response<'_>) -> Result<
             let _ = rustix::io::write(unsafe { rustix::stdio::stderr() }, &line);
         }
         out.write(b"logged")?;
+        return Ok(());
+    }
+    if let Some(mib) = event.strip_prefix(b"spew:") {
+        // MiB of 1 KiB lines of `x` on stderr, as fast as the log takes them.
+        let mut lines = [b'x'; 4096];
+        for end in (1023..4096).step_by(1024) {
+            lines[end] = b'\n';
+        }
+        for _ in 0..num::ascii_to_u64(mib).unwrap_or(0) * 256 {
+            // SAFETY: fd 2 stays open for the process's life; if closed, write fails.
+            let _ = rustix::io::write(unsafe { rustix::stdio::stderr() }, &lines);
+        }
+        out.write(b"spewed")?;
+        return Ok(());
+    }
+    if let Some(ms) = event.strip_prefix(b"orphan-spew:") {
+        // A child left behind that logs without end (`orphan {pid}`, then lines of `o`) until
+        // its stderr fails, while the handler sleeps `ms`.
+        // SAFETY: no threads; the child only writes and exits.
+        if unsafe { _Fork() } == 0 {
+            let pid = rustix::process::getpid().as_raw_nonzero().get() as u64;
+            let mut line: heapless::Vec<u8, 64> = heapless::Vec::new();
+            for part in [&b"orphan "[..], num::u64_to_ascii(pid, &mut digits), b"\n"] {
+                let _ = line.extend_from_slice(part);
+            }
+            let lines = [b'o'; 1024];
+            // SAFETY: fd 2 stays open for the process's life; if closed, write fails.
+            let stderr = unsafe { rustix::stdio::stderr() };
+            let _ = rustix::io::write(stderr, &line);
+            while rustix::io::write(stderr, &lines).is_ok() {}
+            // SAFETY: ends the child, which holds nothing to release.
+            unsafe { _exit(0) }
+        }
+        let ms = num::ascii_to_u64(ms).unwrap_or(0);
+        let pause = rustix::time::Timespec {
+            tv_sec: (ms / 1000) as _,
+            tv_nsec: ((ms % 1000) * 1_000_000) as _,
+        };
+        let _ = rustix::thread::nanosleep(&pause);
+        out.write(b"slept")?;
         return Ok(());
     }
     if let Some(rest) = event.strip_prefix(b"log:") {

@@ -22,6 +22,7 @@ pub const STACK_LEN: usize = 16 * 1024;
 #[repr(C, align(16))]
 pub struct Stack(pub [u8; STACK_LEN]);
 
+use crate::sys::fd;
 pub use crate::sys::fd::Fd;
 
 /// What to start, with the event as its last argument when it fits.
@@ -98,7 +99,6 @@ const E2BIG: c_int = 7;
 const ENOEXEC: c_int = 8;
 
 unsafe extern "C" {
-    fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
     fn open(path: *const c_char, flags: c_int, ...) -> c_int;
     fn clone(
         func: extern "C" fn(*mut c_void) -> c_int,
@@ -141,17 +141,6 @@ pub fn prepare_process() {
     }
 }
 
-/// A pipe, both ends close-on-exec: (read end, write end).
-fn pipe() -> Result<(Fd, Fd), Errno> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors.
-    if unsafe { pipe2(fds.as_mut_ptr(), O_CLOEXEC) } < 0 {
-        return Err(Errno::from_raw_os_error(errno()));
-    }
-    // SAFETY: pipe2 just returned both descriptors, and nothing else has them.
-    Ok(unsafe { (Fd::from_raw(fds[0]), Fd::from_raw(fds[1])) })
-}
-
 /// The argument vector's slots, as `[shell, -c, script, file, argument, null]` for a
 /// [`Command::Script`] (run from slot 0) and `[-, -, shell, program, argument, null]` for a
 /// [`Command::Program`] (run from slot 3, and from slot 2 through the shell) or a
@@ -187,9 +176,9 @@ pub fn spawn(
     envp: *const *const c_char,
     stack: &mut Stack,
 ) -> Result<Child, SpawnError> {
-    let (stdin_read, stdin_write) = pipe().map_err(SpawnError::Pipe)?;
-    let (stdout_read, stdout_write) = pipe().map_err(SpawnError::Pipe)?;
-    let (stderr_read, stderr_write) = pipe().map_err(SpawnError::Pipe)?;
+    let (stdin_read, stdin_write) = fd::pipe().map_err(SpawnError::Pipe)?;
+    let (stdout_read, stdout_write) = fd::pipe().map_err(SpawnError::Pipe)?;
+    let (stderr_read, stderr_write) = fd::pipe().map_err(SpawnError::Pipe)?;
     for ours in [&stdin_write, &stdout_read, &stderr_read] {
         rustix::io::ioctl_fionbio(ours, true).map_err(SpawnError::Pipe)?;
     }

@@ -1,7 +1,10 @@
 //! The last bytes of the program's stderr, kept for the error message of a failed invocation.
 //! The whole stream goes to the function's log as it arrives; this only remembers its end.
 
-/// A ring holding the last `N` bytes pushed into it.
+use crate::codec::bytes::put;
+
+/// A ring holding the last `N` bytes pushed into it. Without panic paths (see
+/// `codec::bytes`): the default bootstrap carries it too, for local mode's log tails.
 pub struct Tail<const N: usize> {
     buf: [u8; N],
     /// Bytes pushed since the last `clear`; the next byte goes to `total % N`.
@@ -31,12 +34,13 @@ impl<const N: usize> Tail<N> {
     pub fn push(&mut self, bytes: &[u8]) {
         // Only the last N bytes of `bytes` can survive.
         let skipped = bytes.len().saturating_sub(N);
-        let bytes = &bytes[skipped..];
+        let bytes = bytes.get(skipped..).unwrap_or_default();
         self.total += skipped as u64;
         let at = (self.total % N as u64) as usize;
-        let first = bytes.len().min(N - at);
-        self.buf[at..at + first].copy_from_slice(&bytes[..first]);
-        self.buf[..bytes.len() - first].copy_from_slice(&bytes[first..]);
+        // What fits before the ring's end, then the rest from its start.
+        let (first, rest) = bytes.split_at_checked(N - at).unwrap_or((bytes, &[]));
+        let _ = put(&mut self.buf, at, first);
+        let _ = put(&mut self.buf, 0, rest);
         self.total += bytes.len() as u64;
     }
 
@@ -46,15 +50,14 @@ impl<const N: usize> Tail<N> {
         let kept = self.total.min(N as u64) as usize;
         let n = out.len().min(kept);
         let end = (self.total % N as u64) as usize;
-        // The n bytes before `end`, going round the ring: [start..N) then [..end), or one piece.
-        if n <= end {
-            out[..n].copy_from_slice(&self.buf[end - n..end]);
-        } else {
-            let wrapped = n - end;
-            out[..wrapped].copy_from_slice(&self.buf[N - wrapped..]);
-            out[wrapped..n].copy_from_slice(&self.buf[..end]);
-        }
-        &out[..n]
+        // Oldest first, the ring is `buf[end..]` then `buf[..end]`: take the last n bytes.
+        let (newer, older) = self.buf.split_at_checked(end).unwrap_or_default();
+        let from_newer = n.min(end);
+        let from_older = n - from_newer;
+        let older = older.get(older.len() - from_older..).unwrap_or_default();
+        let newer = newer.get(end - from_newer..).unwrap_or_default();
+        let _ = put(out, 0, older).and_then(|at| put(out, at, newer));
+        out.get(..n).unwrap_or_default()
     }
 }
 

@@ -279,7 +279,17 @@ pub struct Answer {
 
 impl Answer {
     /// The answer to `caller`, watched by `watchdog` (none if it could not be started).
-    pub fn new(caller: Caller, watchdog: Option<Watchdog>) -> Answer {
+    pub fn new(mut caller: Caller, watchdog: Option<Watchdog>) -> Answer {
+        // The watchdog reads the captured log; without one, nothing would, and the handler
+        // would block once the pipe is full: no capture then.
+        match (&mut caller.log, &watchdog) {
+            (Some(log), Some(watchdog)) => log.ask(watchdog.channel()),
+            (Some(log), None) => {
+                log.release();
+                caller.log = None;
+            }
+            _ => {}
+        }
         Answer {
             caller,
             watchdog,

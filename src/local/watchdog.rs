@@ -38,6 +38,7 @@ use rustix::process::{self, Pid, Signal};
 use rustix::time::Timespec;
 
 use super::answer::Caller;
+use super::tail::{self, Capture};
 
 use crate::api::net::{self, Socket};
 use crate::contract::error_type;
@@ -78,10 +79,20 @@ impl Watchdog {
             // SAFETY: this is the child's copy of the descriptor, owned by the parent's `ours`,
             // whose drop never runs here (the child exits from `start`).
             unsafe { rustix::io::close(ours_raw) };
-            watch(caller, &theirs, server, timeout_s, answer_s)
+            let status = watch(caller, &theirs, server, timeout_s, answer_s);
+            // What the log holds after the server's last request for the tail.
+            if let Some(log) = &caller.log {
+                log.release();
+            }
+            status
         })?;
         crate::runtime::panic::set_witness(ours_raw);
         Ok(Watchdog { pid, channel: ours })
+    }
+
+    /// The channel's descriptor, on which the server asks for the log's tail (see `tail`).
+    pub fn channel(&self) -> rustix::fd::RawFd {
+        self.channel.raw()
     }
 
     /// The server is about to write its answer.
@@ -111,6 +122,8 @@ struct Heard {
     done: bool,
     /// A panic's message follows [`PANIC`].
     panicked: bool,
+    /// The server asked for the log's tail ([`tail::ASK`]) and waits for it.
+    asked: bool,
     message: heapless::Vec<u8, 1024>,
 }
 
@@ -124,6 +137,7 @@ impl Heard {
                 self.answering |= byte == ANSWERING || byte == RETURNED;
                 self.returned |= byte == RETURNED;
                 self.done |= byte == DONE;
+                self.asked |= byte == tail::ASK;
                 self.panicked = byte == PANIC;
             }
         }
@@ -137,7 +151,7 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64, answer_
         now_ms(Clock::Monotonic).saturating_add(timeout_s.saturating_mul(1000) as i64);
     let ended = loop {
         let returned = heard.returned;
-        let ended = listen(channel, deadline, &mut heard);
+        let ended = listen(channel, deadline, &mut heard, caller.log.as_ref());
         if ended || returned == heard.returned {
             break ended;
         }
@@ -150,12 +164,17 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64, answer_
         if let Some(socket) = &caller.socket {
             let _ = rustix::net::shutdown(socket, rustix::net::Shutdown::Both);
         }
+        // Until it is done, its lines may still go through the log's pipe, which only this
+        // process reads (see `tail`).
+        let until = now_ms(Clock::Monotonic).saturating_add(DEATH_WAIT_MS);
+        listen(channel, until, &mut heard, caller.log.as_ref());
         return 0;
     }
     if ended {
         if heard.done {
             return 0;
         }
+        take_over(caller);
         // A whole answer being written is left as it is (cut, if it was); a stream started is
         // ended with the error, as the server would have ended it.
         let started = heard.answering;
@@ -187,10 +206,12 @@ fn watch(caller: &Caller, channel: &Socket, server: Pid, timeout_s: u64, answer_
         channel,
         now_ms(Clock::Monotonic) + DEATH_WAIT_MS,
         &mut heard,
+        caller.log.as_ref(),
     );
     if heard.done {
         return 0; // it finished as the time ran out
     }
+    take_over(caller);
     let mut digits = [0; num::U64_DIGITS];
     let seconds = num::u64_to_ascii(timeout_s, &mut digits);
     log::line(&[
@@ -232,6 +253,14 @@ fn lambda_error(caller: &Caller, error_type: &[u8], message: &[&[u8]], started: 
     caller.send_error(error_type, &parts, started);
 }
 
+/// The server is dead: the watchdog answers for it, and writes its lines (see
+/// [`Capture::take_over`]).
+fn take_over(caller: &Caller) {
+    if let Some(log) = &caller.log {
+        log.take_over();
+    }
+}
+
 /// What the server would have done after answering: pass the captured log on, and report.
 fn end(caller: &Caller, error_type: &[u8]) {
     if let Some(log) = &caller.log {
@@ -241,8 +270,9 @@ fn end(caller: &Caller, error_type: &[u8]) {
 }
 
 /// Reads the channel until [`DONE`] or its end (`true`), or until the monotonic time
-/// `until_ms` or the first [`RETURNED`] (`false`).
-fn listen(channel: &Socket, until_ms: i64, heard: &mut Heard) -> bool {
+/// `until_ms` or the first [`RETURNED`] (`false`); meanwhile copies the invocation's `log`, if
+/// it is captured, and answers the server's requests for its tail.
+fn listen(channel: &Socket, until_ms: i64, heard: &mut Heard, log: Option<&Capture>) -> bool {
     let returned = heard.returned;
     loop {
         let left = until_ms - now_ms(Clock::Monotonic);
@@ -253,15 +283,31 @@ fn listen(channel: &Socket, until_ms: i64, heard: &mut Heard) -> bool {
             tv_sec: (left / 1000) as _,
             tv_nsec: ((left % 1000) * 1_000_000) as _,
         };
-        let mut fds = [PollFd::new(channel, PollFlags::IN)];
-        if !matches!(poll(&mut fds, Some(&wait)), Ok(1..)) {
-            continue; // the time is up, or a signal came: look at the clock
+        let heard_from = PollFd::new(channel, PollFlags::IN);
+        // Without a log, the channel twice.
+        let log_wait = log.map_or(PollFd::new(channel, PollFlags::IN), Capture::next_wait);
+        let mut fds = [heard_from, log_wait];
+        if poll(&mut fds, Some(&wait)).is_err() {
+            continue; // a signal came: look at the clock
+        }
+        if let Some(log) = log
+            && fds[1].revents().contains(PollFlags::IN)
+        {
+            log.copy(tail::CHUNK);
+        }
+        if fds[0].revents().is_empty() {
+            continue; // the time is up, or only the log moved
         }
         let mut bytes = [0u8; 256];
         match net::recv(channel, &mut bytes) {
             Ok(0) | Err(_) => return true,
             Ok(n) => {
                 heard.take(bytes.get(..n).unwrap_or_default());
+                if let Some(log) = log
+                    && core::mem::take(&mut heard.asked)
+                {
+                    log.answer(channel);
+                }
                 if heard.done || heard.returned != returned {
                     return heard.done;
                 }

@@ -42,6 +42,8 @@ impl Drop for Fd {
 unsafe extern "C" {
     fn memfd_create(name: *const core::ffi::c_char, flags: core::ffi::c_uint) -> core::ffi::c_int;
     fn dup(fd: core::ffi::c_int) -> core::ffi::c_int;
+    fn dup2(fd: core::ffi::c_int, onto: core::ffi::c_int) -> core::ffi::c_int;
+    fn pipe2(fds: *mut core::ffi::c_int, flags: core::ffi::c_int) -> core::ffi::c_int;
 }
 
 /// `MFD_CLOEXEC`.
@@ -60,6 +62,29 @@ fn from_call(fd: core::ffi::c_int) -> Result<Fd, rustix::io::Errno> {
 pub fn memory_file(name: &core::ffi::CStr) -> Result<Fd, rustix::io::Errno> {
     // SAFETY: `name` is NUL-terminated.
     from_call(unsafe { memfd_create(name.as_ptr(), MFD_CLOEXEC) })
+}
+
+/// A pipe, both ends close-on-exec: (read end, write end).
+pub fn pipe() -> Result<(Fd, Fd), rustix::io::Errno> {
+    const O_CLOEXEC: core::ffi::c_int = 0o2000000;
+    let mut fds = [-1; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    let read = from_call(if unsafe { pipe2(fds.as_mut_ptr(), O_CLOEXEC) } < 0 {
+        -1
+    } else {
+        fds[0]
+    })?;
+    Ok((read, from_call(fds[1])?))
+}
+
+/// Makes `onto` a second descriptor for `fd`'s open file (`dup2`), closing what it was.
+pub fn duplicate_onto(fd: impl AsFd, onto: &Fd) -> Result<(), rustix::io::Errno> {
+    use rustix::fd::AsRawFd;
+    // SAFETY: `onto` is ours (it stays open, as another file); a bad `fd` is an error.
+    if unsafe { dup2(fd.as_fd().as_raw_fd(), onto.0) } < 0 {
+        return Err(super::errno());
+    }
+    Ok(())
 }
 
 /// A second descriptor for `fd`'s open file. Not closed on exec: `F_DUPFD_CLOEXEC` through

@@ -48,6 +48,8 @@ const MAX_CAPTURE: usize = 16 * 1024 * 1024;
 #[derive(Clone)]
 struct Captured {
     bytes: Arc<Mutex<Vec<u8>>>,
+    /// All the bytes read, kept or not.
+    total: Arc<std::sync::atomic::AtomicUsize>,
     pipe: Arc<File>,
 }
 
@@ -57,6 +59,7 @@ impl Captured {
         rustix::io::ioctl_fionbio(borrow(&pipe), true).expect("a pipe can be made non-blocking");
         let captured = Captured {
             bytes: Arc::default(),
+            total: Arc::default(),
             pipe: Arc::new(pipe),
         };
         let drainer = captured.clone();
@@ -82,8 +85,13 @@ impl Captured {
         loop {
             match (&*self.pipe).read(&mut buffer) {
                 Ok(0) => return false,
-                Ok(n) if bytes.len() < MAX_CAPTURE => bytes.extend_from_slice(&buffer[..n]),
-                Ok(_) => {}
+                Ok(n) => {
+                    self.total
+                        .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                    if bytes.len() < MAX_CAPTURE {
+                        bytes.extend_from_slice(&buffer[..n]);
+                    }
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return e.kind() == ErrorKind::WouldBlock,
             }
@@ -195,6 +203,13 @@ impl Process {
                 .ok()?
                 .count(),
         )
+    }
+
+    /// How many bytes the child has written to stderr so far, including those past what
+    /// [`stderr`](Self::stderr) keeps (16 MiB).
+    pub fn stderr_len(&self) -> usize {
+        self.stderr.pull();
+        self.stderr.total.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn stderr(&self) -> String {
