@@ -11,10 +11,9 @@
 //!
 //! The server asks the watchdog for the tail over their channel ([`ASK`]) when its answer
 //! needs it; the watchdog first reads all the pipe holds, which includes every line the
-//! server wrote before asking (`END`, `REPORT`), and sends what it kept. The watchdog copies
-//! to stderr only when stderr can take it at once, so that a stderr nobody reads cannot hold
-//! it past the timeout it enforces. Once the server is dead, the watchdog writes its own lines
-//! through a new pipe of its own ([`Capture::take_over`]): the old one may be kept full by
+//! server wrote before asking (`END`, `REPORT`), and sends what it kept. (Its writes to stderr
+//! block when nobody reads stderr, as every log line of the runtime does.) Once the server is
+//! dead, the watchdog writes its own lines through a new pipe of its own ([`Capture::take_over`]): the old one may be kept full by
 //! processes the handler left behind, and a watchdog blocked writing to it would never answer.
 //!
 //! A process the handler leaves running past the invocation writes to a pipe nobody reads
@@ -22,9 +21,8 @@
 
 use core::cell::UnsafeCell;
 
-use rustix::event::{PollFd, PollFlags, poll};
+use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, BorrowedFd, RawFd};
-use rustix::time::Timespec;
 
 use crate::api::net;
 use crate::codec::base64;
@@ -40,8 +38,8 @@ pub const ENCODED_LEN: usize = base64::encoded_len(TAIL_LEN);
 pub const ASK: u8 = b'L';
 /// The tail as the watchdog sends it: its length (2 bytes, little-endian), then the bytes.
 type Reply = [u8; 2 + TAIL_LEN];
-/// How much the watchdog copies at a time while the handler runs: what a pipe that polls as
-/// writable always takes without blocking (`PIPE_BUF`).
+/// How much the watchdog copies at a time while the handler runs, between looks at its
+/// channel and the clock.
 pub const CHUNK: usize = 4096;
 
 /// The log of an invocation being captured.
@@ -99,22 +97,16 @@ impl Capture {
     /// In the watchdog, when the server asked: reads all the pipe holds, and sends the tail.
     pub fn answer(&self, channel: impl AsFd) {
         let mut reply: Reply = [0; 2 + TAIL_LEN];
-        let len = self.kept(&mut reply).len() as u16;
-        // The ring's bytes come first in `reply` (see `kept`): move them after the length.
-        reply.copy_within(..TAIL_LEN, 2);
-        reply[..2].copy_from_slice(&len.to_le_bytes());
+        let (len, tail) = reply.split_at_mut(2);
+        let kept = self.kept(tail).len() as u16;
+        let _ = crate::codec::bytes::put(len, 0, &kept.to_le_bytes());
         let _ = net::send_all(channel, &[&reply]);
     }
 
     /// In the watchdog, while the handler runs: what to wait for, so as to copy the next
-    /// piece of the log ([`copy`](Self::copy)) when it comes: the pipe's data when stderr can
-    /// take it at once, else stderr's room.
-    pub fn next_wait(&self) -> PollFd<'_> {
-        let mut out = [PollFd::new(&self.stderr, PollFlags::OUT)];
-        if let (Ok(1..), Some(pipe)) = (poll(&mut out, Some(&Timespec::default())), &self.pipe) {
-            return PollFd::new(pipe, PollFlags::IN);
-        }
-        PollFd::new(&self.stderr, PollFlags::OUT)
+    /// piece of the log ([`copy`](Self::copy)) when it comes.
+    pub fn next_wait(&self) -> Option<PollFd<'_>> {
+        Some(PollFd::new(self.pipe.as_ref()?, PollFlags::IN))
     }
 
     /// In the watchdog: copies at most `most` bytes of what the pipe holds now to stderr,
@@ -158,11 +150,12 @@ impl Capture {
         let _ = rustix::stdio::dup2_stderr(self.stderr.as_fd());
     }
 
-    /// Reads all the pipe holds, and copies the last [`TAIL_LEN`] bytes kept into `out`.
-    fn kept<'o>(&self, out: &'o mut Reply) -> &'o [u8] {
+    /// Reads all the pipe holds, and copies the last bytes kept ([`TAIL_LEN`] at most) into
+    /// `out`.
+    fn kept<'o>(&self, out: &'o mut [u8]) -> &'o [u8] {
         self.copy(usize::MAX);
         // SAFETY: one thread; no reference to the ring outlives this statement.
-        unsafe { &*self.kept.get() }.copy_last(&mut out[..TAIL_LEN])
+        unsafe { &*self.kept.get() }.copy_last(out)
     }
 }
 

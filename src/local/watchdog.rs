@@ -285,7 +285,8 @@ fn listen(channel: &Socket, until_ms: i64, heard: &mut Heard, log: Option<&Captu
         };
         let heard_from = PollFd::new(channel, PollFlags::IN);
         // Without a log, the channel twice.
-        let log_wait = log.map_or(PollFd::new(channel, PollFlags::IN), Capture::next_wait);
+        let log_wait = log.and_then(Capture::next_wait);
+        let log_wait = log_wait.unwrap_or(PollFd::new(channel, PollFlags::IN));
         let mut fds = [heard_from, log_wait];
         if poll(&mut fds, Some(&wait)).is_err() {
             continue; // a signal came: look at the clock
