@@ -1192,7 +1192,7 @@ fn a_process_left_logging_cannot_hold_a_timed_out_tail_invocation() {
     let started = Instant::now();
     let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"orphan-spew:5000");
     assert!(
-        started.elapsed() < Duration::from_secs(4),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
