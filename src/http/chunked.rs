@@ -60,8 +60,11 @@ pub fn end<'e>(
     for piece in frame(last, size) {
         let _ = pieces.push(piece); // fits: at most 3 + 9 pieces
     }
+    // `last_chunk` on the stack, not a constant `&[b"0\r\n\r\n"]`: a static slice of
+    // slices is a relocation in the static-pie.
+    let last_chunk: [&[u8]; 1] = [b"0\r\n\r\n"];
     let ending: &[&'e [u8]] = match error {
-        None => &[b"0\r\n\r\n"],
+        None => &last_chunk,
         Some((error_type, body)) => &[
             b"0\r\n",
             header::ERROR_TYPE.as_bytes(),

@@ -182,7 +182,9 @@ fn read_request(
         }
     };
     if invoke.expect_continue {
-        let _ = net::send_all(caller.socket, &[b"HTTP/1.1 100 Continue\r\n\r\n"]);
+        // On the stack (a `let`), not a constant: a static slice of slices is a relocation.
+        let interim: [&[u8]; 1] = [b"HTTP/1.1 100 Continue\r\n\r\n"];
+        let _ = net::send_all(caller.socket, &interim);
     }
     // Room for the largest event and, for a chunked one, its framing in flight.
     let limit = invoke.head_len + crate::contract::MAX_EVENT + chunked::MAX_LINE;

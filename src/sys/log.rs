@@ -180,7 +180,9 @@ pub fn write(level: Level, source: Source, parts: &[&[u8]]) {
         ];
         (&head[..], parts)
     };
-    let newline: &[&[u8]] = if json { &[] } else { &[b"\n"] };
+    // On the stack, not a constant `&[b"\n"]`: a static slice of slices is a relocation.
+    let newline: [&[u8]; 1] = [b"\n"];
+    let newline = if json { &newline[..0] } else { &newline[..] };
     let mut slices = [IoSlice::new(&[]); MAX_PARTS + 7];
     let mut count = 0;
     for (slot, piece) in slices
