@@ -36,8 +36,7 @@ const SOCK_CLOEXEC: c_int = 0o2000000;
 
 /// The errno of the libc call that just failed.
 fn last_errno() -> Errno {
-    // SAFETY: musl's errno location is always valid for the calling thread.
-    Errno::from_raw_os_error(unsafe { *__errno_location() })
+    crate::sys::errno()
 }
 
 /// Takes the descriptor a libc call returned, or its errno.
@@ -187,7 +186,7 @@ fn send_parts(socket: BorrowedFd<'_>, parts: &[&[u8]]) -> Result<(), Errno> {
         let slices = slices.get(..count).unwrap_or_default();
         let mut control = net::SendAncillaryBuffer::default();
         let sent =
-            retry_interrupted(|| net::sendmsg(&socket, slices, &mut control, SendFlags::NOSIGNAL))?;
+            retry_interrupted(|| net::sendmsg(socket, slices, &mut control, SendFlags::NOSIGNAL))?;
         skip += sent;
     }
 }

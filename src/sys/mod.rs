@@ -30,10 +30,28 @@ pub fn exit(status: i32) -> ! {
     unsafe { _exit(status) }
 }
 
-/// The calling thread's `errno`, for the few libc calls the runtime makes (`_Fork`, `clone`).
+/// The calling thread's `errno`, for the libc calls the runtime makes (`_Fork`, `clone`,
+/// `socket`, `pipe2`...); `EIO` if it is not an error number.
 pub fn errno() -> Errno {
     // SAFETY: musl's errno location is always valid for the calling thread.
-    Errno::from_raw_os_error(unsafe { *__errno_location() })
+    errno_from(unsafe { *__errno_location() })
+}
+
+/// rustix's `Errno` for the positive error number `raw` (`EIO` for what is not one).
+///
+/// Not `Errno::from_raw_os_error`: its `assert!` that the number is in range is the last panic
+/// path in the default bootstrap, and keeps the panic handler and core's formatting linked
+/// (1.2 KB); no range check before the call lets the compiler drop it.
+fn errno_from(raw: i32) -> Errno {
+    const EIO: i32 = 5;
+    let raw = if (1..4096).contains(&raw) { raw } else { EIO };
+    // rustix's Linux `Errno` is `#[repr(transparent)]` over the negated number as a `u16`,
+    // valid from 0xf001 (-4095) up; the test below checks every number against
+    // `from_raw_os_error`, and the size check stops the build should that change.
+    const _: () = assert!(size_of::<Errno>() == size_of::<u16>());
+    // SAFETY: `raw` is 1 to 4095, so its negation as a `u16` is 0xf001 to 0xffff: the value
+    // `Errno::from_raw_os_error(raw)` holds.
+    unsafe { core::mem::transmute::<u16, Errno>((raw as u16).wrapping_neg()) }
 }
 
 static ARGC: AtomicI32 = AtomicI32::new(0);
@@ -65,4 +83,19 @@ pub fn sleep_ms(ms: u64) {
         tv_nsec: ((ms % 1000) * 1_000_000) as _,
     };
     let _ = rustix::thread::nanosleep(&pause);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_number_is_rustixs_own_and_others_are_eio() {
+        for raw in 1..4096 {
+            assert_eq!(errno_from(raw), Errno::from_raw_os_error(raw), "{raw}");
+        }
+        for raw in [0, -1, 4096, i32::MAX, i32::MIN] {
+            assert_eq!(errno_from(raw), Errno::IO, "{raw}");
+        }
+    }
 }
