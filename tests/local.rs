@@ -1065,45 +1065,12 @@ fn tails_always_hold_lambdas_start_end_and_report_lines() {
     let _ = assert_lambda_lines(&stderr[from - "bootstrap: ".len()..], id);
 }
 
-/// The processes whose ancestor is `root`, and `root`.
-fn process_tree(root: u32) -> Vec<u32> {
-    let mut parents = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        // `pid (comm) state ppid ...`: the fields after the last `)`.
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let after = &stat[stat.rfind(')').unwrap() + 2..];
-        let ppid: u32 = after.split(' ').nth(1).unwrap().parse().unwrap();
-        parents.push((pid, ppid));
-    }
-    let mut tree = vec![root];
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        tree.extend(
-            parents
-                .iter()
-                .filter(|&&(_, p)| p == parent)
-                .map(|&(pid, _)| pid),
-        );
-        i += 1;
-    }
-    tree
-}
-
 /// What the processes in `tree` hold in memory now, in KiB: the most any one has resident
 /// (`VmRSS`), and the size of all the in-memory files (memfd) they have open.
 fn memory_held_kib(tree: &[u32]) -> (u64, u64) {
     let (mut resident, mut files) = (0, 0);
     for pid in tree {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let rss = status.lines().find_map(|l| l.strip_prefix("VmRSS:"));
-        let rss = rss.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
-        resident = resident.max(rss.unwrap_or(0));
+        resident = resident.max(status_kib(*pid, "VmRSS:").unwrap_or(0));
         for fd in std::fs::read_dir(format!("/proc/{pid}/fd"))
             .into_iter()
             .flatten()
@@ -1217,15 +1184,11 @@ fn a_process_left_logging_cannot_hold_a_timed_out_tail_invocation() {
         .split('\n')
         .next()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let running = || {
-        let stat = std::fs::read_to_string(format!("/proc/{orphan}/stat")).unwrap_or_default();
-        !stat.is_empty() && !stat[stat.rfind(')').unwrap()..].starts_with(") Z")
-    };
-    while running() && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(20));
-    }
-    assert!(!running(), "process {orphan} still runs");
+    let orphan: u32 = orphan.parse().unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || !is_alive(orphan)),
+        "process {orphan} still runs"
+    );
     // And the server goes on.
     assert_eq!(server.invoke(b"count").text(), "1");
 }

@@ -48,7 +48,7 @@ pub use {
     eventstream::{Event, decode_events},
     local::{Answer, INVOKE_PATH, LocalServer},
     process::{Process, pid_namespace, runner, shell_wrapper},
-    procs::{ProcEntry, children_of, eventually, is_alive, proc_entry},
+    procs::{ProcEntry, children_of, eventually, is_alive, proc_entry, process_tree, status_kib},
     request::{
         API_VERSION, BodyCheck, EXTENSION_API_VERSION, EXTENSION_ID, KEPT_WHEN_CHECKED, Request,
         Route,

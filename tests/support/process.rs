@@ -183,14 +183,7 @@ impl Process {
         if self.exit_status().is_some() {
             return None;
         }
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.id())).ok()?;
-        let line = status.lines().find(|line| line.starts_with(field))?;
-        line.trim_start_matches(field)
-            .trim()
-            .strip_suffix("kB")?
-            .trim()
-            .parse()
-            .ok()
+        super::procs::status_kib(self.id(), field)
     }
 
     /// How many descriptors the child has open now (entries of `/proc/PID/fd`).

@@ -1,5 +1,5 @@
 //! Processes as `/proc` shows them: a bootstrap's children (workers, isolated invocations,
-//! zombies) and whether a process is still alive, for the concurrency and isolation tests.
+//! zombies), whether a process is still alive, and its memory figures.
 
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,30 @@ pub fn children_of(pid: u32) -> Vec<ProcEntry> {
         .filter_map(proc_entry)
         .filter(|p| p.parent == pid)
         .collect()
+}
+
+/// `pid` and every process descended from it.
+pub fn process_tree(pid: u32) -> Vec<u32> {
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while let Some(&parent) = tree.get(i) {
+        tree.extend(children_of(parent).iter().map(|child| child.pid));
+        i += 1;
+    }
+    tree
+}
+
+/// A `kB` figure of `/proc/PID/status` (`VmRSS:`, `VmHWM:`...), or `None` if the process
+/// is gone.
+pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
+    line.trim_start_matches(field)
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Whether `pid` is alive (present and not a zombie waiting to be reaped).
