@@ -131,42 +131,6 @@ fn ascii_event(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// Whether process `pid` is gone: no such process, or a zombie (dead, waiting for its
-/// parent, which may be an init that reaps late).
-fn is_gone(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => matches!(
-            stat.rsplit(')')
-                .next()
-                .and_then(|rest| rest.split_whitespace().next()),
-            Some("Z" | "X")
-        ),
-    }
-}
-
-/// The pids of `parent`'s children (from /proc/*/stat).
-fn children_of(parent: u32) -> Vec<u32> {
-    let mut children = vec![];
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...
-        let ppid = stat
-            .rsplit(')')
-            .next()
-            .and_then(|rest| rest.split_whitespace().nth(1));
-        if ppid == Some(parent.to_string().as_str()) {
-            children.push(pid);
-        }
-    }
-    children
-}
-
 #[test]
 fn the_event_is_on_stdin_and_in_the_first_argument_when_it_fits() {
     if emulated() {
@@ -368,7 +332,7 @@ esac"#,
         .map(|p| p.parse().unwrap())
         .collect();
     let gone_by = Instant::now() + Duration::from_secs(3);
-    while !pids.iter().all(|&pid| is_gone(pid)) {
+    while pids.iter().any(|&pid| is_alive(pid)) {
         assert!(
             Instant::now() < gone_by,
             "the script or its background sleep ({pids:?}) still runs"
@@ -990,7 +954,7 @@ esac"#,
     expect_response(&mut run, &posts[3], "l-3", b"started");
     assert_eq!(
         children_of(pid),
-        Vec::<u32>::new(),
+        Vec::<ProcEntry>::new(),
         "bootstrap {pid} has children left"
     );
     run.assert_no_violations();
