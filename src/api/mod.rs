@@ -429,13 +429,14 @@ impl RuntimeApi {
 /// a bound would be worse than a long one: the post would be given up while Lambda still
 /// acts on it.
 pub fn reply_timeout_s() -> u64 {
-    seconds_from_env(c"LAMBDA_POST_REPLY_TIMEOUT", 60)
+    number_from_env(c"LAMBDA_POST_REPLY_TIMEOUT", 60)
 }
 
-/// A whole number of seconds from 1 from the environment variable `name`, or `default`.
-pub fn seconds_from_env(name: &core::ffi::CStr, default: u64) -> u64 {
+/// A whole number from 1 to 86,400 (a day's seconds, which also holds Lambda's memory sizes in
+/// MB) from the environment variable `name`, or `default`.
+pub fn number_from_env(name: &core::ffi::CStr, default: u64) -> u64 {
     match crate::sys::env::var(name).and_then(num::ascii_to_u64) {
-        Some(seconds @ 1..=86_400) => seconds,
+        Some(number @ 1..=86_400) => number,
         _ => default,
     }
 }

@@ -52,7 +52,7 @@ const DEFAULT_ADDRESS: &str = "0.0.0.0:8080";
 /// answer (else it is dropped), in seconds: `LAMBDA_LOCAL_CALLER_TIMEOUT`, 10 by default.
 /// One slow caller holds the one server for at most that long on each side.
 fn caller_timeout_s() -> u64 {
-    crate::api::seconds_from_env(c"LAMBDA_LOCAL_CALLER_TIMEOUT", 10)
+    crate::api::number_from_env(c"LAMBDA_LOCAL_CALLER_TIMEOUT", 10)
 }
 
 /// Listens, runs `init`, and serves until the server cannot be replaced. Returns the exit

@@ -66,7 +66,7 @@ pub fn report(caller: &Caller, error_type: Option<&[u8]>) {
 /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, or the emulator's 3008. Only reported: nothing limits
 /// the memory the function takes.
 fn memory_size_mb() -> u64 {
-    crate::api::seconds_from_env(c"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 3008)
+    crate::api::number_from_env(c"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 3008)
 }
 
 /// Microseconds as milliseconds with two decimals: the whole part, and `.` with the decimals.
