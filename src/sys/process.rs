@@ -100,18 +100,21 @@ mod tests {
     fn the_peak_memory_grows_with_what_a_child_touched() {
         let before = peak_memory_kb();
         // A child that makes 32 MB more than that resident: the parent's peak includes it
-        // once reaped.
+        // once reaped. The parent allocates (untouched, so not resident) and the child only
+        // writes: the test process has other threads, and a child that called the allocator
+        // after `_Fork` could wait for ever on a lock one of them held at the fork.
         let touched = before as usize * 1024 + (32 << 20);
+        let mut big = Vec::<u8>::with_capacity(touched);
         let pid = start(|| {
-            let mut big = vec![0u8; touched];
-            for page in big.chunks_mut(4096) {
-                page[0] = 1;
+            let pages = big.spare_capacity_mut();
+            for page in pages.chunks_mut(4096) {
+                page[0].write(1);
             }
             core::hint::black_box(&big);
             0
         })
         .unwrap();
-        wait(Some(pid));
+        assert_eq!(wait(Some(pid)), Some((pid, Ended::Exited(0))));
         let after = peak_memory_kb();
         assert!(
             after >= touched as u64 / 1024,
