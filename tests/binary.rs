@@ -5,10 +5,8 @@
 //! The size and shape are those of the release build: run with `cargo test --release`, as the
 //! README says. A debug build says so and skips the size check.
 
-#[path = "sizes/mod.rs"]
-mod sizes;
-#[path = "skip/mod.rs"]
-mod skip;
+use crate::sizes;
+use crate::support::skip;
 
 use std::mem::{offset_of, size_of};
 use std::path::{Path, PathBuf};

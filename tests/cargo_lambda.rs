@@ -18,7 +18,7 @@
 //! a named function that is not one of the project's binaries: each test makes a throwaway
 //! project with no dependencies (no network needed) whose one binary is the function's name.
 
-mod support;
+use crate::support;
 
 use std::fs::File;
 use std::io::{Read, Write};

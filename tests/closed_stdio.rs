@@ -2,7 +2,7 @@
 //! them) must not let a socket take their numbers: its log lines would then be written into
 //! the Runtime API connection, or into a local caller's answer (src/stdio.rs).
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

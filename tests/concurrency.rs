@@ -8,7 +8,7 @@
 //! are waiting at once, so "N workers are serving" is observed, not assumed. Every wait is
 //! bounded.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

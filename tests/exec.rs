@@ -3,7 +3,7 @@
 //! its own and names the program in `_HANDLER` (relative to `LAMBDA_TASK_ROOT`) or as the
 //! bootstrap's argument; every failure is followed by an invocation that must be served.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;

@@ -16,7 +16,7 @@
 //! `src/handler.rs` (`a_length_beyond_the_buffer_is_reported_not_read`,
 //! `invalid_error_types_become_the_default`).
 
-mod support;
+use crate::support;
 
 use std::net::TcpListener;
 use std::thread;

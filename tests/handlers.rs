@@ -6,9 +6,8 @@
 //! `target/`, one at a time; the first compiles the dependencies (about 20 s), later ones only
 //! this package.
 
-#[path = "sizes/mod.rs"]
-mod sizes;
-mod support;
+use crate::sizes;
+use crate::support;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! invocation, a 500 still ends the process, nothing leaks over hundreds of invocations, and
 //! a child can stream. Every wait is bounded.
 
-mod support;
+use crate::support;
 
 use support::*;
 

@@ -1,7 +1,7 @@
 //! Local mode end to end: the real bootstrap, started without `AWS_LAMBDA_RUNTIME_API`,
 //! serving the emulator's invoke endpoint on loopback, driven by a raw HTTP client.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::thread;

@@ -4,7 +4,7 @@
 //! message`; `AWS_LAMBDA_LOG_LEVEL` drops the lines below it. The probe's `log:LEVEL:MESSAGE`
 //! logs MESSAGE at LEVEL, then `logged N bytes` at INFO.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::*;

@@ -13,9 +13,8 @@
 //! --offline` for the host (also in the arm64 run, where the bootstrap under test is the
 //! aarch64 one), into `target/package-tool`.
 
-#[path = "sizes/mod.rs"]
-mod sizes;
-mod support;
+use crate::sizes;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

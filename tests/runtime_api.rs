@@ -5,7 +5,7 @@
 //! parallel. Every wait is bounded; a failure prints what the server received and the child's
 //! stderr.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::thread;

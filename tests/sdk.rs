@@ -5,7 +5,7 @@
 //! boto3 comes from PyPI (`.ci/run` installs it). Without it the test is ignored (see
 //! `skip/mod.rs`), except under `LAMBDA_BOOTSTRAP_NO_SKIP=1`: there it fails.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -5,7 +5,7 @@
 //! hook never calls the Extensions API. Local mode stops on SIGTERM and SIGINT, as process 1
 //! of a PID namespace too (a container's `docker stop` and Ctrl-C).
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::thread;

@@ -7,13 +7,13 @@
 //! The suite runs 50,000 invocations (a few seconds). The full soak of issue 7 is one million:
 //!
 //! ```sh
-//! SOAK_INVOCATIONS=1000000 cargo test --release --test soak -- --nocapture
+//! SOAK_INVOCATIONS=1000000 cargo test --release --test integration soak:: -- --nocapture
 //! ```
 //!
 //! (see docs/soak.md). The fake API is fed in batches and its records drained as the run goes,
 //! so its own memory stays bounded and it keeps up (about 10,000 invocations a second).
 
-mod support;
+use crate::support;
 
 use std::thread;
 use std::time::{Duration, Instant};

@@ -5,9 +5,8 @@
 //! (Cargo's default) and `panic = "abort"`, and run as Lambda runs it: against the Runtime API,
 //! in local mode and with `--invoke`.
 
-#[path = "sizes/mod.rs"]
-mod sizes;
-mod support;
+use crate::sizes;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

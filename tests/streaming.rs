@@ -7,7 +7,7 @@
 //! a buffered invocation after its streamed ones, which must be answered normally. Every wait
 //! is bounded (see `support`), so a broken stream fails a test rather than hanging it.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

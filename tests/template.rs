@@ -8,9 +8,8 @@
 //! compiles the dependencies. Its crates are fetched first (online), since the template needs
 //! some that the repository's own build never downloads; the builds are then offline.
 
-#[path = "sizes/mod.rs"]
-mod sizes;
-mod support;
+use crate::sizes;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

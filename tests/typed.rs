@@ -3,7 +3,7 @@
 //! fake Runtime API, and held to its size budget. The SQS consumer (examples/sqs_batch.rs)
 //! answers a 10,000-message batch with its partial batch response, within a small stack.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

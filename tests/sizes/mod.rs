@@ -1,18 +1,11 @@
 //! The sizes `docs/size.md` (and `docs/packaging.md`) state, checked against the binaries and
 //! packages the tests build, so that the documentation cannot drift from them unnoticed.
 
-#![allow(dead_code)] // Each test binary checks its own rows.
-
 use std::path::Path;
 
 /// How far a built binary may be from its documented size before the test fails: small
 /// changes need no edit of the docs, a real change does.
 const TOLERANCE: f64 = 0.02;
-
-/// The bytes `docs/size.md` gives for the row whose first cell is `row`.
-pub fn documented(row: &str) -> u64 {
-    documented_in("docs/size.md", row, 0)
-}
 
 /// The bytes `doc` (a path from the repository's root) gives in the `column`th figure (0 is
 /// the first after the row's name) of the table row whose first cell is `row`.

@@ -16,10 +16,8 @@
 //! Every socket operation has a timeout and every loop is bounded. A broken bootstrap therefore
 //! fails a test with a message. It cannot hang the suite.
 //!
-//! Test files use it as `mod support;` and `use support::*;`, so everything they need is
-//! re-exported here.
-
-#![allow(dead_code)] // Each test binary uses a different part of this module.
+//! Test modules use it as `use crate::support;` and `use support::*;`, so everything they need
+//! is re-exported here.
 
 mod base64;
 pub mod elf;
@@ -40,24 +38,19 @@ mod template_copy;
 
 use std::path::PathBuf;
 
-// Each test binary uses a different part of these too.
-#[allow(unused_imports)]
 pub use {
     base64::decode_base64,
     error_body::{PostedError, parse_error_body, parse_error_trailer},
-    eventstream::{Event, decode_events},
+    eventstream::decode_events,
     local::{Answer, INVOKE_PATH, LocalServer},
     process::{Process, pid_namespace, runner, shell_wrapper},
-    procs::{ProcEntry, children_of, eventually, is_alive, proc_entry, process_tree, status_kib},
-    request::{
-        API_VERSION, BodyCheck, EXTENSION_API_VERSION, EXTENSION_ID, KEPT_WHEN_CHECKED, Request,
-        Route,
-    },
+    procs::{ProcEntry, children_of, eventually, is_alive, process_tree, status_kib},
+    request::{BodyCheck, EXTENSION_ID, KEPT_WHEN_CHECKED, Request, Route},
     rng::{Rng, binary_event},
     run::{EXIT_LIMIT, Run, WAIT_LIMIT},
     script::{
-        AfterReply, ChunkSizes, Chunking, ExpectedBody, FUNCTION_ARN, Framing, HeaderCase,
-        Invocation, Pacing, PostReply, RawReply, Script, Step, WhenDone, deadline_in_five_minutes,
+        AfterReply, Chunking, FUNCTION_ARN, HeaderCase, Invocation, Pacing, RawReply, Script, Step,
+        WhenDone, deadline_in_five_minutes,
     },
     server::FakeApi,
     template_copy::{assert_success, cargo_in, copy_crate, copy_template},

@@ -12,11 +12,6 @@ use std::time::{Duration, Instant};
 use super::{FakeApi, Request, Step};
 
 impl FakeApi {
-    /// How many `GET /next` requests are being held now (the script is used up).
-    pub fn held_nexts(&self) -> usize {
-        self.shared.lock().held_nexts
-    }
-
     /// Waits until at least `count` `/next` requests are held at once.
     pub fn wait_for_held_nexts(&self, count: usize, limit: Duration) -> Result<(), String> {
         let state = self.wait_until(limit, |state| state.held_nexts >= count);
