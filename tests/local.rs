@@ -904,7 +904,10 @@ fn events_and_dry_runs_are_answered_at_once_whatever_runs() {
     );
     assert_eq!((ids.len(), throttled), (64, 6), "the bound is 64 waiting");
     assert_eq!(running.join().unwrap().status, 200);
-    // Each accepted Event ran once, before this invocation, queued after them.
+    // Each accepted Event ran once, before this invocation, queued after them. Sent once the
+    // server has taken the first Event (its START line follows the take): until then the
+    // queue holds 64 and a 65th invocation, this one too, is refused with the 429.
+    server.wait_for_log(&format!("START RequestId: {} ", ids[0]), 1);
     assert_eq!(server.invoke(b"count").text(), "66");
     let log = server.wait_for_log(" MB Status: 202", 64);
     for id in &ids {
