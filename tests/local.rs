@@ -162,7 +162,7 @@ fn a_handler_error_is_200_with_the_function_error_header() {
     assert_eq!(answer.status, 200);
     assert_eq!(answer.header("x-amz-function-error"), Some("Unhandled"));
     assert_error(&answer, "Function.Probe", "it \"broke\"");
-    server.wait_for_log("Status: 200 Error: Function.Probe", 1);
+    server.wait_for_log("Status: 200\tError: Function.Probe", 1);
 }
 
 #[test]
@@ -193,8 +193,8 @@ fn an_overrunning_handler_is_stopped_and_the_next_request_is_served() {
     assert_eq!(server.invoke(b"count").text(), "1");
     assert_eq!(server.invoke(b"count").text(), "2");
     server.wait_for_log("timed out after 1 s", 1);
-    server.wait_for_log(&format!("REPORT RequestId: {id} Duration: "), 1);
-    server.wait_for_log("Status: 200 Error: Sandbox.Timedout", 1);
+    server.wait_for_log(&format!("REPORT RequestId: {id}\tDuration: "), 1);
+    server.wait_for_log("Status: 200\tError: Sandbox.Timedout", 1);
 }
 
 #[test]
@@ -218,10 +218,10 @@ fn a_crash_or_a_panic_is_answered_and_the_server_goes_on() {
         assert_error(&answer, error_type, message);
         let id = answer.header("x-amzn-requestid").unwrap();
         // The watchdog writes the REPORT line the dead server could not.
-        server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
-        let log = server.wait_for_log(&format!("Status: 200 Error: {error_type}"), 1);
+        server.wait_for_log(&format!("REPORT RequestId: {id}\t"), 1);
+        let log = server.wait_for_log(&format!("Status: 200\tError: {error_type}"), 1);
         assert!(
-            log.contains(&format!("REPORT RequestId: {id} Duration: ")),
+            log.contains(&format!("REPORT RequestId: {id}\tDuration: ")),
             "{log}"
         );
         assert_eq!(server.invoke(b"echo").text(), "echo");
@@ -535,7 +535,7 @@ fn a_failure_mid_stream_ends_it_with_the_error_trailers() {
         "{}",
         error.message
     );
-    server.wait_for_log("Status: 200 Error: Runtime.HandlerPanic", 1);
+    server.wait_for_log("Status: 200\tError: Runtime.HandlerPanic", 1);
     // The prelude of an HTTP-integration response, byte for byte.
     let answer = server.invoke(b"prelude");
     assert_eq!(
@@ -837,8 +837,8 @@ fn event_invocations_are_accepted_then_run_and_dry_runs_are_not_run() {
     assert_eq!(answer.header("x-amz-executed-version"), Some("$LATEST"));
     let id = answer.header("x-amzn-requestid").unwrap();
     assert!(is_uuid(id), "{id}");
-    server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
-    server.wait_for_log(" MB Status: 202", 1);
+    server.wait_for_log(&format!("REPORT RequestId: {id}\t"), 1);
+    server.wait_for_log(" MB\tStatus: 202", 1);
     assert_eq!(
         server.invoke(b"count").text(),
         "3",
@@ -909,10 +909,10 @@ fn events_and_dry_runs_are_answered_at_once_whatever_runs() {
     // queue holds 64 and a 65th invocation, this one too, is refused with the 429.
     server.wait_for_log(&format!("START RequestId: {} ", ids[0]), 1);
     assert_eq!(server.invoke(b"count").text(), "66");
-    let log = server.wait_for_log(" MB Status: 202", 64);
+    let log = server.wait_for_log(" MB\tStatus: 202", 64);
     for id in &ids {
         assert_eq!(
-            log.matches(&format!("REPORT RequestId: {id} ")).count(),
+            log.matches(&format!("REPORT RequestId: {id}\t")).count(),
             1,
             "{id}"
         );
@@ -925,44 +925,37 @@ struct Report {
     request_id: String,
     memory_size_mb: u64,
     max_memory_used_mb: u64,
-    /// What follows Lambda's fields: `Status: 200` and, for a failure, ` Error: {type}`.
+    /// What follows Lambda's fields: `Status: 200` and, for a failure, a tab and `Error: {type}`.
     rest: String,
 }
 
 impl Report {
-    /// Parses `bootstrap: REPORT RequestId: {id} Duration: 1.23 ms Billed Duration: 2 ms
-    /// Memory Size: 3008 MB Max Memory Used: 5 MB {rest}`, and checks that the billed
-    /// duration is the duration rounded up to the millisecond and that the memory used is
-    /// some, and within the size.
+    /// Parses `REPORT RequestId: {id}\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size:
+    /// 3008 MB\tMax Memory Used: 5 MB\t{rest}` (Lambda's fields, tab-separated as Lambda writes
+    /// them), and checks that the billed duration is the duration rounded up to the
+    /// millisecond and that the memory used is some, and within the size.
     fn parse(line: &str) -> Report {
-        let field = |after: &str, until: &str| -> String {
-            let from = line
-                .find(after)
-                .unwrap_or_else(|| panic!("{after:?} in {line:?}"));
-            let value = &line[from + after.len()..];
-            let to = value
-                .find(until)
-                .unwrap_or_else(|| panic!("{until:?} in {line:?}"));
-            value[..to].to_string()
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert!(fields.len() > 5, "{line:?}");
+        let field = |index: usize, name: &str, unit: &str| -> String {
+            fields[index]
+                .strip_prefix(name)
+                .and_then(|value| value.strip_suffix(unit))
+                .unwrap_or_else(|| panic!("{name:?}, {unit:?} in {line:?}"))
+                .to_string()
         };
-        assert!(line.starts_with("bootstrap: REPORT RequestId: "), "{line}");
-        let duration: f64 = field(" Duration: ", " ms ").parse().unwrap();
-        let billed: u64 = field("Billed Duration: ", " ms ").parse().unwrap();
+        let duration: f64 = field(1, "Duration: ", " ms").parse().unwrap();
+        let billed: u64 = field(2, "Billed Duration: ", " ms").parse().unwrap();
         // Rounded up to the millisecond, at least one (the duration shown is cut to 0.01 ms).
         assert!(
             billed >= 1 && billed as f64 >= duration && billed <= duration as u64 + 1,
             "{line}"
         );
         let report = Report {
-            request_id: field("RequestId: ", " "),
-            memory_size_mb: field("Memory Size: ", " MB ").parse().unwrap(),
-            max_memory_used_mb: field("Max Memory Used: ", " MB ").parse().unwrap(),
-            rest: line
-                .split_once(" Max Memory Used: ")
-                .and_then(|(_, used)| used.split_once(" MB "))
-                .unwrap_or_else(|| panic!("{line}"))
-                .1
-                .to_string(),
+            request_id: field(0, "REPORT RequestId: ", ""),
+            memory_size_mb: field(3, "Memory Size: ", " MB").parse().unwrap(),
+            max_memory_used_mb: field(4, "Max Memory Used: ", " MB").parse().unwrap(),
+            rest: fields[5..].join("\t"),
         };
         assert!(
             (1..report.memory_size_mb).contains(&report.max_memory_used_mb),
@@ -985,10 +978,10 @@ fn report_lines_carry_the_billed_duration_and_the_memory_figures() {
             .header("x-amzn-requestid")
             .unwrap()
             .to_string();
-        let log = server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+        let log = server.wait_for_log(&format!("REPORT RequestId: {id}\t"), 1);
         let line = log
             .lines()
-            .find(|l| l.contains(&format!("REPORT RequestId: {id} ")));
+            .find(|l| l.contains(&format!("REPORT RequestId: {id}\t")));
         Report::parse(line.unwrap())
     };
     let small = report(b"quiet");
@@ -1004,9 +997,9 @@ fn report_lines_carry_the_billed_duration_and_the_memory_figures() {
 /// then `END` and `REPORT`, each once, in the shapes local mode writes them; returns the
 /// `REPORT` line.
 fn assert_lambda_lines(log: &str, id: &str) -> Report {
-    let start = format!("bootstrap: START RequestId: {id} Version: $LATEST\n");
-    let end = format!("bootstrap: END RequestId: {id}\n");
-    let report = format!("bootstrap: REPORT RequestId: {id} Duration: ");
+    let start = format!("START RequestId: {id} Version: $LATEST\n");
+    let end = format!("END RequestId: {id}\n");
+    let report = format!("REPORT RequestId: {id}\tDuration: ");
     for line in [&start, &end, &report] {
         assert_eq!(log.matches(line.as_str()).count(), 1, "{line:?} in {log:?}");
     }
@@ -1040,11 +1033,11 @@ fn tails_always_hold_lambdas_start_end_and_report_lines() {
         let report = assert_lambda_lines(&log, id);
         assert_eq!(report.memory_size_mb, 512);
         match error {
-            Some(error) => assert_eq!(report.rest, format!("Status: 200 Error: {error}")),
+            Some(error) => assert_eq!(report.rest, format!("Status: 200\tError: {error}")),
             None => assert_eq!(report.rest, "Status: 200"),
         }
         // The same lines reach stderr, once.
-        let stderr = server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+        let stderr = server.wait_for_log(&format!("REPORT RequestId: {id}\t"), 1);
         assert_eq!(stderr.matches(&format!("END RequestId: {id}")).count(), 1);
     }
     // InvokeWithResponseStream's LogResult too.
@@ -1060,7 +1053,7 @@ fn tails_always_hold_lambdas_start_end_and_report_lines() {
     // Without Tail, the lines go to stderr only, START first.
     let answer = server.invoke(b"quiet");
     let id = answer.header("x-amzn-requestid").unwrap();
-    let stderr = server.wait_for_log(&format!("REPORT RequestId: {id} "), 1);
+    let stderr = server.wait_for_log(&format!("REPORT RequestId: {id}\t"), 1);
     assert_eq!(answer.header("x-amz-log-result"), None);
     let from = stderr
         .find(&format!("START RequestId: {id}"))
@@ -1124,16 +1117,13 @@ fn a_tail_invocation_holds_bounded_memory_whatever_the_handler_logs() {
     let tail = String::from_utf8(decode_base64(encoded).unwrap()).unwrap();
     assert_eq!(tail.len(), 4096, "{tail}");
     let id = answer.header("x-amzn-requestid").unwrap();
-    let end = tail.find("bootstrap: END").expect("END");
+    let end = tail.find("END").expect("END");
     assert!(
         tail[..end].ends_with(&format!("{}\n", "x".repeat(1023))),
         "{tail}"
     );
     let mut lambda_lines = tail[end..].lines();
-    assert_eq!(
-        lambda_lines.next(),
-        Some(&*format!("bootstrap: END RequestId: {id}"))
-    );
+    assert_eq!(lambda_lines.next(), Some(&*format!("END RequestId: {id}")));
     assert_eq!(Report::parse(lambda_lines.next().unwrap()).request_id, id);
     assert_eq!(lambda_lines.next(), None);
     // All of it on stderr, whole lines (the test keeps the first 16 MiB to look at).
@@ -1174,10 +1164,10 @@ fn a_process_left_logging_cannot_hold_a_timed_out_tail_invocation() {
     let encoded = answer.header("x-amz-log-result").expect("X-Amz-Log-Result");
     let tail = String::from_utf8_lossy(&decode_base64(encoded).unwrap()).into_owned();
     let id = answer.header("x-amzn-requestid").unwrap();
-    let end = tail.find("bootstrap: END").expect("END");
+    let end = tail.find("END").expect("END");
     let report = Report::parse(tail[end..].lines().nth(1).unwrap());
     assert_eq!(report.request_id, id);
-    assert_eq!(report.rest, "Status: 200 Error: Sandbox.Timedout");
+    assert_eq!(report.rest, "Status: 200\tError: Sandbox.Timedout");
     // The process left behind has ended.
     let stderr = server.wait_for_log("orphan ", 1);
     let orphan = stderr
@@ -1208,9 +1198,7 @@ fn tail_answers_carry_the_end_of_the_invocations_log() {
     let id = answer.header("x-amzn-requestid").unwrap();
     let log = tail(&answer);
     assert!(
-        log.contains(
-            "probe log line 1\nprobe log line 2\nprobe log line 3\nbootstrap: END RequestId: "
-        ),
+        log.contains("probe log line 1\nprobe log line 2\nprobe log line 3\nEND RequestId: "),
         "{log}"
     );
     let _ = assert_lambda_lines(&log, id);
@@ -1218,7 +1206,7 @@ fn tail_answers_carry_the_end_of_the_invocations_log() {
     let answer = server.invoke_with(&[("X-Amz-Log-Type", "Tail")], b"lines:1000");
     let log = tail(&answer);
     assert_eq!(log.len(), 4096);
-    assert!(log.contains("\nprobe log line 999\nprobe log line 1000\nbootstrap: END RequestId: "));
+    assert!(log.contains("\nprobe log line 999\nprobe log line 1000\nEND RequestId: "));
     server.wait_for_log("probe log line 1000", 1);
     server.wait_for_log("probe log line ", 3 + 1000);
     // A timeout's answer has the tail too, the watchdog's line included.
@@ -1286,7 +1274,7 @@ fn response_streams_are_answered_as_event_streams() {
     let complete: serde_json::Value =
         serde_json::from_slice(&events.last().unwrap().payload).unwrap();
     assert_eq!(complete["ErrorCode"], "Runtime.ExitError", "{complete}");
-    server.wait_for_log("Status: 200 Error: Runtime.ExitError", 1);
+    server.wait_for_log("Status: 200\tError: Runtime.ExitError", 1);
     assert_eq!(
         server
             .send_raw(stream_request("", "done").as_bytes())

@@ -10,13 +10,14 @@ use crate::sys::{log, process};
 
 /// `START RequestId: {id} Version: $LATEST`, as the invocation starts.
 pub fn start(request_id: &[u8]) {
-    log::info(&[b"START RequestId: ", request_id, b" Version: $LATEST"]);
+    log::platform(&[b"START RequestId: ", request_id, b" Version: $LATEST"]);
 }
 
 /// `END RequestId: {id}`, then one line in the shape of Lambda's `REPORT` lines (billed: the
 /// duration rounded up to the millisecond, at least one, as Lambda bills):
 /// `REPORT RequestId: {id} Duration: 1.23 ms Billed Duration: 2 ms Memory Size: 3008 MB
-/// Max Memory Used: 5 MB Status: 200 [Error: {type}]` (202 for an `Event` invocation).
+/// Max Memory Used: 5 MB Status: 200 [Error: {type}]` (202 for an `Event` invocation), with
+/// a tab before each field after the id, as Lambda separates them.
 /// Written by the server, or by the watchdog when the server died; once (see
 /// [`Caller::reported`]).
 pub fn report(caller: &Caller, error_type: Option<&[u8]>) {
@@ -34,28 +35,28 @@ pub fn report(caller: &Caller, error_type: Option<&[u8]>) {
     let mut used = [0; num::U64_DIGITS];
     let used = num::u64_to_ascii(process::peak_memory_kb().div_ceil(1024).max(1), &mut used);
     let (label, error_type) = match error_type {
-        Some(error_type) => (&b" Error: "[..], error_type),
+        Some(error_type) => (&b"\tError: "[..], error_type),
         None => (&b""[..], &b""[..]),
     };
     // SAFETY: the request id outlives the line, and `end_request` follows at once.
     unsafe { log::begin_request(&caller.request_id) };
-    log::info(&[b"END RequestId: ", &caller.request_id]);
-    log::info(&[
+    log::platform(&[b"END RequestId: ", &caller.request_id]);
+    log::platform(&[
         b"REPORT RequestId: ",
         &caller.request_id,
-        b" Duration: ",
+        b"\tDuration: ",
         ms,
         fraction,
-        b" ms Billed Duration: ",
+        b" ms\tBilled Duration: ",
         billed,
-        b" ms Memory Size: ",
+        b" ms\tMemory Size: ",
         size,
-        b" MB Max Memory Used: ",
+        b" MB\tMax Memory Used: ",
         used,
         if caller.mode == Mode::Accepted {
-            b" MB Status: 202"
+            b" MB\tStatus: 202"
         } else {
-            b" MB Status: 200"
+            b" MB\tStatus: 200"
         },
         label,
         error_type,

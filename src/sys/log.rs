@@ -30,7 +30,7 @@ pub enum Level {
     Trace = 0,
     /// `DEBUG`.
     Debug = 1,
-    /// `INFO`: the runtime's ordinary lines, REPORT lines.
+    /// `INFO`: the runtime's ordinary lines, Lambda's START, END and REPORT lines.
     Info = 2,
     /// `WARN`: something was refused or replaced, and the runtime goes on.
     Warn = 3,
@@ -78,11 +78,16 @@ impl Level {
     }
 }
 
-/// Who writes a line: the runtime (its own messages, panics, REPORT lines) or handler code.
+/// Who writes a line: the runtime (its own messages, panics), Lambda (as local mode stands in
+/// for it), or handler code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
-    /// The runtime's own messages, panics and REPORT lines.
+    /// The runtime's own messages and panics.
     Runtime,
+    /// The lines Lambda writes around an invocation (`START`, `END`, `REPORT`), which local
+    /// mode writes in Lambda's stead: as Lambda does, without the runtime's prefix, so that
+    /// what reads Lambda's logs (or a `LogResult`) reads them.
+    Platform,
     /// Lines a handler writes through the logging API.
     Handler,
 }
@@ -166,8 +171,14 @@ pub fn write(level: Level, source: Source, parts: &[&[u8]]) {
         let len = json_line(&mut line, timestamp(&mut time), level, parts, request_id);
         head = [line.get(..len).unwrap_or_default(), b"", b"", b"", b"", b""];
         (&head[..1], &[])
-    } else if source == Source::Runtime {
-        head = [PREFIX, b"", b"", b"", b"", b""];
+    } else if source != Source::Handler {
+        // The runtime's lines have its prefix, Lambda's none (an empty slice to `writev`).
+        let prefix: &[u8] = if source == Source::Runtime {
+            PREFIX
+        } else {
+            b""
+        };
+        head = [prefix, b"", b"", b"", b"", b""];
         (&head[..1], parts)
     } else {
         head = [
@@ -204,9 +215,14 @@ pub fn line(parts: &[&[u8]]) {
     write(Level::Warn, Source::Runtime, parts);
 }
 
-/// [`line()`] at INFO (REPORT lines, local mode's greeting).
+/// [`line()`] at INFO (local mode's greeting).
 pub fn info(parts: &[&[u8]]) {
     write(Level::Info, Source::Runtime, parts);
+}
+
+/// One of Lambda's lines around an invocation, at INFO (see [`Source::Platform`]).
+pub fn platform(parts: &[&[u8]]) {
+    write(Level::Info, Source::Platform, parts);
 }
 
 /// [`line()`] at ERROR (panics, a failed init).

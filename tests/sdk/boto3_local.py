@@ -4,6 +4,7 @@ InvokeWithResponseStream. Run by tests/sdk.rs; exits non-zero (an AssertionError
 first difference from what Lambda answers."""
 
 import base64
+import re
 import json
 import sys
 import threading
@@ -62,15 +63,18 @@ for i in 1, 2, 3:
 answer = invoke(b"lines:1000", LogType="Tail")
 log = log_of(answer)
 assert len(log) == 4096, len(log)
-assert "probe log line 1000\nbootstrap: END RequestId: " in log, log[-300:]
+assert "probe log line 1000\nEND RequestId: " in log, log[-300:]
 assert "probe log line 1\n" not in log
 assert "LogResult" not in invoke(b"lines:1", LogType="None"), "None: no log"
 # A handler that logs nothing: LogResult is still there, with Lambda's START, END and REPORT.
 answer = invoke(b"quiet", LogType="Tail")
 request_id = answer["ResponseMetadata"]["RequestId"]
 log = log_of(answer)
-for line in f"START RequestId: {request_id} Version: $LATEST", f"END RequestId: {request_id}", f"REPORT RequestId: {request_id} Duration: ":
+for line in f"START RequestId: {request_id} Version: $LATEST", f"END RequestId: {request_id}", f"REPORT RequestId: {request_id}\tDuration: ":
     assert line in log, (line, log)
+# The REPORT line as Lambda writes it, with the figures tools read from it.
+report = rf"REPORT RequestId: {request_id}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 3008 MB\tMax Memory Used: [1-9]\d* MB\t"
+assert re.search(report, log), (report, log)
 
 # Event runs the handler after a 202; DryRun answers 204 and does not run it.
 before = count()
