@@ -31,6 +31,11 @@ fn leak(value: &Value) -> &'static mut [u8] {
     Box::leak(serde_json::to_vec(value).unwrap().into_boxed_slice())
 }
 
+/// The first record of a batch, which must be there and parse.
+fn first<'a, T: serde::Deserialize<'a> + records::Record>(mut records: Records<'a, T>) -> T {
+    records.next().unwrap().unwrap()
+}
+
 fn same_headers<const N: usize>(ours: &Map<'_, &str, N>, theirs: &HeaderMap) {
     assert_eq!(ours.len(), theirs.keys_len());
     for (name, value) in ours.iter() {
@@ -211,8 +216,7 @@ fn sns_message_attributes() {
     });
     let t: aws_lambda_events::sns::SnsEvent = serde_json::from_value(j.clone()).unwrap();
     let o: SnsEvent<'_> = from_slice(leak(&j)).unwrap();
-    let mut records = o.records;
-    let record = records.next().unwrap().unwrap();
+    let record = first(o.records);
     let (o, t) = (&record.sns, &t.records[0].sns);
     assert_eq!(o.message_attributes.len(), 2);
     for (name, a) in o.message_attributes.iter() {
@@ -221,8 +225,7 @@ fn sns_message_attributes() {
     }
     j["Records"][0]["Sns"]["MessageAttributes"] = Value::Null;
     let o: SnsEvent<'_> = from_slice(leak(&j)).unwrap();
-    let mut records = o.records;
-    let record = records.next().unwrap().unwrap();
+    let record = first(o.records);
     assert!(record.sns.message_attributes.is_empty());
 }
 
@@ -486,8 +489,7 @@ fn s3_keys_decoded() {
     let (text, buf) = sample("example-s3-event-with-decoded.json");
     let t: aws_lambda_events::s3::S3Event = theirs(&text);
     let o: S3Event<'_> = from_slice(buf).unwrap();
-    let mut records = o.records;
-    let record = records.next().unwrap().unwrap();
+    let record = first(o.records);
     let (o, t) = (&record.s3.object, &t.records[0].s3.object);
     assert_eq!(Some(o.key), t.key.as_deref());
     let mut out = [0u8; 64];
@@ -504,8 +506,7 @@ fn s3_keys_decoded() {
     ] {
         j["Records"][0]["s3"]["object"]["key"] = Value::from(encoded);
         let o: S3Event<'_> = from_slice(leak(&j)).unwrap();
-        let mut records = o.records;
-        let record = records.next().unwrap().unwrap();
+        let record = first(o.records);
         assert_eq!(record.s3.object.decode_key_into(&mut out), decoded);
     }
 }
@@ -521,8 +522,7 @@ fn sqs_bodies_of_the_handlers_type() {
     let (text, buf) = sample("example-sqs-event-obj.json");
     let t: aws_lambda_events::sqs::SqsEventObj<Value> = theirs(&text);
     let o: SqsEvent<'_> = from_slice(buf).unwrap();
-    let mut records = o.records;
-    let message = records.next().unwrap().unwrap();
+    let message = first(o.records);
     let ptr = message.body.as_str().as_ptr();
     let order: Order<'_> = message.body.parse().unwrap().unwrap();
     assert_eq!(order, Order { a: "Test", b: 123 });
@@ -545,8 +545,7 @@ fn sqs_bodies_of_the_handlers_type() {
     let mut j: Value = theirs(&text);
     j["Records"][0]["body"] = Value::from(r#"{"a":"x\"y","b":-1}"#);
     let o: SqsEvent<'_> = from_slice(leak(&j)).unwrap();
-    let mut records = o.records;
-    let message = records.next().unwrap().unwrap();
+    let message = first(o.records);
     let error = message.body.parse::<Order<'_>>().unwrap().unwrap_err();
     assert_eq!(error.path().0.count(), 1, "{error:?}");
     // From another deserializer the body cannot be parsed in place.
@@ -564,8 +563,7 @@ fn sns_messages_of_the_handlers_type() {
     let (text, buf) = sample("example-sns-event-obj.json");
     let t: aws_lambda_events::sns::SnsEventObj<Value> = theirs(&text);
     let o: SnsEvent<'_> = from_slice(buf).unwrap();
-    let mut records = o.records;
-    let record = records.next().unwrap().unwrap();
+    let record = first(o.records);
     let greeting: Greeting<'_> = record.sns.message.parse().unwrap().unwrap();
     assert_eq!(
         serde_json::to_value(&t.records[0].sns.message).unwrap(),
