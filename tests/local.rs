@@ -1117,7 +1117,7 @@ fn a_tail_invocation_holds_bounded_memory_whatever_the_handler_logs() {
     let tail = String::from_utf8(decode_base64(encoded).unwrap()).unwrap();
     assert_eq!(tail.len(), 4096, "{tail}");
     let id = answer.header("x-amzn-requestid").unwrap();
-    let end = tail.find("END").expect("END");
+    let end = tail.find("\nEND RequestId: ").expect("END") + 1;
     assert!(
         tail[..end].ends_with(&format!("{}\n", "x".repeat(1023))),
         "{tail}"
@@ -1164,7 +1164,7 @@ fn a_process_left_logging_cannot_hold_a_timed_out_tail_invocation() {
     let encoded = answer.header("x-amz-log-result").expect("X-Amz-Log-Result");
     let tail = String::from_utf8_lossy(&decode_base64(encoded).unwrap()).into_owned();
     let id = answer.header("x-amzn-requestid").unwrap();
-    let end = tail.find("END").expect("END");
+    let end = tail.find("\nEND RequestId: ").expect("END") + 1;
     let report = Report::parse(tail[end..].lines().nth(1).unwrap());
     assert_eq!(report.request_id, id);
     assert_eq!(report.rest, "Status: 200\tError: Sandbox.Timedout");
