@@ -63,26 +63,9 @@ fn user_crate() -> (&'static Path, MutexGuard<'static, ()>) {
         let dir =
             std::env::temp_dir().join(format!("lambda-bootstrap-template-{}", std::process::id()));
         copy_template(&dir);
-        fetch(&dir);
         dir
     });
     (dir.as_path(), turn)
-}
-
-/// Downloads the crates the template needs, as a user's first build would: the template
-/// needs some that the repository's own build does not (the `events` feature's serde), so on a
-/// machine whose cargo registry holds only what `cargo build` of this repository fetched, an
-/// offline build would fail. After this the builds are `--offline`: they use exactly these.
-/// A failed fetch (no network, say) is not an error by itself: with every crate already
-/// downloaded the builds still succeed, and if one is missing their failure shows this output.
-fn fetch(dir: &Path) {
-    let output = cargo(dir, &["fetch", "--target", &triple()]);
-    if !output.status.success() {
-        eprintln!(
-            "cargo fetch in the template failed; building with what the registry has:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
 }
 
 /// Runs `cargo ARGS` in the user's crate, with the shared target directory.

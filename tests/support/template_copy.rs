@@ -5,9 +5,28 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// Copies the template to `to` (made afresh) and points its dependency at this checkout.
+/// Copies the template to `to` (made afresh), points its dependency at this checkout and
+/// downloads its crates, as a user's first build would: the template needs some that the
+/// repository's own build does not (the `events` feature's serde), so on a machine whose cargo
+/// registry holds only what `cargo build` of this repository fetched, the tests' offline
+/// builds of it (template.rs, cargo_lambda.rs) would fail. All platforms' crates: cargo-lambda
+/// builds for the glibc targets. A failed fetch (no network, say) is not an error by itself:
+/// with every crate already downloaded the builds still succeed, and if one is missing their
+/// failure shows this output.
 pub fn copy_template(to: &Path) {
     copy_crate("template", to);
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .arg("fetch")
+        .current_dir(to)
+        .env_remove("CARGO_BUILD_TARGET")
+        .output()
+        .expect("cargo runs");
+    if !output.status.success() {
+        eprintln!(
+            "cargo fetch in the template failed; building with what the registry has:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
 
 /// Copies the repository's crate `name` (a template) to `to` (made afresh) and points its
